@@ -1,0 +1,14 @@
+"""srgan_keras: SRGAN (Ledig et al., CVPR 2017), ESRGAN and Real-ESRGAN in Keras 3 / TensorFlow.
+
+Importing the package registers its custom layers, so ``.keras`` files saved by it load with
+``keras.saving.load_model(path, safe_mode=True)``.
+"""
+
+from srgan_keras import layers as layers  # noqa: F401  (registers the custom layers)
+from srgan_keras.config import PRESETS, TrainConfig, get_config
+from srgan_keras.discriminator import build_discriminator
+from srgan_keras.generator import build_srresnet
+
+__version__ = "0.1.0"
+
+__all__ = ["TrainConfig", "PRESETS", "get_config", "build_srresnet", "build_discriminator"]

@@ -1,0 +1,176 @@
+"""Reading and writing image files, and the value ranges images live in.
+
+Ranges are owned here (STYLE.md item 7): files are uint8 (or uint16) 0..255; the generator's
+input LR is float [0, 1]; HR targets and the generator's output SR are float [-1, 1] (paper §3.2).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+# The colour photos bundled with scikit-image: the built-in data for a first run without
+# downloads. The last two are held out for validation (`--val-data builtin`).
+BUILTIN_TRAIN = ("chelsea", "rocket", "hubble_deep_field", "immunohistochemistry",
+                 "motorcycle_left", "retina", "camera", "brick", "gravel", "grass", "moon",
+                 "coins", "page", "text")
+BUILTIN_VAL = ("astronaut", "coffee")
+
+
+class ImageError(ValueError):
+    """A file that cannot be used as an image; the message is one line naming the file and why."""
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """A decoded image: ``rgb`` float32 (H, W, 3) in [0, 1], plus what is needed to write it back.
+
+    ``alpha`` is (H, W) in [0, 1] or None; ``gray`` says the source had one channel (output stays
+    gray); ``bits`` is 8 or 16, the source's sample depth.
+    """
+
+    rgb: np.ndarray
+    alpha: np.ndarray | None = None
+    gray: bool = False
+    bits: int = 8
+
+
+def _open(path: str | os.PathLike) -> Image.Image:
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            raise ImageError(f"{path}: empty file (0 bytes)")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+            img.load()
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageError(f"{path}: refused as a decompression bomb ({e})") from None
+    except FileNotFoundError:
+        raise ImageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ImageError(f"{path}: is a directory") from None
+    except OSError as e:  # UnidentifiedImageError and truncated files are OSErrors
+        reason = "not an image file" if "cannot identify" in str(e) else f"unreadable ({e})"
+        raise ImageError(f"{path}: {reason}") from None
+    return ImageOps.exif_transpose(img)
+
+
+def load_image(path: str | os.PathLike) -> LoadedImage:
+    """Decode any supported file: RGB, gray, RGBA/LA, palette, 16-bit, CMYK; EXIF orientation applied."""
+    img = _open(path)
+    mode = img.mode
+    alpha = None
+    bits = 8
+    if mode == "P":
+        img = img.convert("RGBA") if "transparency" in img.info else img.convert("RGB")
+        mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        if mode == "F":
+            arr = np.clip(arr, 0.0, 1.0) if arr.max() <= 1.0 else np.clip(arr / 255.0, 0, 1)
+        else:
+            bits = 16 if arr.max() > 255 or mode.startswith("I;16") else 8
+            arr = np.clip(arr / (65535.0 if bits == 16 else 255.0), 0.0, 1.0)
+        rgb = np.repeat(arr[..., None], 3, axis=2).astype(np.float32)
+        return LoadedImage(rgb, None, True, bits)
+    if mode in ("1", "L"):
+        arr = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+        return LoadedImage(np.repeat(arr[..., None], 3, axis=2), None, True, 8)
+    if mode == "LA":
+        arr = np.asarray(img, dtype=np.float32) / 255.0
+        return LoadedImage(np.repeat(arr[..., :1], 3, axis=2), arr[..., 1], True, 8)
+    if mode in ("RGBA", "RGBa", "PA"):
+        arr = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
+        alpha = arr[..., 3]
+        return LoadedImage(np.ascontiguousarray(arr[..., :3]), alpha, False, 8)
+    if mode in ("RGB", "CMYK", "YCbCr", "LAB", "HSV"):
+        arr = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+        return LoadedImage(arr, None, False, 8)
+    if mode.startswith("I;16") or mode == "RGB;16":
+        arr = np.asarray(img, dtype=np.float32) / 65535.0
+        return LoadedImage(arr, None, False, 16)
+    raise ImageError(f"{path}: unsupported image mode {mode!r}")
+
+
+def load_rgb_uint8(path: str | os.PathLike) -> np.ndarray:
+    """Any supported file as a uint8 (H, W, 3) RGB array (alpha dropped, gray repeated)."""
+    return to_uint8(load_image(path).rgb)
+
+
+def to_uint8(x: np.ndarray) -> np.ndarray:
+    """[0, 1] floats -> uint8, rounded and clipped."""
+    return np.clip(np.round(np.asarray(x, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
+
+
+def signed_to_unit(x):
+    """[-1, 1] (HR/SR, paper §3.2) -> [0, 1]. Works on numpy arrays and tensors."""
+    return (x + 1.0) * 0.5
+
+
+def unit_to_signed(x):
+    """[0, 1] -> [-1, 1]."""
+    return x * 2.0 - 1.0
+
+
+def builtin_images(names: Iterable[str] = BUILTIN_TRAIN) -> list[tuple[str, np.ndarray]]:
+    """scikit-image's bundled photos as (name, uint8 RGB) pairs; gray ones repeated to RGB."""
+    import skimage.data
+
+    out = []
+    for name in names:
+        arr = np.asarray(getattr(skimage.data, name)())
+        if arr.ndim == 2:
+            arr = np.repeat(arr[..., None], 3, axis=2)
+        out.append((f"builtin:{name}", np.ascontiguousarray(arr[..., :3]).astype(np.uint8)))
+    return out
+
+
+def list_images(source: str | os.PathLike) -> list[Path]:
+    """Image files of a file, a folder (recursive) or a glob, sorted; ``[]`` if none match."""
+    p = Path(source)
+    if p.is_dir():
+        return sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
+    if p.is_file():
+        return [p]
+    import glob
+
+    found = []
+    for f in sorted(glob.glob(str(source), recursive=True)):
+        fp = Path(f)
+        if fp.is_dir():
+            found += list_images(fp)
+        elif fp.is_file():
+            found.append(fp)
+    return found
+
+
+def atomic_write(path: str | os.PathLike, write_fn, suffix: str | None = None) -> None:
+    """Call ``write_fn(tmp_path)`` then rename onto ``path``, so a crash never leaves half a file.
+
+    The temporary file sits in the destination folder (the rename is atomic there) and keeps the
+    destination's suffix, since savers such as Keras and Pillow dispatch on it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix or path.suffix,
+                               dir=path.parent)
+    os.close(fd)
+    try:
+        write_fn(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise

@@ -1,0 +1,144 @@
+"""Custom layers shared by the networks: sub-pixel convolution and a fixed bicubic upsampler.
+
+Every layer here is a registered ``keras.layers.Layer`` subclass with ``get_config`` (never a
+``Lambda``), so ``.keras`` files load with ``safe_mode=True`` in any process that imported
+``srgan_keras``, and the graph exports to SavedModel and TFLite.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+PACKAGE = "srgan_keras"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class PixelShuffle(keras.layers.Layer):
+    """Sub-pixel convolution's rearrangement (Shi et al. 2016; SRGAN Fig. 4 "PixelShuffler x2").
+
+    ``(B, H, W, C * r * r) -> (B, r H, r W, C)``: channel ``(i * r + j) * C + c`` of an input pixel
+    becomes output pixel ``(r y + i, r x + j)``, channel ``c`` (TensorFlow's ``depth_to_space``
+    order, which differs from PyTorch's ``PixelShuffle``: see ``convert.py`` for weight loading).
+    """
+
+    def __init__(self, factor: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = int(factor)
+
+    def call(self, x):
+        return tf.nn.depth_to_space(x, self.factor)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        r = self.factor
+        return (b, None if h is None else h * r, None if w is None else w * r, c // (r * r))
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class PixelUnshuffle(keras.layers.Layer):
+    """The inverse rearrangement: ``(B, r H, r W, C) -> (B, H, W, C r r)`` (``space_to_depth``).
+
+    Real-ESRGAN feeds x2 and x1 models through it so that one x4 body serves every scale.
+    """
+
+    def __init__(self, factor: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = int(factor)
+
+    def call(self, x):
+        return tf.nn.space_to_depth(x, self.factor)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        r = self.factor
+        return (b, None if h is None else h // r, None if w is None else w // r, c * r * r)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+def keys_cubic(t: np.ndarray, a: float = -0.5) -> np.ndarray:
+    """Keys' cubic convolution kernel (Keys 1981), ``a = -0.5`` as in MATLAB's ``imresize``."""
+    t = np.abs(t)
+    return np.where(
+        t <= 1,
+        (a + 2) * t**3 - (a + 3) * t**2 + 1,
+        np.where(t < 2, a * t**3 - 5 * a * t**2 + 8 * a * t - 4 * a, 0.0),
+    )
+
+
+def bicubic_phase_kernel(scale: int, channels: int) -> np.ndarray:
+    """Conv kernel ``(5, 5, C, s*s*C)`` whose output, after ``depth_to_space(s)``, is bicubic x s.
+
+    With half-pixel centres, output pixel ``s*i + p`` samples input position
+    ``i + (p + 0.5) / s - 0.5``, so every phase ``p`` needs input taps ``i-2 .. i+2`` only: bicubic
+    upsampling *is* a sub-pixel convolution with fixed weights.
+    """
+    taps = np.arange(-2, 3, dtype=np.float64)
+    w1 = np.zeros((scale, 5))
+    for p in range(scale):
+        offset = (p + 0.5) / scale - 0.5
+        w1[p] = keys_cubic(taps - offset)
+        w1[p] /= w1[p].sum()
+    kernel = np.zeros((5, 5, channels, scale * scale * channels), dtype=np.float32)
+    for py in range(scale):
+        for px in range(scale):
+            w2 = np.outer(w1[py], w1[px])
+            for c in range(channels):
+                kernel[:, :, c, (py * scale + px) * channels + c] = w2
+    return kernel
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class BicubicUpsample(keras.layers.Layer):
+    """Fixed bicubic x``scale`` upsampling written as a convolution + pixel shuffle.
+
+    Equals ``tf.image.resize(x, (sH, sW), "bicubic")`` (Keys a=-0.5, half-pixel centres, taps
+    outside the image dropped and the rest renormalised) but, unlike the ``ResizeBicubic`` op, compiles under XLA and converts to
+    TFLite. Used for the optional global residual (our option, not the paper's).
+    """
+
+    def __init__(self, scale: int = 4, channels: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = int(scale)
+        self.channels = int(channels)
+        self._kernel = tf.constant(bicubic_phase_kernel(self.scale, self.channels))
+
+    def call(self, x):
+        # Taps that fall outside the image are dropped and the remaining weights renormalised,
+        # as tf.image.resize does: convolve the zero-padded image and a zero-padded mask of ones.
+        kernel = tf.cast(self._kernel, x.dtype)
+        pad = [[0, 0], [2, 2], [2, 2], [0, 0]]
+        y = tf.nn.conv2d(tf.pad(x, pad), kernel, strides=1, padding="VALID")  # (B, H, W, s*s*C)
+        ones = tf.pad(tf.ones_like(x[:1]), pad)
+        norm = tf.nn.conv2d(ones, kernel, strides=1, padding="VALID")  # (1, H, W, s*s*C)
+        return tf.nn.depth_to_space(y / norm, self.scale)  # (B, sH, sW, C)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        s = self.scale
+        return (b, None if h is None else h * s, None if w is None else w * s, c)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "channels": self.channels}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Rescale(keras.layers.Layer):
+    """``y = x * multiplier + offset``: moves images between the [0,1] and [-1,1] ranges."""
+
+    def __init__(self, multiplier: float = 1.0, offset: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.multiplier = float(multiplier)
+        self.offset = float(offset)
+
+    def call(self, x):
+        return x * tf.cast(self.multiplier, x.dtype) + tf.cast(self.offset, x.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "multiplier": self.multiplier, "offset": self.offset}

@@ -1,0 +1,169 @@
+"""The perceptual loss of SRGAN (Ledig et al. 2017, §2.2, Eqs. 3-7), and ESRGAN's variants.
+
+    l_SR = l_X (content) + 10^-3 * l_Gen (adversarial)                              (Eq. 3)
+    l_MSE = mean over pixels of (I_HR - G(I_LR))^2                                   (Eq. 4)
+    l_VGG/i,j = mean over the feature map of (phi_ij(I_HR) - phi_ij(G(I_LR)))^2    (Eq. 5)
+    l_Gen = sum over the batch of -log D(G(I_LR))                                    (Eq. 6)
+
+phi_ij is the feature map after the j-th convolution (and its ReLU) before the i-th max-pool of
+VGG19: phi_2,2 is Keras' ``block2_conv2``, phi_5,4 is ``block5_conv4``. Losses use batch means
+(not sums), as every public implementation does; the 1e-3 weight is the paper's.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+ADV_WEIGHT = 1e-3  # Eq. 3
+VGG_RESCALE = 1.0 / 12.75  # §3.2: "rescaled the VGG feature maps by a factor of 1/12.75"
+
+# Content-loss names -> (VGG19 layers, their weights, criterion, before activation?)
+VGG_LOSSES = {
+    "vgg22": ((("block2_conv2", 1.0),), "mse", False),  # SRGAN-VGG22
+    "vgg54": ((("block5_conv4", 1.0),), "mse", False),  # SRGAN-VGG54, the paper's SRGAN
+    # ESRGAN §3.3: features before activation, L1 criterion.
+    "vgg54_preact": ((("block5_conv4", 1.0),), "l1", True),
+    # Real-ESRGAN: conv1_2, 2_2, 3_4, 4_4, 5_4 weighted 0.1, 0.1, 1, 1, 1, before activation, L1.
+    "multi_preact": ((("block1_conv2", 0.1), ("block2_conv2", 0.1), ("block3_conv4", 1.0),
+                      ("block4_conv4", 1.0), ("block5_conv4", 1.0)), "l1", True),
+}
+
+
+class VGGWeightsUnavailable(RuntimeError):
+    """VGG19 ImageNet weights could not be downloaded or read."""
+
+
+def pixel_loss(kind: str, a, b):
+    """Mean squared (``mse``, Eq. 4) or absolute (``l1``) difference."""
+    diff = tf.cast(a, tf.float32) - tf.cast(b, tf.float32)
+    return tf.reduce_mean(tf.square(diff)) if kind == "mse" else tf.reduce_mean(tf.abs(diff))
+
+
+def load_vgg19(weights: str = "imagenet") -> keras.Model:
+    """VGG19 convolutional part with ``weights``: ``imagenet`` (Keras download), a ``.h5`` path, or None.
+
+    Offline, the ImageNet download fails; this raises :class:`VGGWeightsUnavailable` with one
+    sentence naming the two ways out instead of a traceback.
+    """
+    w = None if weights in (None, "none", "None") else weights
+    try:
+        return keras.applications.VGG19(include_top=False, weights=w, input_shape=(None, None, 3))
+    except Exception as e:  # network errors surface as several exception types
+        raise VGGWeightsUnavailable(
+            f"could not load VGG19 weights {weights!r} ({type(e).__name__}: {str(e)[:120]}); "
+            "pass --vgg-weights PATH to a local vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, "
+            "or train with --content-loss mse") from None
+
+
+def vgg_feature_extractor(layer_names, weights: str = "imagenet",
+                          before_activation: bool = False) -> keras.Model:
+    """A frozen model from VGG19 input (BGR, mean-subtracted) to the named layers' outputs.
+
+    ``before_activation`` (ESRGAN): each named conv is rebuilt as a *new* layer with a linear
+    activation and the same weights, applied to the same input, so the shared VGG layers stay
+    untouched.
+    """
+    vgg = load_vgg19(weights)
+    vgg.trainable = False
+    outputs = []
+    for name in layer_names:
+        layer = vgg.get_layer(name)
+        if before_activation:
+            cfg = layer.get_config() | {"activation": "linear", "name": f"{name}_preact"}
+            linear = keras.layers.Conv2D.from_config(cfg)
+            linear.build(layer.input.shape)
+            linear.set_weights(layer.get_weights())
+            linear.trainable = False
+            outputs.append(linear(layer.input))
+        else:
+            outputs.append(layer.output)
+    return keras.Model(vgg.input, outputs, name="vgg19_features")
+
+
+def vgg_preprocess(signed):
+    """[-1, 1] RGB -> 0..255 -> ``keras.applications.vgg19.preprocess_input`` (BGR, minus means)."""
+    x255 = (tf.cast(signed, tf.float32) + 1.0) * 127.5
+    return keras.applications.vgg19.preprocess_input(x255)
+
+
+class ContentLoss:
+    """l_X of Eq. 3: ``mse``/``l1`` on pixels, or a VGG feature loss (Eq. 5) by name.
+
+    Images are in [-1, 1]. VGG features are multiplied by 1/12.75 (§3.2) before the criterion.
+    """
+
+    def __init__(self, kind: str = "vgg54", vgg_weights: str = "imagenet"):
+        self.kind = kind
+        self.extractor = None
+        if kind in VGG_LOSSES:
+            layers_weights, self.criterion, preact = VGG_LOSSES[kind]
+            self.layer_names = [n for n, _ in layers_weights]
+            self.layer_weights = [w for _, w in layers_weights]
+            self.extractor = vgg_feature_extractor(self.layer_names, vgg_weights, preact)
+        elif kind not in ("mse", "l1"):
+            raise ValueError(f"unknown content loss {kind!r}")
+
+    def features(self, signed):
+        feats = self.extractor(vgg_preprocess(signed), training=False)
+        feats = feats if isinstance(feats, (list, tuple)) else [feats]
+        return [f * VGG_RESCALE for f in feats]
+
+    def __call__(self, hr, sr):
+        if self.extractor is None:
+            return pixel_loss(self.kind, hr, sr)
+        total = 0.0
+        for w, fh, fs in zip(self.layer_weights, self.features(hr), self.features(sr)):
+            total += w * pixel_loss(self.criterion, tf.stop_gradient(fh), fs)
+        return total
+
+
+def _bce_logits(labels_value: float, logits):
+    logits = tf.cast(logits, tf.float32)
+    labels = tf.fill(tf.shape(logits), labels_value)
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
+class VanillaGAN:
+    """The paper's GAN (Goodfellow et al. 2014, SRGAN Eq. 2 and 6), with logits.
+
+    D maximises log D(x_r) + log(1 - D(G(z))): binary cross-entropy with targets 1 and 0.
+    G minimises -log D(G(z)) (Eq. 6, the non-saturating form).
+    """
+
+    needs_real_for_generator = False
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        return _bce_logits(1.0, real_logits) + _bce_logits(0.0, fake_logits)
+
+    def generator_loss(self, real_logits, fake_logits):
+        return _bce_logits(1.0, fake_logits)
+
+
+class RelativisticAverageGAN:
+    """ESRGAN §3.2 (Jolicoeur-Martineau 2018): D_Ra(x_r, x_f) = sigma(C(x_r) - E[C(x_f)]).
+
+    L_D = -E[log D_Ra(x_r, x_f)] - E[log(1 - D_Ra(x_f, x_r))]                       (Eq. 1)
+    L_G = -E[log(1 - D_Ra(x_r, x_f))] - E[log D_Ra(x_f, x_r)]                       (Eq. 2)
+    """
+
+    needs_real_for_generator = True
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        real, fake = tf.cast(real_logits, tf.float32), tf.cast(fake_logits, tf.float32)
+        return (_bce_logits(1.0, real - tf.reduce_mean(fake))
+                + _bce_logits(0.0, fake - tf.reduce_mean(real)))
+
+    def generator_loss(self, real_logits, fake_logits):
+        real, fake = tf.cast(real_logits, tf.float32), tf.cast(fake_logits, tf.float32)
+        return (_bce_logits(0.0, real - tf.reduce_mean(fake))
+                + _bce_logits(1.0, fake - tf.reduce_mean(real)))
+
+
+def adversarial_loss(kind: str):
+    """``vanilla`` (SRGAN) or ``ragan`` (ESRGAN)."""
+    if kind == "vanilla":
+        return VanillaGAN()
+    if kind == "ragan":
+        return RelativisticAverageGAN()
+    raise ValueError(f"unknown adversarial loss {kind!r}")

@@ -1,0 +1,101 @@
+"""The field's quality metrics: PSNR and SSIM on the Y channel, border cropped (SRGAN §3.1).
+
+Protocol (SRGAN Table 2, BasicSR's ``calculate_psnr``/``calculate_ssim``): images as 8-bit
+values; Y of ITU-R BT.601 in its studio range 16..235; ``scale`` pixels removed at every border;
+SSIM of Wang et al. 2004 with an 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, L = 255,
+which is what ``tf.image.ssim`` computes. Training's validation and the evaluate CLI share these.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+# ITU-R BT.601 luma for RGB in [0, 1], studio range: Y = 16 + 65.481 R + 128.553 G + 24.966 B
+# (MATLAB's rgb2ycbcr; BasicSR's bgr2ycbcr with y_only=True).
+BT601_Y_WEIGHTS = (65.481, 128.553, 24.966)
+BT601_Y_OFFSET = 16.0
+SSIM_WINDOW = 11  # Wang et al. 2004, §III-C
+SSIM_SIGMA = 1.5
+SSIM_K1, SSIM_K2 = 0.01, 0.03
+PIXEL_MAX = 255.0
+
+
+def rgb_to_y(rgb255) -> np.ndarray:
+    """BT.601 Y (16..235) of RGB given as 0..255 values, float64, shape (..., H, W)."""
+    rgb = np.asarray(rgb255, dtype=np.float64) / 255.0
+    w = np.asarray(BT601_Y_WEIGHTS)
+    return rgb @ w + BT601_Y_OFFSET
+
+
+def shave(x: np.ndarray, border: int) -> np.ndarray:
+    """Remove ``border`` pixels at each side of the H and W axes (the first two of x's last 2-3)."""
+    if border <= 0:
+        return x
+    if x.ndim == 2 or (x.ndim == 3 and x.shape[-1] not in (1, 3)):
+        return x[..., border:-border, border:-border]
+    return x[..., border:-border, border:-border, :]
+
+
+def _as_255(img) -> np.ndarray:
+    arr = np.asarray(img)
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float64)
+    return np.asarray(arr, dtype=np.float64)
+
+
+def psnr(a, b, max_val: float = PIXEL_MAX) -> float:
+    """PSNR in dB of two same-shape arrays on a 0..max_val scale (inf when identical)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
+    mse = np.mean((a - b) ** 2)
+    return float("inf") if mse == 0 else float(10.0 * np.log10(max_val**2 / mse))
+
+
+def ssim(a, b, max_val: float = PIXEL_MAX) -> float:
+    """SSIM (Wang et al. 2004) of two (H, W) or (H, W, C) arrays; channels averaged."""
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    if a.ndim == 2:
+        a, b = a[..., None], b[..., None]
+    if min(a.shape[:2]) < SSIM_WINDOW:
+        raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW}, got {a.shape[:2]}")
+    val = tf.image.ssim(a, b, max_val=max_val, filter_size=SSIM_WINDOW, filter_sigma=SSIM_SIGMA,
+                        k1=SSIM_K1, k2=SSIM_K2)
+    return float(val.numpy())
+
+
+def ssim_rgb(a, b, max_val: float = PIXEL_MAX) -> float:
+    """SSIM computed on each of R, G, B and averaged (the variant some SR papers report)."""
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    return float(np.mean([ssim(a[..., c], b[..., c], max_val) for c in range(3)]))
+
+
+def evaluate_pair(sr255, hr255, border: int) -> dict[str, float]:
+    """All metrics of one SR image against its HR, both (H, W, 3) 0..255 (SR already rounded).
+
+    Returns ``psnr_y``, ``ssim_y`` (the paper's), ``psnr_rgb`` and ``ssim_rgb`` (for comparing
+    with papers that report those), each with ``border`` pixels shaved.
+    """
+    sr, hr = _as_255(sr255), _as_255(hr255)
+    if sr.shape != hr.shape:
+        raise ValueError(f"SR {sr.shape} and HR {hr.shape} differ in shape")
+    sr_y, hr_y = shave(rgb_to_y(sr), border), shave(rgb_to_y(hr), border)
+    sr_c, hr_c = shave(sr, border), shave(hr, border)
+    return {
+        "psnr_y": psnr(sr_y, hr_y),
+        "ssim_y": ssim(sr_y, hr_y),
+        "psnr_rgb": psnr(sr_c, hr_c),
+        "ssim_rgb": ssim_rgb(sr_c, hr_c),
+    }
+
+
+def psnr_y_batch(sr, hr, border: int):
+    """Mean Y-PSNR of tensors in [-1, 1], shape (B, H, W, 3), SR rounded to 8 bits: for logging."""
+    def y(x):
+        x255 = tf.round(tf.clip_by_value((x + 1.0) * 127.5, 0.0, 255.0))
+        w = tf.constant(BT601_Y_WEIGHTS, tf.float32) / 255.0
+        yy = tf.tensordot(x255, w, axes=[[3], [0]]) + BT601_Y_OFFSET
+        return yy[:, border:-border, border:-border] if border else yy
+    mse = tf.reduce_mean(tf.square(y(sr) - y(hr)), axis=[1, 2])
+    return tf.reduce_mean(10.0 * tf.math.log(PIXEL_MAX**2 / tf.maximum(mse, 1e-10)) / tf.math.log(10.0))
