@@ -4,6 +4,10 @@ Importing the package registers its custom layers, so ``.keras`` files saved by 
 ``keras.saving.load_model(path, safe_mode=True)``.
 """
 
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TF's C++ start-up chatter
+
 from srgan_keras import layers as layers  # noqa: F401  (registers the custom layers)
 from srgan_keras.config import PRESETS, TrainConfig, get_config
 from srgan_keras.discriminator import build_discriminator

@@ -12,7 +12,7 @@ import dataclasses
 import json
 import types
 import typing
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class TrainConfig:
     batch_size: int = 16  # paper: 16 per mini-batch
     color_jitter: bool = False  # our option: brightness/saturation jitter of HR crops
     degradation: str = "bicubic"  # bicubic (paper) | realesrgan (second-order, Real-ESRGAN §3)
+    usm_gt: bool = False  # Real-ESRGAN: unsharp-masked ground truth for pixel/content losses
     cache_gib: float = 2.0  # decode the dataset once into memory when it fits; else stream
     # --- generator (Fig. 4) ---
     generator: str = "srresnet"  # srresnet (paper) | rrdbnet (ESRGAN)
@@ -217,4 +218,4 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 __all__ = ["TrainConfig", "PRESETS", "get_config", "register_preset", "add_config_flags",
-           "config_from_args", "field"]
+           "config_from_args"]

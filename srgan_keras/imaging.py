@@ -130,7 +130,10 @@ def builtin_images(names: Iterable[str] = BUILTIN_TRAIN) -> list[tuple[str, np.n
 
     out = []
     for name in names:
-        arr = np.asarray(getattr(skimage.data, name)())
+        if name == "motorcycle_left":  # the left view of skimage's stereo pair
+            arr = np.asarray(skimage.data.stereo_motorcycle()[0])
+        else:
+            arr = np.asarray(getattr(skimage.data, name)())
         if arr.ndim == 2:
             arr = np.repeat(arr[..., None], 3, axis=2)
         out.append((f"builtin:{name}", np.ascontiguousarray(arr[..., :3]).astype(np.uint8)))

@@ -1,0 +1,358 @@
+"""``python -m srgan_keras.train``: SRResNet pre-training, then SRGAN, in a custom tf.function loop.
+
+    python -m srgan_keras.train                              # demo: built-in photos, < 10 min on a CPU
+    python -m srgan_keras.train --preset paper --data DIR    # the paper's schedule (a GPU's work)
+
+Running the same command again resumes from the run folder's last checkpoint and stops at the same
+total step count. Ctrl-C saves a checkpoint and exits; a NaN/Inf loss stops the run and keeps the
+last good checkpoint. The run folder (``--out``, default ``saved_models/<preset>``) holds
+``config.json``, ``logs/`` (TensorBoard), ``checkpoints/``, ``samples.png`` and ``generator.keras``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from srgan_keras.config import PRESETS, TrainConfig, add_config_flags, config_from_args
+
+REPO_SAVED_MODELS = Path("saved_models")
+
+
+class TrainingError(RuntimeError):
+    """A failure the user can act on; printed as one line."""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m srgan_keras.train",
+        description="Train SRResNet/SRGAN (Ledig et al. 2017). Every config field is a flag.")
+    p.add_argument("--preset", default="demo",
+                   help=f"starting point: {', '.join(PRESETS)} (default demo; paper = the paper's values)")
+    add_config_flags(p)
+    return p.parse_args(argv)
+
+
+def _setup_runtime(cfg: TrainConfig):
+    """Devices, precision and distribution strategy; must run before any TensorFlow op."""
+    import keras
+    import tensorflow as tf
+
+    if cfg.logical_cpus > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * cfg.logical_cpus)
+    if cfg.mixed_precision != "none":
+        keras.mixed_precision.set_global_policy(f"mixed_{cfg.mixed_precision}")
+    if cfg.strategy == "mirrored":
+        devices = None
+        if cfg.logical_cpus > 1 and not tf.config.list_physical_devices("GPU"):
+            devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices)
+    if cfg.strategy == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def _grid(rows: list[list[np.ndarray]]) -> np.ndarray:
+    """Tile uint8 images (all the same size) into one picture with 4-pixel white gutters."""
+    h, w = rows[0][0].shape[:2]
+    gap = 4
+    out = np.full((len(rows) * (h + gap) - gap, len(rows[0]) * (w + gap) - gap, 3), 255, np.uint8)
+    for r, row in enumerate(rows):
+        for c, img in enumerate(row):
+            out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = img
+    return out
+
+
+class Trainer:
+    """Builds everything a run needs from the config and runs both phases."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path, strategy):
+        import keras
+        import tensorflow as tf
+
+        from srgan_keras.data import training_dataset, validation_images
+        from srgan_keras.degradation import bicubic_downscale, bicubic_upscale
+        from srgan_keras.losses import ContentLoss, adversarial_loss
+        from srgan_keras.models import build_critic, build_generator
+        from srgan_keras.schedules import LRSchedule
+        from srgan_keras.srgan import SRGAN
+
+        self.cfg, self.run_dir, self.strategy = cfg, run_dir, strategy
+        self.pre_steps, self.gan_steps = cfg.phase_steps()
+        keras.utils.set_random_seed(cfg.seed)
+
+        # Validation images and their bicubic baseline, once.
+        self.val = []
+        for name, hr in validation_images(cfg):
+            lr = bicubic_downscale(hr, cfg.scale).numpy()
+            bic = bicubic_upscale(lr, cfg.scale).numpy().astype(np.uint8)
+            self.val.append((name, hr, (lr / 255.0).astype(np.float32), bic))
+
+        content = None
+        if self.gan_steps:
+            content = ContentLoss(cfg.content_loss, cfg.vgg_weights)  # may raise VGGWeightsUnavailable
+
+        def adam(lr_value, steps, milestones):
+            sched = LRSchedule(cfg.lr_schedule, lr_value, steps, milestones, cfg.lr_gamma,
+                               cfg.warmup_steps, cfg.min_lr_ratio)
+            opt = keras.optimizers.Adam(sched, beta_1=cfg.beta1, beta_2=cfg.beta2,
+                                        use_ema=cfg.ema_decay > 0,
+                                        ema_momentum=cfg.ema_decay or 0.99)
+            if cfg.mixed_precision == "float16":
+                opt = keras.optimizers.LossScaleOptimizer(opt)
+            return opt
+
+        with strategy.scope():
+            self.G = build_generator(cfg)
+            self.D = build_critic(cfg)
+            self.pre_opt = adam(cfg.pretrain_lr, self.pre_steps, cfg.pretrain_milestones)
+            self.g_opt = adam(cfg.gan_lr, self.gan_steps, cfg.gan_milestones)
+            self.d_opt = adam(cfg.gan_lr, self.gan_steps, cfg.gan_milestones)
+            # Build the optimizers' slots now so that a checkpoint restores into them (NOTES-TF).
+            self.pre_opt.build(self.G.trainable_variables)
+            self.g_opt.build(self.G.trainable_variables)
+            self.d_opt.build(self.D.trainable_variables)
+            self.pre_done = tf.Variable(0, dtype=tf.int64, name="pretrain_steps_done")
+            self.gan_done = tf.Variable(0, dtype=tf.int64, name="gan_steps_done")
+        self.model = SRGAN(
+            self.G, self.D, content_loss=content, adversarial=adversarial_loss(cfg.adv_loss),
+            content_weight=cfg.content_weight, adv_weight=cfg.adv_weight,
+            pixel_kind=cfg.pixel_loss, pixel_weight=cfg.pixel_weight,
+            pretrain_kind=cfg.pretrain_loss, pretrain_optimizer=self.pre_opt,
+            g_optimizer=self.g_opt, d_optimizer=self.d_opt,
+            num_replicas=strategy.num_replicas_in_sync)
+
+        self.ckpt = tf.train.Checkpoint(
+            generator=self.G, discriminator=self.D, pretrain_optimizer=self.pre_opt,
+            g_optimizer=self.g_opt, d_optimizer=self.d_opt,
+            pretrain_steps_done=self.pre_done, gan_steps_done=self.gan_done)
+        self.manager = tf.train.CheckpointManager(self.ckpt, str(run_dir / "checkpoints"),
+                                                  max_to_keep=3)
+        self.dataset = training_dataset(cfg)
+        self.writer = tf.summary.create_file_writer(str(run_dir / "logs"))
+        self.jit = cfg.jit_compile and strategy.num_replicas_in_sync == 1
+        if cfg.jit_compile and not self.jit:
+            print("note: XLA is off under a multi-replica strategy (TF cannot compile it on CPU)")
+
+    # -- resume / init ---------------------------------------------------------------------
+    def restore_or_init(self) -> None:
+        import keras
+
+        latest = self.manager.latest_checkpoint
+        if latest:
+            self.ckpt.restore(latest).assert_existing_objects_matched()
+            print(f"resuming from step {self.total_done()} "
+                  f"(pretrain {int(self.pre_done.numpy())}/{self.pre_steps}, "
+                  f"gan {int(self.gan_done.numpy())}/{self.gan_steps}) in {self.run_dir}")
+        elif self.cfg.init_from:
+            src = keras.saving.load_model(self.cfg.init_from, safe_mode=True, compile=False)
+            try:
+                self.G.set_weights(src.get_weights())
+            except ValueError as e:
+                raise TrainingError(f"--init-from {self.cfg.init_from}: its architecture does not "
+                                    f"match this config's generator ({e})") from None
+            print(f"initialised the generator from {self.cfg.init_from}")
+
+    def total_done(self) -> int:
+        return int(self.pre_done.numpy()) + int(self.gan_done.numpy())
+
+    # -- compiled steps --------------------------------------------------------------------
+    def _compiled(self, step_fn):
+        import tensorflow as tf
+
+        strategy = self.strategy
+
+        def replica_step(lr, hr, target):
+            logs = step_fn(lr, hr, target)
+            logs.pop("sr", None)
+            return logs
+
+        inner = tf.function(replica_step, jit_compile=self.jit)
+
+        @tf.function
+        def distributed_step(batch):
+            per_replica = strategy.run(inner, args=batch)
+            return {k: strategy.reduce("MEAN", v, axis=None) for k, v in per_replica.items()}
+
+        return distributed_step
+
+    # -- validation ------------------------------------------------------------------------
+    def validate(self) -> dict[str, float]:
+        """Mean Y-PSNR/SSIM (border = scale) of the model and of bicubic on the validation images."""
+        from srgan_keras.metrics import evaluate_pair
+
+        model_rows, bic_rows = [], []
+        for _, hr, lr01, bic in self.val:
+            sr = self.model.super_resolve(lr01[None], training=False)[0].numpy()
+            sr255 = np.clip(np.round((sr + 1.0) * 127.5), 0, 255)
+            model_rows.append(evaluate_pair(sr255, hr, self.cfg.scale))
+            bic_rows.append(evaluate_pair(bic, hr, self.cfg.scale))
+        mean = lambda rows, k: float(np.mean([r[k] for r in rows]))  # noqa: E731
+        return {"psnr": mean(model_rows, "psnr_y"), "ssim": mean(model_rows, "ssim_y"),
+                "bicubic_psnr": mean(bic_rows, "psnr_y"), "bicubic_ssim": mean(bic_rows, "ssim_y")}
+
+    def sample_grid(self) -> np.ndarray:
+        """LR (nearest) | bicubic | SR | HR of a centre crop of each validation image (2 at most)."""
+        rows, s = [], self.cfg.scale
+        for _, hr, lr01, bic in self.val[:2]:
+            size = min(128, hr.shape[0] // s * s, hr.shape[1] // s * s)
+            y, x = (hr.shape[0] - size) // 2 // s * s, (hr.shape[1] - size) // 2 // s * s
+            lr_c = lr01[y // s:(y + size) // s, x // s:(x + size) // s]
+            sr = self.model.super_resolve(lr_c[None], training=False)[0].numpy()
+            sr8 = np.clip(np.round((sr + 1.0) * 127.5), 0, 255).astype(np.uint8)
+            lr8 = np.round(lr_c * 255).astype(np.uint8).repeat(s, 0).repeat(s, 1)
+            rows.append([lr8, bic[y:y + size, x:x + size], sr8, hr[y:y + size, x:x + size]])
+        return _grid(rows)
+
+    # -- the loop --------------------------------------------------------------------------
+    def run(self) -> int:
+        import tensorflow as tf
+        from tqdm import tqdm
+
+        self.restore_or_init()
+        if self.strategy.num_replicas_in_sync > 1:
+            it = iter(self.strategy.experimental_distribute_dataset(self.dataset))
+        else:
+            it = iter(self.dataset)
+        phases = [("pretrain", self.pre_steps, self.pre_done, self.model.pretrain_step, self.pre_opt),
+                  ("gan", self.gan_steps, self.gan_done, self.model.train_step, self.g_opt)]
+        total = self.pre_steps + self.gan_steps
+        last_opt = None
+        try:
+            for name, steps, done, step_fn, opt in phases:
+                if steps == 0:
+                    continue
+                last_opt = opt
+                if int(done.numpy()) >= steps:
+                    continue
+                if not self._run_phase(name, steps, done, self._compiled(step_fn), it, total, tqdm):
+                    return 3
+        except KeyboardInterrupt:
+            path = self.manager.save()
+            print(f"\ninterrupted at step {self.total_done()}: checkpoint saved to {path}; "
+                  "run the same command to resume")
+            return 130
+        self.manager.save()
+        if last_opt is not None and self.cfg.ema_decay:
+            last_opt.finalize_variable_values(self.G.trainable_variables)  # G <- its EMA
+        self.finish(tf)
+        return 0
+
+    def _run_phase(self, name, steps, done, step, it, total, tqdm) -> bool:
+        import tensorflow as tf
+
+        cfg = self.cfg
+        offset = self.pre_steps if name == "gan" else 0
+        start = int(done.numpy())
+        bar = tqdm(total=steps, initial=start, desc=name, unit="step", dynamic_ncols=True,
+                   file=sys.stdout, mininterval=1.0)
+        t0, n0 = time.perf_counter(), start
+        for i in range(start, steps):
+            logs = step(next(it))
+            done.assign_add(1)
+            bar.update(1)
+            g = offset + i + 1  # global step across both phases
+            if (i + 1) % cfg.log_every == 0 or i + 1 == steps:
+                vals = {k: float(v) for k, v in logs.items()}
+                bad = [k for k, v in vals.items() if not math.isfinite(v)]
+                if bad:
+                    bar.close()
+                    last = self.manager.latest_checkpoint or "none yet"
+                    flag = "--pretrain-lr" if name == "pretrain" else "--gan-lr"
+                    print(f"error: {', '.join(bad)} became NaN/Inf at step {g}; stopping. The last "
+                          f"good checkpoint is kept ({last}); lower {flag} or check the data.",
+                          file=sys.stderr)
+                    return False
+                dt = time.perf_counter() - t0
+                vals["steps_per_s"] = (i + 1 - n0) / dt if dt > 0 else 0.0
+                t0, n0 = time.perf_counter(), i + 1
+                opt = self.pre_opt if name == "pretrain" else self.g_opt
+                vals["lr"] = float(opt.learning_rate.numpy()) if hasattr(
+                    opt.learning_rate, "numpy") else float(opt.learning_rate)
+                with self.writer.as_default(step=g):
+                    for k, v in vals.items():
+                        tf.summary.scalar(f"{name}/{k}", v)
+                bar.set_postfix({k: f"{v:.4g}" for k, v in vals.items()
+                                 if k in ("g_loss", "d_loss", "d_real", "d_fake", "steps_per_s")})
+            if (i + 1) % cfg.ckpt_every == 0:
+                self.manager.save()
+            if (i + 1) % cfg.val_every == 0 and i + 1 < steps:
+                self._log_validation(g, bar)
+        bar.close()
+        self._log_validation(offset + steps, None)
+        return True
+
+    def _log_validation(self, g: int, bar) -> dict:
+        import tensorflow as tf
+
+        m = self.validate()
+        line = (f"step {g}: val PSNR {m['psnr']:.2f} dB (bicubic {m['bicubic_psnr']:.2f}), "
+                f"SSIM {m['ssim']:.4f} (bicubic {m['bicubic_ssim']:.4f})")
+        (bar.write if bar is not None else print)(line)
+        with self.writer.as_default(step=g):
+            for k, v in m.items():
+                tf.summary.scalar(f"val/{k}", v)
+            tf.summary.image("samples LR|bicubic|SR|HR", self.sample_grid()[None], step=g)
+        self.writer.flush()
+        return m
+
+    def finish(self, tf) -> None:
+        from PIL import Image
+
+        from srgan_keras.imaging import atomic_write
+
+        m = self.validate()
+        gen_path = self.run_dir / "generator.keras"
+        atomic_write(gen_path, lambda tmp: self.G.save(tmp))
+        atomic_write(self.run_dir / "samples.png",
+                     lambda tmp: Image.fromarray(self.sample_grid()).save(tmp))
+        result = {"steps": self.total_done(), **m}
+        atomic_write(self.run_dir / "result.json",
+                     lambda tmp: Path(tmp).write_text(json.dumps(result, indent=2)))
+        verdict = "above" if m["psnr"] > m["bicubic_psnr"] else "NOT above"
+        print(f"final validation ({len(self.val)} images, Y, border {self.cfg.scale}): "
+              f"PSNR {m['psnr']:.2f} dB vs bicubic {m['bicubic_psnr']:.2f} dB ({verdict} bicubic); "
+              f"SSIM {m['ssim']:.4f} vs {m['bicubic_ssim']:.4f}")
+        print(f"generator saved to {gen_path}")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        cfg = config_from_args(args)
+    except (ValueError, TypeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    run_dir = Path(cfg.out) if cfg.out else REPO_SAVED_MODELS / args.preset
+    strategy = _setup_runtime(cfg)
+
+    from srgan_keras.data import DataError
+    from srgan_keras.imaging import atomic_write
+    from srgan_keras.losses import VGGWeightsUnavailable
+
+    print(f"srgan_keras training, preset {args.preset!r}, run folder {run_dir}")
+    print(cfg.to_json())
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write(run_dir / "config.json",
+                 lambda tmp: Path(tmp).write_text(json.dumps(
+                     {"preset": args.preset, **json.loads(cfg.to_json())}, indent=2)))
+    try:
+        trainer = Trainer(cfg, run_dir, strategy)
+        return trainer.run()
+    except (DataError, VGGWeightsUnavailable, TrainingError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.exit(main())
