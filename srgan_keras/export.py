@@ -1,0 +1,527 @@
+"""Exporting a trained generator for serving (SavedModel) and mobile (TFLite), with a parity report.
+
+Deployment, not the paper: SRGAN (Ledig et al. 2017) stops at the generator of Fig. 4. Its ranges
+(paper §3.2: LR input in [0, 1], SR output in [-1, 1]) are converted *inside* every exported graph,
+so that a serving stack in another language feeds pixels and gets pixels back:
+
+* SavedModel: ``serving_default`` maps uint8 ``(N, H, W, 3)`` to uint8 ``(N, sH, sW, 3)`` (divide
+  by 255, generator, ``(y + 1) / 2``, clip, round); ``upscale_float`` maps float32 [0, 1] to
+  float32 [0, 1] (clipped, not rounded) for callers that want the unrounded output.
+* TFLite: one float32 [0, 1] -> float32 [0, 1] signature (``serving_default``), as float32,
+  float16 weights, dynamic-range int8 weights, or full integer (int8 weights and activations,
+  int8 input/output: ``q = round(x / s) + z``, with ``s`` about 1/255 and ``z = -128`` once
+  calibrated on photos).
+
+Full-integer quantization needs a representative dataset: LR crops (our choice: ``CALIB_CROP``
+pixels, ``CALIB_SAMPLES`` of them) cut from photos downscaled the way training makes LR images
+(:func:`srgan_keras.degradation.make_lr_numpy`).
+
+Every export writes into a temporary folder beside the destination and is renamed into place
+only once it converted *and* its parity report ran, so a failure leaves nothing behind. The
+report (PSNR of the exported output against the Keras output, max abs difference in grey levels,
+file size, median latency) is printed and saved as ``<output>.parity.json``.
+
+CLI::
+
+    python -m srgan_keras.export --model run/generator.keras --to tflite --quantize int8 -o g.tflite
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import srgan_keras  # noqa: F401  (registers the custom layers, so .keras files load)
+from srgan_keras.degradation import make_lr_numpy
+from srgan_keras.imaging import (
+    BUILTIN_TRAIN,
+    BUILTIN_VAL,
+    ImageError,
+    builtin_images,
+    list_images,
+    load_rgb_uint8,
+)
+from srgan_keras.metrics import evaluate_pair, psnr
+
+FORMATS = ("saved_model", "tflite")
+QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
+# Parity minimums of issue 4 (PSNR in dB of the exported output against the Keras output).
+MIN_PSNR_DB = {"saved_model": 60.0, "none": 60.0, "float16": 45.0, "dynamic": 35.0, "int8": 28.0}
+CALIB_CROP = 48  # our choice: LR crop side for int8 calibration (the paper trains on 24x24 LR)
+CALIB_SAMPLES = 64  # our choice; TFLite's guide suggests ~100-500, 64 converges on our models
+CHECK_MAX_LR = 128  # our choice: parity images are centre crops of at most 128x128 LR pixels
+LATENCY_SIZES = (128,)  # LR sides timed by the parity report (issue 4: "128x128 input")
+LATENCY_RUNS = 5  # timed runs after one warm-up; the report gives their median
+
+
+class ExportError(ValueError):
+    """A bad export request; the message is one sentence that says what to do."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The generator and its in-graph range conversions
+
+
+def load_keras_generator(path: str | os.PathLike) -> keras.Model:
+    """Load a ``.keras`` generator (safe mode) and check that it is one, or raise ExportError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ExportError(f"{path}: no such model file")
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as e:  # noqa: BLE001 - Keras raises many types; the user needs one line
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if "Could not locate class" in str(e):
+            raise ExportError(f"{path}: uses a layer that is not registered ({first}); import the "
+                              "module that defines it before exporting") from None
+        raise ExportError(f"{path}: not a loadable Keras model file ({first[:200]})") from None
+    check_generator(model, source=str(path))
+    return model
+
+
+def check_generator(model: keras.Model, source: str = "model") -> int:
+    """Return the upscaling factor of an image-to-image generator, or raise ExportError.
+
+    A generator takes one (N, H, W, 3) input of any size and returns (N, sH, sW, 3); the SRGAN
+    discriminator (fixed 96x96 input, one logit out) and other models are refused.
+    """
+    hint = "export the generator (run/generator.keras), not the discriminator or another model"
+    if not isinstance(model, keras.Model) or len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ExportError(f"{source}: not an SR generator (needs one image input and one image "
+                          f"output); {hint}")
+    in_shape, out_shape = tuple(model.inputs[0].shape), tuple(model.outputs[0].shape)
+    if len(in_shape) != 4 or in_shape[-1] != 3 or len(out_shape) != 4 or out_shape[-1] != 3:
+        raise ExportError(f"{source}: not an SR generator (input {in_shape}, output {out_shape}); "
+                          f"{hint}")
+    if in_shape[1] is not None or in_shape[2] is not None:
+        raise ExportError(f"{source}: input size is fixed at {in_shape[1]}x{in_shape[2]}, "
+                          f"so this is not a fully convolutional SR generator; {hint}")
+    probe = np.zeros((1, 8, 8, 3), np.float32)
+    out = model(probe, training=False).shape
+    scale = out[1] // 8
+    if out[1] % 8 or out[2] != 8 * scale or scale < 1:
+        raise ExportError(f"{source}: output {tuple(out)} for an 8x8 input is not an upscaled "
+                          f"image; {hint}")
+    return int(scale)
+
+
+def unit_output(model: keras.Model, lr):
+    """Generator output in [0, 1]: ``(G(lr) + 1) / 2`` clipped (G's range is [-1, 1], §3.2)."""
+    sr = model(lr, training=False)
+    return tf.clip_by_value((tf.cast(sr, tf.float32) + 1.0) * 0.5, 0.0, 1.0)
+
+
+def _spec(input_size: tuple[int, int] | None, dtype, name: str, batch: int | None = None):
+    h, w = input_size or (None, None)
+    return tf.TensorSpec([batch, h, w, 3], dtype, name=name)
+
+
+def _write_saved_model(model: keras.Model, path: Path, input_size, with_uint8: bool) -> None:
+    """Write a SavedModel with the float signature (and the uint8 one) to ``path``."""
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+
+    def upscale_float(lr):  # float32 [0, 1] -> float32 [0, 1]
+        return {"sr": unit_output(model, lr)}
+
+    def upscale_uint8(images):  # uint8 0..255 -> uint8 0..255, rounded
+        sr = unit_output(model, tf.cast(images, tf.float32) / 255.0)
+        return {"sr": tf.cast(tf.round(sr * 255.0), tf.uint8)}
+
+    if with_uint8:
+        archive.add_endpoint("serving_default", upscale_uint8,
+                             input_signature=[_spec(input_size, tf.uint8, "images")])
+        archive.add_endpoint("upscale_float", upscale_float,
+                             input_signature=[_spec(input_size, tf.float32, "lr")])
+    else:  # the TFLite converter's input: one float signature
+        archive.add_endpoint("serving_default", upscale_float,
+                             input_signature=[_spec(input_size, tf.float32, "lr", batch=1
+                                                    if input_size else None)])
+    archive.write_out(str(path), verbose=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Images for calibration and parity checks
+
+
+def _hr_images(source: str | os.PathLike | None,
+               names: Sequence[str]) -> list[tuple[str, np.ndarray]]:
+    """(name, uint8 HR) pairs from a folder/file/glob; the built-in photos if ``source`` is None."""
+    if source is None:
+        return builtin_images(names)
+    files = list_images(source)
+    if not files:
+        raise ExportError(f"{source}: no images found (looked for .png, .jpg, .bmp, .webp, .tif); "
+                          "point to a folder of photos")
+    out = []
+    for f in files:
+        try:
+            out.append((str(f), load_rgb_uint8(f)))
+        except ImageError as e:  # one line, the other images still used
+            print(f"skipped: {e}", file=sys.stderr)
+    if not out:
+        raise ExportError(f"{source}: none of the {len(files)} files could be read as an image")
+    return out
+
+
+def calibration_crops(source: str | os.PathLike | None, scale: int, crop: int = CALIB_CROP,
+                      samples: int = CALIB_SAMPLES, seed: int = 0) -> list[np.ndarray]:
+    """LR float32 (1, crop, crop, 3) crops in [0, 1] for int8 calibration, cycling over images."""
+    rng = np.random.default_rng(seed)
+    lrs = [make_lr_numpy(hr, scale) for _, hr in _hr_images(source, BUILTIN_TRAIN)]
+    lrs = [lr for lr in lrs if min(lr.shape[:2]) >= 1]
+    crops = []
+    for i in range(samples):
+        lr = lrs[i % len(lrs)]
+        ch, cw = min(crop, lr.shape[0]), min(crop, lr.shape[1])
+        y = rng.integers(0, lr.shape[0] - ch + 1)
+        x = rng.integers(0, lr.shape[1] - cw + 1)
+        crops.append(lr[None, y : y + ch, x : x + cw].astype(np.float32) / 255.0)
+    return crops
+
+
+def check_images(source: str | os.PathLike | None, scale: int, max_lr: int = CHECK_MAX_LR
+                 ) -> list[dict]:
+    """Parity images: ``{"name", "lr" float (H, W, 3) [0, 1], "hr" uint8 (sH, sW, 3)}``.
+
+    Each HR photo (default: the built-in validation photos) is centre-cropped to at most
+    ``max_lr * scale`` pixels a side, a multiple of ``scale``, then downscaled like training data.
+    """
+    out = []
+    for name, hr in _hr_images(source, BUILTIN_VAL):
+        h = min(hr.shape[0], max_lr * scale) // scale * scale
+        w = min(hr.shape[1], max_lr * scale) // scale * scale
+        if h == 0 or w == 0:
+            continue
+        y0, x0 = (hr.shape[0] - h) // 2, (hr.shape[1] - w) // 2
+        hr = hr[y0 : y0 + h, x0 : x0 + w]
+        out.append({"name": name, "lr": make_lr_numpy(hr, scale).astype(np.float32) / 255.0,
+                    "hr": hr})
+    if not out:
+        raise ExportError(f"{source}: every image is smaller than the scale {scale}")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Exporters
+
+
+@contextmanager
+def _staged(path: Path, overwrite: bool, extra: Sequence[Path] = ()) -> Iterator[Path]:
+    """Yield a temporary path for ``path``; rename it (and ``extra`` files) into place on success.
+
+    The temporary folder lives in the destination's parent, so the final renames are atomic and
+    a failure (or Ctrl-C) removes everything that was written. Files for ``extra`` paths are
+    written by the caller into the same temporary folder under their final names.
+    """
+    for p in (path, *extra):
+        if p.exists() and not overwrite:
+            raise ExportError(f"{p} already exists; choose another output or pass --overwrite")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    except OSError as e:
+        raise ExportError(f"cannot write to {path.parent} ({e.strerror or e}); "
+                          "choose a writable output path") from None
+    try:
+        staged = tmp_dir / path.name
+        yield staged
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)  # only reached with overwrite=True
+        os.replace(staged, path)
+        for p in extra:
+            if (tmp_dir / p.name).exists():
+                os.replace(tmp_dir / p.name, p)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _as_model(model: keras.Model | str | os.PathLike) -> keras.Model:
+    if isinstance(model, keras.Model):
+        check_generator(model, source=model.name)
+        return model
+    return load_keras_generator(model)
+
+
+def _parse_size(input_size) -> tuple[int, int] | None:
+    if input_size is None or input_size == "":
+        return None
+    if isinstance(input_size, str):
+        try:
+            h, w = (int(v) for v in input_size.lower().split("x"))
+        except ValueError:
+            raise ExportError(f"--input-size {input_size!r}: expected HxW, e.g. 128x128") from None
+    else:
+        h, w = (int(v) for v in input_size)
+    if h < 1 or w < 1:
+        raise ExportError(f"--input-size {h}x{w}: both sides must be positive")
+    return h, w
+
+
+def export_saved_model(model: keras.Model | str | os.PathLike, path: str | os.PathLike,
+                       input_size: tuple[int, int] | str | None = None,
+                       overwrite: bool = False) -> Path:
+    """Write a SavedModel folder with the uint8 ``serving_default`` and ``upscale_float``.
+
+    ``input_size`` (H, W) fixes the LR size of both signatures (the batch stays dynamic).
+    """
+    model, path = _as_model(model), Path(path)
+    with _staged(path, overwrite) as staged:
+        _write_saved_model(model, staged, _parse_size(input_size), with_uint8=True)
+    return path
+
+
+def tflite_bytes(model: keras.Model, quantize: str = "none",
+                 calibration: str | os.PathLike | None = None,
+                 input_size: tuple[int, int] | str | None = None,
+                 work_dir: str | os.PathLike | None = None) -> bytes:
+    """Convert ``model`` to a TFLite flatbuffer (see :func:`export_tflite`)."""
+    if quantize not in QUANTIZATIONS:
+        raise ExportError(f"--quantize {quantize!r}: choose one of {', '.join(QUANTIZATIONS)}")
+    size = _parse_size(input_size)
+    scale = check_generator(model, source=model.name)
+    crops = calibration_crops(calibration, scale) if quantize == "int8" else None
+    with tempfile.TemporaryDirectory(prefix=".tflite-src.", dir=work_dir) as tmp:
+        # The converter reads a SavedModel: variables are frozen and ops lowered from there.
+        _write_saved_model(model, Path(tmp) / "float", size, with_uint8=False)
+        conv = tf.lite.TFLiteConverter.from_saved_model(str(Path(tmp) / "float"))
+        if quantize != "none":
+            conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        if quantize == "float16":  # without optimizations=[DEFAULT] the file stays float32
+            conv.target_spec.supported_types = [tf.float16]
+        if quantize == "int8":
+            conv.representative_dataset = lambda: ({"lr": c} for c in crops)
+            conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            conv.inference_input_type = tf.int8
+            conv.inference_output_type = tf.int8
+        with warnings.catch_warnings():  # calibration runs the deprecated tf.lite.Interpreter
+            warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
+            return conv.convert()
+
+
+def export_tflite(model: keras.Model | str | os.PathLike, path: str | os.PathLike,
+                  quantize: str = "none", calibration: str | os.PathLike | None = None,
+                  input_size: tuple[int, int] | str | None = None,
+                  overwrite: bool = False) -> Path:
+    """Write a ``.tflite`` file: float32 [0, 1] in, float32 [0, 1] out (int8 I/O for ``int8``).
+
+    ``quantize``: ``none`` (float32), ``float16`` (fp16 weights), ``dynamic`` (int8 weights,
+    float activations) or ``int8`` (full integer, calibrated on LR crops of ``calibration``,
+    a folder of photos; default the built-in photos). The input is ``(-1, -1, -1, 3)`` unless
+    ``input_size`` fixes it to ``(1, H, W, 3)``.
+    """
+    model, path = _as_model(model), Path(path)
+    with _staged(path, overwrite) as staged:
+        staged.write_bytes(tflite_bytes(model, quantize, calibration, input_size,
+                                        work_dir=staged.parent))
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Parity report
+
+
+def _load_runner(path: Path):
+    from srgan_keras.exported import SavedModelRunner, TFLiteRunner
+
+    return SavedModelRunner(path) if path.is_dir() else TFLiteRunner(path)
+
+
+def _size_bytes(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def median_latency_ms(fn: Callable[[np.ndarray], np.ndarray], size: int,
+                      runs: int = LATENCY_RUNS) -> float:
+    """Median wall time of ``fn`` on one random ``size`` x ``size`` LR image, after a warm-up."""
+    x = np.random.default_rng(0).random((1, size, size, 3), dtype=np.float32)
+    fn(x)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn(x)
+        times.append((time.perf_counter() - t0) * 1000.0)
+    return float(np.median(times))
+
+
+def parity_report(keras_model: keras.Model, exported_path: str | os.PathLike,
+                  images: Sequence, latency_sizes: Sequence[int] = LATENCY_SIZES,
+                  kind: str | None = None) -> dict:
+    """Compare an exported model with its Keras source on ``images``; returns a JSON-able dict.
+
+    ``images``: LR arrays (H, W, 3) in [0, 1] (or uint8), or dicts from :func:`check_images`
+    (then the PSNR-Y against HR of both models is reported too, border = scale, as evaluate).
+    PSNR and max abs difference are measured on the unrounded outputs in grey levels (0..255).
+    """
+    path = Path(exported_path)
+    runner = _load_runner(path)
+    keras_fn = tf.function(lambda x: unit_output(keras_model, x), reduce_retracing=True)
+
+    def keras_run(x):
+        return keras_fn(tf.constant(x)).numpy()
+
+    rows = []
+    for i, item in enumerate(images):
+        item = item if isinstance(item, dict) else {"name": f"image{i}", "lr": item}
+        lr = np.asarray(item["lr"])
+        lr = lr.astype(np.float32) / 255.0 if lr.dtype == np.uint8 else lr.astype(np.float32)
+        ref, got = keras_run(lr[None])[0] * 255.0, runner(lr[None])[0] * 255.0
+        row = {"name": item["name"], "lr_size": list(lr.shape[:2]),
+               "psnr_vs_keras_db": psnr(got, ref),
+               "max_abs_diff_grey": float(np.abs(got - ref).max())}
+        if item.get("hr") is not None:
+            border = runner.scale
+            row["psnr_y_keras_db"] = evaluate_pair(np.round(ref), item["hr"], border)["psnr_y"]
+            row["psnr_y_exported_db"] = evaluate_pair(np.round(got), item["hr"], border)["psnr_y"]
+        rows.append(row)
+    kind = kind or ("saved_model" if path.is_dir() else "tflite")
+    report = {
+        "path": str(path), "format": "saved_model" if path.is_dir() else "tflite", "kind": kind,
+        "scale": runner.scale,
+        "input_size": list(runner.fixed_size) if runner.fixed_size else "dynamic",
+        "size_mb": _size_bytes(path) / 1e6,
+        "psnr_vs_keras_db": float(np.mean([r["psnr_vs_keras_db"] for r in rows])),
+        "min_psnr_vs_keras_db": float(min(r["psnr_vs_keras_db"] for r in rows)),
+        "max_abs_diff_grey": float(max(r["max_abs_diff_grey"] for r in rows)),
+        "required_psnr_db": MIN_PSNR_DB.get(kind),
+    }
+    if all("psnr_y_keras_db" in r for r in rows):
+        report["psnr_y_vs_hr_keras_db"] = float(np.mean([r["psnr_y_keras_db"] for r in rows]))
+        report["psnr_y_vs_hr_exported_db"] = float(np.mean([r["psnr_y_exported_db"] for r in rows]))
+    report["latency_ms"] = {f"{s}x{s}": median_latency_ms(runner, s) for s in latency_sizes}
+    report["keras_latency_ms"] = {f"{s}x{s}": median_latency_ms(keras_run, s)
+                                  for s in latency_sizes}
+    report["meets_minimum"] = (report["required_psnr_db"] is None
+                               or report["min_psnr_vs_keras_db"] >= report["required_psnr_db"])
+    report["images"] = rows
+    report["tensorflow"] = tf.__version__
+    return report
+
+
+def _jsonable(x):
+    """inf (identical outputs) is not JSON: write it as the string "inf"."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_jsonable(v) for v in x]
+    return x
+
+
+def report_path(output: str | os.PathLike) -> Path:
+    """Where the parity JSON of ``output`` goes: beside it, ``<name>.parity.json``."""
+    output = Path(output)
+    return output.with_name(output.name + ".parity.json")
+
+
+def format_report(r: dict) -> str:
+    lat = ", ".join(f"{k} {v:.1f} ms" for k, v in r["latency_ms"].items())
+    klat = ", ".join(f"{k} {v:.1f} ms" for k, v in r["keras_latency_ms"].items())
+    lines = [
+        f"exported  {r['path']}  ({r['kind']}, x{r['scale']}, input {r['input_size']})",
+        f"size      {r['size_mb']:.2f} MB",
+        f"parity    PSNR vs Keras {r['psnr_vs_keras_db']:.2f} dB (worst image "
+        f"{r['min_psnr_vs_keras_db']:.2f}, minimum {r['required_psnr_db']}), "
+        f"max abs diff {r['max_abs_diff_grey']:.2f} grey levels",
+    ]
+    if "psnr_y_vs_hr_keras_db" in r:
+        lines.append(f"vs HR     PSNR-Y {r['psnr_y_vs_hr_exported_db']:.2f} dB exported, "
+                     f"{r['psnr_y_vs_hr_keras_db']:.2f} dB Keras")
+    lines.append(f"latency   {lat} (median; Keras {klat})")
+    if not r["meets_minimum"]:
+        lines.append("WARNING   below the parity minimum for this format")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI
+
+
+def export(model_path: str | os.PathLike, to: str, output: str | os.PathLike,
+           quantize: str = "none", calibration: str | os.PathLike | None = None,
+           input_size: str | tuple[int, int] | None = None,
+           check_data: str | os.PathLike | None = None, overwrite: bool = False) -> dict:
+    """The CLI's work: export, check parity on the staged file, then move both into place."""
+    if to not in FORMATS:
+        raise ExportError(f"--to {to!r}: choose one of {', '.join(FORMATS)}")
+    if quantize not in QUANTIZATIONS:
+        raise ExportError(f"--quantize {quantize!r}: choose one of {', '.join(QUANTIZATIONS)}")
+    if to == "saved_model" and quantize != "none":
+        raise ExportError("--quantize applies to --to tflite only; a SavedModel stays float32")
+    if calibration is not None and quantize != "int8":
+        raise ExportError("--calibration is used by --quantize int8 only")
+    if calibration is not None and not list_images(calibration):
+        raise ExportError(f"{calibration}: no images found for calibration "
+                          "(looked for .png, .jpg, .bmp, .webp, .tif)")
+    size = _parse_size(input_size)
+    output = Path(output)
+    json_path = report_path(output)
+    model = load_keras_generator(model_path)
+    images = check_images(check_data, check_generator(model, source=str(model_path)))
+    kind = "saved_model" if to == "saved_model" else quantize
+    with _staged(output, overwrite, extra=[json_path]) as staged:
+        if to == "saved_model":
+            _write_saved_model(model, staged, size, with_uint8=True)
+        else:
+            staged.write_bytes(tflite_bytes(model, quantize, calibration, size,
+                                            work_dir=staged.parent))
+        report = parity_report(model, staged, images, kind=kind)
+        report["path"] = str(output)
+        (staged.parent / json_path.name).write_text(json.dumps(_jsonable(report), indent=2) + "\n")
+    return report
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m srgan_keras.export",
+        description="Export a trained generator to a SavedModel or TFLite file and check its "
+                    "parity with the Keras model (report printed and saved beside the output).")
+    p.add_argument("--model", required=True, help="the generator's .keras file")
+    p.add_argument("--to", required=True, choices=FORMATS, help="output format")
+    p.add_argument("--quantize", default="none", choices=QUANTIZATIONS,
+                   help="TFLite only: none (float32), float16, dynamic (int8 weights) or int8 "
+                        "(full integer, calibrated)")
+    p.add_argument("--calibration", default=None,
+                   help="folder of photos for int8 calibration (default: built-in photos)")
+    p.add_argument("--input-size", default=None, metavar="HxW",
+                   help="fix the LR input size (default: any size)")
+    p.add_argument("--check-data", default=None, metavar="DIR",
+                   help="HR photos for the parity report (default: built-in photos)")
+    p.add_argument("-o", "--output", required=True,
+                   help="output path: a folder for saved_model, a .tflite file for tflite")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        report = export(args.model, args.to, args.output, args.quantize, args.calibration,
+                        args.input_size, args.check_data, args.overwrite)
+    except (ExportError, ImageError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(format_report(report))
+    print(f"report    {report_path(args.output)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
