@@ -12,7 +12,10 @@ from srgan_keras import layers as layers  # noqa: F401  (registers the custom la
 from srgan_keras.config import PRESETS, TrainConfig, get_config
 from srgan_keras.discriminator import build_discriminator
 from srgan_keras.generator import build_srresnet
+from srgan_keras.inference import load_generator
+from srgan_keras.tiling import upscale_image
 
 __version__ = "0.1.0"
 
-__all__ = ["TrainConfig", "PRESETS", "get_config", "build_srresnet", "build_discriminator"]
+__all__ = ["TrainConfig", "PRESETS", "get_config", "build_srresnet", "build_discriminator",
+           "load_generator", "upscale_image"]

@@ -1,0 +1,166 @@
+"""Running a trained generator on images: one loader for every saved form of the model.
+
+The runner protocol (shared by ``upscale``, ``evaluate`` and ``export``): a runner has
+``.scale: int``, ``.name: str`` and ``__call__(lr) -> sr`` taking float32 ``(N, H, W, 3)`` in
+[0, 1] and returning float32 ``(N, sH, sW, 3)`` in [0, 1], clipped. The generator's own output
+range is [-1, 1] (SRGAN §3.2); the conversion to [0, 1] lives inside the runner, so callers
+never see the signed range.
+
+:func:`load_generator` picks the runner by path: a ``.keras`` file, a SavedModel folder, a
+``.tflite`` file, the names ``srresnet`` / ``srgan`` (bundled models in ``saved_models/``), or
+``bicubic`` (the baseline row of SRGAN Table 2).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import tensorflow as tf
+
+from srgan_keras import layers as _layers  # noqa: F401  (registers custom layers for load_model)
+from srgan_keras.imaging import signed_to_unit
+
+SAVED_MODELS = Path(__file__).resolve().parents[1] / "saved_models"
+# Bundled models by name; ``None`` (no --model) tries them in this order.
+BUNDLED = {"srgan": "srgan_x4.keras", "srresnet": "srresnet_x4.keras"}
+DEFAULT_ORDER = ("srgan", "srresnet")
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """No model at the given path or name; the message says how to get one."""
+
+
+@runtime_checkable
+class Runner(Protocol):
+    """What upscale/evaluate/export call: LR (N, H, W, 3) [0, 1] -> SR (N, sH, sW, 3) [0, 1]."""
+
+    scale: int
+    name: str
+
+    def __call__(self, lr: np.ndarray) -> np.ndarray: ...
+
+
+class KerasRunner:
+    """A Keras generator (output in [-1, 1]) wrapped as a runner.
+
+    The model runs in inference mode (BatchNorm uses its moving statistics) inside one
+    ``tf.function`` whose input signature has free H and W, so tiles of any size share a trace.
+    """
+
+    def __init__(self, model, name: str | None = None):
+        self.model = model
+        self.name = name or model.name
+        spec = tf.TensorSpec([None, None, None, 3], tf.float32)
+        self._fn = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
+        self.scale = _measure_scale(self._fn, self.name)
+
+    def __call__(self, lr: np.ndarray) -> np.ndarray:
+        sr = self._fn(tf.convert_to_tensor(np.asarray(lr, dtype=np.float32)))
+        return np.clip(signed_to_unit(tf.cast(sr, tf.float32).numpy()), 0.0, 1.0)
+
+
+class BicubicRunner:
+    """Bicubic interpolation as a runner: the baseline of SRGAN Table 2 (``--model bicubic``).
+
+    Same resize as :func:`srgan_keras.degradation.bicubic_upscale` (Keys a=-0.5, antialiased),
+    on 0..255 values; the output is *not* rounded here, ``upscale_image`` rounds once when it
+    writes 8-bit pixels. Works on any number of channels (the tiler uses it for alpha too).
+    """
+
+    def __init__(self, scale: int = 4):
+        if int(scale) < 1:
+            raise ValueError(f"scale must be a positive integer, got {scale}")
+        self.scale = int(scale)
+        self.name = "bicubic"
+
+    def __call__(self, lr: np.ndarray) -> np.ndarray:
+        lr = np.asarray(lr, dtype=np.float32)
+        size = (lr.shape[-3] * self.scale, lr.shape[-2] * self.scale)
+        up = tf.image.resize(lr * 255.0, size, method="bicubic", antialias=True)
+        return np.clip(up.numpy() / 255.0, 0.0, 1.0)
+
+
+def _measure_scale(fn, name: str) -> int:
+    """Upscaling factor of a generator: run an 8x8 input once and compare sizes."""
+    out = fn(tf.zeros([1, 8, 8, 3], tf.float32))
+    h, w = int(out.shape[1]), int(out.shape[2])
+    if h % 8 or w % 8 or h != w or h < 8:
+        raise ValueError(f"{name}: an 8x8 input gave {h}x{w}; not an integer-scale generator")
+    return h // 8
+
+
+def _no_model_message(what: str) -> str:
+    return (f"no generator found ({what}). Train one with `python -m srgan_keras.train` "
+            "(it writes <run>/generator.keras) and pass it with --model PATH, "
+            "or use --model bicubic for the baseline")
+
+
+def resolve_model_path(path_or_name: str | os.PathLike | None) -> Path:
+    """The file or folder a model argument refers to; raises ModelNotFoundError with a hint."""
+    if path_or_name is None:
+        for key in DEFAULT_ORDER:
+            candidate = SAVED_MODELS / BUNDLED[key]
+            if candidate.exists():
+                return candidate
+        names = ", ".join(f"saved_models/{BUNDLED[k]}" for k in DEFAULT_ORDER)
+        raise ModelNotFoundError(_no_model_message(f"no --model given and none of {names} exists"))
+    key = str(path_or_name)
+    if key in BUNDLED:
+        candidate = SAVED_MODELS / BUNDLED[key]
+        if not candidate.exists():
+            raise ModelNotFoundError(_no_model_message(f"the bundled model {candidate} is missing"))
+        return candidate
+    path = Path(path_or_name).expanduser()
+    if not path.exists():
+        raise ModelNotFoundError(_no_model_message(f"{path} does not exist"))
+    return path
+
+
+def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4) -> Runner:
+    """A runner for a model path or name (see the module docstring).
+
+    ``scale`` is used by ``bicubic`` only; other runners read their scale from the model.
+    ``.keras`` files load with ``safe_mode=True`` (no arbitrary code) and ``compile=False``.
+    """
+    if str(path_or_name) == "bicubic":
+        return BicubicRunner(scale)
+    path = resolve_model_path(path_or_name)
+    if path.is_dir():
+        if not (path / "saved_model.pb").exists():
+            raise ModelNotFoundError(f"{path}: a folder without saved_model.pb is not a SavedModel")
+        from srgan_keras.exported import SavedModelRunner  # lazily: owned by the export issue
+
+        return SavedModelRunner(str(path))
+    suffix = path.suffix.lower()
+    if suffix == ".tflite":
+        from srgan_keras.exported import TFLiteRunner
+
+        return TFLiteRunner(str(path))
+    if suffix == ".keras":
+        import keras
+
+        try:
+            model = keras.saving.load_model(path, safe_mode=True, compile=False)
+        except Exception as e:  # corrupt zip, unknown layer, unsafe Lambda ...
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ValueError(f"{path}: cannot load as a Keras generator ({first})") from None
+        return KerasRunner(model, name=path.stem)
+    raise ValueError(f"{path}: unknown model format; expected a .keras file, a SavedModel "
+                     "folder, a .tflite file, srresnet, srgan or bicubic")
+
+
+def as_runner(model) -> Runner:
+    """Accept a runner, an in-memory Keras generator, or anything :func:`load_generator` takes."""
+    if isinstance(model, (str, os.PathLike)) or model is None:
+        return load_generator(model)
+    if hasattr(model, "scale") and callable(model) and hasattr(model, "name") \
+            and not hasattr(model, "layers"):
+        return model
+    import keras
+
+    if isinstance(model, keras.Model):
+        return KerasRunner(model)
+    raise TypeError(f"expected a runner, a keras.Model or a model path, got {type(model).__name__}")
