@@ -102,9 +102,10 @@ class TrainConfig:
                                  f"got {getattr(self, name)!r}")
         if self.scale not in (1, 2, 4, 8):
             raise ValueError(f"--scale must be 2, 4 or 8 (1 for rrdbnet too); got {self.scale}")
-        if self.hr_size % (self.scale * 16 if self.discriminator == "srgan" else self.scale * 8):
-            raise ValueError(f"--hr-size {self.hr_size} must be a multiple of 16 x scale for the "
-                             "discriminator's strided convs (e.g. 96 at x4 is 16 x 6)")
+        d_stride = 16 if self.discriminator == "srgan" else 8  # product of the D's strides
+        if self.hr_size % d_stride or self.hr_size % self.scale:
+            raise ValueError(f"--hr-size {self.hr_size} must be a multiple of {d_stride} (the "
+                             f"discriminator's strides) and of --scale {self.scale}, e.g. 96")
         if self.batch_size < 1 or self.pretrain_steps < 0 or self.gan_steps < 0:
             raise ValueError("--batch-size must be >= 1 and step counts >= 0")
 

@@ -1,0 +1,205 @@
+"""The training loop: steps that learn, the CLI end to end, resume, interrupts, NaN, strategies."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from srgan_keras import train
+from srgan_keras.config import TrainConfig, get_config
+from srgan_keras.discriminator import build_discriminator
+from srgan_keras.generator import build_srresnet
+from srgan_keras.losses import ContentLoss
+from srgan_keras.srgan import SRGAN
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _fixed_batch(b=2, hr=32, seed=0):
+    rng = np.random.default_rng(seed)
+    hr_img = tf.constant(rng.uniform(-1, 1, (b, hr, hr, 3)).astype("float32"))
+    hr_img = tf.image.resize(tf.image.resize(hr_img, (hr // 4, hr // 4)), (hr, hr))  # smooth
+    lr = tf.image.resize((hr_img + 1) / 2, (hr // 4, hr // 4), antialias=True)
+    return lr, hr_img
+
+
+def _tiny_srgan():
+    keras.utils.set_random_seed(0)
+    g = build_srresnet(num_blocks=1, num_filters=8)
+    d = build_discriminator(32, num_filters=8)
+    opts = [keras.optimizers.Adam(1e-3) for _ in range(3)]
+    opts[0].build(g.trainable_variables)
+    opts[1].build(g.trainable_variables)
+    opts[2].build(d.trainable_variables)
+    return SRGAN(g, d, content_loss=ContentLoss("mse"), pretrain_optimizer=opts[0],
+                 g_optimizer=opts[1], d_optimizer=opts[2])
+
+
+def test_pretrain_steps_reduce_the_loss_on_a_fixed_batch():
+    model = _tiny_srgan()
+    lr, hr = _fixed_batch()
+    step = tf.function(model.pretrain_step)
+    first = float(step(lr, hr, hr)["g_loss"])
+    for _ in range(60):
+        last = float(step(lr, hr, hr)["g_loss"])
+    assert last < 0.5 * first
+
+
+def test_gan_step_updates_both_networks_and_logs_everything():
+    model = _tiny_srgan()
+    lr, hr = _fixed_batch()
+    g0 = [v.numpy().copy() for v in model.generator.trainable_variables]
+    d0 = [v.numpy().copy() for v in model.discriminator.trainable_variables]
+    logs = tf.function(model.train_step)(lr, hr, hr)
+    for key in ("g_loss", "content_loss", "adv_loss", "d_loss", "d_real", "d_fake"):
+        assert np.isfinite(float(logs[key])), key
+    assert 0 < float(logs["d_real"]) < 1 and 0 < float(logs["d_fake"]) < 1
+    # l_SR = l_X + 1e-3 l_Gen (Eq. 3)
+    assert float(logs["g_loss"]) == pytest.approx(
+        float(logs["content_loss"]) + 1e-3 * float(logs["adv_loss"]), rel=1e-5)
+    assert any(not np.array_equal(a, v.numpy())
+               for a, v in zip(g0, model.generator.trainable_variables))
+    assert any(not np.array_equal(a, v.numpy())
+               for a, v in zip(d0, model.discriminator.trainable_variables))
+
+
+def test_every_config_field_is_a_cli_flag():
+    args = train.parse_args(["--preset", "tiny", "--batch-size", "3", "--hr-size", "48",
+                             "--scale", "2", "--pretrain-lr", "0.01", "--seed", "7",
+                             "--no-jit-compile", "--gan-milestones", "5,9"])
+    cfg = train.config_from_args(args)
+    assert (cfg.batch_size, cfg.hr_size, cfg.scale, cfg.pretrain_lr, cfg.seed) == (3, 48, 2, 0.01, 7)
+    assert cfg.jit_compile is False and cfg.gan_milestones == (5, 9)
+    parser_flags = set()
+    p = argparse.ArgumentParser()
+    train.add_config_flags(p)
+    for action in p._actions:
+        parser_flags.update(action.option_strings)
+    for f in dataclasses.fields(TrainConfig):
+        assert "--" + f.name.replace("_", "-") in parser_flags
+
+
+def test_paper_preset_is_the_paper():
+    cfg = get_config("paper")
+    assert (cfg.hr_size, cfg.batch_size, cfg.scale, cfg.num_blocks) == (96, 16, 4, 16)
+    assert (cfg.pretrain_steps, cfg.gan_steps, cfg.pretrain_lr, cfg.gan_lr) == (10**6, 2 * 10**5, 1e-4, 1e-4)
+    assert cfg.gan_milestones == (100_000,) and cfg.lr_gamma == 0.1
+    assert cfg.content_loss == "vgg54" and cfg.adv_weight == 1e-3 and cfg.beta1 == 0.9
+    assert cfg.global_residual is False
+
+
+def test_bad_setting_fails_at_start_with_a_sentence(capsys):
+    assert train.main(["--preset", "tiny", "--upsampler", "magic"]) == 2
+    assert "--upsampler must be one of" in capsys.readouterr().err
+
+
+def test_cli_end_to_end_writes_the_run_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train.main(["--preset", "tiny", "--out", str(out)]) == 0
+    for name in ("config.json", "generator.keras", "samples.png", "result.json"):
+        assert (out / name).is_file(), name
+    assert (out / "checkpoints" / "checkpoint").is_file()
+    assert any((out / "logs").iterdir())
+    assert json.loads((out / "config.json").read_text())["preset"] == "tiny"
+    text = capsys.readouterr().out
+    assert "final validation" in text and "bicubic" in text
+    g = keras.saving.load_model(out / "generator.keras", safe_mode=True)
+    assert g.output_shape[-1] == 3
+    # Same command again: resumes at the end, takes no step, says so.
+    assert train.main(["--preset", "tiny", "--out", str(out)]) == 0
+    assert "resuming from step 6" in capsys.readouterr().out
+
+
+def test_resume_continues_at_the_right_step_with_identical_weights(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert train.main(["--preset", "tiny", "--out", out, "--phase", "pretrain",
+                       "--pretrain-steps", "2", "--ckpt-every", "1"]) == 0
+    saved = keras.saving.load_model(Path(out) / "generator.keras", safe_mode=True).get_weights()
+    cfg = get_config("tiny", out=out, phase="pretrain", pretrain_steps=4)
+    trainer = train.Trainer(cfg, Path(out), tf.distribute.get_strategy())
+    trainer.restore_or_init()
+    assert "resuming from step 2" in capsys.readouterr().out
+    for a, b in zip(saved, trainer.G.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert trainer.run() == 0
+    assert trainer.total_done() == 4
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "run"
+    real_step = SRGAN.pretrain_step
+
+    def poisoned(self, lr, hr, target):  # the loss turns NaN from the third update on
+        logs = real_step(self, lr, hr, target)
+        bad = self.pretrain_optimizer.iterations > 2
+        return {**logs, "g_loss": tf.where(bad, float("nan"), logs["g_loss"])}
+
+    monkeypatch.setattr(SRGAN, "pretrain_step", poisoned)
+    rc = train.main(["--preset", "tiny", "--out", str(out), "--ckpt-every", "1"])
+    assert rc == 3
+    err = capsys.readouterr().err
+    assert "NaN/Inf" in err and "--pretrain-lr" in err
+    assert not (out / "generator.keras").exists()
+
+
+def _cli(out, *extra):
+    return [sys.executable, "-m", "srgan_keras.train", "--preset", "tiny", "--out", str(out), *extra]
+
+
+def test_sigkill_midway_then_the_same_command_finishes_at_the_same_total(tmp_path):
+    out = tmp_path / "run"
+    cmd = _cli(out, "--pretrain-steps", "400", "--gan-steps", "0", "--ckpt-every", "5",
+               "--val-every", "100000", "--log-every", "50")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    state = out / "checkpoints" / "checkpoint"
+    deadline = time.time() + 240
+    while time.time() < deadline and not (state.exists() and "ckpt-3" in state.read_text()):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert state.exists(), "no checkpoint was written before the kill"
+    res = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "resuming from step" in res.stdout
+    assert json.loads((out / "result.json").read_text())["steps"] == 400
+
+
+def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
+    res = subprocess.run(_cli(tmp_path / "run", "--strategy", "mirrored", "--logical-cpus", "2",
+                              "--batch-size", "4"),
+                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "final validation" in res.stdout
+
+
+def test_bfloat16_mixed_precision_trains(tmp_path):
+    res = subprocess.run(_cli(tmp_path / "run", "--mixed-precision", "bfloat16"),
+                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "final validation" in res.stdout
+
+
+def test_vgg_download_failure_is_one_sentence_and_exit_2(tmp_path, monkeypatch, capsys):
+    def offline(**kwargs):
+        raise OSError("URL fetch failure")
+
+    monkeypatch.setattr(keras.applications, "VGG19", offline)
+    rc = train.main(["--preset", "tiny", "--out", str(tmp_path / "r"), "--content-loss", "vgg54"])
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: could not load VGG19 weights")
+    assert "--vgg-weights PATH" in err[-1] and "--content-loss mse" in err[-1]
