@@ -100,7 +100,8 @@ class BicubicUpsample(keras.layers.Layer):
 
     Equals ``tf.image.resize(x, (sH, sW), "bicubic")`` (Keys a=-0.5, half-pixel centres, taps
     outside the image dropped and the rest renormalised) but, unlike the ``ResizeBicubic`` op,
-    compiles under XLA and converts to TFLite. Used for the optional global residual (our option, not the paper's).
+    compiles under XLA and converts to TFLite. Used for the optional global residual (our
+    option, not the paper's).
     """
 
     def __init__(self, scale: int = 4, channels: int = 3, **kwargs):
