@@ -27,7 +27,7 @@ import numpy as np
 from srgan_keras.imaging import LoadedImage
 from srgan_keras.inference import BicubicRunner, Runner, as_runner
 
-DEFAULT_TILE = 96  # our choice: LR tile side; ~0.3 GiB of activations for the paper SRResNet
+DEFAULT_TILE = 80  # our choice: LR tile side; ~0.25 GiB of activations for the paper SRResNet
 DEFAULT_OVERLAP = 16  # our choice (Real-ESRGAN uses 10): context per side; see the README numbers
 DEFAULT_PRE_PAD = 10  # Real-ESRGAN's RealESRGANer default pre_pad
 # ITU-R BT.601 luma (full range, as Pillow's convert("L")): the network's RGB output -> gray.

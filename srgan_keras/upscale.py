@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import struct
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -54,26 +57,64 @@ def read_input(path: Path) -> LoadedImage:
     return LoadedImage(np.ascontiguousarray(arr[..., :3], dtype=np.float32), alpha, False, 16)
 
 
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data, CRC-32 of type + data (PNG spec §5.3)."""
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+
+def write_png_streaming(f, arr: np.ndarray, rows_per_chunk: int = 64) -> None:
+    """Write uint8/uint16 (H, W[, C]) as PNG a few rows at a time: no full-size copy in memory.
+
+    Pillow's ``fromarray`` would copy an 8000x6000 RGB output into 4 bytes per pixel (183 MiB)
+    before encoding; this streams rows through ``zlib`` instead, which keeps the upscale peak
+    within the bound of issue 3. Every row uses the PNG "Sub" filter (type 1: each byte minus
+    the byte one pixel to its left), our choice: cheap to vectorise and good on photographs.
+    """
+    arr = arr if arr.ndim == 3 else arr[..., None]
+    h, w, c = arr.shape
+    depth = 16 if arr.dtype == np.uint16 else 8
+    colour_type = {1: 0, 2: 4, 3: 2, 4: 6}[c]  # gray, gray+alpha, RGB, RGBA
+    bpp = c * depth // 8  # bytes per pixel
+    f.write(PNG_SIGNATURE)
+    f.write(_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, colour_type, 0, 0, 0)))
+    z = zlib.compressobj(6)
+    big_endian = np.dtype(">u2") if depth == 16 else np.dtype(np.uint8)
+    for y in range(0, h, rows_per_chunk):
+        raw = arr[y:y + rows_per_chunk].astype(big_endian).view(np.uint8).reshape(-1, w * bpp)
+        rows = np.empty((raw.shape[0], 1 + w * bpp), np.uint8)
+        rows[:, 0] = 1  # filter type Sub
+        rows[:, 1:1 + bpp] = raw[:, :bpp]
+        np.subtract(raw[:, bpp:], raw[:, :-bpp], out=rows[:, 1 + bpp:])  # wraps mod 256
+        data = z.compress(rows.tobytes())
+        if data:
+            f.write(_chunk(b"IDAT", data))
+    f.write(_chunk(b"IDAT", z.flush()))
+    f.write(_chunk(b"IEND", b""))
+
+
 def write_output(path: Path, out: np.ndarray, fmt: str) -> str | None:
     """Write an upscaled array atomically; returns a note when something had to be dropped."""
     fmt = FORMATS[fmt]
-    note = None
-    if out.dtype == np.uint16 and fmt == "PNG":
-        import tensorflow as tf
+    if fmt == "PNG":  # any layout, 8 or 16 bits
 
-        data = tf.io.encode_png(out if out.ndim == 3 else out[..., None]).numpy()
-        atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+        def save_png(tmp: str) -> None:
+            with open(tmp, "wb") as f:
+                write_png_streaming(f, out)
+
+        atomic_write(path, save_png)
         return None
+    note = None
     if out.dtype == np.uint16:
         out = ((out.astype(np.uint32) + 128) // 257).astype(np.uint8)  # 16 -> 8 bits, rounded
         note = f"{fmt} has no 16-bit samples: written with 8"
     if fmt == "JPEG" and out.ndim == 3 and out.shape[2] in (2, 4):
         out = out[..., :-1] if out.shape[2] == 4 else out[..., 0]
         note = "JPEG has no alpha channel: alpha dropped"
-    mode = {2: "L"}.get(out.ndim) or {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[out.shape[2]]
-    image = Image.fromarray(out if out.ndim == 2 or out.shape[2] > 1 else out[..., 0], mode)
-    kwargs = {"quality": QUALITY} if fmt in ("JPEG", "WEBP") else {}
-    atomic_write(path, lambda tmp: image.save(tmp, format=fmt, **kwargs))
+    if out.ndim == 3 and out.shape[2] == 1:
+        out = out[..., 0]
+    image = Image.fromarray(out)  # L, LA, RGB or RGBA from the shape
+    atomic_write(path, lambda tmp: image.save(tmp, format=fmt, quality=QUALITY))
     return note
 
 
@@ -88,16 +129,20 @@ def output_format(src: Path, requested: str | None) -> str:
 def collect_inputs(inputs: list[str], out_dir: Path) -> tuple[list[tuple[Path, Path]], list[str]]:
     """(file, sub-folder for its output) pairs, and one error line per INPUT that matched nothing.
 
-    Files already under OUT_DIR are left out of folder searches, so a second run does not
-    upscale the first run's outputs.
+    Earlier outputs (``*_x<digits>`` files under OUT_DIR) are left out of folder searches, so
+    running twice does not upscale the first run's results; files named explicitly are kept.
     """
     out_root = out_dir.resolve()
+
+    def earlier_output(f: Path) -> bool:
+        return out_root in f.resolve().parents and re.search(r"_x\d+$", f.stem) is not None
+
     found: list[tuple[Path, Path]] = []
     errors: list[str] = []
     for arg in inputs:
         p = Path(arg)
         if p.is_dir():
-            files = [f for f in list_images(p) if out_root not in f.resolve().parents]
+            files = [f for f in list_images(p) if not earlier_output(f)]
             pairs = [(f, f.parent.relative_to(p)) for f in files]
         else:
             pairs = [(f, Path()) for f in list_images(arg)]
@@ -145,13 +190,24 @@ def main(argv: list[str] | None = None) -> int:
     def say(msg: str) -> None:
         tqdm.write(msg, file=sys.stderr)
 
-    if args.max_pixels is not None:
-        Image.MAX_IMAGE_PIXELS = args.max_pixels
     try:
         runner = load_generator(args.model, scale=args.scale)
     except (ModelNotFoundError, ValueError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    limit = Image.MAX_IMAGE_PIXELS
+    if args.max_pixels is not None:
+        Image.MAX_IMAGE_PIXELS = args.max_pixels
+    try:
+        return _run(args, runner, say)
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit  # main() may be called in-process (tests, notebooks)
+
+
+def _run(args: argparse.Namespace, runner, say) -> int:
+    """Upscale every input; one line per failure; the summary; the exit status."""
+    from tqdm import tqdm
+
     out_dir = Path(args.out_dir)
     files, errors = collect_inputs(args.inputs, out_dir)
     for line in errors:

@@ -1,0 +1,94 @@
+"""The field's metrics (SRGAN §3.1): BT.601 Y, PSNR, SSIM vs hand values and scikit-image."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from skimage.metrics import structural_similarity
+
+from srgan_keras.metrics import evaluate_pair, psnr, rgb_to_y, shave, ssim, ssim_rgb
+
+
+@pytest.mark.parametrize("rgb, y", [
+    ((0, 0, 0), 16.0),  # black -> foot of the studio range
+    ((255, 255, 255), 235.0),  # white -> head: 16 + 65.481 + 128.553 + 24.966
+    ((255, 0, 0), 16.0 + 65.481),
+    ((0, 255, 0), 16.0 + 128.553),
+    ((0, 0, 255), 16.0 + 24.966),
+    ((128, 64, 32), 16.0 + (65.481 * 128 + 128.553 * 64 + 24.966 * 32) / 255),
+])
+def test_rgb_to_y_known_pixels(rgb, y):
+    img = np.array(rgb, dtype=np.uint8).reshape(1, 1, 3)
+    assert rgb_to_y(img)[0, 0] == pytest.approx(y, abs=1e-9)
+
+
+def test_psnr_hand_values():
+    a = np.zeros((8, 8))
+    assert psnr(a, a + 10) == pytest.approx(10 * math.log10(255**2 / 100))  # 28.1308 dB
+    assert psnr(a, a + 255) == pytest.approx(0.0)
+    assert psnr(a, a) == math.inf
+    b = a.copy()
+    b[0, 0] = 8  # mse = 64 / 64 = 1 -> 48.13 dB
+    assert psnr(a, b) == pytest.approx(20 * math.log10(255))
+    with pytest.raises(ValueError, match="shapes differ"):
+        psnr(a, np.zeros((4, 4)))
+
+
+def test_shave_removes_border_of_2d_and_rgb():
+    assert shave(np.zeros((20, 30)), 4).shape == (12, 22)
+    assert shave(np.zeros((20, 30, 3)), 4).shape == (12, 22, 3)
+    assert shave(np.zeros((20, 30, 3)), 0).shape == (20, 30, 3)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ssim_matches_scikit_image(seed):
+    rng = np.random.default_rng(seed)
+    # smooth-ish content plus noise of varying strength, so SSIM is far from 0 and from 1
+    base = rng.uniform(0, 255, (12, 16))
+    a = np.kron(base, np.ones((6, 6)))[:70, :90] + rng.normal(0, 5, (70, 90))
+    b = a + rng.normal(0, 10 + 10 * seed, a.shape)
+    a, b = np.clip(a, 0, 255), np.clip(b, 0, 255)
+    ref = structural_similarity(a, b, gaussian_weights=True, sigma=1.5,
+                                use_sample_covariance=False, data_range=255)
+    assert 0.2 < ref < 0.99
+    assert ssim(a, b) == pytest.approx(ref, abs=2e-4)
+
+
+def test_ssim_identity_symmetry_and_small_images():
+    rng = np.random.default_rng(3)
+    a = rng.uniform(0, 255, (32, 32))
+    b = rng.uniform(0, 255, (32, 32))
+    assert ssim(a, a) == pytest.approx(1.0, abs=1e-6)
+    assert ssim(a, b) == pytest.approx(ssim(b, a), abs=1e-6)
+    with pytest.raises(ValueError, match="11x11"):
+        ssim(a[:10, :10], b[:10, :10])
+
+
+def test_ssim_rgb_is_the_mean_over_channels():
+    rng = np.random.default_rng(4)
+    a = rng.uniform(0, 255, (24, 24, 3))
+    b = np.clip(a + rng.normal(0, 20, a.shape), 0, 255)
+    per_channel = [ssim(a[..., c], b[..., c]) for c in range(3)]
+    assert ssim_rgb(a, b) == pytest.approx(np.mean(per_channel), abs=1e-6)
+
+
+def test_evaluate_pair_uses_y_and_shaves_border():
+    rng = np.random.default_rng(5)
+    hr = rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)
+    m = evaluate_pair(hr, hr, border=4)
+    assert m["psnr_y"] == math.inf and m["ssim_y"] == pytest.approx(1.0, abs=1e-6)
+    # damage confined to the 4-pixel border does not count
+    sr = hr.copy()
+    sr[:4] = 0
+    sr[:, -4:] = 255
+    assert evaluate_pair(sr, hr, border=4)["psnr_y"] == math.inf
+    # a uniform +10 on every channel moves Y by 10 * (65.481+128.553+24.966)/255 = 8.588
+    hr2 = np.clip(hr.astype(int), 0, 245)
+    sr2 = hr2 + 10
+    dy = 10 * sum((65.481, 128.553, 24.966)) / 255
+    assert evaluate_pair(sr2, hr2, border=4)["psnr_y"] == pytest.approx(
+        20 * math.log10(255 / dy), abs=1e-6)
+    assert evaluate_pair(sr2, hr2, border=4)["psnr_rgb"] == pytest.approx(
+        20 * math.log10(255 / 10), abs=1e-6)
