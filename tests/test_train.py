@@ -203,3 +203,24 @@ def test_vgg_download_failure_is_one_sentence_and_exit_2(tmp_path, monkeypatch, 
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: could not load VGG19 weights")
     assert "--vgg-weights PATH" in err[-1] and "--content-loss mse" in err[-1]
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
+    out = tmp_path / "run"
+    cmd = _cli(out, "--pretrain-steps", "100000", "--gan-steps", "0", "--ckpt-every", "1000000",
+               "--val-every", "1000000", "--log-every", "1")
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    deadline = time.time() + 240
+    lines = []
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "steps_per_s" in line or "pretrain:" in line and "1/" in line:
+            break
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, "".join(lines) + rest
+    assert "interrupted at step" in rest and "checkpoint saved" in rest
+    assert (out / "checkpoints" / "checkpoint").is_file()

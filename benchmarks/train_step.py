@@ -1,0 +1,86 @@
+"""Seconds per training step of the paper-size networks, with and without XLA.
+
+    python -m benchmarks.train_step                  # SRResNet MSE step and SRGAN D+G step, batch 16, HR 96
+    python -m benchmarks.train_step --steps 10 --which srresnet --batch 16 --hr 96
+
+The steps are :class:`srgan_keras.srgan.SRGAN`'s own (the ones ``train.py`` compiles), on random
+data already in memory, so the input pipeline is not measured here. The full SRGAN step uses the
+MSE content loss, as ``../shared/tools/torch_ref.py gan`` does, so the two compare like for like;
+``--content vgg54`` adds VGG19 (``weights=None``: the timing is the same as with ImageNet weights).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from srgan_keras.discriminator import build_discriminator
+from srgan_keras.generator import build_srresnet
+from srgan_keras.losses import ContentLoss
+from srgan_keras.srgan import SRGAN
+
+
+def median_step_seconds(which: str, batch: int, hr: int, steps: int, jit: bool,
+                        content: str = "mse") -> float:
+    """Median wall time of ``steps`` steps after two warm-up steps (the first one compiles)."""
+    keras.utils.set_random_seed(0)
+    g = build_srresnet()
+    d = build_discriminator(hr)
+    opts = [keras.optimizers.Adam(1e-4, beta_1=0.9) for _ in range(3)]
+    opts[0].build(g.trainable_variables)
+    opts[1].build(g.trainable_variables)
+    opts[2].build(d.trainable_variables)
+    loss = ContentLoss(content, vgg_weights=None) if content != "mse" else ContentLoss("mse")
+    model = SRGAN(g, d, content_loss=loss, pretrain_optimizer=opts[0], g_optimizer=opts[1],
+                  d_optimizer=opts[2])
+    fn = model.pretrain_step if which == "srresnet" else model.train_step
+
+    def step(lr_, hr_):
+        logs = fn(lr_, hr_, hr_)
+        logs.pop("sr")
+        return logs
+
+    step = tf.function(step, jit_compile=jit)
+    rng = np.random.default_rng(0)
+    lr = tf.constant(rng.uniform(0, 1, (batch, hr // 4, hr // 4, 3)).astype("float32"))
+    hr_img = tf.constant(rng.uniform(-1, 1, (batch, hr, hr, 3)).astype("float32"))
+    for _ in range(2):
+        float(step(lr, hr_img)["g_loss"])
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        float(step(lr, hr_img)["g_loss"])  # float() waits for the step to finish
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--which", default="srresnet,srgan", help="srresnet, srgan or both")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--hr", type=int, default=96)
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--content", default="mse", help="content loss of the SRGAN step")
+    p.add_argument("--json", default=None)
+    args = p.parse_args(argv)
+    rows = {}
+    print(f"{'step':<10} {'XLA':<5} {'s/step':>8}  (batch {args.batch}, HR {args.hr})")
+    for which in args.which.split(","):
+        for jit in (False, True):
+            s = median_step_seconds(which, args.batch, args.hr, args.steps, jit, args.content)
+            rows[f"{which}_{'xla' if jit else 'graph'}"] = s
+            print(f"{which:<10} {'on' if jit else 'off':<5} {s:8.3f}", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
