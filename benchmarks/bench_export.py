@@ -29,7 +29,7 @@ def main() -> None:
     p.add_argument("--set5", default=None, help="HR folder for the PSNR-Y column (e.g. Set5)")
     p.add_argument("--sizes", default="128,256", help="LR sides to time")
     p.add_argument("--runs", type=int, default=3, help="timed runs per size (median)")
-    p.add_argument("--formats", default="keras,saved_model,none,float16,dynamic,int8")
+    p.add_argument("--formats", default="keras,saved_model,onnx,none,float16,dynamic,int8")
     args = p.parse_args()
 
     if args.model:
@@ -54,14 +54,17 @@ def main() -> None:
             if fmt == "keras":
                 path, run, psnr_k = model_file, keras_run, float("inf")
             else:
-                path = Path(tmp) / ("sm" if fmt == "saved_model" else f"g_{fmt}.tflite")
+                path = Path(tmp) / {"saved_model": "sm", "onnx": "g.onnx"}.get(fmt, f"g_{fmt}.tflite")
                 if fmt == "saved_model":
                     ex.export_saved_model(model, path)
+                elif fmt == "onnx":  # optional extra: pip install -e .[onnx]
+                    ex.export_onnx(model, path)
                 else:
                     ex.export_tflite(model, path, quantize=fmt)
-                run = ex._load_runner(path)
-                psnr_k = ex.parity_report(model, path, images, latency_sizes=(),
-                                          kind=fmt)["psnr_vs_keras_db"]
+                run = ex._load_runner(path, "tflite" if fmt in ex.QUANTIZATIONS else fmt)
+                psnr_k = ex.parity_report(model, path, images, latency_sizes=(), kind=fmt,
+                                          fmt=None if fmt in ex.QUANTIZATIONS else fmt
+                                          )["psnr_vs_keras_db"]
             row = {"format": fmt, "size_mb": ex._size_bytes(path) / 1e6, "psnr_vs_keras": psnr_k}
             if set5:
                 vals = []

@@ -56,16 +56,19 @@ from srgan_keras.imaging import (
     load_rgb_uint8,
 )
 from srgan_keras.metrics import evaluate_pair, psnr
+from srgan_keras.rrdbnet import output_range
 
-FORMATS = ("saved_model", "tflite")
+FORMATS = ("saved_model", "tflite", "onnx")  # onnx: optional extra, pip install -e .[onnx]
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
 # Parity minimums of issue 4 (PSNR in dB of the exported output against the Keras output).
-MIN_PSNR_DB = {"saved_model": 60.0, "none": 60.0, "float16": 45.0, "dynamic": 35.0, "int8": 28.0}
+MIN_PSNR_DB = {"saved_model": 60.0, "onnx": 60.0, "none": 60.0, "float16": 45.0, "dynamic": 35.0,
+               "int8": 28.0}
 CALIB_CROP = 48  # our choice: LR crop side for int8 calibration (the paper trains on 24x24 LR)
-CALIB_SAMPLES = 64  # our choice; TFLite's guide suggests ~100-500, 64 converges on our models
+CALIB_SAMPLES = 64  # our choice: small, so that int8 conversion stays fast on a CPU
 CHECK_MAX_LR = 128  # our choice: parity images are centre crops of at most 128x128 LR pixels
 LATENCY_SIZES = (128,)  # LR sides timed by the parity report (issue 4: "128x128 input")
 LATENCY_RUNS = 5  # timed runs after one warm-up; the report gives their median
+ONNX_OPSET = 17  # our choice: supported by current onnxruntime and by tf2onnx 1.17
 
 
 class ExportError(ValueError):
@@ -120,9 +123,12 @@ def check_generator(model: keras.Model, source: str = "model") -> int:
 
 
 def unit_output(model: keras.Model, lr):
-    """Generator output in [0, 1]: ``(G(lr) + 1) / 2`` clipped (G's range is [-1, 1], §3.2)."""
-    sr = model(lr, training=False)
-    return tf.clip_by_value((tf.cast(sr, tf.float32) + 1.0) * 0.5, 0.0, 1.0)
+    """Generator output in [0, 1]: ``(G(lr) + 1) / 2`` clipped (G's range is [-1, 1], §3.2);
+    RRDBNet's (ESRGAN, last layer ``sr_unit``) is [0, 1] already and only clipped."""
+    sr = tf.cast(model(lr, training=False), tf.float32)
+    if output_range(model) == "signed":
+        sr = (sr + 1.0) * 0.5
+    return tf.clip_by_value(sr, 0.0, 1.0)
 
 
 def _spec(input_size: tuple[int, int] | None, dtype, name: str, batch: int | None = None):
@@ -331,14 +337,70 @@ def export_tflite(model: keras.Model | str | os.PathLike, path: str | os.PathLik
     return path
 
 
+@contextmanager
+def _bicubic_kernels_inlined(model: keras.Model) -> Iterator[None]:
+    """While tracing, make BicubicUpsample's kernel a graph constant instead of a captured tensor.
+
+    tf2onnx turns a captured eager tensor into an extra ONNX *input*
+    (``.../bicubic/Conv2D/filter:0``) that callers would have to feed; a constant created
+    inside the traced function is embedded instead. Only the global-residual option uses it.
+    """
+    from srgan_keras.layers import BicubicUpsample
+
+    found = [m for m in model._flatten_layers() if isinstance(m, BicubicUpsample)]
+    saved = [m._kernel for m in found]
+    try:
+        for m, k in zip(found, saved):
+            m._kernel = tf.constant(k.numpy())
+        yield
+    finally:
+        for m, k in zip(found, saved):
+            m._kernel = k
+
+
+def onnx_bytes(model: keras.Model, input_size: tuple[int, int] | str | None = None) -> bytes:
+    """Convert ``model`` to ONNX (float32 [0, 1] ``lr`` -> float32 [0, 1] ``sr``) with tf2onnx."""
+    try:
+        import tf2onnx
+    except ImportError:
+        raise ExportError("ONNX export needs the optional extra: pip install -e .[onnx] "
+                          "(onnx, tf2onnx, onnxruntime)") from None
+
+    @tf.function
+    def upscale_float(lr):
+        with _bicubic_kernels_inlined(model):
+            return {"sr": unit_output(model, lr)}
+
+    spec = _spec(_parse_size(input_size), tf.float32, "lr")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        proto, _ = tf2onnx.convert.from_function(upscale_float, input_signature=[spec],
+                                                 opset=ONNX_OPSET)
+    return proto.SerializeToString()
+
+
+def export_onnx(model: keras.Model | str | os.PathLike, path: str | os.PathLike,
+                input_size: tuple[int, int] | str | None = None, overwrite: bool = False) -> Path:
+    """Write an ``.onnx`` file (optional extra): float32 [0, 1] in, float32 [0, 1] out."""
+    model, path = _as_model(model), Path(path)
+    with _staged(path, overwrite) as staged:
+        staged.write_bytes(onnx_bytes(model, input_size))
+    return path
+
+
 # ---------------------------------------------------------------------------------------------
 # Parity report
 
 
-def _load_runner(path: Path):
-    from srgan_keras.exported import SavedModelRunner, TFLiteRunner
+def _load_runner(path: Path, fmt: str | None = None):
+    from srgan_keras.exported import OnnxRunner, SavedModelRunner, TFLiteRunner
 
-    return SavedModelRunner(path) if path.is_dir() else TFLiteRunner(path)
+    runner = {"saved_model": SavedModelRunner, "onnx": OnnxRunner, "tflite": TFLiteRunner}
+    return runner[fmt or _format_of(path)](path)
+
+
+def _format_of(path: Path) -> str:
+    return "saved_model" if path.is_dir() else "onnx" if path.suffix == ".onnx" else "tflite"
 
 
 def _size_bytes(path: Path) -> int:
@@ -362,15 +424,18 @@ def median_latency_ms(fn: Callable[[np.ndarray], np.ndarray], size: int,
 
 def parity_report(keras_model: keras.Model, exported_path: str | os.PathLike,
                   images: Sequence, latency_sizes: Sequence[int] = LATENCY_SIZES,
-                  kind: str | None = None) -> dict:
+                  kind: str | None = None, fmt: str | None = None) -> dict:
     """Compare an exported model with its Keras source on ``images``; returns a JSON-able dict.
 
     ``images``: LR arrays (H, W, 3) in [0, 1] (or uint8), or dicts from :func:`check_images`
     (then the PSNR-Y against HR of both models is reported too, border = scale, as evaluate).
     PSNR and max abs difference are measured on the unrounded outputs in grey levels (0..255).
+    ``fmt`` (saved_model, tflite, onnx) defaults to what the path looks like; ``kind`` names the
+    row of :data:`MIN_PSNR_DB` (the quantization for TFLite).
     """
     path = Path(exported_path)
-    runner = _load_runner(path)
+    fmt = fmt or _format_of(path)
+    runner = _load_runner(path, fmt)
     keras_fn = tf.function(lambda x: unit_output(keras_model, x), reduce_retracing=True)
 
     def keras_run(x):
@@ -390,9 +455,9 @@ def parity_report(keras_model: keras.Model, exported_path: str | os.PathLike,
             row["psnr_y_keras_db"] = evaluate_pair(np.round(ref), item["hr"], border)["psnr_y"]
             row["psnr_y_exported_db"] = evaluate_pair(np.round(got), item["hr"], border)["psnr_y"]
         rows.append(row)
-    kind = kind or ("saved_model" if path.is_dir() else "tflite")
+    kind = kind or fmt
     report = {
-        "path": str(path), "format": "saved_model" if path.is_dir() else "tflite", "kind": kind,
+        "path": str(path), "format": fmt, "kind": kind,
         "scale": runner.scale,
         "input_size": list(runner.fixed_size) if runner.fixed_size else "dynamic",
         "size_mb": _size_bytes(path) / 1e6,
@@ -463,8 +528,8 @@ def export(model_path: str | os.PathLike, to: str, output: str | os.PathLike,
         raise ExportError(f"--to {to!r}: choose one of {', '.join(FORMATS)}")
     if quantize not in QUANTIZATIONS:
         raise ExportError(f"--quantize {quantize!r}: choose one of {', '.join(QUANTIZATIONS)}")
-    if to == "saved_model" and quantize != "none":
-        raise ExportError("--quantize applies to --to tflite only; a SavedModel stays float32")
+    if to != "tflite" and quantize != "none":
+        raise ExportError(f"--quantize applies to --to tflite only; {to} stays float32")
     if calibration is not None and quantize != "int8":
         raise ExportError("--calibration is used by --quantize int8 only")
     if calibration is not None and not list_images(calibration):
@@ -475,14 +540,16 @@ def export(model_path: str | os.PathLike, to: str, output: str | os.PathLike,
     json_path = report_path(output)
     model = load_keras_generator(model_path)
     images = check_images(check_data, check_generator(model, source=str(model_path)))
-    kind = "saved_model" if to == "saved_model" else quantize
+    kind = quantize if to == "tflite" else to
     with _staged(output, overwrite, extra=[json_path]) as staged:
         if to == "saved_model":
             _write_saved_model(model, staged, size, with_uint8=True)
+        elif to == "onnx":
+            staged.write_bytes(onnx_bytes(model, size))
         else:
             staged.write_bytes(tflite_bytes(model, quantize, calibration, size,
                                             work_dir=staged.parent))
-        report = parity_report(model, staged, images, kind=kind)
+        report = parity_report(model, staged, images, kind=kind, fmt=to)
         report["path"] = str(output)
         (staged.parent / json_path.name).write_text(json.dumps(_jsonable(report), indent=2) + "\n")
     return report
@@ -505,7 +572,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check-data", default=None, metavar="DIR",
                    help="HR photos for the parity report (default: built-in photos)")
     p.add_argument("-o", "--output", required=True,
-                   help="output path: a folder for saved_model, a .tflite file for tflite")
+                   help="output path: a folder for saved_model, a .tflite / .onnx file otherwise")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     return p
 

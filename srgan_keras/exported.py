@@ -213,3 +213,40 @@ class TFLiteRunner(_Runner):
         if q is not None and np.issubdtype(y.dtype, np.integer):
             return (y.astype(np.float32) - q[1]) * q[0]
         return y.astype(np.float32)  # get_tensor returns a copy
+
+
+class OnnxRunner(_Runner):
+    """An ``.onnx`` file written by ``export_onnx`` (optional extra), through onnxruntime on CPU."""
+
+    def __init__(self, path: str | os.PathLike, num_threads: int = 2):
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise ExportedModelError(f"{path}: running ONNX needs the optional extra: "
+                                     "pip install -e .[onnx]") from None
+        self.path = Path(path)
+        self.name = self.path.name
+        if not self.path.is_file():
+            raise ExportedModelError(f"{self.path}: no such file")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = num_threads
+        opts.inter_op_num_threads = 1
+        try:
+            self._session = ort.InferenceSession(str(self.path), opts,
+                                                 providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001 - one line for the user whatever ORT raises
+            raise ExportedModelError(f"{self.path}: not an ONNX model "
+                                     f"({str(e).splitlines()[0][:200]})") from None
+        ins = self._session.get_inputs()
+        if len(ins) != 1 or len(ins[0].shape) != 4 or ins[0].shape[-1] != 3:
+            raise ExportedModelError(f"{self.path}: expected one (N, H, W, 3) input, found "
+                                     f"{[(i.name, i.shape) for i in ins]}")
+        self._input = ins[0].name
+        n, h, w, _ = ins[0].shape
+        if isinstance(h, int) and isinstance(w, int):
+            self.fixed_size = (h, w)
+        self.fixed_batch = isinstance(n, int)
+        self.scale = self._probe_scale()
+
+    def _run(self, lr: np.ndarray) -> np.ndarray:
+        return self._session.run(None, {self._input: lr})[0].astype(np.float32)

@@ -237,6 +237,28 @@ def test_failed_conversion_leaves_no_partial_files(trained, tmp_path, monkeypatc
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.skipif(importlib.util.find_spec("tf2onnx") is None
+                    or importlib.util.find_spec("onnxruntime") is None,
+                    reason="optional extra not installed: pip install -e .[onnx]")
+def test_onnx_with_global_residual(tmp_path):
+    """ONNX (optional extra) on the global-residual variant, whose fixed bicubic kernel must be
+    embedded in the file rather than left as an extra input."""
+    import keras
+
+    from srgan_keras.export import export_onnx, parity_report
+    from srgan_keras.exported import OnnxRunner
+    from srgan_keras.generator import build_srresnet
+
+    keras.utils.set_random_seed(0)
+    model = build_srresnet(scale=4, num_blocks=1, num_filters=8, global_residual=True)
+    path = export_onnx(model, tmp_path / "g.onnx")
+    runner = OnnxRunner(path)
+    assert runner.scale == 4 and len(runner._session.get_inputs()) == 1
+    _check_runs(runner)
+    lr = np.random.default_rng(4).random((12, 10, 3), dtype=np.float32)
+    assert parity_report(model, path, [lr], latency_sizes=())["min_psnr_vs_keras_db"] >= 60
+
+
 @pytest.mark.slow
 def test_set5_psnr_close_to_keras(trained, shared_data, tmp_path):
     """Issue 4: exported PSNR-Y against HR on Set5 within 0.05 dB (fp16) / 0.5 dB (int8)."""
