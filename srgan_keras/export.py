@@ -103,10 +103,14 @@ def check_generator(model: keras.Model, source: str = "model") -> int:
     discriminator (fixed 96x96 input, one logit out) and other models are refused.
     """
     hint = "export the generator (run/generator.keras), not the discriminator or another model"
-    if not isinstance(model, keras.Model) or len(model.inputs) != 1 or len(model.outputs) != 1:
+    try:  # a subclassed model that was never called has no symbolic inputs
+        inputs, outputs = list(model.inputs or []), list(model.outputs or [])
+    except (AttributeError, ValueError):
+        inputs, outputs = [], []
+    if not isinstance(model, keras.Model) or len(inputs) != 1 or len(outputs) != 1:
         raise ExportError(f"{source}: not an SR generator (needs one image input and one image "
                           f"output); {hint}")
-    in_shape, out_shape = tuple(model.inputs[0].shape), tuple(model.outputs[0].shape)
+    in_shape, out_shape = tuple(inputs[0].shape), tuple(outputs[0].shape)
     if len(in_shape) != 4 or in_shape[-1] != 3 or len(out_shape) != 4 or out_shape[-1] != 3:
         raise ExportError(f"{source}: not an SR generator (input {in_shape}, output {out_shape}); "
                           f"{hint}")
