@@ -370,7 +370,7 @@ def onnx_bytes(model: keras.Model, input_size: tuple[int, int] | str | None = No
         raise ExportError("ONNX export needs the optional extra: pip install -e .[onnx] "
                           "(onnx, tf2onnx, onnxruntime)") from None
 
-    @tf.function
+    @tf.function(autograph=False)  # plain Python control flow; autograph trips on the `with`
     def upscale_float(lr):
         with _bicubic_kernels_inlined(model):
             return {"sr": unit_output(model, lr)}
