@@ -139,6 +139,7 @@ def collect_inputs(inputs: list[str], out_dir: Path) -> tuple[list[tuple[Path, P
 
     found: list[tuple[Path, Path]] = []
     errors: list[str] = []
+    seen: set[Path] = set()  # a file named twice (folder and glob) is upscaled once
     for arg in inputs:
         p = Path(arg)
         if p.is_dir():
@@ -149,7 +150,8 @@ def collect_inputs(inputs: list[str], out_dir: Path) -> tuple[list[tuple[Path, P
         if not pairs:
             errors.append(f"{arg}: no image files found" if p.is_dir() or not p.exists()
                           else f"{arg}: not a file")
-        found += pairs
+        found += [(f, sub) for f, sub in pairs if f.resolve() not in seen]
+        seen.update(f.resolve() for f, _ in pairs)
     return found, errors
 
 
@@ -243,8 +245,9 @@ def _run(args: argparse.Namespace, runner, say) -> int:
             say(f"failed: {e}")
             failed += 1
             continue
-        except (OSError, ValueError, MemoryError) as e:
-            say(f"failed: {src}: {type(e).__name__}: {e}")
+        except Exception as e:  # one line per file, then the next; Ctrl-C still stops the run
+            first = (str(e).strip().splitlines() or [""])[0]
+            say(f"failed: {src}: {type(e).__name__}: {first}")
             failed += 1
             continue
         if note:

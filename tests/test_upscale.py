@@ -326,3 +326,10 @@ def test_cli_formats_and_alpha_in_jpeg(tmp_path, capsys, tiny_model_path):
         with Image.open(tmp_path / "o" / f"t_x4.{fmt}") as im:
             assert im.mode == mode and im.size == (48, 40)
     assert "alpha dropped" in err
+
+
+def test_cli_same_file_twice_is_upscaled_once(tmp_path, capsys, tiny_model_path):
+    Image.fromarray(photo(10, 12)).save(tmp_path / "p.png")
+    rc, out, err = run_cli(capsys, tmp_path, tmp_path / "p.png", tmp_path / "*.png", "-o",
+                           tmp_path / "o", "--model", tiny_model_path)
+    assert rc == 0 and "1 upscaled, 0 failed" in out, err
