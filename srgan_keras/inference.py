@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from srgan_keras import layers as _layers  # noqa: F401  (registers custom layers for load_model)
 from srgan_keras.imaging import signed_to_unit
+from srgan_keras.rrdbnet import output_range
 
 SAVED_MODELS = Path(__file__).resolve().parents[1] / "saved_models"
 # Bundled models by name; ``None`` (no --model) tries them in this order.
@@ -44,7 +45,7 @@ class Runner(Protocol):
 
 
 class KerasRunner:
-    """A Keras generator (output in [-1, 1]) wrapped as a runner.
+    """A Keras generator (output in [-1, 1]; [0, 1] for RRDBNet) wrapped as a runner.
 
     The model runs in inference mode (BatchNorm uses its moving statistics) inside one
     ``tf.function`` whose input signature has free H and W, so tiles of any size share a trace.
@@ -56,10 +57,12 @@ class KerasRunner:
         spec = tf.TensorSpec([None, None, None, 3], tf.float32)
         self._fn = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
         self.scale = _measure_scale(self._fn, self.name)
+        self.unit_output = output_range(model) == "unit"  # RRDBNet (ESRGAN): [0, 1] already
 
     def __call__(self, lr: np.ndarray) -> np.ndarray:
-        sr = self._fn(tf.convert_to_tensor(np.asarray(lr, dtype=np.float32)))
-        return np.clip(signed_to_unit(tf.cast(sr, tf.float32).numpy()), 0.0, 1.0)
+        sr = tf.cast(self._fn(tf.convert_to_tensor(np.asarray(lr, dtype=np.float32))), tf.float32)
+        sr = sr.numpy() if self.unit_output else signed_to_unit(sr.numpy())
+        return np.clip(sr, 0.0, 1.0)
 
 
 class BicubicRunner:
@@ -147,7 +150,9 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
         except Exception as e:  # corrupt zip, unknown layer, unsafe Lambda ...
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise ValueError(f"{path}: cannot load as a Keras generator ({first})") from None
-        return KerasRunner(model, name=path.stem)
+        # train.py writes <run>/generator.keras: the run folder is the more telling name
+        name = path.parent.name if path.stem == "generator" and path.parent.name else path.stem
+        return KerasRunner(model, name=name)
     raise ValueError(f"{path}: unknown model format; expected a .keras file, a SavedModel "
                      "folder, a .tflite file, srresnet, srgan or bicubic")
 
