@@ -172,6 +172,11 @@ def atomic_write(path: str | os.PathLike, write_fn, suffix: str | None = None) -
     os.close(fd)
     try:
         write_fn(tmp)
+        # mkstemp creates 0600 files; give the result the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        if os.path.isfile(tmp):
+            os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
