@@ -143,3 +143,79 @@ class Rescale(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "multiplier": self.multiplier, "offset": self.offset}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class PadToMultiple(keras.layers.Layer):
+    """Reflect-pad the bottom and right of ``(B, H, W, C)`` up to multiples of ``factor``.
+
+    Real-ESRGAN's x2/x1 models pixel-unshuffle their input, so its inference code pads the same
+    way (``mod_pad``) and :class:`CropToInput` removes the padding from the output.
+    """
+
+    def __init__(self, factor: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = int(factor)
+
+    def call(self, x):
+        r = self.factor
+        pad_h, pad_w = (-tf.shape(x)[1]) % r, (-tf.shape(x)[2]) % r
+        y = tf.pad(x, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="REFLECT")
+        # Dynamic paddings hide the channel count from the TFLite converter: restate it with a
+        # reshape (TFLite has no EnsureShape), or the next conv falls back to TF Select ops.
+        shape = tf.shape(y)
+        return tf.reshape(y, [shape[0], shape[1], shape[2], x.shape[-1]])
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        r = self.factor
+        return (b, None if h is None else -(-h // r) * r, None if w is None else -(-w // r) * r, c)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class CropToInput(keras.layers.Layer):
+    """``[sr, lr] -> sr[:, :scale * H_lr, :scale * W_lr]``: drop what :class:`PadToMultiple` added."""
+
+    def __init__(self, scale: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = int(scale)
+
+    def call(self, inputs):
+        sr, lr = inputs
+        return sr[:, : tf.shape(lr)[1] * self.scale, : tf.shape(lr)[2] * self.scale, :]
+
+    def compute_output_shape(self, input_shapes):
+        (b, _, _, c), (_, h, w, _) = input_shapes
+        s = self.scale
+        return (b, None if h is None else h * s, None if w is None else w * s, c)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class NearestUpsample(keras.layers.Layer):
+    """Nearest-neighbour x``factor`` as ``depth_to_space`` of ``factor**2`` copies of the input.
+
+    Equals ``UpSampling2D(interpolation="nearest")`` exactly, but keeps the channel count static
+    through TFLite conversion (``UpSampling2D``'s repeat/reshape does not, so the next conv
+    needs TF Select ops) and compiles under XLA.
+    """
+
+    def __init__(self, factor: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = int(factor)
+
+    def call(self, x):
+        return tf.nn.depth_to_space(tf.concat([x] * self.factor**2, axis=-1), self.factor)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        r = self.factor
+        return (b, None if h is None else h * r, None if w is None else w * r, c)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
