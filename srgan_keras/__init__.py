@@ -9,6 +9,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TF's C++ start-up chatter
 
 from srgan_keras import layers as layers  # noqa: F401  (registers the custom layers)
+from srgan_keras import recipes as recipes  # noqa: F401  (registers the esrgan/realesrgan presets)
 from srgan_keras.config import PRESETS, TrainConfig, get_config
 from srgan_keras.discriminator import build_discriminator
 from srgan_keras.generator import build_srresnet

@@ -18,15 +18,16 @@ import tensorflow as tf
 ADV_WEIGHT = 1e-3  # Eq. 3
 VGG_RESCALE = 1.0 / 12.75  # §3.2: "rescaled the VGG feature maps by a factor of 1/12.75"
 
-# Content-loss names -> (VGG19 layers, their weights, criterion, before activation?)
+# Content-loss names -> (VGG19 layers, their weights, criterion, before activation?, feature scale)
 VGG_LOSSES = {
-    "vgg22": ((("block2_conv2", 1.0),), "mse", False),  # SRGAN-VGG22
-    "vgg54": ((("block5_conv4", 1.0),), "mse", False),  # SRGAN-VGG54, the paper's SRGAN
-    # ESRGAN §3.3: features before activation, L1 criterion.
-    "vgg54_preact": ((("block5_conv4", 1.0),), "l1", True),
+    "vgg22": ((("block2_conv2", 1.0),), "mse", False, VGG_RESCALE),  # SRGAN-VGG22
+    "vgg54": ((("block5_conv4", 1.0),), "mse", False, VGG_RESCALE),  # SRGAN-VGG54, the SRGAN
+    # ESRGAN §3.3: features before activation, L1 criterion; the 1/12.75 is SRGAN's alone
+    # (ESRGAN and BasicSR compare the raw features).
+    "vgg54_preact": ((("block5_conv4", 1.0),), "l1", True, 1.0),
     # Real-ESRGAN: conv1_2, 2_2, 3_4, 4_4, 5_4 weighted 0.1, 0.1, 1, 1, 1, before activation, L1.
     "multi_preact": ((("block1_conv2", 0.1), ("block2_conv2", 0.1), ("block3_conv4", 1.0),
-                      ("block4_conv4", 1.0), ("block5_conv4", 1.0)), "l1", True),
+                      ("block4_conv4", 1.0), ("block5_conv4", 1.0)), "l1", True, 1.0),
 }
 
 
@@ -90,14 +91,16 @@ def vgg_preprocess(signed):
 class ContentLoss:
     """l_X of Eq. 3: ``mse``/``l1`` on pixels, or a VGG feature loss (Eq. 5) by name.
 
-    Images are in [-1, 1]. VGG features are multiplied by 1/12.75 (§3.2) before the criterion.
+    Images are in [-1, 1]. SRGAN's VGG features are multiplied by 1/12.75 (§3.2) before the
+    criterion; ESRGAN's (``*_preact``) are not.
     """
 
     def __init__(self, kind: str = "vgg54", vgg_weights: str = "imagenet"):
         self.kind = kind
         self.extractor = None
+        self.feature_scale = 1.0
         if kind in VGG_LOSSES:
-            layers_weights, self.criterion, preact = VGG_LOSSES[kind]
+            layers_weights, self.criterion, preact, self.feature_scale = VGG_LOSSES[kind]
             self.layer_names = [n for n, _ in layers_weights]
             self.layer_weights = [w for _, w in layers_weights]
             self.extractor = vgg_feature_extractor(self.layer_names, vgg_weights, preact)
@@ -107,7 +110,7 @@ class ContentLoss:
     def features(self, signed):
         feats = self.extractor(vgg_preprocess(signed), training=False)
         feats = feats if isinstance(feats, (list, tuple)) else [feats]
-        return [f * VGG_RESCALE for f in feats]
+        return [f * self.feature_scale for f in feats]
 
     def __call__(self, hr, sr):
         if self.extractor is None:

@@ -1,0 +1,83 @@
+"""The ESRGAN and Real-ESRGAN training recipes as presets of :class:`~srgan_keras.config.TrainConfig`.
+
+Importing this module (``srgan_keras/__init__.py`` does) registers ``--preset esrgan`` and
+``--preset realesrgan``. Both train RRDBNet (:mod:`srgan_keras.rrdbnet`) in two phases, as the
+papers do: a PSNR-oriented pre-training with L1, then the GAN. The values are the papers' (ESRGAN
+§4.1) or, where the paper is silent, the official BasicSR / Real-ESRGAN option files.
+Both need a GPU and VGG19 ImageNet weights for the paper-size runs; tiny runs override sizes:
+
+    python -m srgan_keras.train --preset realesrgan --num-blocks 1 --num-filters 8 \\
+        --disc-filters 8 --hr-size 64 --batch-size 2 --pretrain-steps 2 --gan-steps 2 \\
+        --content-loss l1 --val-images 1
+"""
+
+from __future__ import annotations
+
+from srgan_keras.config import register_preset
+
+ESRGAN = {
+    # ESRGAN §3.1: RRDBNet, 23 RRDBs of 64 features; the VGG-style discriminator, 128 px crops
+    "generator": "rrdbnet",
+    "num_blocks": 23,
+    "num_filters": 64,
+    "discriminator": "srgan",
+    "hr_size": 128,  # §4.1: "the spatial size of cropped HR patch is 128 x 128"
+    "batch_size": 16,  # §4.1
+    # §4.1 pre-training: L1, lr 2e-4 halved every 2e5 mini-batch updates
+    "pretrain_loss": "l1",
+    "pretrain_lr": 2e-4,
+    "pretrain_steps": 1_000_000,  # BasicSR ESRGAN PSNR model (the paper gives the decay only)
+    "pretrain_milestones": (200_000, 400_000, 600_000, 800_000),
+    "lr_schedule": "multistep",
+    "lr_gamma": 0.5,
+    # §3.3-3.4 and §4.1 GAN phase: L_G = L_percep + 5e-3 L_G^Ra + 1e-2 L_1
+    "content_loss": "vgg54_preact",  # VGG19 conv5_4 before activation, L1 criterion
+    "content_weight": 1.0,
+    "adv_loss": "ragan",
+    # Paper's lambda with Eq. 2's *sum* of two terms (losses.RelativisticAverageGAN); the
+    # official code averages them, i.e. half this effective weight.
+    "adv_weight": 5e-3,
+    "pixel_loss": "l1",
+    "pixel_weight": 1e-2,  # eta
+    "gan_lr": 1e-4,
+    "gan_steps": 400_000,  # BasicSR ESRGAN GAN model
+    "gan_milestones": (50_000, 100_000, 200_000, 300_000),  # §4.1: halved at these steps
+    "beta1": 0.9,  # §4.1: Adam beta1 = 0.9, beta2 = 0.999
+    "beta2": 0.999,
+    "ema_decay": 0.0,  # the paper uses none; --ema-decay 0.999 as BasicSR
+}
+
+REALESRGAN = {
+    # Real-ESRGAN §4.1 and options/train_realesr{net,gan}_x4plus.yml
+    "generator": "rrdbnet",
+    "num_blocks": 23,
+    "num_filters": 64,
+    "discriminator": "unet",  # U-Net with spectral normalization (§3.3)
+    "degradation": "realesrgan",  # second-order degradations (§3.1), realesrgan_degradation.py
+    "usm_gt": True,  # l1_gt_usm, percep_gt_usm: sharpened targets; the discriminator sees plain HR
+    "hr_size": 256,  # gt_size
+    "batch_size": 48,  # 12 per GPU x 4 GPUs
+    # Real-ESRNet (pre-training): L1, lr 2e-4, 1e6 steps (its one milestone is the last step)
+    "pretrain_loss": "l1",
+    "pretrain_lr": 2e-4,
+    "pretrain_steps": 1_000_000,
+    "pretrain_milestones": (),
+    "lr_schedule": "multistep",
+    "lr_gamma": 0.5,
+    # Real-ESRGAN: L1 1 + multi-layer perceptual 1 + vanilla GAN 0.1, lr 1e-4, 4e5 steps
+    "pixel_loss": "l1",
+    "pixel_weight": 1.0,
+    "content_loss": "multi_preact",  # conv1_2 .. conv5_4 weighted 0.1, 0.1, 1, 1, 1; L1
+    "content_weight": 1.0,
+    "adv_loss": "vanilla",
+    "adv_weight": 0.1,
+    "gan_lr": 1e-4,
+    "gan_steps": 400_000,
+    "gan_milestones": (),  # as above: the one milestone is the last step
+    "beta1": 0.9,
+    "beta2": 0.99,  # optim_g/optim_d betas [0.9, 0.99]
+    "ema_decay": 0.999,
+}
+
+register_preset("esrgan", ESRGAN)
+register_preset("realesrgan", REALESRGAN)
