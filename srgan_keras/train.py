@@ -16,6 +16,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,6 +60,16 @@ def _setup_runtime(cfg: TrainConfig):
     if cfg.strategy == "multiworker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()
+
+
+def is_chief(strategy) -> bool:
+    """True unless this process is a non-chief worker of a multi-worker strategy."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    task_type, task_id = resolver.task_type, resolver.task_id
+    return task_type == "chief" or (task_type == "worker" and task_id == 0
+                                    and "chief" not in resolver.cluster_spec().as_dict())
 
 
 def _grid(rows: list[list[np.ndarray]]) -> np.ndarray:
@@ -135,10 +146,14 @@ class Trainer:
             generator=self.G, discriminator=self.D, pretrain_optimizer=self.pre_opt,
             g_optimizer=self.g_opt, d_optimizer=self.d_opt,
             pretrain_steps_done=self.pre_done, gan_steps_done=self.gan_done)
-        self.manager = tf.train.CheckpointManager(self.ckpt, str(run_dir / "checkpoints"),
-                                                  max_to_keep=3)
+        # Multi-worker: every worker saves (the save is collective), only the chief into the run
+        # folder; the others into a scratch folder, as tf.distribute's guide prescribes.
+        self.is_chief = is_chief(strategy)
+        ckpt_dir = run_dir / "checkpoints" if self.is_chief else Path(tempfile.mkdtemp())
+        self.manager = tf.train.CheckpointManager(self.ckpt, str(ckpt_dir), max_to_keep=3)
         self.dataset = training_dataset(cfg)
-        self.writer = tf.summary.create_file_writer(str(run_dir / "logs"))
+        self.writer = (tf.summary.create_file_writer(str(run_dir / "logs")) if self.is_chief
+                       else tf.summary.create_noop_writer())
         self.jit = cfg.jit_compile and strategy.num_replicas_in_sync == 1
         if cfg.jit_compile and not self.jit:
             print("note: XLA is off under a multi-replica strategy (TF cannot compile it on CPU)")
@@ -311,6 +326,8 @@ class Trainer:
         from srgan_keras.imaging import atomic_write
 
         m = self.validate()
+        if not self.is_chief:
+            return
         gen_path = self.run_dir / "generator.keras"
         atomic_write(gen_path, lambda tmp: self.G.save(tmp))
         atomic_write(self.run_dir / "samples.png",
@@ -342,9 +359,10 @@ def main(argv=None) -> int:
     print(f"srgan_keras training, preset {args.preset!r}, run folder {run_dir}")
     print(cfg.to_json())
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write(run_dir / "config.json",
-                 lambda tmp: Path(tmp).write_text(json.dumps(
-                     {"preset": args.preset, **json.loads(cfg.to_json())}, indent=2)))
+    if is_chief(strategy):
+        atomic_write(run_dir / "config.json",
+                     lambda tmp: Path(tmp).write_text(json.dumps(
+                         {"preset": args.preset, **json.loads(cfg.to_json())}, indent=2)))
     try:
         trainer = Trainer(cfg, run_dir, strategy)
         return trainer.run()

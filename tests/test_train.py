@@ -224,3 +224,29 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     assert proc.returncode == 130, "".join(lines) + rest
     assert "interrupted at step" in rest and "checkpoint saved" in rest
     assert (out / "checkpoints" / "checkpoint").is_file()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_multiworker_strategy_with_two_local_workers(tmp_path):
+    """Two processes on loopback, one worker each: both finish; only the chief writes the run folder."""
+    ports = [_free_port(), _free_port()]
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    procs = []
+    for i in range(2):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
+               "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})}
+        procs.append(subprocess.Popen(
+            _cli(tmp_path / "run", "--strategy", "multiworker", "--batch-size", "2"),
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outs = [p.communicate(timeout=600) for p in procs]
+    for p, (_so, se) in zip(procs, outs):
+        assert p.returncode == 0, se[-3000:]
+    assert "generator saved" in outs[0][0] and "generator saved" not in outs[1][0]
+    assert (tmp_path / "run" / "generator.keras").is_file()
