@@ -262,30 +262,29 @@ def _color_jitter(hr255):
     return tf.clip_by_value(x, 0.0, 1.0) * 255.0
 
 
-def make_pair(hr_uint8, lr_uint8, cfg: TrainConfig):
+def make_pair(hr_uint8, lr_uint8, cfg: TrainConfig, seed=(0, 0)):
     """HR uint8 crops -> (LR in [0, 1], HR in [-1, 1], target in [-1, 1]).
 
     LR is the MATLAB-equivalent bicubic downscale of HR (or the paired LR crop), or Real-ESRGAN's
-    second-order degradation. The target is what the pixel and content losses compare with: HR,
-    or its unsharp-masked version for Real-ESRGAN (``usm_gt``).
+    second-order degradation (stateless random draws from ``seed``). The target is what the pixel
+    and content losses compare with: HR, or for Real-ESRGAN (``usm_gt``) its unsharp-masked
+    version, from which the LR is then degraded too (the official training triplet).
     """
     hr255 = tf.cast(hr_uint8, tf.float32)
     if cfg.color_jitter:
         hr255 = _color_jitter(hr255)
+    target01 = None
     if cfg.lr_data is not None:
         lr01 = tf.cast(lr_uint8, tf.float32) / 255.0
     elif cfg.degradation == "realesrgan":
         from srgan_keras import realesrgan_degradation as red
 
-        lr01 = red.degrade_batch(hr255 / 255.0, cfg.scale, red.DegradationConfig())
+        lr01, _, hr_usm = red.realesrgan_triplet(hr255 / 255.0, cfg.scale, red.DEFAULT, seed)
+        target01 = hr_usm if cfg.usm_gt else None
     else:
         lr01 = bicubic_downscale(tf.round(hr255), cfg.scale) / 255.0
     hr = hr255 / 127.5 - 1.0
-    target = hr
-    if cfg.degradation == "realesrgan" and cfg.usm_gt:
-        from srgan_keras import realesrgan_degradation as red
-
-        target = red.usm_sharpen((hr + 1.0) * 0.5) * 2.0 - 1.0
+    target = hr if target01 is None else target01 * 2.0 - 1.0
     return lr01, hr, target
 
 
@@ -307,7 +306,14 @@ def training_dataset(cfg: TrainConfig, seed: int | None = None) -> tf.data.Datas
         else:
             ds = _streamed_crops(source, cfg, seed).map(
                 lambda hr: (hr, tf.zeros((1, 1, 1, 3), tf.uint8)))
-    ds = ds.map(lambda hr, lr: make_pair(hr, lr, cfg), num_parallel_calls=tf.data.AUTOTUNE)
+    if cfg.degradation == "realesrgan":
+        from srgan_keras.realesrgan_degradation import check_size, seed_for
+
+        check_size(cfg.hr_size, cfg.scale)
+        ds = ds.enumerate().map(lambda i, b: make_pair(b[0], b[1], cfg, seed_for(seed, i)),
+                                num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = ds.map(lambda hr, lr: make_pair(hr, lr, cfg), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

@@ -250,3 +250,18 @@ def test_multiworker_strategy_with_two_local_workers(tmp_path):
         assert p.returncode == 0, se[-3000:]
     assert "generator saved" in outs[0][0] and "generator saved" not in outs[1][0]
     assert (tmp_path / "run" / "generator.keras").is_file()
+
+
+def test_realesrgan_preset_runs_end_to_end_with_its_parts(tmp_path, capsys):
+    """RRDBNet + U-Net SN discriminator + second-order degradations + USM targets + EMA."""
+    out = tmp_path / "run"
+    rc = train.main(["--preset", "realesrgan", "--num-blocks", "1", "--num-filters", "8",
+                     "--disc-filters", "8", "--hr-size", "64", "--batch-size", "2",
+                     "--pretrain-steps", "2", "--gan-steps", "2", "--content-loss", "l1",
+                     "--val-images", "1", "--no-jit-compile", "--out", str(out)])
+    assert rc == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert (cfg["generator"], cfg["discriminator"], cfg["degradation"]) == ("rrdbnet", "unet", "realesrgan")
+    g = keras.saving.load_model(out / "generator.keras", safe_mode=True)
+    assert g.layers[-1].name == "sr_unit"
+    assert "d_fake" in capsys.readouterr().out
