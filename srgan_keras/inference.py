@@ -7,7 +7,7 @@ range is [-1, 1] (SRGAN §3.2); the conversion to [0, 1] lives inside the runner
 never see the signed range.
 
 :func:`load_generator` picks the runner by path: a ``.keras`` file, a SavedModel folder, a
-``.tflite`` file, the names ``srresnet`` / ``srgan`` (bundled models in ``saved_models/``), or
+``.tflite`` or ``.onnx`` file, the names ``srresnet`` / ``srgan`` (bundled models in ``saved_models/``), or
 ``bicubic`` (the baseline row of SRGAN Table 2).
 """
 
@@ -142,6 +142,10 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
         from srgan_keras.exported import TFLiteRunner
 
         return TFLiteRunner(str(path))
+    if suffix == ".onnx":
+        from srgan_keras.exported import OnnxRunner  # needs the [onnx] extra
+
+        return OnnxRunner(str(path))
     if suffix == ".keras":
         import keras
 
@@ -154,7 +158,7 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
         name = path.parent.name if path.stem == "generator" and path.parent.name else path.stem
         return KerasRunner(model, name=name)
     raise ValueError(f"{path}: unknown model format; expected a .keras file, a SavedModel "
-                     "folder, a .tflite file, srresnet, srgan or bicubic")
+                     "folder, a .tflite or .onnx file, srresnet, srgan or bicubic")
 
 
 def as_runner(model) -> Runner:

@@ -285,3 +285,20 @@ def test_evaluate_cli_runs_a_tflite(trained, shared_data, tmp_path):
                           env=env, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "psnr" in (proc.stdout + proc.stderr).lower()
+
+
+def test_load_generator_routes_onnx_files(tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("tf2onnx")
+    from srgan_keras.generator import build_srresnet
+    from srgan_keras.inference import load_generator
+
+    model = build_srresnet(num_blocks=1, num_filters=8)
+    path = tmp_path / "g.onnx"
+    from srgan_keras.export import export_onnx
+
+    export_onnx(model, path)
+    runner = load_generator(path)
+    assert runner.scale == 4
+    out = runner(np.random.rand(1, 10, 12, 3).astype("float32"))
+    assert out.shape == (1, 40, 48, 3)
