@@ -341,27 +341,6 @@ def export_tflite(model: keras.Model | str | os.PathLike, path: str | os.PathLik
     return path
 
 
-@contextmanager
-def _bicubic_kernels_inlined(model: keras.Model) -> Iterator[None]:
-    """While tracing, make BicubicUpsample's kernel a graph constant instead of a captured tensor.
-
-    tf2onnx turns a captured eager tensor into an extra ONNX *input*
-    (``.../bicubic/Conv2D/filter:0``) that callers would have to feed; a constant created
-    inside the traced function is embedded instead. Only the global-residual option uses it.
-    """
-    from srgan_keras.layers import BicubicUpsample
-
-    found = [m for m in model._flatten_layers() if isinstance(m, BicubicUpsample)]
-    saved = [m._kernel for m in found]
-    try:
-        for m, k in zip(found, saved):
-            m._kernel = tf.constant(k.numpy())
-        yield
-    finally:
-        for m, k in zip(found, saved):
-            m._kernel = k
-
-
 def onnx_bytes(model: keras.Model, input_size: tuple[int, int] | str | None = None) -> bytes:
     """Convert ``model`` to ONNX (float32 [0, 1] ``lr`` -> float32 [0, 1] ``sr``) with tf2onnx."""
     try:
@@ -370,10 +349,9 @@ def onnx_bytes(model: keras.Model, input_size: tuple[int, int] | str | None = No
         raise ExportError("ONNX export needs the optional extra: pip install -e .[onnx] "
                           "(onnx, tf2onnx, onnxruntime)") from None
 
-    @tf.function(autograph=False)  # plain Python control flow; autograph trips on the `with`
+    @tf.function(autograph=False)
     def upscale_float(lr):
-        with _bicubic_kernels_inlined(model):
-            return {"sr": unit_output(model, lr)}
+        return {"sr": unit_output(model, lr)}
 
     spec = _spec(_parse_size(input_size), tf.float32, "lr")
     with warnings.catch_warnings():

@@ -108,12 +108,14 @@ class BicubicUpsample(keras.layers.Layer):
         super().__init__(**kwargs)
         self.scale = int(scale)
         self.channels = int(channels)
-        self._kernel = tf.constant(bicubic_phase_kernel(self.scale, self.channels))
+        self._kernel = bicubic_phase_kernel(self.scale, self.channels)  # numpy, (5, 5, C, s*s*C)
 
     def call(self, x):
         # Taps that fall outside the image are dropped and the remaining weights renormalised,
         # as tf.image.resize does: convolve the zero-padded image and a zero-padded mask of ones.
-        kernel = tf.cast(self._kernel, x.dtype)
+        # Made here, not in __init__: traced, it is a constant of the graph (an eager tensor
+        # captured from __init__ would become an extra input of exported ONNX graphs).
+        kernel = tf.constant(self._kernel, dtype=x.dtype)
         pad = [[0, 0], [2, 2], [2, 2], [0, 0]]
         y = tf.nn.conv2d(tf.pad(x, pad), kernel, strides=1, padding="VALID")  # (B, H, W, s*s*C)
         ones = tf.pad(tf.ones_like(x[:1]), pad)
