@@ -161,7 +161,14 @@ def _write_saved_model(model: keras.Model, path: Path, input_size, with_uint8: b
         archive.add_endpoint("serving_default", upscale_float,
                              input_signature=[_spec(input_size, tf.float32, "lr", batch=1
                                                     if input_size else None)])
-    archive.write_out(str(path), verbose=False)
+    # TF logs "Assets written to: <staging path>" at INFO: a temp path the user never sees.
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        archive.write_out(str(path), verbose=False)
+    finally:
+        logger.setLevel(level)
 
 
 # ---------------------------------------------------------------------------------------------
