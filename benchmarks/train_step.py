@@ -2,6 +2,7 @@
 
     python -m benchmarks.train_step                  # SRResNet MSE step and SRGAN D+G step, batch 16, HR 96
     python -m benchmarks.train_step --steps 10 --which srresnet --batch 16 --hr 96
+    python -m benchmarks.train_step --batch 8 --hr 64 --blocks 8 --global-residual   # the demo
 
 The steps are :class:`srgan_keras.srgan.SRGAN`'s own (the ones ``train.py`` compiles), on random
 data already in memory, so the input pipeline is not measured here. The full SRGAN step uses the
@@ -27,10 +28,11 @@ from srgan_keras.srgan import SRGAN
 
 
 def median_step_seconds(which: str, batch: int, hr: int, steps: int, jit: bool,
-                        content: str = "mse") -> float:
+                        content: str = "mse", blocks: int = 16,
+                        global_residual: bool = False) -> float:
     """Median wall time of ``steps`` steps after two warm-up steps (the first one compiles)."""
     keras.utils.set_random_seed(0)
-    g = build_srresnet()
+    g = build_srresnet(num_blocks=blocks, global_residual=global_residual)
     d = build_discriminator(hr)
     opts = [keras.optimizers.Adam(1e-4, beta_1=0.9) for _ in range(3)]
     opts[0].build(g.trainable_variables)
@@ -67,13 +69,16 @@ def main(argv=None) -> dict:
     p.add_argument("--hr", type=int, default=96)
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--content", default="mse", help="content loss of the SRGAN step")
+    p.add_argument("--blocks", type=int, default=16, help="residual blocks (demo: 8)")
+    p.add_argument("--global-residual", action="store_true", help="the demo's bicubic residual")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     rows = {}
     print(f"{'step':<10} {'XLA':<5} {'s/step':>8}  (batch {args.batch}, HR {args.hr})")
     for which in args.which.split(","):
         for jit in (False, True):
-            s = median_step_seconds(which, args.batch, args.hr, args.steps, jit, args.content)
+            s = median_step_seconds(which, args.batch, args.hr, args.steps, jit, args.content,
+                                    args.blocks, args.global_residual)
             rows[f"{which}_{'xla' if jit else 'graph'}"] = s
             print(f"{which:<10} {'on' if jit else 'off':<5} {s:8.3f}", flush=True)
     if args.json:
