@@ -71,12 +71,13 @@ def main(argv=None) -> dict:
     p.add_argument("--content", default="mse", help="content loss of the SRGAN step")
     p.add_argument("--blocks", type=int, default=16, help="residual blocks (demo: 8)")
     p.add_argument("--global-residual", action="store_true", help="the demo's bicubic residual")
+    p.add_argument("--jit-only", action="store_true", help="time only the XLA steps")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     rows = {}
     print(f"{'step':<10} {'XLA':<5} {'s/step':>8}  (batch {args.batch}, HR {args.hr})")
     for which in args.which.split(","):
-        for jit in (False, True):
+        for jit in (True,) if args.jit_only else (False, True):
             s = median_step_seconds(which, args.batch, args.hr, args.steps, jit, args.content,
                                     args.blocks, args.global_residual)
             rows[f"{which}_{'xla' if jit else 'graph'}"] = s
