@@ -71,7 +71,7 @@ def category(name: str) -> str:
 def layer_kind(name: str) -> str:
     """The Keras layer type an op belongs to, from its scope (``.../block3_bn1_1/...`` -> ``bn``)."""
     if ":" not in name:
-        return "XLA (not attributed to layers)"
+        return "untyped events (XLA thunks, runtime)"
     m = re.search(r"srresnet(?:_\d+)?/([A-Za-z0-9_]+?)_\d+/", name)
     if not m:
         return "outside the model (loss, optimizer)"
