@@ -64,7 +64,10 @@ class TrainConfig:
     init_from: str | None = None  # a generator .keras to start the GAN phase from
     # --- runtime ---
     seed: int = 0
-    jit_compile: bool = True  # XLA: measured faster for the full-size model on CPU
+    # XLA measured *slower* on this 2-core CPU (oneDNN graph mode wins): SRResNet step at batch 16,
+    # HR 96: 0.71 s graph vs 1.12 s XLA; SRGAN D+G step 1.75 s vs 2.62 s (benchmarks/train_step.py).
+    # On GPUs XLA usually wins: --jit-compile.
+    jit_compile: bool = False
     strategy: str = "default"  # default | mirrored | multiworker
     logical_cpus: int = 0  # split the CPU into N logical devices (to exercise mirrored here)
     mixed_precision: str = "none"  # none | bfloat16 | float16
