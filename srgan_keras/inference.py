@@ -25,9 +25,9 @@ from srgan_keras.imaging import signed_to_unit
 from srgan_keras.rrdbnet import output_range
 
 SAVED_MODELS = Path(__file__).resolve().parents[1] / "saved_models"
-# Bundled models by name; ``None`` (no --model) tries them in this order.
+# Bundled models by name; ``None`` (no --model) tries them in this order (issue 7: SRResNet first).
 BUNDLED = {"srgan": "srgan_x4.keras", "srresnet": "srresnet_x4.keras"}
-DEFAULT_ORDER = ("srgan", "srresnet")
+DEFAULT_ORDER = ("srresnet", "srgan")  # the PSNR model first: it never invents texture
 
 
 class ModelNotFoundError(FileNotFoundError):

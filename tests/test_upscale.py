@@ -333,3 +333,13 @@ def test_cli_same_file_twice_is_upscaled_once(tmp_path, capsys, tiny_model_path)
     rc, out, err = run_cli(capsys, tmp_path, tmp_path / "p.png", tmp_path / "*.png", "-o",
                            tmp_path / "o", "--model", tiny_model_path)
     assert rc == 0 and "1 upscaled, 0 failed" in out, err
+
+
+def test_default_model_is_the_srresnet_when_both_are_bundled(tmp_path, monkeypatch):
+    from srgan_keras import inference
+
+    for name in ("srresnet_x4.keras", "srgan_x4.keras"):
+        (tmp_path / name).write_bytes(b"")
+    monkeypatch.setattr(inference, "SAVED_MODELS", tmp_path)
+    assert inference.resolve_model_path(None).name == "srresnet_x4.keras"
+    assert inference.resolve_model_path("srgan").name == "srgan_x4.keras"
