@@ -29,3 +29,11 @@ def tiny_generator():
 
     keras.utils.set_random_seed(0)
     return build_srresnet(scale=4, num_blocks=2, num_filters=8)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tiny_generator, tmp_path_factory) -> Path:
+    """The tiny generator saved as a .keras file, for the CLIs."""
+    path = tmp_path_factory.mktemp("model") / "tiny_x4.keras"
+    tiny_generator.save(path)
+    return path

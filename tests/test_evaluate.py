@@ -15,13 +15,6 @@ from srgan_keras.inference import BicubicRunner
 
 
 @pytest.fixture(scope="module")
-def tiny_model_path(tiny_generator, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "tiny_x4.keras"
-    tiny_generator.save(path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def small_set(tmp_path_factory) -> Path:
     """Two synthetic HR images, one gray and one not a multiple of 4 (cropped by the protocol)."""
     root = tmp_path_factory.mktemp("hr")

@@ -30,13 +30,6 @@ def photo(h: int, w: int, seed: int = 0) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def tiny_model_path(tiny_generator, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "tiny_x4.keras"
-    tiny_generator.save(path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def tiny_runner(tiny_model_path):
     return load_generator(tiny_model_path)
 
