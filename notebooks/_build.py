@@ -48,16 +48,19 @@ TINY = '''\
 TINY = ["--num-blocks", "2", "--num-filters", "16", "--disc-filters", "16", "--batch-size", "2",
         "--no-jit-compile", "--val-images", "1", "--log-every", "1"] if FAST else []'''
 
-# The SRResNet run of notebook 04, reused by 05, 06 and 07 (trained there if missing).
+# The demo SRResNet: trained by notebook 00 (or 04, whichever runs first; the other resumes and
+# finishes at once), reused by 05, 06 and 07 (trained there if missing).
 SRRESNET_RUN = '''\
 from srgan_keras import train
 
+# The README's demo pre-training: the preset's own schedule (1,000 steps), GAN phase left to
+# notebook 05; validation every 100 steps instead of 250, for the curves of notebook 04.
 SRRESNET_ARGS = ["--preset", "demo", "--out", str(RUNS / "srresnet"), "--gan-steps", "0",
-                 "--pretrain-steps", "6" if FAST else "300", "--val-every", "2" if FAST else "50",
-                 "--ckpt-every", "100", *TINY]
+                 "--val-every", "2" if FAST else "100", *(["--pretrain-steps", "6"] if FAST else []),
+                 *TINY]
 
 def srresnet_model() -> Path:
-    """Notebook 04's SRResNet; trained here (same command, so it resumes) if it is not there yet."""
+    """The demo SRResNet of notebooks 00 and 04; trained here (same command) if it is not there yet."""
     path = RUNS / "srresnet" / "generator.keras"
     if not path.exists():
         assert train.main(SRRESNET_ARGS) == 0
@@ -118,24 +121,26 @@ photo with a trained generator, puts it beside bicubic interpolation, and asks w
 the eye says. Every later notebook opens one part of this pipeline.
 
 **The model.** The bundled `saved_models/srresnet_x4.keras` is trained by another issue and may not exist
-yet. When it is missing, this notebook trains a short **demo** SRResNet itself (the README's `demo` preset:
-8 residual blocks and a global bicubic residual instead of the paper's 16 blocks, learning rate 1e-3 with
-warm-up and cosine decay instead of the paper's 1e-4; see the README's demo section). 150 steps are far
-from the paper's 10^6 — and from the full demo run of the README — so do not expect the paper's Table 2
-numbers: the demo network starts *exactly* at bicubic (notebook 04 explains why) and in the committed run
-150 steps do not yet move it measurably away (the Set5 table below shows the two rows equal).
+yet. When it is missing, this notebook trains the README's **demo** SRResNet itself: the `demo` preset's
+pre-training, 1,000 steps (8 residual blocks and a global bicubic residual instead of the paper's 16
+blocks, learning rate 1e-3 with warm-up and cosine decay instead of the paper's 1e-4; see the README's
+demo section). That is 1/1000 of the paper's 10^6 steps, so do not expect the paper's SRResNet (32.05 dB
+on Set5): the demo network starts *exactly* at bicubic (notebook 04 explains why) and in a few minutes
+learns a correction worth about 1.7 dB on Set5 (the table at the end). Notebook 04 opens this very run (same folder, same
+command: it resumes and finishes at once) and 05 starts the GAN phase from it.
 """),
     code(SETUP),
     code(TINY),
+    code(SRRESNET_RUN),
     md("""
 ### A generator: bundled, or trained now
 
-⏱ *Without `SRGAN_FAST`: about 3–4 minutes on a 2-core laptop CPU (150 demo steps with XLA, plus
-validation); with `SRGAN_FAST=1`: a few seconds (a tiny model, 4 steps). A second run of the cell resumes
-from the run folder's checkpoint and finishes at once.*
+⏱ *Without `SRGAN_FAST`: about 4–5 minutes on a quiet 2-core CPU (1,000 demo steps with XLA at about
+4 steps/s, plus validation every 100 steps; 4.4 minutes in the committed run, longer when other jobs
+share the cores); with `SRGAN_FAST=1`: a few seconds (a tiny model, 6 steps). A second run of
+the cell — or notebook 04's — resumes from the run folder's checkpoint and finishes at once.*
 """),
     code('''
-from srgan_keras import train
 from srgan_keras.inference import load_generator
 
 BUNDLED = Path("saved_models/srresnet_x4.keras")
@@ -144,13 +149,10 @@ if BUNDLED.exists():
     model_path = BUNDLED
     print(f"using the bundled model {model_path}")
 else:
-    print("no bundled model yet: training a short demo SRResNet (the README's demo preset)")
-    run = RUNS / "quickstart"
-    rc = train.main(["--preset", "demo", "--out", str(run), "--pretrain-steps", "4" if FAST else "150",
-                     "--gan-steps", "0", "--val-every", "2" if FAST else "50", "--ckpt-every", "100",
-                     *TINY])
+    print("no bundled model yet: training the demo SRResNet (the README's demo preset, pre-training)")
+    rc = train.main(SRRESNET_ARGS)  # = python -m srgan_keras.train --preset demo --gan-steps 0 ...
     assert rc == 0, f"training failed with exit code {rc}"
-    model_path = run / "generator.keras"
+    model_path = RUNS / "srresnet" / "generator.keras"
 print(f"model ready in {time.perf_counter() - t0:.0f} s")
 runner = load_generator(model_path)  # LR [0, 1] -> SR [0, 1]; the same loader the CLIs use
 print(f"runner {runner.name!r}, scale x{runner.scale}")
@@ -218,7 +220,8 @@ print({k: round(v, 2) for k, v in scores.items()}, "| bicubic:", round(m_bic["ps
 
 `evaluate_folder` is the Python side of `python -m srgan_keras.evaluate`; it prints a bicubic row beside
 the model's. The paper reports bicubic 28.43 dB on Set5 x4; our bicubic row reproduces it. A model that
-has learned something sits above it; a bundled model trained for hours would, a 150-step demo does not yet.
+has learned something sits above it: the demo run, 1.7 dB above in the committed run (30.12 dB, every
+image above bicubic); the paper's SRResNet, after 10^6 steps on a GPU, 3.6 dB above (32.05 dB).
 """),
     code('''
 from srgan_keras.evaluate import evaluate_folder, format_table
@@ -230,7 +233,7 @@ print(format_table(report))
 ### From the command line
 
 ```bash
-python -m srgan_keras.upscale photo.jpg --model saved_models/course/full/quickstart/generator.keras -o upscaled/
+python -m srgan_keras.upscale photo.jpg --model saved_models/course/full/srresnet/generator.keras -o upscaled/
 python -m srgan_keras.evaluate --model bicubic --data ../shared/data/Set5
 python -m srgan_keras.train            # the full demo run (pre-training, then a short GAN phase)
 ```
@@ -416,7 +419,8 @@ because the LR file was made from the *whole* image, whose antialiasing kernel (
 saw pixels outside this crop, while the crop's own bicubic has to extrapolate there.
 
 **Real-ESRGAN's second-order degradations** (blur, resize, noise, JPEG, twice) are the other way to make
-LR images; they are shown stage by stage in notebook 08 when that part of the library has landed.
+LR images (`--degradation realesrgan`); [notebook 08](08_esrgan_and_realesrgan.ipynb) shows them stage by
+stage.
 
 Next: [02 · the networks](02_networks.ipynb).
 """),
@@ -810,7 +814,7 @@ print(f"vanilla for comparison: L_D {float(vanilla.discriminator_loss(real, fake
 In training (`--adv-loss ragan`, the `esrgan` preset) the library's `SRGAN.train_step` passes the real
 logits to the generator loss (`needs_real_for_generator`). ESRGAN also moves the VGG loss **before the
 activation** (`vgg54_preact`, L1) because post-ReLU features of deep layers are sparse; both are in
-notebook 08.
+[notebook 08](08_esrgan_and_realesrgan.ipynb).
 
 Next: [04 · pre-training SRResNet](04_pretraining_srresnet.ipynb).
 """),
@@ -823,12 +827,14 @@ NB["04_pretraining_srresnet"] = [
 
 The paper trains in two phases (§3.2): first SRResNet with the MSE loss (10^6 steps at learning rate
 1e-4), then the GAN initialised from it, "to avoid undesired local optima". This notebook runs the first
-phase for a few minutes with the **demo** preset and reads its curves and sample images back.
+phase for a few minutes with the **demo** preset and reads its curves and sample images back. It is the
+same run as notebook 00's (same command, same folder): if 00 has run, the training cell resumes from its
+last checkpoint and finishes at once, and the curves below are that run's.
 
 **Departures from the paper** (the `demo` preset; the README's demo section says why): a global bicubic
 residual (the network starts *at* bicubic and learns a correction; the paper's SRResNet needs ~10^4 GPU steps
 to reach bicubic), 8 blocks instead of 16, batch 8 of 64 px crops instead of 16 of 96 px, learning rate 1e-3
-with 20 warm-up steps and cosine decay, 300 steps instead of 10^6.
+with 20 warm-up steps and cosine decay, 1,000 steps instead of 10^6.
 """),
     code(SETUP),
     code(TINY),
@@ -845,11 +851,13 @@ print(inspect.getsource(SRGAN.pretrain_step))
 ### The run
 
 `train.main` is the CLI (`python -m srgan_keras.train ...`) as a function: it prints the config, saves it as
-`config.json`, trains with validation every 50 steps (PSNR/SSIM on two held-out built-in photos, bicubic
+`config.json`, trains with validation every 100 steps (PSNR/SSIM on two held-out built-in photos, bicubic
 beside it), and writes TensorBoard logs, checkpoints, `samples.png` and `generator.keras`.
 
-⏱ *Without `SRGAN_FAST`: about 4–5 minutes on a 2-core laptop CPU (300 steps of the demo model with XLA;
-the first step compiles for ~20 s). With `SRGAN_FAST=1`: seconds.*
+⏱ *Without `SRGAN_FAST`: seconds if notebook 00 has trained this run (it prints `resuming from step
+1000` and only re-validates); otherwise about 4–5 minutes on a quiet 2-core CPU (1,000 steps of the demo
+model with XLA; the first step compiles for ~20 s). With `SRGAN_FAST=1`: seconds. To watch a run live
+here, delete `saved_models/course/full/srresnet` first.*
 """),
     code(SRRESNET_RUN),
     code('''
@@ -906,10 +914,13 @@ print(f"median speed {np.median(sps):.2f} steps/s; final val PSNR {scalars['val/
 '''),
     md("""
 **What the committed run shows.** The demo network starts exactly at bicubic (global residual, last
-convolution at zero) and its validation PSNR leaves bicubic only slowly: in the committed 300-step run it
-ends about +0.01 dB above bicubic. The README reports 29.28 dB on Set5 for the full demo command (400
-steps and a GAN phase); this notebook's shorter schedule does not get there. The loss curve is noisy
-because each batch holds different photos: judge progress by the validation curve.
+convolution at zero). For the first couple of hundred steps its validation PSNR stays at bicubic's: the
+correction is still near zero while the features form (+0.00 dB at step 100, +0.08 at 200). Then it
+climbs, and after 1,000 steps it ends 1.3 dB above bicubic on the two validation photos (28.35 vs
+27.07 dB; on Set5 30.12 vs 28.43, notebook 00), most of it gained by step 600 while the cosine schedule
+still gives a large learning rate. Fewer steps are not enough: a 300-step cosine schedule ends only
+0.1 dB above bicubic — its learning rate has decayed before the correction gets going. The loss
+curve is noisy because each batch holds different photos: judge progress by the validation curve.
 
 ### Sample grids over time
 
@@ -935,8 +946,9 @@ plt.show()
 ### Resuming
 
 Run the same command again: the loop restores G, D, both optimizers and the step counters from the last
-checkpoint, says `resuming from step N`, and stops at the same total (here: at once). Ctrl-C saves a
-checkpoint first; a NaN loss stops the run and keeps the last good one. ⏱ *seconds.*
+checkpoint, says `resuming from step N`, and stops at the same total (here: at once, as the run cell above
+did if notebook 00 trained the model). Ctrl-C saves a checkpoint first; a NaN loss stops the run and keeps
+the last good one; an interrupted run continues where it stopped. ⏱ *seconds.*
 """),
     code('''
 rc = train.main(SRRESNET_ARGS)
@@ -952,7 +964,8 @@ NVIDIA Tesla M40. On this machine class the paper's SRResNet takes about 1.8 s p
 """),
     code('''
 paper_step_s = 1.8  # measured: the paper's SRResNet, batch 16, 96 px, XLA, 2 CPU cores
-for steps, what in ((1_000_000, "SRResNet pre-training (paper)"), (300, "this notebook's demo run, paper-size model")):
+demo_steps = get_config("demo").pretrain_steps
+for steps, what in ((1_000_000, "SRResNet pre-training (paper)"), (demo_steps, "the demo's steps, paper-size model")):
     print(f"{what:<45} {steps:>9,} steps x {paper_step_s} s = {steps * paper_step_s / 86400:8.2f} days")
 print(f"this notebook's demo model ran at {np.median(sps):.2f} steps/s: "
       f"10^6 steps would take {1e6 / np.median(sps) / 86400:.1f} days")
@@ -993,10 +1006,13 @@ The SR image is computed once; D is updated on it with the gradient stopped (1.)
 through the *updated* D (2.). `d_real` and `d_fake` are D's mean probabilities on HR and SR: the first
 diagnostic of a GAN.
 
-### The run, initialised from notebook 04's SRResNet
+### The run, initialised from the demo SRResNet of notebooks 00 and 04
 
-⏱ *Without `SRGAN_FAST`: about 3–4 minutes on a 2-core laptop CPU (120 GAN steps with XLA; plus 4–5 minutes
-if notebook 04's model has to be trained first). With `SRGAN_FAST=1`: seconds.*
+The 1,000-step demo SRResNet (1.7 dB above bicubic on Set5) is the starting point: `--init-from`
+copies its weights into G; D starts from scratch.
+
+⏱ *Without `SRGAN_FAST`: about 1.5 minutes on a quiet 2-core CPU (120 GAN steps with XLA, about 2 steps/s;
+plus 4–5 minutes if the SRResNet has to be trained first). With `SRGAN_FAST=1`: seconds.*
 """),
     code(SRRESNET_RUN),
     code(SRGAN_RUN),
@@ -1057,8 +1073,10 @@ print({k: round(last[k], 4) for k in ("d_real", "d_fake", "d_loss", "adv_loss", 
   real from fake perfectly and the generator's gradient carries little useful information (notebook 03's
   saturation picture, now for the discriminator). In a short run from a *good* SRResNet this happens fast:
   the SR images are smooth, which is the easiest tell.
-* **In the committed run**: after 120 steps `d_fake` is about 0.08 while `d_real` is about 0.67 and the
-  adversarial loss near 2.9: D already spots most SR images, the first half of the "D wins" picture.
+* **In the committed run**: `d_real` and `d_fake` start together near 0.4 (D cannot tell the demo
+  SRResNet's images from HR), then drift apart; after 120 steps `d_real` is about 0.42 and `d_fake` about
+  0.23, `d_loss` stays near 1.4 (an undecided D scores $2\\log 2 = 1.39$) and the adversarial loss near
+  1.7. D is beginning to separate the two, far from winning: the healthy picture, early on.
 * **What to do**: lower D's learning rate or update it less often; make its job harder (label smoothing,
   instance noise, spectral normalisation as in Real-ESRGAN's U-Net D); use the relativistic loss
   (`--adv-loss ragan`, ESRGAN) whose generator gradient does not vanish the same way; check that the
@@ -1163,30 +1181,25 @@ at least 11x11. A number from another paper is comparable only under the same pr
 
 Network interpolation (ESRGAN Eq. 4): $\\theta_{interp} = (1 - \\alpha)\\,\\theta_{PSNR} + \\alpha\\,\\theta_{GAN}$,
 every weight of the two generators (same architecture; the GAN started from the PSNR model) blended.
-It moves continuously between the two without retraining. The models come from notebooks 04 and 05
-(trained here, with the same commands, if missing).
+It moves continuously between the two without retraining. `srgan_keras.interpolate.interpolate_models`
+does it (the function behind `python -m srgan_keras.interpolate`, whose `--alphas` sweep writes this
+section's table and plot too). The models come from notebooks 00/04 and 05 (trained here, with the
+same commands, if missing).
 
-⏱ *Without `SRGAN_FAST`: about 1 minute if notebooks 04 and 05 have run (5 models on Set5), else
+⏱ *Without `SRGAN_FAST`: under half a minute if notebooks 00/04 and 05 have run (5 models on Set5), else
 add their training times. With `SRGAN_FAST=1`: seconds.*
 """),
     code(TINY),
     code(SRRESNET_RUN),
     code(SRGAN_RUN),
     code('''
-import keras
-
+from srgan_keras import interpolate
 from srgan_keras.evaluate import evaluate_image
 from srgan_keras.inference import BicubicRunner, as_runner
 
-psnr_model = keras.saving.load_model(srresnet_model(), safe_mode=True, compile=False)
-gan_model = keras.saving.load_model(srgan_model(), safe_mode=True, compile=False)
-
-def interpolated(alpha: float) -> keras.Model:
-    """ESRGAN Eq. 4 on every weight (including BN statistics)."""
-    model = keras.models.clone_model(psnr_model)
-    model.set_weights([(1 - alpha) * a + alpha * b
-                       for a, b in zip(psnr_model.get_weights(), gan_model.get_weights())])
-    return model
+psnr_model = interpolate.load(srresnet_model())  # keras.saving.load_model(..., safe_mode=True)
+gan_model = interpolate.load(srgan_model())
+print(inspect.getsource(interpolate.interpolate_models))
 
 def hf_ratio(sr, hr):
     """Perception proxy: high-frequency energy of SR relative to HR (1 = as much detail as HR)."""
@@ -1196,7 +1209,7 @@ def hf_ratio(sr, hr):
 
 models = {"bicubic": BicubicRunner(4)}
 for alpha in (0.0, 0.25, 0.5, 0.75, 1.0):
-    models[f"alpha={alpha:g}"] = interpolated(alpha)
+    models[f"alpha={alpha:g}"] = interpolate.interpolate_models(psnr_model, gan_model, alpha)
 t0 = time.perf_counter()
 results = {}
 for name, model in models.items():
@@ -1232,9 +1245,10 @@ fig.tight_layout()
 plt.show()
 '''),
     md("""
-In the committed run, moving toward the GAN model adds high-frequency energy (the detail ratio almost
-doubles) and costs SSIM, while PSNR stays within a few hundredths of a dB: both of our models are still
-close to bicubic, so there is little PSNR to lose yet. On full-length runs the trade-off is large, and
+In the committed run both models sit 1.7 dB above bicubic, and moving toward the GAN model adds
+high-frequency energy (the detail ratio rises from 0.35 to 0.41, bicubic's is 0.21) while PSNR and SSIM
+stay within a few hundredths: 120 GAN steps with an MSE content loss have only begun to move along the
+curve, and have not yet had to pay for detail with distortion. On full-length runs the trade-off is large, and
 Blau & Michaeli proved it cannot be escaped: SRGAN's Table 2 reports on Set5 SRResNet 32.05 dB / 0.9019,
 SRGAN 29.40 dB / 0.8472, bicubic 28.43 dB.
 
@@ -1274,7 +1288,8 @@ the largest grey-level difference, file size and median latency.
     code(TINY),
     code(SRRESNET_RUN),
     md("""
-⏱ *The model: bundled if present, else notebook 04's SRResNet (trained here if missing: 4–5 minutes).*
+⏱ *The model: bundled if present, else the demo SRResNet of notebooks 00 and 04 (trained here if
+missing: 4–5 minutes).*
 """),
     code('''
 import keras
@@ -1397,6 +1412,663 @@ python -m srgan_keras.evaluate --model srresnet_fp16.tflite --data ../shared/dat
 import shutil
 
 shutil.rmtree(out)  # the exports were temporary
+'''),
+    md("""
+Next: [08 · ESRGAN and Real-ESRGAN](08_esrgan_and_realesrgan.ipynb).
+"""),
+]
+
+# =============================================================================================
+NB["08_esrgan_and_realesrgan"] = [
+    md("""
+# 8 · ESRGAN and Real-ESRGAN: the parts that change
+
+ESRGAN (Wang et al., ECCV Workshops 2018) and Real-ESRGAN (Wang et al., ICCV Workshops 2021) keep SRGAN's
+recipe — pre-train a generator for PSNR, then fine-tune it as a GAN — and replace its parts. The library
+adds them as *parts* of the same machinery (data, training loop, checkpoints, evaluation, upscaling,
+export), not as a second library:
+
+| part | SRGAN (notebooks 02–05) | ESRGAN | Real-ESRGAN | module |
+| --- | --- | --- | --- | --- |
+| generator | SRResNet: 16 residual blocks with BN | RRDBNet: 23 RRDBs, no BN, residual scaling 0.2 (§3.1) | RRDBNet; x2 and x1 by pixel-unshuffle | `rrdbnet.py` |
+| adversarial loss | vanilla (Eqs. 2, 6) | relativistic average, Eqs. 1–2 (§3.2) | vanilla, weight 0.1 | `losses.py` |
+| perceptual loss | VGG φ5,4 after ReLU, MSE, ×1/12.75 | VGG conv5_4 *before* activation, L1 (§3.3) | five layers before activation, L1 | `losses.py` |
+| discriminator | VGG-style, one logit per image | the same | U-Net with spectral normalization, one logit per pixel | `unet_discriminator.py` |
+| LR images | bicubic ×1/4 | bicubic ×1/4 | second-order blur, resize, noise, JPEG, sinc (§3) | `realesrgan_degradation.py` |
+| after training | — | network interpolation (§3.4, Eq. 4) | — | `interpolate.py` |
+| published weights | — | converted from PyTorch | converted from PyTorch | `convert.py`, `torch_pickle.py` |
+
+**Offline here:** VGG19's ImageNet weights cannot be downloaded on this machine, so the VGG cells use
+random weights (`weights=None`) and the training run uses an L1 content loss instead of the perceptual
+one; with a network, set `SRGAN_VGG_WEIGHTS=imagenet` (or a path to the `.h5`) before starting Jupyter.
+The published `.pth` files cannot be downloaded either: the converter section makes its own.
+"""),
+    code(SETUP),
+    code('''
+import inspect
+
+import keras
+import tensorflow as tf
+
+from srgan_keras import losses, rrdbnet
+
+VGG_WEIGHTS = os.environ.get("SRGAN_VGG_WEIGHTS")  # None = random VGG19 weights (offline)
+print("VGG weights:", VGG_WEIGHTS or "none (random; offline)")
+'''),
+    md("""
+## 1 · RRDBNet: residual-in-residual dense blocks (ESRGAN §3.1, Fig. 4)
+
+ESRGAN keeps SRResNet's high-level layout — a first convolution, a deep body at LR resolution with a long
+skip, upsampling, two last convolutions — and changes the block. A **residual dense block** (RDB) stacks
+five 3x3 convolutions; each sees the concatenation of the block input and every earlier output (64
+features, growth 32: 64, 96, 128, 160, 192 input channels), LeakyReLU(0.2) after the first four:
+
+$$ \\mathrm{RDB}(x) = x + 0.2\\cdot \\mathrm{conv}_5([x, x_1, x_2, x_3, x_4]), \\qquad
+   \\mathrm{RRDB}(x) = x + 0.2\\cdot \\mathrm{RDB}_3(\\mathrm{RDB}_2(\\mathrm{RDB}_1(x))) $$
+
+The upsampler is nearest-neighbour x2 + conv, twice (not SRGAN's pixel shuffle). The layer names are
+BasicSR's (`body.3.rdb2.conv5` → `body_3_rdb2_conv5`), so the published weights load by name.
+"""),
+    code('''
+print(inspect.getsource(rrdbnet.residual_dense_block))
+print(inspect.getsource(rrdbnet.rrdb))
+'''),
+    md("""
+### Parameter counts at x4, x2 and x1
+
+Real-ESRGAN's x2 and x1 models reuse the x4 body: they **pixel-unshuffle** the input by 2 or 4 (a space-to-depth
+that turns (H, W, 3) into (H/2, W/2, 12) or (H/4, W/4, 48)), so only `conv_first` grows. The counts must
+equal PyTorch's for the published weights to fit. ⏱ *about half a minute: three networks of ~1,000 layers.*
+"""),
+    code('''
+t0 = time.perf_counter()
+nets = {s: rrdbnet.build_rrdbnet(scale=s) for s in (4, 2, 1)}  # ESRGAN's 23 RRDBs, 64 features, growth 32
+print(f"built in {time.perf_counter() - t0:.0f} s")
+BASICSR = {4: 16_697_987, 2: 16_703_171, 1: 16_723_907}  # PyTorch's count for BasicSR's RRDBNet
+for s, net in nets.items():
+    print(f"x{s}: {net.count_params():>11,} parameters (BasicSR {BASICSR[s]:,}), {len(net.layers):,} layers")
+
+G = nets[4]
+def params(prefix: str) -> int:
+    return sum(layer.count_params() for layer in G.layers if layer.name.startswith(prefix))
+parts = {"conv_first": params("conv_first"), "23 RRDBs": params("body_"), "conv_body": params("conv_body"),
+         "2 x (nearest x2 + conv)": params("conv_up"), "conv_hr + conv_last": params("conv_hr") + params("conv_last")}
+print(f"one RDB {params('body_0_rdb1_'):,}, one RRDB {params('body_0_'):,} parameters;",
+      {k: f"{v:,}" for k, v in parts.items()})
+n_bn = sum(isinstance(layer, keras.layers.BatchNormalization) for layer in G.layers)
+scaling = [layer.scale for layer in G.layers if isinstance(layer, keras.layers.Rescaling)]
+print(f"BatchNormalization layers: {n_bn}; residual scalings: {len(scaling)} (23 RRDBs x (3 RDBs + 1)), "
+      f"factors {sorted(set(scaling))}")
+'''),
+    code('''
+x = np.zeros((1, 32, 32, 3), np.float32)  # LR in [0, 1]
+for s in (2, 1):
+    net = nets[s]
+    probe = keras.Model(net.input, [net.get_layer("pixel_unshuffle").output, net.get_layer("conv_first").output,
+                                    net.output])
+    u, f, y = probe(x)
+    print(f"x{s}: LR {x.shape} -> pixel-unshuffle {tuple(u.shape)} -> conv_first {tuple(f.shape)} "
+          f"-> 23 RRDBs at that size -> x4 upsampling -> SR {tuple(y.shape)}")
+'''),
+    md("""
+### Why no batch norm, and why the 0.2
+
+ESRGAN removes batch normalization: BN normalises with batch statistics in training and with running
+averages at test time, and when the two differ (other images, other sizes) it produces artefacts; without
+it the network also generalises more evenly (§3.1). A 69-RDB network without BN has to be kept stable
+another way: each residual branch is **scaled by 0.2** before it is added, and the dense convolutions start
+from He-normal weights **scaled by 0.1** (§3.1, "residual scaling" and "smaller initialization"). We
+measure what that does at initialisation, on a real LR crop: how much each RDB changes its input, and how
+the trunk's features grow from block to block.
+"""),
+    code('''
+from srgan_keras.degradation import bicubic_downscale, bicubic_upscale, crop_to_multiple, make_lr_numpy
+from srgan_keras.imaging import load_rgb_uint8
+
+baby = load_rgb_uint8(DATA / "Set5" / "baby.png")                      # (512, 512, 3) uint8
+lr_crop = bicubic_downscale(baby[192:320, 192:320], 4).numpy()[None] / 255.0  # (1, 32, 32, 3) in [0, 1]
+names = ["conv_first"] + [f"body_{b}_add" for b in range(23)]
+probe = keras.Model(G.input, [G.get_layer(n).output for n in names]
+                    + [G.get_layer(f"body_{b}_scale").output for b in range(23)])
+trunk = [o.numpy() for o in probe(lr_crop.astype(np.float32))[:24]]  # conv_first, then after each RRDB
+rdb_in = [f"body_{b}_rdb{k}_add" for b in range(23) for k in (1, 2, 3)]  # each RDB's output
+rdb_probe = keras.Model(G.input, [G.get_layer(n).output for n in rdb_in]
+                        + [G.get_layer(n.replace("_add", "_scale")).output for n in rdb_in])
+outs = [o.numpy() for o in rdb_probe(lr_crop.astype(np.float32))]
+rdb_out, rdb_res = outs[:69], outs[69:]
+rdb_inputs = [trunk[i // 3] if i % 3 == 0 else rdb_out[i - 1] for i in range(69)]
+change = [np.std(r) / np.std(x) for r, x in zip(rdb_res, rdb_inputs)]  # |0.2 conv5(..)| / |RDB input|
+growth = np.std(trunk[-1]) / np.std(trunk[0])
+fig, axes = plt.subplots(1, 2, figsize=(10, 2.8))
+axes[0].plot(np.arange(69) / 3, change, "o-", ms=2)
+axes[0].set_xlabel("RDB (in units of RRDBs)"), axes[0].set_ylabel("std(0.2 x conv5) / std(input)")
+axes[0].set_title("each RDB's change to its input, at initialisation", fontsize=9)
+axes[1].semilogy(range(24), [np.std(t) for t in trunk], "o-", ms=3, label="measured")
+axes[1].semilogy(range(24), np.std(trunk[0]) * 1.2 ** np.arange(24), "--", label="x 1.2 per RRDB")
+axes[1].set_xlabel("after RRDB (0 = conv_first)"), axes[1].set_ylabel("std of the trunk (log)")
+axes[1].set_title("the trunk through 23 RRDBs, no BN", fontsize=9)
+axes[1].legend(fontsize=7)
+fig.tight_layout()
+plt.show()
+print(f"median change per RDB: {np.median(change):.2%}; the trunk grows x{growth:.0f} over 23 RRDBs "
+      f"(1.2^23 = {1.2 ** 23:.0f}; without the 0.2 it would be about 2^23 = {2 ** 23:,})")
+'''),
+    md("""
+Each RDB changes its input by under 2 % (0.1-scaled weights, then × 0.2), so the three RDBs of an
+RRDB pass their input on almost unchanged — and the RRDB's own skip adds 0.2 of *that* back:
+$\\mathrm{RRDB}(x) \\approx x + 0.2x$. The trunk therefore grows by about 1.2 per RRDB, $1.2^{23} \\approx 66$
+in all, exactly as in BasicSR's PyTorch model; `conv_body` and the long skip follow. Without the residual
+scaling each RRDB would double its input. Training then shapes the residuals; nothing renormalises the
+features in between, which is what BN used to do.
+"""),
+    md("""
+## 2 · The relativistic average discriminator (ESRGAN §3.2, Eqs. 1–2)
+
+SRGAN's discriminator answers "is this image real?": $D(x) = \\sigma(C(x))$ with $C$ the logit. ESRGAN's
+answers "is this real image more realistic than the *average* fake one?":
+$D_{Ra}(x_r, x_f) = \\sigma(C(x_r) - \\mathbb{E}_{x_f}[C(x_f)])$, with
+
+$$ L_D^{Ra} = -\\mathbb{E}_{x_r}[\\log D_{Ra}(x_r, x_f)] - \\mathbb{E}_{x_f}[\\log(1 - D_{Ra}(x_f, x_r))] \\quad (1) $$
+$$ L_G^{Ra} = -\\mathbb{E}_{x_r}[\\log(1 - D_{Ra}(x_r, x_f))] - \\mathbb{E}_{x_f}[\\log D_{Ra}(x_f, x_r)] \\quad (2) $$
+
+The library writes both with logits (`sigmoid_cross_entropy_with_logits`, stable for large logits);
+notebook 03 checks them against a numpy transcription. Here: the two losses on example logits.
+"""),
+    code('''
+print(inspect.getsource(losses.RelativisticAverageGAN))
+vanilla, ragan = losses.VanillaGAN(), losses.RelativisticAverageGAN()
+rng = np.random.default_rng(0)
+noise = lambda: 0.5 * rng.normal(size=(16, 1)).astype(np.float32)  # noqa: E731  (16 images, 1 logit each)
+r, f = 3 + noise(), -3 + noise()
+cases = {"D undecided: all logits 0": (0 * r, 0 * f),
+         "D separates: real +3, fake -3": (r, f),
+         "the same, every logit + 5": (r + 5, f + 5),
+         "roles swapped: real -3, fake +3": (f, r)}
+print(f"{'example logits':<40}{'vanilla L_D':>12}{'L_G':>8}{'RaGAN L_D':>12}{'L_G':>8}")
+for name, (real, fake) in cases.items():
+    print(f"{name:<40}{float(vanilla.discriminator_loss(real, fake)):>12.3f}"
+          f"{float(vanilla.generator_loss(real, fake)):>8.3f}{float(ragan.discriminator_loss(real, fake)):>12.3f}"
+          f"{float(ragan.generator_loss(real, fake)):>8.3f}")
+'''),
+    md("""
+Two things to read in the table:
+
+* **Only differences matter to RaGAN.** Adding 5 to every logit (D now calls everything "real") leaves
+  both RaGAN losses unchanged, while the vanilla generator loss collapses: a vanilla G is satisfied as
+  soon as D calls its images real, whatever D thinks of the real ones.
+* **Mirror images.** Swap the reals' and the fakes' logits (last row) and RaGAN's $L_G$ and $L_D$ swap
+  values: Eq. 2 is Eq. 1 with the roles of real and fake exchanged.
+
+The generator's gradient shows the second argument of §3.2: in Eq. 2, G also pushes the *real* logits
+down, so it "benefits from the gradients from both generated data and real data"; the vanilla G loss does
+not depend on the real images at all.
+"""),
+    code('''
+real, fake = tf.Variable(r), tf.Variable(f)
+for name, loss in (("vanilla", vanilla), ("RaGAN", ragan)):
+    with tf.GradientTape() as tape:
+        lg = loss.generator_loss(real, fake)
+    g_real, g_fake = tape.gradient(lg, [real, fake])
+    g_real = 0.0 if g_real is None else float(tf.reduce_sum(tf.abs(g_real)))
+    print(f"{name:<8} L_G {float(lg):.3f}: |dL_G/d real logits| {g_real:.3f}, "
+          f"|dL_G/d fake logits| {float(tf.reduce_sum(tf.abs(g_fake))):.3f}")
+
+shift = np.linspace(-8, 8, 161, dtype=np.float32)
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(shift, [float(vanilla.generator_loss(None, np.full((16, 1), s))) for s in shift], label="vanilla (any real logits)")
+for mean_real in (0.0, 3.0):
+    real_k = np.full((16, 1), mean_real, np.float32)
+    ax.plot(shift, [float(ragan.generator_loss(real_k, np.full((16, 1), s))) for s in shift], "--",
+            label=f"RaGAN, real logits = {mean_real:g}")
+ax.set_xlabel("logit C(G(LR)) of every fake image"), ax.set_ylabel("generator loss")
+ax.set_title("L_G as the fakes improve: RaGAN measures them against the reals", fontsize=9)
+ax.legend(fontsize=7)
+fig.tight_layout()
+plt.show()
+'''),
+    md("""
+In the loop, `SRGAN.train_step` passes D's logits on the real batch to the generator loss when the loss
+says `needs_real_for_generator` (RaGAN does; `--adv-loss ragan`, the `esrgan` preset, weight 5e-3).
+
+## 3 · VGG features before the activation (ESRGAN §3.3)
+
+SRGAN compares VGG19 features *after* the ReLU of `block5_conv4` (φ5,4). ESRGAN takes them *before* it,
+with an L1 criterion, for two reasons: the activated features of such a deep layer are very sparse —
+few neurons are non-zero after the ReLU, so most of the image gives no supervision — and features after
+the activation lead to inconsistent reconstructed brightness. Real-ESRGAN sums five layers before their
+activation (conv1_2, conv2_2, conv3_4, conv4_4, conv5_4 weighted 0.1, 0.1, 1, 1, 1).
+
+The library rebuilds each named convolution as a *new* layer with a linear activation and the same weights,
+so the shared VGG layers are never modified:
+"""),
+    code('''
+print(inspect.getsource(losses.vgg_feature_extractor))
+print("multi_preact:", losses.VGG_LOSSES["multi_preact"])
+'''),
+    md("""
+⏱ *about 20 s (two VGG19 builds). With random weights (offline) the numbers show the mechanism, not the
+trained network: a trained VGG19's deep layers are far sparser after the ReLU than a random one's.*
+"""),
+    code('''
+layer_names = [n for n, _ in losses.VGG_LOSSES["multi_preact"][0]]
+keras.utils.set_random_seed(0)  # the same random weights for both extractors (irrelevant with imagenet)
+before = losses.vgg_feature_extractor(layer_names, VGG_WEIGHTS, before_activation=True)
+keras.utils.set_random_seed(0)
+after = losses.vgg_feature_extractor(layer_names, VGG_WEIGHTS, before_activation=False)
+butterfly = load_rgb_uint8(DATA / "Set5" / "butterfly.png")[None].astype(np.float32) / 127.5 - 1.0  # [-1, 1]
+x_vgg = losses.vgg_preprocess(butterfly)
+fb = [t.numpy() for t in before(x_vgg, training=False)]
+fa = [t.numpy() for t in after(x_vgg, training=False)]
+for name, b, a in zip(layer_names, fb, fa):
+    print(f"{name:<13} {str(b.shape[1:]):<16} before: {np.mean(b > 0):6.1%} positive | after ReLU: "
+          f"{np.mean(a == 0):6.1%} exactly zero | max |relu(before) - after| {np.abs(np.maximum(b, 0) - a).max():.2g}")
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 2.8))
+b54, a54 = fb[-1].ravel(), fa[-1].ravel()
+bins = np.linspace(b54.min(), b54.max(), 80)
+axes[0].hist(b54, bins, alpha=0.6, label="before activation (ESRGAN)")
+axes[0].hist(a54, bins, alpha=0.6, label="after ReLU (SRGAN phi5,4)")
+axes[0].set_yscale("log"), axes[0].set_xlabel("block5_conv4 feature value"), axes[0].set_ylabel("count (log)")
+axes[0].set_title("the same features, before and after the ReLU", fontsize=9)
+axes[0].legend(fontsize=7)
+channel = int(np.argmax(fb[-1][0].std((0, 1))))
+axes[1].imshow(np.concatenate([fb[-1][0, :, :, channel], fa[-1][0, :, :, channel]], 1), cmap="viridis")
+axes[1].set_title(f"block5_conv4 channel {channel}: before | after (16x16 each)", fontsize=9)
+axes[1].set_xlabel("x (feature cells)"), axes[1].set_ylabel("y")
+fig.tight_layout()
+plt.show()
+'''),
+    md("""
+After the ReLU every negative response is exactly 0: wherever the SR and HR images both give a negative
+response, the loss sees no difference at all, however different the responses are. Before the activation
+the loss sees all of them. `ContentLoss("vgg54_preact")` (ESRGAN) and `ContentLoss("multi_preact")`
+(Real-ESRGAN) use these features with L1 and without SRGAN's 1/12.75 rescaling.
+
+## 4 · The U-Net discriminator with spectral normalization (Real-ESRGAN)
+
+Real-ESRGAN's degradations produce a much wider range of artefacts, and its discriminator has to judge
+local texture: a U-Net that returns a **logit per pixel** — "this pixel looks real" — instead of one per
+image, so the generator gets detailed, local feedback. Spectral normalization (Miyato et al. 2018) divides
+each convolution's kernel by its largest singular value, which keeps this stronger discriminator's training
+stable. Fully convolutional: any input size divisible by 8 (three stride-2 convolutions).
+"""),
+    code('''
+from srgan_keras import unet_discriminator
+
+print(inspect.getsource(unet_discriminator.sn_conv))
+D = unet_discriminator.build_unet_discriminator()  # num_feat 64, as Real-ESRGAN
+trainable = sum(int(np.prod(w.shape)) for w in D.trainable_weights)
+print(f"trainable parameters {trainable:,} (Real-ESRGAN/BasicSR: 4,376,897); count_params {D.count_params():,} "
+      "(+ one power-iteration vector u per SN conv)")
+for size in (64, 128, 200):
+    print(f"input (1, {size}, {size}, 3) -> logits {tuple(D(np.zeros((1, size, size, 3), np.float32)).shape)}")
+'''),
+    md("""
+### What a per-pixel discriminator learns
+
+A small experiment (a 16-feature U-Net, for speed): train it to tell HR crops of the built-in photos from
+their bicubic x4 reconstructions — the "generator" here is plain bicubic — then look at its logit map on
+Set5's butterfly, which it has never seen. The loss is the vanilla GAN's, averaged over every pixel.
+`training=True` matters: Keras' `SpectralNormalization` runs its power iteration and rescales the kernel
+only in training mode. ⏱ *Without `SRGAN_FAST`: about half a minute (300 steps of batch 8 at 64x64); with
+it, seconds.*
+"""),
+    code('''
+from srgan_keras.imaging import builtin_images
+
+photos = [img for _, img in builtin_images()]
+rng = np.random.default_rng(0)
+
+def crops(n: int, size: int = 64):
+    """n random HR crops and their bicubic x4 reconstructions, both in [-1, 1] (the D's range)."""
+    hr = []
+    for _ in range(n):
+        img = photos[rng.integers(len(photos))]
+        y, x = rng.integers(0, img.shape[0] - size), rng.integers(0, img.shape[1] - size)
+        hr.append(img[y:y + size, x:x + size])
+    hr = np.stack(hr).astype(np.float32)                               # (n, 64, 64, 3), 0..255
+    lr = np.clip(np.round(bicubic_downscale(hr, 4).numpy()), 0, 255)  # (n, 16, 16, 3), 8-bit
+    bic = np.clip(np.round(bicubic_upscale(lr, 4).numpy()), 0, 255)
+    return hr / 127.5 - 1, bic.astype(np.float32) / 127.5 - 1
+
+D16 = unet_discriminator.build_unet_discriminator(num_feat=16)
+opt = keras.optimizers.Adam(2e-4, beta_1=0.9, beta_2=0.99)  # betas as Real-ESRGAN; lr 2x its 1e-4
+opt.build(D16.trainable_variables)
+
+@tf.function
+def d_step(real, fake):
+    with tf.GradientTape() as tape:
+        loss = vanilla.discriminator_loss(D16(real, training=True), D16(fake, training=True))
+    opt.apply(tape.gradient(loss, D16.trainable_variables), D16.trainable_variables)
+    return loss
+
+t0, history = time.perf_counter(), []
+for step in range(5 if FAST else 300):
+    history.append(float(d_step(*crops(8))))
+print(f"{len(history)} steps in {time.perf_counter() - t0:.0f} s; D loss {history[0]:.3f} -> "
+      f"{np.mean(history[-20:]):.3f} (mean of the last 20)")
+sigmas = {name: np.linalg.svd(D16.get_layer(name).layer.kernel.numpy().reshape(-1, D16.get_layer(name).layer.filters),
+                              compute_uv=False)[0] for name in ("conv1", "conv4", "conv8")}
+print("largest singular value of the SN kernels after training:", {k: round(float(v), 3) for k, v in sigmas.items()})
+'''),
+    code('''
+hr_b = load_rgb_uint8(DATA / "Set5" / "butterfly.png")                     # (256, 256, 3)
+bic_b = np.clip(np.round(bicubic_upscale(make_lr_numpy(hr_b, 4), 4).numpy()), 0, 255).astype(np.uint8)
+logit_maps = {name: D16(img[None].astype(np.float32) / 127.5 - 1, training=False)[0, :, :, 0].numpy()
+              for name, img in (("HR", hr_b), ("bicubic x4", bic_b))}
+lo, hi = np.percentile(np.concatenate([m.ravel() for m in logit_maps.values()]), [1, 99])
+fig, axes = plt.subplots(1, 4, figsize=(11, 2.9))
+axes[0].imshow(hr_b), axes[0].set_title("HR", fontsize=8)
+axes[1].imshow(bic_b), axes[1].set_title("bicubic x4", fontsize=8)
+for ax, (name, m) in zip(axes[2:], logit_maps.items()):
+    im = ax.imshow(m, cmap="viridis", vmin=lo, vmax=hi)  # one colour scale for both maps
+    ax.set_title(f"D's logits on {name} (mean {m.mean():.2f})", fontsize=8)
+fig.colorbar(im, ax=axes[2:], fraction=0.03, label="logit (higher = more real)")
+for ax in axes:
+    ax.set_xlabel("x (px)"), ax.set_ylabel("y (px)")
+fig.suptitle("A per-pixel discriminator's verdict on an image it has not seen", fontsize=9)
+plt.show()
+'''),
+    md("""
+The map is a verdict per pixel. On HR the logits are highest exactly at sharp edges and fine texture —
+the wing's veins and borders: that is where D has learned to recognise real detail. On the bicubic image
+the same places score low, while smooth regions score alike in both images: bicubic reproduces flat
+areas well, so nothing there tells real from fake. (After 300 steps D is still biased toward "real" —
+even bicubic averages a positive logit — the contrast between the maps is what it has learned.) A
+VGG-style discriminator would have given one number for the whole image, and the generator would not
+know *where* it failed.
+
+## 5 · Second-order degradations (Real-ESRGAN §3)
+
+Bicubic downscaling is a clean, known degradation; real photos are blurred, resized, noisy and JPEG-compressed,
+often several times (a photo taken, resized, shared, screenshotted...). Real-ESRGAN synthesises LR images by
+applying the classical model $x = [(y \\circledast k)\\downarrow_r + n]_{\\mathrm{JPEG}}$ **twice**, with random
+blur kernels (isotropic/anisotropic Gaussian, generalized Gaussian, plateau, sinc), random resizing
+(area, bilinear, bicubic; up, down or kept), Gaussian or Poisson noise (colour or grey), JPEG quality 30–95,
+and a final sinc filter for ringing and overshoot artefacts. Every probability and range is the official
+default, in one frozen dataclass:
+"""),
+    code('''
+from srgan_keras import realesrgan_degradation as red
+
+for field in ("kernel_sizes", "kernel_prob", "sinc_prob", "blur_sigma", "resize_prob", "resize_range",
+              "noise_range", "poisson_scale_range", "jpeg_range", "second_blur_prob", "resize_range2",
+              "final_sinc_prob", "usm_weight"):
+    print(f"{field:<20} {getattr(red.DEFAULT, field)}")
+'''),
+    md("""
+One image through every stage. The degradation is applied to the **unsharp-masked** HR (Real-ESRGAN
+trains on sharpened targets: `usm_gt`), and each panel is drawn at the same display size, so the resizes
+show as changes of pixel size. The three kernels drawn for this seed are in the last panels.
+⏱ *a few seconds.*
+"""),
+    code('''
+eye = baby[128:320, 160:352]  # (192, 192, 3): the baby's eye, fine detail
+fig = red.degradation_grid_figure(eye, scale=4, seed=(0, 3))
+fig.set_dpi(50)  # keeps the committed PNG small
+plt.show()
+'''),
+    code('''
+seeds = [(0, k) for k in range(5)]
+eye01 = red.usm_sharpen((eye / 255.0).astype(np.float32))  # Real-ESRGAN degrades the sharpened HR
+lrs = [red.degrade_image(eye01, 4, red.DEFAULT, seed).numpy() for seed in seeds]
+fig, axes = plt.subplots(1, 6, figsize=(11, 2.2))
+axes[0].imshow(bicubic_downscale(eye, 4).numpy().astype(np.uint8), interpolation="nearest")
+axes[0].set_title("bicubic LR (SRGAN)", fontsize=8)
+for ax, seed, lr in zip(axes[1:], seeds, lrs):
+    ax.imshow(lr, interpolation="nearest")
+    ax.set_title(f"Real-ESRGAN LR, seed {seed}", fontsize=8)
+for ax in axes:
+    ax.set_xlabel("x (LR px)"), ax.set_ylabel("y")
+fig.suptitle("One HR crop, six 48x48 LR images: the model must undo all of them", fontsize=9)
+fig.tight_layout()
+plt.show()
+'''),
+    md("""
+Each image gets its own stateless seed, so the same seed gives the same LR on any worker and in any order
+(the official code draws some choices once per batch and reshuffles through a pool; the module's docstring
+lists this and the other departures).
+
+## 6 · A tiny `--preset realesrgan` run
+
+The `realesrgan` preset is the paper's recipe: RRDBNet, the U-Net SN discriminator, second-order
+degradations, USM-sharpened targets, L1 1 + perceptual 1 + vanilla GAN 0.1, an EMA of the generator's
+weights, 256 px crops, batch 48 and 1.4·10^6 steps on 4 GPUs. Here the *parts* run, at classroom size:
+
+* 2 RRDBs of 32 features (paper: 23 of 64), a 32-feature U-Net, 64 px crops, batch 4;
+* **two commands**, as the paper trains: Real-ESRNet (L1 pre-training, `--phase pretrain`), then
+  Real-ESRGAN initialised from it (`--phase gan --init-from`), so section 8 can interpolate the two;
+* learning rate 1e-3 with warm-up and cosine decay for the pre-training (paper: constant 2e-4 over 10^6
+  steps; a few hundred steps need a larger, decaying rate, as in the demo preset);
+* `--ema-decay 0.99` (paper: 0.999, an average over ~1,000 steps: longer than these runs, so the saved
+  weights would barely move from the starting point);
+* the perceptual term is **L1 on pixels** (`--content-loss l1`) unless `SRGAN_VGG_WEIGHTS` is set: with
+  random VGG weights it would pull toward meaningless features.
+
+With `SRGAN_FAST=1` the cell runs the README's tiny offline command instead (1 RRDB of 8 features, 2 + 2
+steps). Validation uses bicubic LR of two held-out photos, the same as every other run.
+
+⏱ *Without `SRGAN_FAST`: about 2 minutes on a quiet 2-core CPU (400 + 200 steps, XLA); with it: seconds.
+Like every training cell of the course, a second run resumes from the run folders and finishes at once.*
+"""),
+    code('''
+from srgan_keras import train
+from srgan_keras.config import get_config
+
+cfg = get_config("realesrgan")
+print({k: getattr(cfg, k) for k in ("generator", "num_blocks", "discriminator", "degradation", "usm_gt",
+                                     "pretrain_loss", "pixel_weight", "content_loss", "adv_loss", "adv_weight",
+                                     "ema_decay", "hr_size", "batch_size")})
+README_TINY = ["--num-blocks", "1", "--num-filters", "8", "--disc-filters", "8", "--hr-size", "64",
+               "--batch-size", "2", "--val-images", "1", "--no-jit-compile", "--log-every", "1"]
+CLASSROOM = ["--num-blocks", "2", "--num-filters", "32", "--disc-filters", "32", "--hr-size", "64",
+             "--batch-size", "4", "--val-images", "2", "--pretrain-lr", "1e-3", "--lr-schedule", "cosine",
+             "--warmup-steps", "20", "--ema-decay", "0.99", "--log-every", "10"]
+COMMON = ["--preset", "realesrgan", *(README_TINY if FAST else CLASSROOM),
+          *(["--vgg-weights", VGG_WEIGHTS] if VGG_WEIGHTS else ["--content-loss", "l1"])]
+ESRNET_ARGS = [*COMMON, "--phase", "pretrain", "--out", str(RUNS / "realesrnet"),
+               "--pretrain-steps", "2" if FAST else "400", "--val-every", "2" if FAST else "100"]
+ESRGAN_ARGS = [*COMMON, "--phase", "gan", "--out", str(RUNS / "realesrgan"),
+               "--init-from", str(RUNS / "realesrnet" / "generator.keras"),
+               "--gan-steps", "2" if FAST else "200", "--val-every", "2" if FAST else "50"]
+'''),
+    code('''
+t0 = time.perf_counter()
+assert train.main(ESRNET_ARGS) == 0
+t1 = time.perf_counter()
+assert train.main(ESRGAN_ARGS) == 0
+print(f"Real-ESRNet {t1 - t0:.0f} s, Real-ESRGAN {time.perf_counter() - t1:.0f} s")
+'''),
+    code('''
+import json
+
+from PIL import Image
+
+fig, axes = plt.subplots(2, 1, figsize=(7, 4.2))
+for ax, name in zip(axes, ("realesrnet", "realesrgan")):
+    r = json.loads((RUNS / name / "result.json").read_text())
+    print(f"{name:<11} val PSNR {r['psnr']:.2f} dB (bicubic {r['bicubic_psnr']:.2f}), SSIM {r['ssim']:.4f}")
+    ax.imshow(np.asarray(Image.open(RUNS / name / "samples.png")))
+    ax.set_title(f"{name}: LR (nearest) | bicubic | SR | HR", fontsize=8)
+    ax.set_xticks([]), ax.set_yticks([])
+fig.tight_layout()
+plt.show()
+'''),
+    md("""
+A few hundred CPU steps of a 2-block RRDBNet trained on heavy degradations do not beat bicubic on clean
+bicubic LR (about 25 dB against 27 in the committed run) — the paper's models train for days on four
+GPUs, and are meant for degraded photos, not for Set5's bicubic protocol; the samples show the other
+side: the network has already learned to smooth away noise. What the run shows is that every part works together through the same
+loop, checkpoints and files as SRGAN's: `generator.keras` loads with `load_generator` and goes through
+`evaluate`, `upscale` (with tiling) and `export` unchanged.
+
+## 7 · Published weights: the converter, and a pickle that must not load
+
+The official ESRGAN and Real-ESRGAN weights are PyTorch `.pth` files: a zip holding a **pickle** plus raw
+tensor bytes. `pickle.load` executes whatever the pickle names — a file from the internet can run any
+command on your machine as it loads. `python -m srgan_keras.convert` therefore never unpickles freely: a
+restricted unpickler resolves only what a state dict needs and refuses everything else.
+"""),
+    code('''
+from srgan_keras import convert, torch_pickle
+
+print({f"{m}.{n}" for m, n in torch_pickle.StateDictUnpickler.ALLOWED}, "+ torch.<Type>Storage (dtypes only)")
+print(inspect.getsource(torch_pickle.StateDictUnpickler.find_class))
+'''),
+    md("""
+We craft a malicious checkpoint the way an attacker would: an object whose `__reduce__` tells pickle "to
+rebuild me, call `os.system(command)`", hidden inside what looks like BasicSR's `{"params": ...}`. The
+command would only `touch` a marker file in a scratch folder, and it is **never run**: pickling records the
+call without making it, and we load the file only through the library. On Linux `os.system` is
+`posix.system`, which is the name pickle records.
+"""),
+    code('''
+import collections
+import contextlib
+import io
+import pickle
+import pickletools
+import tempfile
+import zipfile
+
+class Payload:
+    """Unpickling this calls os.system(command): what pickle.load would do with a hostile file."""
+
+    def __init__(self, command: str):
+        self.command = command
+
+    def __reduce__(self):
+        return (os.system, (self.command,))
+
+scratch = Path(tempfile.mkdtemp(prefix="srgan_convert_"))  # never printed: a machine path
+marker = scratch / "pwned"
+data = pickle.dumps(collections.OrderedDict(params=Payload(f"touch {marker}")), protocol=2)
+print("the pickle's program:", " ".join(f"{op.name} {arg!r}" if op.name == "GLOBAL" else op.name
+                                      for op, arg, _ in pickletools.genops(data)))
+
+evil = scratch / "RealESRGAN_x4plus.pth"  # a torch zip file: NAME/data.pkl, NAME/byteorder
+with zipfile.ZipFile(evil, "w") as z:
+    z.writestr("archive/data.pkl", data)
+    z.writestr("archive/byteorder", "little")
+try:
+    torch_pickle.load_torch_file(evil)
+except torch_pickle.UnsafePickleError as e:
+    print("refused:", str(e).replace(str(scratch), "<scratch>"))
+err = io.StringIO()
+with contextlib.redirect_stderr(err):
+    rc = convert.main([str(evil), "-o", str(scratch / "out.keras")])
+print(f"the CLI: exit code {rc};", err.getvalue().strip().replace(str(scratch), "<scratch>"))
+print("did the command run?", marker.exists(), "| was a model written?", (scratch / "out.keras").exists())
+'''),
+    md("""
+A real checkpoint passes: its pickle names only `collections.OrderedDict`, `torch._utils._rebuild_tensor_v2`
+and storage types, and the tensors come from the zip's raw bytes. The converter then maps names
+(`body.3.rdb2.conv5.weight` → layer `body_3_rdb2_conv5`) and layouts: PyTorch kernels are (out, in, kh, kw),
+Keras' (kh, kw, in, out); and for x2/x1 models the input channels of `conv_first` are permuted, because
+PyTorch's pixel-unshuffle orders its channels colour-major and TensorFlow's offset-major:
+"""),
+    code('''
+print(inspect.getsource(convert.unshuffle_permutation))
+print("x2 (r = 2): TensorFlow channel k holds PyTorch channel", convert.unshuffle_permutation(2))
+'''),
+    md("""
+Without torch or the published files, we check the mapping by a round trip: a small random x2 RRDBNet is
+written out as the state dict BasicSR would have (PyTorch names, PyTorch layouts), converted back by the
+library, and both models are run on the same input.
+"""),
+    code('''
+import re
+
+def basicsr_state_dict(model: keras.Model, scale: int) -> dict:
+    """A Keras RRDBNet's weights as BasicSR's state dict: the converter's mapping, reversed."""
+    r = rrdbnet.UNSHUFFLE[scale]  # pixel-unshuffle factor of the input: 2 at x2
+    sd = {}
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        kernel, bias = layer.get_weights()
+        torch_name = re.sub(r"^body_(\\d+)_rdb(\\d)_conv(\\d)$", r"body.\\1.rdb\\2.conv\\3", layer.name)
+        w = kernel.transpose(3, 2, 0, 1)  # (kh, kw, in, out) -> (out, in, kh, kw)
+        if layer.name == "conv_first" and r > 1:
+            w = w.copy()
+            w[:, convert.unshuffle_permutation(r)] = kernel.transpose(3, 2, 0, 1)  # undo the permutation
+        sd[f"{torch_name}.weight"], sd[f"{torch_name}.bias"] = w, bias
+    return sd
+
+keras.utils.set_random_seed(1)
+small = rrdbnet.build_rrdbnet(scale=2, num_feat=16, num_block=2, num_grow_ch=8)  # random weights
+sd = basicsr_state_dict(small, scale=2)
+print(f"{len(sd)} tensors, e.g.", {k: sd[k].shape for k in list(sd)[:3]})
+back = convert.convert_state_dict(sd)
+x = np.random.default_rng(0).random((1, 24, 40, 3), dtype=np.float32)
+print(f"read back as RRDBNet {convert.rrdbnet_shape(sd)}; max |difference| of the outputs: "
+      f"{np.abs(np.asarray(small(x)) - np.asarray(back(x))).max():.2g}")
+'''),
+    md("""
+With a real file: `python -m srgan_keras.convert RealESRGAN_x4plus.pth -o realesrgan_x4plus.keras`, then
+`python -m srgan_keras.upscale photo.jpg --model realesrgan_x4plus.keras -o out/`. The test suite checks the
+converter against PyTorch itself (max difference < 1e-4) when torch is installed.
+
+## 8 · Network interpolation (ESRGAN §3.4, Eq. 4)
+
+$$ \\theta_G^{INTERP} = (1 - \\alpha)\\, \\theta_G^{PSNR} + \\alpha\\, \\theta_G^{GAN} $$
+
+Two generators of the same architecture, the GAN one fine-tuned from the PSNR one, are blended weight by
+weight; `alpha` moves from the smooth, high-PSNR result to the sharp GAN result with no retraining, and
+ESRGAN shows the blend has fewer artefacts than blending the two output *images*. Notebook 06 did it for
+SRResNet/SRGAN; here for the Real-ESRNet and Real-ESRGAN of section 6, on Set5 (bicubic LR) and on one
+Real-ESRGAN-degraded image.
+"""),
+    code('''
+from srgan_keras import interpolate
+
+psnr_model = interpolate.load(RUNS / "realesrnet" / "generator.keras")
+gan_model = interpolate.load(RUNS / "realesrgan" / "generator.keras")
+set5 = [(p.stem, crop_to_multiple(load_rgb_uint8(p), 4)) for p in sorted((DATA / "Set5").glob("*.png"))]
+alphas = (0.0, 0.25, 0.5, 0.75, 1.0)
+blends = {a: interpolate.interpolate_models(psnr_model, gan_model, a) for a in alphas}
+rows = [{"alpha": a, **interpolate.evaluate_blend(m, set5)} for a, m in blends.items()]
+print(interpolate.sweep_table(rows))
+'''),
+    code(SHOW),
+    code('''
+hr_eye = eye  # (192, 192, 3)
+lr_real = np.round(red.degrade_image((hr_eye / 255.0).astype(np.float32), 4, red.DEFAULT, (0, 1)).numpy()
+                   * 255).astype(np.uint8)                       # (48, 48, 3)
+panels = {"degraded LR (nearest)": np.repeat(np.repeat(lr_real, 4, 0), 4, 1),
+          "bicubic": np.clip(np.round(bicubic_upscale(lr_real, 4).numpy()), 0, 255).astype(np.uint8)}
+for a in (0.0, 0.5, 1.0):
+    panels[f"alpha {a:g}"] = srgan_keras.upscale_image(lr_real, blends[a], tile=None, pre_pad=0)
+panels["HR"] = hr_eye
+show_row(panels, hr_eye, "A Real-ESRGAN-degraded LR, upscaled by interpolated tiny models")
+'''),
+    md("""
+Two tiny models 200 GAN steps apart differ little, so the blends do too (PSNR within a few hundredths of
+a dB); what the panel shows is what Real-ESRGAN training is for: all three remove the noise and JPEG
+blocks that bicubic magnifies (at this size, at the price of blur). The published models span the whole
+range from smooth to textured. The command-line version writes one `.keras` per alpha and, with
+`--data`, the table and a perception–distortion plot (the perception axis needs VGG19 weights):
+
+```bash
+python -m srgan_keras.interpolate --psnr saved_models/course/full/realesrnet/generator.keras \\
+    --gan saved_models/course/full/realesrgan/generator.keras --alpha 0.8 -o blend.keras
+python -m srgan_keras.interpolate --psnr A.keras --gan B.keras --alphas 0,0.2,0.4,0.6,0.8,1 \\
+    --out-dir sweep --data ../shared/data/Set5
+```
+
+The full recipes, on a GPU with DIV2K and VGG19 weights:
+
+```bash
+python -m srgan_keras.train --preset esrgan --data DIV2K_train_HR
+python -m srgan_keras.train --preset realesrgan --data DIV2K_train_HR
+```
+
+This is the end of the course: back to the [list of notebooks](README.md).
+"""),
+    code('''
+import shutil
+
+shutil.rmtree(scratch)  # the crafted files were temporary
 '''),
 ]
 
