@@ -62,6 +62,34 @@ def _setup_runtime(cfg: TrainConfig):
     return tf.distribute.get_strategy()
 
 
+# Fields that change the networks' variables: a checkpoint made with other values cannot load.
+ARCHITECTURE_FIELDS = ("generator", "num_blocks", "num_filters", "upsampler", "global_residual",
+                       "discriminator", "disc_filters", "scale", "hr_size")
+
+
+def check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
+    """Before resuming, compare with the config saved in the run folder.
+
+    A different architecture is an error (its checkpoint cannot load); other differences, such as
+    more steps or another learning rate, are allowed and listed, so that a changed schedule is
+    never taken on silently.
+    """
+    saved_path = run_dir / "config.json"
+    if not saved_path.is_file() or not (run_dir / "checkpoints" / "checkpoint").is_file():
+        return
+    saved = json.loads(saved_path.read_text())
+    now = json.loads(cfg.to_json())
+    changed = {k: (saved.get(k), v) for k, v in now.items() if k in saved and saved[k] != v}
+    arch = [k for k in changed if k in ARCHITECTURE_FIELDS]
+    if arch:
+        diffs = ", ".join(f"{k} {changed[k][0]} -> {changed[k][1]}" for k in arch)
+        raise TrainingError(f"{run_dir} holds a run of another architecture ({diffs}); "
+                            "pass a new --out, or delete that folder to start over")
+    if changed:
+        diffs = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items())
+        print(f"note: continuing the run in {run_dir} with changed settings: {diffs}")
+
+
 def is_chief(strategy) -> bool:
     """True unless this process is a non-chief worker of a multi-worker strategy."""
     resolver = getattr(strategy, "cluster_resolver", None)
@@ -358,6 +386,11 @@ def main(argv=None) -> int:
 
     print(f"srgan_keras training, preset {args.preset!r}, run folder {run_dir}")
     print(cfg.to_json())
+    try:
+        check_resumable(run_dir, cfg)
+    except TrainingError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     run_dir.mkdir(parents=True, exist_ok=True)
     if is_chief(strategy):
         atomic_write(run_dir / "config.json",

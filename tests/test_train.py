@@ -265,3 +265,16 @@ def test_realesrgan_preset_runs_end_to_end_with_its_parts(tmp_path, capsys):
     g = keras.saving.load_model(out / "generator.keras", safe_mode=True)
     assert g.layers[-1].name == "sr_unit"
     assert "d_fake" in capsys.readouterr().out
+
+
+def test_resuming_another_architecture_is_refused_and_schedule_changes_are_listed(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    base = ["--preset", "tiny", "--out", out, "--phase", "pretrain", "--pretrain-steps", "2"]
+    assert train.main(base) == 0
+    capsys.readouterr()
+    assert train.main(base + ["--num-blocks", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "another architecture (num_blocks 2 -> 3)" in err and "--out" in err
+    assert train.main([*base[:-1], "3"]) == 0
+    text = capsys.readouterr().out
+    assert "changed settings: pretrain_steps 2 -> 3" in text and "resuming from step 2" in text
