@@ -52,8 +52,8 @@ REALESRGAN = {
     "generator": "rrdbnet",
     "num_blocks": 23,
     "num_filters": 64,
-    "discriminator": "unet",  # U-Net with spectral normalization (§3.3)
-    "degradation": "realesrgan",  # second-order degradations (§3.1), realesrgan_degradation.py
+    "discriminator": "unet",  # U-Net with spectral normalization (§3, Fig. 6)
+    "degradation": "realesrgan",  # second-order degradations (§3, Fig. 2), realesrgan_degradation.py
     "usm_gt": True,  # l1_gt_usm, percep_gt_usm: sharpened targets; the discriminator sees plain HR
     "hr_size": 256,  # gt_size
     "batch_size": 48,  # 12 per GPU x 4 GPUs

@@ -1,7 +1,7 @@
-"""Real-ESRGAN's U-Net discriminator with spectral normalization (Wang et al. 2021, §4.2, Fig. 6).
+"""Real-ESRGAN's U-Net discriminator with spectral normalization (Wang et al. 2021, §3, Fig. 6).
 
 A per-pixel discriminator: instead of one real/fake score per image it returns a logit for every
-pixel, which gives the generator detailed feedback on local textures (§4.2). Spectral
+pixel, which gives the generator detailed feedback on local textures (§3). Spectral
 normalization (Miyato et al. 2018) keeps its training stable against the stronger, noisier
 inputs of the second-order degradations.
 
