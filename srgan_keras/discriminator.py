@@ -11,6 +11,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from srgan_keras.layers import BatchNormalization
+
 LEAKY_SLOPE = 0.2  # paper §2.3: "LeakyReLU activation (alpha = 0.2)"
 
 # (filters, stride) of the seven conv blocks after the first, Fig. 4: k3n64s2, k3n128s1, ...
@@ -33,7 +35,7 @@ def build_discriminator(hr_size: int = 96, num_filters: int = 64,
     for i, (filters, stride) in enumerate(CONV_BLOCKS, start=1):
         x = layers.Conv2D(int(filters * width), 3, strides=stride, padding="same",
                           name=f"conv{i}")(x)  # k3n{filters}s{stride}
-        x = layers.BatchNormalization(name=f"bn{i}")(x)
+        x = BatchNormalization(name=f"bn{i}")(x)
         x = layers.LeakyReLU(LEAKY_SLOPE, name=f"lrelu{i}")(x)
     x = layers.Flatten(name="flatten")(x)  # (B, hr/16 * hr/16 * 512)
     x = layers.Dense(int(1024 * width), name="dense1024")(x)

@@ -14,7 +14,7 @@ import math
 import keras
 from keras import layers
 
-from srgan_keras.layers import BicubicUpsample, PixelShuffle, Rescale
+from srgan_keras.layers import BatchNormalization, BicubicUpsample, PixelShuffle, PReLU, Rescale
 
 UPSAMPLERS = ("pixel_shuffle", "nearest_conv", "transpose")
 
@@ -22,10 +22,10 @@ UPSAMPLERS = ("pixel_shuffle", "nearest_conv", "transpose")
 def residual_block(x, filters: int, name: str):
     """[k3n64s1, BN, PReLU, k3n64s1, BN] + identity (Fig. 4, the B residual blocks)."""
     h = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv1")(x)  # k3n64s1
-    h = layers.BatchNormalization(name=f"{name}_bn1")(h)
-    h = layers.PReLU(shared_axes=[1, 2], name=f"{name}_prelu")(h)  # one slope per channel
+    h = BatchNormalization(name=f"{name}_bn1")(h)
+    h = PReLU(shared_axes=[1, 2], name=f"{name}_prelu")(h)  # one slope per channel
     h = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv2")(h)  # k3n64s1
-    h = layers.BatchNormalization(name=f"{name}_bn2")(h)
+    h = BatchNormalization(name=f"{name}_bn2")(h)
     return layers.Add(name=f"{name}_add")([x, h])
 
 
@@ -46,7 +46,7 @@ def upsample_block(x, filters: int, kind: str, name: str):
         h = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", name=f"{name}_deconv")(x)
     else:
         raise ValueError(f"upsampler must be one of {UPSAMPLERS}, got {kind!r}")
-    return layers.PReLU(shared_axes=[1, 2], name=f"{name}_prelu")(h)
+    return PReLU(shared_axes=[1, 2], name=f"{name}_prelu")(h)
 
 
 def build_srresnet(
@@ -74,11 +74,11 @@ def build_srresnet(
         raise ValueError(f"scale must be 2, 4 or 8 (x2 sub-pixel blocks), got {scale}")
     lr = keras.Input(shape=(None, None, 3), name="lr")  # [0, 1]
     x = layers.Conv2D(num_filters, 9, padding="same", name="head_conv")(lr)  # k9n64s1
-    x = skip = layers.PReLU(shared_axes=[1, 2], name="head_prelu")(x)
+    x = skip = PReLU(shared_axes=[1, 2], name="head_prelu")(x)
     for b in range(num_blocks):
         x = residual_block(x, num_filters, name=f"block{b}")
     x = layers.Conv2D(num_filters, 3, padding="same", name="body_conv")(x)  # k3n64s1
-    x = layers.BatchNormalization(name="body_bn")(x)
+    x = BatchNormalization(name="body_bn")(x)
     x = layers.Add(name="long_skip")([skip, x])  # the elementwise sum after the B blocks
     for u in range(int(math.log2(scale))):
         x = upsample_block(x, num_filters, upsampler, name=f"up{u}")

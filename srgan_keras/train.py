@@ -4,9 +4,10 @@
     python -m srgan_keras.train --preset paper --data DIR    # the paper's schedule (a GPU's work)
 
 Running the same command again resumes from the run folder's last checkpoint and stops at the same
-total step count. Ctrl-C saves a checkpoint and exits; a NaN/Inf loss stops the run and keeps the
-last good checkpoint. The run folder (``--out``, default ``saved_models/<preset>``) holds
-``config.json``, ``logs/`` (TensorBoard), ``checkpoints/``, ``samples.png`` and ``generator.keras``.
+total step count. Ctrl-C or SIGTERM saves a checkpoint and exits (130 / 143); a NaN/Inf loss stops
+the run and keeps the last good checkpoint. The run folder (``--out``, default
+``saved_models/<preset>``) holds ``config.json``, ``logs/`` (TensorBoard), ``checkpoints/``,
+``samples.png`` and ``generator.keras``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -88,6 +91,25 @@ def check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
     if changed:
         diffs = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items())
         print(f"note: continuing the run in {run_dir} with changed settings: {diffs}")
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived (a scheduler's pre-emption, ``kill``): checkpoint like Ctrl-C does."""
+
+
+def _on_sigterm_raise_interrupt():
+    """Route SIGTERM to :class:`_Terminated` in the main thread; return the handler it replaced.
+
+    Clusters pre-empt jobs with SIGTERM and a grace period, and a job started in the background
+    by a non-interactive shell ignores SIGINT, so SIGTERM is the signal that must save progress.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise _Terminated()
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def is_chief(strategy) -> bool:
@@ -270,6 +292,8 @@ class Trainer:
                   ("gan", self.gan_steps, self.gan_done, self.model.train_step, self.g_opt)]
         total = self.pre_steps + self.gan_steps
         last_opt = None
+        signum = signal.SIGINT
+        previous = _on_sigterm_raise_interrupt()
         try:
             for name, steps, done, step_fn, opt in phases:
                 if steps == 0:
@@ -279,11 +303,16 @@ class Trainer:
                     continue
                 if not self._run_phase(name, steps, done, self._compiled(step_fn), it, total, tqdm):
                     return 3
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, _Terminated) as e:
+            if isinstance(e, _Terminated):
+                signum = signal.SIGTERM
             path = self.manager.save()
             print(f"\ninterrupted at step {self.total_done()}: checkpoint saved to {path}; "
                   "run the same command to resume")
-            return 130
+            return 128 + int(signum)  # 130 for Ctrl-C, 143 for SIGTERM, as a shell reports them
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
         self.manager.save()
         if last_opt is not None and self.cfg.ema_decay:
             last_opt.finalize_variable_values(self.G.trainable_variables)  # G <- its EMA

@@ -121,3 +121,64 @@ def test_no_lambda_layers():
     for model in (build_srresnet(num_blocks=1, num_filters=8, global_residual=True),
                   build_discriminator(32, num_filters=8)):
         assert not any(isinstance(layer, keras.layers.Lambda) for layer in model.layers)
+
+
+def _watched_grads(layer, x, loss_fn):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = loss_fn(layer(x, training=True))
+    return tape.gradient(loss, [x] + [v.value for v in layer.trainable_variables])
+
+
+def test_fused_batch_norm_equals_keras_batch_norm_in_values_gradients_and_moving_stats():
+    from srgan_keras.layers import BatchNormalization
+
+    x = tf.constant(np.random.default_rng(0).normal(1.0, 2.0, (4, 9, 7, 8)).astype("float32"))
+    ours, theirs = BatchNormalization(momentum=0.9), keras.layers.BatchNormalization(momentum=0.9)
+    for layer in (ours, theirs):
+        layer.build(x.shape)
+        layer.gamma.assign(np.linspace(0.5, 2.0, 8))
+        layer.beta.assign(np.linspace(-1.0, 1.0, 8))
+    cube = lambda y: tf.reduce_sum(y ** 3)  # noqa: E731  (a loss whose gradient is not trivial)
+    for got, want in zip(_watched_grads(ours, x, cube), _watched_grads(theirs, x, cube)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(ours(x, training=True), theirs(x, training=True), atol=1e-5)
+    # Two training calls each: the moving averages moved, and by the same (biased-variance) rule.
+    assert not np.allclose(ours.moving_variance.numpy(), 1.0)
+    np.testing.assert_allclose(ours.moving_mean.numpy(), theirs.moving_mean.numpy(), atol=1e-6)
+    np.testing.assert_allclose(ours.moving_variance.numpy(), theirs.moving_variance.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ours(x, training=False), theirs(x, training=False), atol=1e-5)
+    assert type(ours).from_config(ours.get_config()).get_config() == ours.get_config()
+
+
+def test_fast_prelu_equals_keras_prelu_in_values_and_gradients():
+    from srgan_keras.layers import PReLU
+
+    x = tf.constant(np.random.default_rng(1).normal(0.0, 1.0, (2, 5, 5, 4)).astype("float32"))
+    ours, theirs = PReLU(shared_axes=[1, 2]), keras.layers.PReLU(shared_axes=[1, 2])
+    for layer in (ours, theirs):
+        layer.build(x.shape)
+        layer.alpha.assign(np.array([0.25, -0.5, 1.5, 0.0], "float32").reshape(1, 1, 4))
+    np.testing.assert_allclose(ours(x), theirs(x), atol=1e-7)
+    square = lambda y: tf.reduce_sum(y ** 2)  # noqa: E731
+    for got, want in zip(_watched_grads(ours, x, square), _watched_grads(theirs, x, square)):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_checkpoint_of_keras_layers_restores_into_ours(tmp_path):
+    """Runs saved before the fused layers existed (plain Keras BN/PReLU) resume unchanged."""
+    from srgan_keras.layers import BatchNormalization, PReLU
+
+    def net(bn, act):
+        inp = keras.Input((None, None, 3))
+        return keras.Model(inp, act(shared_axes=[1, 2], name="p")(bn(name="bn")(
+            keras.layers.Conv2D(3, 3, padding="same", name="c")(inp))))
+
+    old = net(keras.layers.BatchNormalization, keras.layers.PReLU)
+    for v in old.weights:
+        v.assign(np.random.default_rng(2).normal(size=v.shape).astype("float32") ** 2)
+    path = tf.train.Checkpoint(generator=old).save(str(tmp_path / "ckpt"))
+    new = net(BatchNormalization, PReLU)
+    tf.train.Checkpoint(generator=new).restore(path).assert_existing_objects_matched()
+    for a, b in zip(old.weights, new.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

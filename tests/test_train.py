@@ -205,7 +205,10 @@ def test_vgg_download_failure_is_one_sentence_and_exit_2(tmp_path, monkeypatch, 
     assert "--vgg-weights PATH" in err[-1] and "--content-loss mse" in err[-1]
 
 
-def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+                         ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path, sig, code):
+    """Ctrl-C, and SIGTERM (a cluster's pre-emption; ``kill``), both checkpoint before exiting."""
     out = tmp_path / "run"
     cmd = _cli(out, "--pretrain-steps", "100000", "--gan-steps", "0", "--ckpt-every", "1000000",
                "--val-every", "1000000", "--log-every", "1")
@@ -219,9 +222,9 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path):
         if "steps_per_s" in line or "pretrain:" in line and "1/" in line:
             break
     time.sleep(2)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     rest, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 130, "".join(lines) + rest
+    assert proc.returncode == code, "".join(lines) + rest
     assert "interrupted at step" in rest and "checkpoint saved" in rest
     assert (out / "checkpoints" / "checkpoint").is_file()
 
