@@ -1,6 +1,6 @@
 """Where the time of the SRResNet MSE step goes (batch 16, HR 96), and what thread settings do.
 
-    python -m benchmarks.profile_step profile [--jit] [--steps 3] [--top 20] [--logdir DIR]
+    python -m benchmarks.profile_step profile [--which srgan] [--jit] [--steps 3] [--top 20]
     python -m benchmarks.profile_step profile --report-only --logdir DIR   # re-read a trace
     python -m benchmarks.profile_step sweep [--steps 3] [--modes graph,xla]
     python -m benchmarks.profile_step time [--jit] [--inter N] [--intra N] [--steps 3]
@@ -141,10 +141,11 @@ def profile(args: argparse.Namespace) -> None:
     logdir = args.logdir or tempfile.mkdtemp(prefix="srgan_prof_")
     tf.profiler.experimental.start(logdir)
     t = time.perf_counter()
-    median = median_step_seconds("srresnet", args.batch, args.hr, args.steps, args.jit)
+    median = median_step_seconds(args.which, args.batch, args.hr, args.steps, args.jit)
     total_wall = time.perf_counter() - t
     tf.profiler.experimental.stop()
-    print(f"SRResNet MSE step, batch {args.batch}, HR {args.hr}, XLA {'on' if args.jit else 'off'}: "
+    title = "SRResNet MSE step" if args.which == "srresnet" else "SRGAN D+G step (MSE content)"
+    print(f"{title}, batch {args.batch}, HR {args.hr}, XLA {'on' if args.jit else 'off'}: "
           f"median {median:.3f} s/step under the profiler; {args.steps + 2} steps (2 warm-up) "
           f"traced in {total_wall:.1f} s")
     report(logdir, args.steps + 2, args.top)  # two warm-up steps are traced too
@@ -199,6 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("what", choices=("profile", "sweep", "time"))
     p.add_argument("--jit", action="store_true", help="XLA (jit_compile=True)")
+    p.add_argument("--which", default="srresnet", choices=("srresnet", "srgan"),
+                   help="profile: the SRResNet MSE step or the full SRGAN D+G step")
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--hr", type=int, default=96)

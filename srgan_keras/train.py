@@ -144,6 +144,7 @@ class Trainer:
         from srgan_keras.degradation import bicubic_downscale, bicubic_upscale
         from srgan_keras.losses import ContentLoss, adversarial_loss
         from srgan_keras.models import build_critic, build_generator
+        from srgan_keras.optimizers import FusedAdam
         from srgan_keras.schedules import LRSchedule
         from srgan_keras.srgan import SRGAN
 
@@ -165,9 +166,8 @@ class Trainer:
         def adam(lr_value, steps, milestones):
             sched = LRSchedule(cfg.lr_schedule, lr_value, steps, milestones, cfg.lr_gamma,
                                cfg.warmup_steps, cfg.min_lr_ratio)
-            opt = keras.optimizers.Adam(sched, beta_1=cfg.beta1, beta_2=cfg.beta2,
-                                        use_ema=cfg.ema_decay > 0,
-                                        ema_momentum=cfg.ema_decay or 0.99)
+            opt = FusedAdam(sched, beta_1=cfg.beta1, beta_2=cfg.beta2,
+                            use_ema=cfg.ema_decay > 0, ema_momentum=cfg.ema_decay or 0.99)
             if cfg.mixed_precision == "float16":
                 opt = keras.optimizers.LossScaleOptimizer(opt)
             return opt
