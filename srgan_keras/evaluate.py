@@ -175,28 +175,36 @@ def detail_box(hr: np.ndarray, frac: float = 0.2) -> tuple[int, int, int]:
 
 def save_figure(path: str | Path, res: ImageResult, model_name: str) -> None:
     """LR (nearest) | bicubic | SR | HR, each with the same zoomed inset, PSNR/SSIM in titles."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    h, w = res.hr.shape[:2]
     panels = [("LR (nearest)", res.lr, None)]
     if res.bicubic_sr is not None:
         panels.append(("bicubic", res.bicubic_sr, res.bicubic))
     label = "bicubic" if model_name == "bicubic" else model_name
     panels += [(label, res.sr, res.metrics), ("HR (original)", res.hr, None)]
-    by, bx, side = detail_box(res.hr)
+    save_panels(path, f"{res.name}  x{res.hr.shape[0] // res.lr.shape[0]}  (PSNR/SSIM on Y)",
+                res.hr, panels)
+
+
+def save_panels(path: str | Path, title: str, hr: np.ndarray,
+                panels: list[tuple[str, np.ndarray, dict | None]]) -> None:
+    """One row of images drawn over HR's extent, each with the same zoomed inset of HR's most
+    detailed square; a panel's metrics dict (``psnr_y``, ``ssim_y``) goes under its title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    h, w = hr.shape[:2]
+    by, bx, side = detail_box(hr)
     # the inset goes in the corner away from the region it magnifies
     ix = 0.0 if bx + side / 2 > w / 2 else 0.58
     iy = 0.58 if by + side / 2 > h / 2 else 0.0  # axes y runs upwards
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6 * h / w + 0.6))
-    for ax, (title, img, m) in zip(axes, panels):
+    for ax, (label, img, m) in zip(axes, panels):
         extent = (0, w, h, 0)  # LR drawn over the HR extent with nearest pixels
         ax.imshow(img, interpolation="nearest", extent=extent)
         if m is not None:
-            title += f"\n{m['psnr_y']:.2f} dB / {m['ssim_y']:.4f}"
-        ax.set_title(title, fontsize=9)
+            label += f"\n{m['psnr_y']:.2f} dB / {m['ssim_y']:.4f}"
+        ax.set_title(label, fontsize=9)
         ax.set_axis_off()
         inset = ax.inset_axes([ix, iy, 0.42, 0.42])
         inset.imshow(img, interpolation="nearest", extent=extent)
@@ -205,7 +213,7 @@ def save_figure(path: str | Path, res: ImageResult, model_name: str) -> None:
         inset.set_xticks([])
         inset.set_yticks([])
         ax.indicate_inset_zoom(inset, edgecolor="red")
-    fig.suptitle(f"{res.name}  x{h // res.lr.shape[0]}  (PSNR/SSIM on Y)", fontsize=10)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)

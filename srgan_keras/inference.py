@@ -24,7 +24,18 @@ from srgan_keras import layers as _layers  # noqa: F401  (registers custom layer
 from srgan_keras.imaging import signed_to_unit
 from srgan_keras.rrdbnet import output_range
 
-SAVED_MODELS = Path(__file__).resolve().parents[1] / "saved_models"
+
+def _bundled_models_dir() -> Path:
+    """``saved_models/`` of the repository checkout (clone, editable install), else of the wheel.
+
+    pyproject.toml maps the repository's ``saved_models/`` to the data package
+    ``srgan_keras.saved_models``, so a regular install has the same files beside this module.
+    """
+    checkout = Path(__file__).resolve().parents[1] / "saved_models"
+    return checkout if checkout.is_dir() else Path(__file__).resolve().parent / "saved_models"
+
+
+SAVED_MODELS = _bundled_models_dir()
 # Bundled models by name; ``None`` (no --model) tries them in this order (issue 7: SRResNet first).
 BUNDLED = {"srgan": "srgan_x4.keras", "srresnet": "srresnet_x4.keras"}
 DEFAULT_ORDER = ("srresnet", "srgan")  # the PSNR model first: it never invents texture

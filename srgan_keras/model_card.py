@@ -1,0 +1,157 @@
+"""``python -m srgan_keras.model_card``: measure bundled generators and write what their card shows.
+
+    python -m srgan_keras.model_card \\
+        --model saved_models/srresnet_x4.keras --model saved_models/srgan_x4.keras \\
+        --model saved_models/srresnet_x4_fp16.tflite \\
+        --data ../shared/data/Set5 --data ../shared/data/Set14 \\
+        --figure-image ../shared/data/Set14/comic.png --out saved_models
+
+For every model and folder it runs :func:`srgan_keras.evaluate.evaluate_folder` (what the
+evaluate CLI runs: the field's protocol, bicubic on the same LR) and writes into ``--out``:
+
+- ``metrics.json``: per model its file size, SHA-256 and mean PSNR-Y/SSIM-Y per folder, plus
+  bicubic's; ``tests/test_bundled_models.py`` re-measures Set5 from it, so the numbers on the
+  card are the files in the repository;
+- ``comparison.png``: one image, LR | bicubic | each model | HR, with a zoomed inset;
+- ``MODEL_CARD.md``: the table between ``<!-- evaluation:begin -->`` and
+  ``<!-- evaluation:end -->`` is replaced; the prose around it is the author's.
+
+Every file is written to a temporary name and renamed, so an interrupted run leaves the old ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+BEGIN, END = "<!-- evaluation:begin -->", "<!-- evaluation:end -->"
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file (of every file, in name order, for a SavedModel folder)."""
+    h = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() \
+        else path.stat().st_size
+
+
+def measure(models: list[Path], folders: list[Path]) -> dict:
+    """Evaluate every model on every folder; returns the ``metrics.json`` dict."""
+    from srgan_keras.evaluate import PROTOCOL, evaluate_folder
+    from srgan_keras.inference import load_generator
+
+    out: dict = {"protocol": PROTOCOL, "datasets": {}, "bicubic": {}, "models": {}}
+    for model in models:
+        runner = load_generator(model)
+        entry = {"file": model.name, "bytes": _size(model), "sha256": sha256(model),
+                 "scale": runner.scale, "results": {}}
+        for folder in folders:
+            report = evaluate_folder(runner, folder, bicubic=folder.name not in out["bicubic"])
+            out["datasets"][folder.name] = {"images": len(report["images"])}
+            if report["bicubic_mean"] is not None:
+                out["bicubic"][folder.name] = _rounded(report["bicubic_mean"])
+            entry["results"][folder.name] = _rounded(report["mean"])
+        out["models"][model.name] = entry
+    return out
+
+
+def _rounded(mean: dict) -> dict:
+    return {k: round(float(mean[k]), 4) for k in ("psnr_y", "ssim_y")}
+
+
+def table(metrics: dict) -> str:
+    """Markdown: one row per model (bicubic first), PSNR-Y / SSIM-Y per folder."""
+    names = list(metrics["datasets"])
+    head = "| model | file size | " + " | ".join(f"{n} PSNR-Y / SSIM-Y" for n in names) + " |"
+    rule = "| --- | --- | " + " | ".join("---" for _ in names) + " |"
+
+    def cells(results: dict) -> str:
+        return " | ".join(f"{results[n]['psnr_y']:.2f} dB / {results[n]['ssim_y']:.4f}"
+                          if n in results else "-" for n in names)
+
+    rows = [f"| bicubic | - | {cells(metrics['bicubic'])} |"]
+    for name, m in metrics["models"].items():
+        rows.append(f"| `{name}` | {m['bytes'] / 2**20:.2f} MiB | {cells(m['results'])} |")
+    counts = ", ".join(f"{n} {d['images']} images" for n, d in metrics["datasets"].items())
+    return "\n".join([head, rule, *rows, "", f"x{_scale(metrics)}; {counts}. {metrics['protocol']}."])
+
+
+def _scale(metrics: dict) -> int:
+    return next(iter(metrics["models"].values()))["scale"] if metrics["models"] else 4
+
+
+def update_card(card: Path, block: str) -> None:
+    """Replace the text between the evaluation markers of ``card`` (atomically)."""
+    from srgan_keras.imaging import atomic_write
+
+    text = card.read_text()
+    if BEGIN not in text or END not in text or text.index(BEGIN) > text.index(END):
+        raise ValueError(f"{card}: no {BEGIN} ... {END} block to fill")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    new = f"{head}{BEGIN}\n{block}\n{END}{tail}"
+    atomic_write(card, lambda tmp: Path(tmp).write_text(new))
+
+
+def comparison_figure(path: Path, image: Path, models: list[Path]) -> None:
+    """LR | bicubic | each model | HR of one image, PSNR/SSIM under each title."""
+    from srgan_keras.evaluate import evaluate_image, save_panels
+    from srgan_keras.imaging import load_rgb_uint8
+    from srgan_keras.inference import load_generator
+
+    hr = load_rgb_uint8(image)
+    panels, res = [], None
+    for model in models:
+        res = evaluate_image(load_generator(model), hr, name=image.stem, bicubic=res is None)
+        if not panels:
+            panels = [("LR (nearest)", res.lr, None), ("bicubic", res.bicubic_sr, res.bicubic)]
+        panels.append((model.name, res.sr, res.metrics))
+    panels.append(("HR (original)", res.hr, None))
+    s = res.hr.shape[0] // res.lr.shape[0]
+    save_panels(path, f"{image.name}  x{s}  (PSNR/SSIM on Y)", res.hr, panels)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", action="append", required=True, type=Path,
+                   help="a generator file (repeat); its file name is its key in metrics.json")
+    p.add_argument("--data", action="append", required=True, type=Path,
+                   help="a folder of HR images (repeat); its folder name is the table's column")
+    p.add_argument("--figure-image", type=Path, default=None, help="image of comparison.png")
+    p.add_argument("--out", type=Path, default=Path("saved_models"),
+                   help="folder of metrics.json, comparison.png and MODEL_CARD.md")
+    args = p.parse_args(argv)
+
+    from srgan_keras.imaging import ImageError, atomic_write
+    from srgan_keras.inference import ModelNotFoundError
+
+    try:
+        metrics = measure(args.model, args.data)
+        atomic_write(args.out / "metrics.json",
+                     lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
+        block = table(metrics)
+        print(block)
+        card = args.out / "MODEL_CARD.md"
+        if card.exists():
+            update_card(card, block)
+            print(f"updated {card}")
+        if args.figure_image is not None:
+            comparison_figure(args.out / "comparison.png", args.figure_image, args.model)
+            print(f"wrote {args.out / 'comparison.png'}")
+    except (ModelNotFoundError, ImageError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

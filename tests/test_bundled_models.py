@@ -1,0 +1,65 @@
+"""The bundled generators are the files the model card measured, and a wheel carries them.
+
+``saved_models/metrics.json`` is written by ``python -m srgan_keras.model_card`` from the files
+themselves; here every model it lists must exist with that SHA-256 and re-measure the same
+Set5 PSNR-Y through the evaluate code within 0.05 dB.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from conftest import REPO
+
+from srgan_keras import inference
+
+METRICS = REPO / "saved_models" / "metrics.json"
+CARD_TOLERANCE_DB = 0.05
+
+
+def _bundled() -> dict:
+    if not METRICS.exists():
+        pytest.skip("no saved_models/metrics.json yet: no bundled models to check")
+    return json.loads(METRICS.read_text())["models"]
+
+
+def _ids() -> list[str]:
+    return list(json.loads(METRICS.read_text())["models"]) if METRICS.exists() else ["none"]
+
+
+@pytest.mark.parametrize("name", _ids())
+def test_bundled_model_is_the_measured_file_and_scores_what_the_card_says(name, shared_data):
+    from srgan_keras.evaluate import evaluate_folder
+    from srgan_keras.model_card import sha256
+
+    entry = _bundled()[name]
+    path = REPO / "saved_models" / entry["file"]
+    assert path.exists(), f"{path} is listed in metrics.json but missing"
+    assert sha256(path) == entry["sha256"], f"{path} is not the file the card measured"
+    report = evaluate_folder(inference.load_generator(path), shared_data / "Set5", bicubic=False)
+    card = entry["results"]["Set5"]["psnr_y"]
+    assert abs(report["mean"]["psnr_y"] - card) <= CARD_TOLERANCE_DB, (report["mean"], card)
+
+
+def test_the_default_model_is_the_bundled_srresnet_and_srgan_is_the_gan_one():
+    bundled = _bundled()
+    assert "srresnet_x4.keras" in bundled and "srgan_x4.keras" in bundled
+    assert inference.resolve_model_path(None) == inference.SAVED_MODELS / "srresnet_x4.keras"
+    assert inference.resolve_model_path("srgan") == inference.SAVED_MODELS / "srgan_x4.keras"
+
+
+def test_a_wheel_carries_the_bundled_models_and_their_card(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                          "-q", "-w", str(tmp_path), str(REPO)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    (wheel,) = tmp_path.glob("srgan_keras-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "srgan_keras/saved_models/README.md" in names
+    if METRICS.exists():
+        wanted = {f"srgan_keras/saved_models/{m['file']}" for m in _bundled().values()}
+        wanted |= {"srgan_keras/saved_models/MODEL_CARD.md", "srgan_keras/saved_models/metrics.json"}
+        assert wanted <= names, wanted - names

@@ -1,0 +1,67 @@
+"""The model-card tool: metrics.json, the card's table block, the comparison figure."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from srgan_keras import model_card
+
+
+@pytest.fixture()
+def two_folders(tmp_path):
+    rng = np.random.default_rng(0)
+    folders = []
+    for name, sizes in (("SetA", [(40, 48), (44, 36)]), ("SetB", [(48, 48)])):
+        d = tmp_path / name
+        d.mkdir()
+        for i, (h, w) in enumerate(sizes):
+            img = np.clip(rng.normal(128, 40, (h, w, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(img).save(d / f"img{i}.png")
+        folders.append(d)
+    return folders
+
+
+def test_model_card_writes_metrics_table_and_figure(tmp_path, tiny_model_path, two_folders):
+    out = tmp_path / "card"
+    out.mkdir()
+    model = out / "tiny_x4.keras"
+    shutil.copy(tiny_model_path, model)
+    (out / "MODEL_CARD.md").write_text(f"# Card\n\nprose\n\n{model_card.BEGIN}\nold\n"
+                                       f"{model_card.END}\n\nmore prose\n")
+    rc = model_card.main(["--model", str(model), "--data", str(two_folders[0]),
+                          "--data", str(two_folders[1]), "--figure-image",
+                          str(two_folders[1] / "img0.png"), "--out", str(out)])
+    assert rc == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    entry = metrics["models"]["tiny_x4.keras"]
+    assert entry["sha256"] == model_card.sha256(model) and entry["bytes"] == model.stat().st_size
+    assert set(entry["results"]) == {"SetA", "SetB"} == set(metrics["bicubic"])
+    assert metrics["datasets"] == {"SetA": {"images": 2}, "SetB": {"images": 1}}
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "old" not in card and card.startswith("# Card\n\nprose") and card.endswith("more prose\n")
+    assert "| `tiny_x4.keras` |" in card and "| bicubic | - |" in card
+    psnr = entry["results"]["SetA"]["psnr_y"]
+    assert f"{psnr:.2f} dB" in card
+    assert Image.open(out / "comparison.png").size[0] > 500
+
+
+def test_card_without_markers_is_an_error_and_left_untouched(tmp_path):
+    card = tmp_path / "MODEL_CARD.md"
+    card.write_text("# no block here\n")
+    with pytest.raises(ValueError, match="evaluation:begin"):
+        model_card.update_card(card, "| table |")
+    assert card.read_text() == "# no block here\n"
+
+
+def test_missing_model_is_one_line_and_exit_2(tmp_path, capsys, two_folders):
+    rc = model_card.main(["--model", str(tmp_path / "nope.keras"), "--data", str(two_folders[0]),
+                          "--out", str(tmp_path)])
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:")
+    assert not (tmp_path / "metrics.json").exists()
