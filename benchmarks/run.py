@@ -22,7 +22,10 @@ this file only schedules them, counts FLOPs (:mod:`benchmarks.flops`) and compar
 - ``rss``: peak RSS of ``python -m srgan_keras.upscale`` (tiled) on a 2000x1500 photo
   (1000x750 with --quick), measured by ``benchmarks.bench_upscale memory`` in a subprocess.
 - PyTorch: ``../shared/tools/torch_ref.py`` (train / gan / infer) in a subprocess, run right
-  after our matching measurement, when ``torch`` is importable and ``--no-torch`` is not given.
+  after our matching measurement, when ``torch`` is importable and ``--no-torch`` is not given;
+  the SRResNet and SRGAN steps alternate with it 3 times (once with --quick), medians compared.
+- ``stock_*``: the SRResNet and SRGAN steps with Keras' own BatchNormalization, PReLU and Adam in
+  place of the library's fused ones (:mod:`srgan_keras.layers`, :mod:`srgan_keras.optimizers`).
 """
 
 from __future__ import annotations
@@ -185,7 +188,7 @@ def ceiling(res: Results, n: int, runs: int, use_torch: bool, key: str = "matmul
 
 
 @guarded
-def train(res: Results, steps: int, use_torch: bool) -> None:
+def train(res: Results, steps: int, use_torch: bool, rounds: int = 1) -> None:
     """Step times (XLA off/on) of the SRResNet, SRGAN (MSE, VGG54) and RRDBNet steps."""
     import keras
     import tensorflow as tf
@@ -213,14 +216,30 @@ def train(res: Results, steps: int, use_torch: bool) -> None:
         which = "srresnet" if kind == "srresnet" else "srgan"
         content = "vgg54" if kind == "srgan_vgg54" else "mse"
         for jit in (False, True):
-            s = median_step_seconds(which, batch, hr, steps, jit, content)
+            # The PyTorch comparison alternates ours and theirs ``rounds`` times and compares
+            # medians, so a change in the machine's load during the run hits both sides.
+            paired = not jit and use_torch and kind in torch_mode
+            ours, theirs = [], []
+            for _ in range(rounds if paired else 1):
+                ours.append(median_step_seconds(which, batch, hr, steps, jit, content))
+                if paired:
+                    theirs.append(torch_ref(torch_mode[kind], batch, hr // 4, steps))
+                    print(f"  {'torch ' + torch_mode[kind]:<28} {theirs[-1]} s/step", flush=True)
+            s = statistics.median(ours)
+            theirs = [t for t in theirs if t is not None]
             res.add(f"{kind}_{'xla' if jit else 'graph'}",
                     f"{names[kind]}, batch {batch}, HR {hr}, XLA {'on' if jit else 'off'}", s,
-                    "s/step", gflop=flops[kind] / 1e9, images_per_s=batch / s)
-        if use_torch and kind in torch_mode:
-            t = torch_ref(torch_mode[kind], batch, hr // 4, steps)
-            res.rows[f"{kind}_xla"]["torch_s"] = res.rows[f"{kind}_graph"]["torch_s"] = t
-            print(f"  {'torch ' + torch_mode[kind]:<28} {t} s/step", flush=True)
+                    "s/step", gflop=flops[kind] / 1e9, images_per_s=batch / s,
+                    runs=[round(x, 4) for x in ours],
+                    torch_s=statistics.median(theirs) if theirs else None,
+                    torch_runs=[round(x, 4) for x in theirs] or None)
+        if kind in torch_mode:
+            res.rows[f"{kind}_xla"]["torch_s"] = res.get(f"{kind}_graph", "torch_s")
+            # What the fused BatchNormalization, PReLU and Adam buy: the same step, Keras' own.
+            s = median_step_seconds(which, batch, hr, steps, False, content, stock=True)
+            res.add(f"stock_{kind}_graph", f"{names[kind]}, XLA off, Keras' own BatchNormalization, "
+                    "PReLU and Adam (ablation)", s, "s/step", gflop=flops[kind] / 1e9,
+                    images_per_s=batch / s, torch_s=res.get(f"{kind}_graph", "torch_s"))
 
     # XLA with TensorFlow's oneDNN rewrites off: a fresh process (the variable is read at import),
     # through train_step's own CLI. The profile sweep found this the fastest setting here.
@@ -421,9 +440,10 @@ def main(argv: list[str] | None = None) -> dict:
     sections = set(args.only.split(","))
     q = args.quick
     use_torch = not args.no_torch and torch_available()
-    settings = {"steps": 3 if q else 10, "matmul_n": 4096, "matmul_runs": 3 if q else 10,
-                "data_batches": 15 if q else 50, "infer_size": 128 if q else 256,
-                "infer_runs": 2 if q else 5, "rss_size": "1000x750" if q else "2000x1500"}
+    settings = {"steps": 3 if q else 10, "rounds": 1 if q else 3, "matmul_n": 4096,
+                "matmul_runs": 3 if q else 10, "data_batches": 15 if q else 50,
+                "infer_size": 128 if q else 256, "infer_runs": 2 if q else 5,
+                "rss_size": "1000x750" if q else "2000x1500"}
     info = machine_info()
     print(f"machine: {info}\nsettings: {settings}\ntorch reference: "
           f"{'yes' if use_torch else 'no'}", flush=True)
@@ -432,7 +452,7 @@ def main(argv: list[str] | None = None) -> dict:
     if "ceiling" in sections:
         ceiling(res, settings["matmul_n"], settings["matmul_runs"], use_torch)
     if "train" in sections:
-        train(res, settings["steps"], use_torch)
+        train(res, settings["steps"], use_torch, settings["rounds"])
     if "data" in sections:
         data(res, settings["data_batches"])
     if "infer" in sections:

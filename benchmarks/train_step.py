@@ -13,6 +13,7 @@ MSE content loss, as ``../shared/tools/torch_ref.py gan`` does, so the two compa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import time
@@ -28,14 +29,36 @@ from srgan_keras.optimizers import FusedAdam
 from srgan_keras.srgan import SRGAN
 
 
+@contextlib.contextmanager
+def stock_keras():
+    """Networks built with Keras' own BatchNormalization and PReLU: the ablation of
+    :mod:`srgan_keras.layers`' fused versions (with ``keras.optimizers.Adam``, see below)."""
+    import srgan_keras.discriminator as dis
+    import srgan_keras.generator as gen
+
+    saved = gen.BatchNormalization, gen.PReLU, dis.BatchNormalization
+    gen.BatchNormalization, gen.PReLU = keras.layers.BatchNormalization, keras.layers.PReLU
+    dis.BatchNormalization = keras.layers.BatchNormalization
+    try:
+        yield
+    finally:
+        gen.BatchNormalization, gen.PReLU, dis.BatchNormalization = saved
+
+
 def median_step_seconds(which: str, batch: int, hr: int, steps: int, jit: bool,
                         content: str = "mse", blocks: int = 16,
-                        global_residual: bool = False) -> float:
-    """Median wall time of ``steps`` steps after two warm-up steps (the first one compiles)."""
+                        global_residual: bool = False, stock: bool = False) -> float:
+    """Median wall time of ``steps`` steps after two warm-up steps (the first one compiles).
+
+    ``stock=True`` times the same step with Keras' BatchNormalization, PReLU and Adam instead
+    of the library's fused ones (what the fusions buy).
+    """
     keras.utils.set_random_seed(0)
-    g = build_srresnet(num_blocks=blocks, global_residual=global_residual)
-    d = build_discriminator(hr)
-    opts = [FusedAdam(1e-4, beta_1=0.9) for _ in range(3)]  # the trainer's optimizer
+    with stock_keras() if stock else contextlib.nullcontext():
+        g = build_srresnet(num_blocks=blocks, global_residual=global_residual)
+        d = build_discriminator(hr)
+    adam = keras.optimizers.Adam if stock else FusedAdam  # FusedAdam: the trainer's optimizer
+    opts = [adam(1e-4, beta_1=0.9) for _ in range(3)]
     opts[0].build(g.trainable_variables)
     opts[1].build(g.trainable_variables)
     opts[2].build(d.trainable_variables)
@@ -73,6 +96,8 @@ def main(argv=None) -> dict:
     p.add_argument("--blocks", type=int, default=16, help="residual blocks (demo: 8)")
     p.add_argument("--global-residual", action="store_true", help="the demo's bicubic residual")
     p.add_argument("--jit-only", action="store_true", help="time only the XLA steps")
+    p.add_argument("--stock", action="store_true",
+                   help="Keras' own BatchNormalization, PReLU and Adam (the fusions' ablation)")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     rows = {}
@@ -80,7 +105,7 @@ def main(argv=None) -> dict:
     for which in args.which.split(","):
         for jit in (True,) if args.jit_only else (False, True):
             s = median_step_seconds(which, args.batch, args.hr, args.steps, jit, args.content,
-                                    args.blocks, args.global_residual)
+                                    args.blocks, args.global_residual, args.stock)
             rows[f"{which}_{'xla' if jit else 'graph'}"] = s
             print(f"{which:<10} {'on' if jit else 'off':<5} {s:8.3f}", flush=True)
     if args.json:
