@@ -159,6 +159,17 @@ def list_images(source: str | os.PathLike) -> list[Path]:
     return found
 
 
+def _read_umask() -> int:
+    """The process umask. Reading it means setting it, so it is read once, at import, before any
+    thread of ours could create a file in the window where the umask is 0."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
 def atomic_write(path: str | os.PathLike, write_fn, suffix: str | None = None) -> None:
     """Call ``write_fn(tmp_path)`` then rename onto ``path``, so a crash never leaves half a file.
 
@@ -173,10 +184,8 @@ def atomic_write(path: str | os.PathLike, write_fn, suffix: str | None = None) -
     try:
         write_fn(tmp)
         # mkstemp creates 0600 files; give the result the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
         if os.path.isfile(tmp):
-            os.chmod(tmp, 0o666 & ~umask)
+            os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
