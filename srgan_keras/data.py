@@ -77,21 +77,23 @@ def _decode_checked(path: Path, min_size: int) -> np.ndarray:
     return arr
 
 
-def scan_folder(folder: str, min_size: int) -> tuple[list[Path], list[str], int]:
-    """Image paths under ``folder`` whose headers read and are large enough; (usable, skipped, total)."""
+def scan_folder(folder: str, min_size: int) -> tuple[list[Path], list[str], int, int]:
+    """Image paths under ``folder`` whose headers read and are large enough, from the headers
+    alone: (usable, skipped messages, files looked at, pixels of the usable ones)."""
     if not Path(folder).exists():
         raise DataError(f"--data {folder}: no such file or folder")
     paths = list_images(folder)
-    usable, skipped = [], []
+    usable, skipped, pixels = [], [], 0
     for p in paths:
         try:
             w, h = _header_size(p)
             if min(w, h) < min_size:
                 raise ImageError(f"{p}: too small ({w}x{h} < {min_size} px)")
             usable.append(p)
+            pixels += w * h
         except ImageError as e:
             skipped.append(str(e))
-    return usable, skipped, len(paths)
+    return usable, skipped, len(paths), pixels
 
 
 def load_pool(cfg: TrainConfig) -> ImagePool | list[Path]:
@@ -102,13 +104,9 @@ def load_pool(cfg: TrainConfig) -> ImagePool | list[Path]:
             pool.names.append(name)
             pool.hr.append(arr)
         return pool
-    paths, skipped, total = scan_folder(cfg.data, cfg.hr_size)
+    paths, skipped, total, pixels = scan_folder(cfg.data, cfg.hr_size)
     if cfg.lr_data is None:
-        est = 0
-        for p in paths:
-            with Image.open(p) as im:
-                est += im.size[0] * im.size[1] * 3
-        if est > cfg.cache_gib * 2**30:
+        if pixels * 3 > cfg.cache_gib * 2**30:  # decoded RGB bytes
             warn_skipped(skipped, total)
             if not paths:
                 raise DataError(f"--data {cfg.data}: no usable images ({total} files looked at)")
@@ -322,7 +320,7 @@ def validation_images(cfg: TrainConfig) -> list[tuple[str, np.ndarray]]:
     if cfg.val_data == "builtin":
         items = builtin_images(BUILTIN_VAL)
     else:
-        paths, skipped, total = scan_folder(cfg.val_data, 16)
+        paths, skipped, total, _ = scan_folder(cfg.val_data, 16)
         items, bad = [], list(skipped)
         for p in paths:
             try:
