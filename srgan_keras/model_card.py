@@ -64,6 +64,40 @@ def measure(models: list[Path], folders: list[Path]) -> dict:
     return out
 
 
+def training_summary(run_dir: Path) -> dict:
+    """Steps, wall hours and the validation curve of a training run, from its TensorBoard logs.
+
+    Every process that trained in the run folder (a first start and each resume) wrote one
+    events file; its wall time runs from the file's creation to its last event. Steps that a
+    killed process did after its last checkpoint were done again by the next one: they count in
+    ``wall_hours`` (the compute spent) but not in the step counts. Start-up before the summary
+    writer opened (seconds per process) is not counted.
+    """
+    import tensorflow as tf
+    from tensorflow.core.util import event_pb2
+
+    files = sorted((run_dir / "logs").glob("events.out.tfevents.*"))
+    if not files:
+        raise FileNotFoundError(f"{run_dir}: no logs/events.out.tfevents.* to read")
+    seconds, steps, curve = 0.0, {}, {}
+    for f in files:
+        first = last = None  # the first event is the file header, written when the file opened
+        for record in tf.data.TFRecordDataset(str(f)):
+            event = event_pb2.Event.FromString(record.numpy())
+            first = event.wall_time if first is None else first
+            last = event.wall_time
+            for value in event.summary.value:
+                phase, _, name = value.tag.partition("/")
+                if name == "steps_per_s":
+                    steps[phase] = max(steps.get(phase, 0), int(event.step))
+                if value.tag == "val/psnr":
+                    curve[int(event.step)] = round(float(tf.make_ndarray(value.tensor)), 2)
+        if first is not None:
+            seconds += last - first
+    return {"run": run_dir.name, "processes": len(files), "wall_hours": round(seconds / 3600, 2),
+            "last_logged_step": steps, "val_psnr_y": dict(sorted(curve.items()))}
+
+
 def _rounded(mean: dict) -> dict:
     return {k: round(float(mean[k]), 4) for k in ("psnr_y", "ssim_y")}
 
@@ -127,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", action="append", required=True, type=Path,
                    help="a folder of HR images (repeat); its folder name is the table's column")
     p.add_argument("--figure-image", type=Path, default=None, help="image of comparison.png")
+    p.add_argument("--run", action="append", default=[], metavar="FILE=RUN_DIR",
+                   help="the training run folder of a model (repeat): its steps, wall hours and "
+                        "validation curve go into metrics.json, read from the TensorBoard logs")
     p.add_argument("--out", type=Path, default=Path("saved_models"),
                    help="folder of metrics.json, comparison.png and MODEL_CARD.md")
     args = p.parse_args(argv)
@@ -136,6 +173,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         metrics = measure(args.model, args.data)
+        for pair in args.run:
+            name, sep, run_dir = pair.partition("=")
+            if not sep or name not in metrics["models"]:
+                raise ValueError(f"--run {pair}: expected FILE=RUN_DIR with FILE one of "
+                                 f"{', '.join(metrics['models'])}")
+            metrics["models"][name]["training"] = training_summary(Path(run_dir))
         atomic_write(args.out / "metrics.json",
                      lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
         block = table(metrics)

@@ -65,3 +65,24 @@ def test_missing_model_is_one_line_and_exit_2(tmp_path, capsys, two_folders):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:")
     assert not (tmp_path / "metrics.json").exists()
+
+
+def test_training_summary_reads_steps_hours_and_validation_from_the_logs(tmp_path):
+    import tensorflow as tf
+
+    from srgan_keras.model_card import training_summary
+
+    logs = tmp_path / "run" / "logs"
+    for proc, (steps, psnr) in enumerate((((50, 100), 27.5), ((100, 150, 200), 28.25))):
+        writer = tf.summary.create_file_writer(str(logs / f"p{proc}"))
+        with writer.as_default():
+            for s in steps:
+                tf.summary.scalar("pretrain/steps_per_s", 1.0, step=s)
+            tf.summary.scalar("val/psnr", psnr, step=steps[-1])
+        writer.close()
+        for f in (logs / f"p{proc}").iterdir():  # one folder per process, as in a real run
+            f.rename(logs / f.name)
+    summary = training_summary(tmp_path / "run")
+    assert summary["processes"] == 2 and summary["last_logged_step"] == {"pretrain": 200}
+    assert summary["val_psnr_y"] == {100: 27.5, 200: 28.25}
+    assert 0 <= summary["wall_hours"] < 0.01
