@@ -227,21 +227,21 @@ class NearestUpsample(keras.layers.Layer):
 class BatchNormalization(keras.layers.BatchNormalization):
     """Keras' batch normalisation (Ioffe & Szegedy 2015) whose training step is one fused kernel.
 
-    Same variables, same arithmetic and same ``get_config`` as ``keras.layers.BatchNormalization``
-    (a checkpoint of either restores into the other). In training mode, on float32 NHWC input,
-    the forward pass is TensorFlow's ``FusedBatchNormV3`` and its gradient one
-    ``FusedBatchNormGradV3``, where Keras 3 runs ``moments`` and a chain of elementwise ops
-    (about a dozen kernels each way). Measured on the paper's SRResNet MSE step (batch 16, HR 96,
-    2 CPU cores): 0.78 -> 0.68 s. The moving variance is updated with the biased batch variance,
-    as Keras does (the fused kernel returns the Bessel-corrected one, undone here).
-    Inference, other dtypes (mixed precision), masks and renorm take Keras' own path, which
-    the TFLite converter folds into the preceding convolution.
+    Same variables, arithmetic and ``get_config`` as ``keras.layers.BatchNormalization`` (a
+    checkpoint of either restores into the other). In training mode, on float32 or bfloat16
+    (``mixed_bfloat16``) NHWC input, the forward pass is TensorFlow's ``FusedBatchNormV3`` and
+    its gradient one ``FusedBatchNormGradV3``, where Keras 3 runs ``moments`` and a chain of
+    elementwise ops (about a dozen kernels each way). Measured on the paper's SRResNet MSE
+    step (batch 16, HR 96, 2 CPU cores): 0.78 -> 0.68 s. The moving variance is updated with
+    the biased batch variance, as Keras does (the kernel returns the Bessel-corrected one).
+    Inference, float16, masks and renorm take Keras' own path, which the TFLite converter
+    folds into the preceding convolution.
     """
 
     def call(self, inputs, training=None, mask=None):
         fusable = (training and self.trainable and mask is None and not self.renorm
                    and self.scale and self.center and len(inputs.shape) == 4
-                   and self.axis in (-1, 3) and inputs.dtype == tf.float32)
+                   and self.axis in (-1, 3) and inputs.dtype in (tf.float32, tf.bfloat16))
         if not fusable:
             return super().call(inputs, training=training, mask=mask)
         y, mean, variance = tf.compat.v1.nn.fused_batch_norm(

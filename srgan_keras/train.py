@@ -204,6 +204,7 @@ class Trainer:
         self.dataset = training_dataset(cfg)
         self.writer = (tf.summary.create_file_writer(str(run_dir / "logs")) if self.is_chief
                        else tf.summary.create_noop_writer())
+        self._twin = None  # float32 copy of G under mixed precision (float32_generator)
         self.jit = cfg.jit_compile and strategy.num_replicas_in_sync == 1
         if cfg.jit_compile and not self.jit:
             print("note: XLA is off under a multi-replica strategy (TF cannot compile it on CPU)")
@@ -251,13 +252,46 @@ class Trainer:
         return distributed_step
 
     # -- validation ------------------------------------------------------------------------
+    def float32_generator(self):
+        """The generator that validation runs and ``generator.keras`` holds.
+
+        G itself, or under mixed precision a float32 twin carrying G's (float32) weights: a
+        generator saved with a ``mixed_bfloat16`` policy would compute in bfloat16 on every
+        machine that loads it, and validation should score the file that is saved.
+        """
+        if self.cfg.mixed_precision == "none":
+            return self.G
+        import keras
+
+        from srgan_keras.models import build_generator
+
+        if self._twin is None:
+            policy = keras.mixed_precision.global_policy()
+            keras.mixed_precision.set_global_policy("float32")
+            try:
+                self._twin = build_generator(self.cfg)
+            finally:
+                keras.mixed_precision.set_global_policy(policy)
+        self._twin.set_weights(self.G.get_weights())
+        return self._twin
+
+    def _signed(self, sr):
+        """A generator's output as float32 in [-1, 1] (RRDBNet's [0, 1] mapped)."""
+        import tensorflow as tf
+
+        from srgan_keras.srgan import outputs_unit_range
+
+        sr = tf.cast(sr, tf.float32)
+        return sr * 2.0 - 1.0 if outputs_unit_range(self.G) else sr
+
     def validate(self) -> dict[str, float]:
         """Mean Y-PSNR/SSIM (border = scale) of the model and of bicubic on the validation images."""
         from srgan_keras.metrics import evaluate_pair
 
         model_rows, bic_rows = [], []
+        generator = self.float32_generator()
         for _, hr, lr01, bic in self.val:
-            sr = self.model.super_resolve(lr01[None], training=False)[0].numpy()
+            sr = self._signed(generator(lr01[None], training=False))[0].numpy()
             sr255 = np.clip(np.round((sr + 1.0) * 127.5), 0, 255)
             model_rows.append(evaluate_pair(sr255, hr, self.cfg.scale))
             bic_rows.append(evaluate_pair(bic, hr, self.cfg.scale))
@@ -268,11 +302,12 @@ class Trainer:
     def sample_grid(self) -> np.ndarray:
         """LR (nearest) | bicubic | SR | HR of a centre crop of each validation image (2 at most)."""
         rows, s = [], self.cfg.scale
+        generator = self.float32_generator()
         for _, hr, lr01, bic in self.val[:2]:
             size = min(128, hr.shape[0] // s * s, hr.shape[1] // s * s)
             y, x = (hr.shape[0] - size) // 2 // s * s, (hr.shape[1] - size) // 2 // s * s
             lr_c = lr01[y // s:(y + size) // s, x // s:(x + size) // s]
-            sr = self.model.super_resolve(lr_c[None], training=False)[0].numpy()
+            sr = self._signed(generator(lr_c[None], training=False))[0].numpy()
             sr8 = np.clip(np.round((sr + 1.0) * 127.5), 0, 255).astype(np.uint8)
             lr8 = np.round(lr_c * 255).astype(np.uint8).repeat(s, 0).repeat(s, 1)
             rows.append([lr8, bic[y:y + size, x:x + size], sr8, hr[y:y + size, x:x + size]])
@@ -386,7 +421,8 @@ class Trainer:
         if not self.is_chief:
             return
         gen_path = self.run_dir / "generator.keras"
-        atomic_write(gen_path, lambda tmp: self.G.save(tmp))
+        generator = self.float32_generator()
+        atomic_write(gen_path, lambda tmp: generator.save(tmp))
         atomic_write(self.run_dir / "samples.png",
                      lambda tmp: Image.fromarray(self.sample_grid()).save(tmp))
         result = {"steps": self.total_done(), **m}

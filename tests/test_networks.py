@@ -182,3 +182,21 @@ def test_checkpoint_of_keras_layers_restores_into_ours(tmp_path):
     tf.train.Checkpoint(generator=new).restore(path).assert_existing_objects_matched()
     for a, b in zip(old.weights, new.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_fused_batch_norm_takes_bfloat16_inputs_like_keras():
+    """Under mixed_bfloat16 the fused kernel runs too (oneDNN's bfloat16 batch norm)."""
+    from srgan_keras.layers import BatchNormalization
+
+    x32 = np.random.default_rng(3).normal(0.5, 1.5, (4, 6, 6, 8)).astype("float32")
+    x = tf.cast(x32, tf.bfloat16)
+    ours = BatchNormalization(dtype="mixed_bfloat16")
+    theirs = keras.layers.BatchNormalization(dtype="mixed_bfloat16")
+    for layer in (ours, theirs):
+        layer.build(x.shape)
+    y_ours, y_theirs = ours(x, training=True), theirs(x, training=True)
+    assert y_ours.dtype == tf.bfloat16
+    np.testing.assert_allclose(tf.cast(y_ours, tf.float32), tf.cast(y_theirs, tf.float32), atol=0.05)
+    np.testing.assert_allclose(ours.moving_variance.numpy(), theirs.moving_variance.numpy(), rtol=1e-2)
+    graph = tf.function(lambda t: ours(t, training=True)).get_concrete_function(x).graph
+    assert "FusedBatchNormV3" in {op.type for op in graph.get_operations()}

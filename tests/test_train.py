@@ -186,11 +186,23 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     assert "final validation" in res.stdout
 
 
-def test_bfloat16_mixed_precision_trains(tmp_path):
+def test_bfloat16_mixed_precision_trains_and_saves_a_float32_generator(tmp_path):
+    """Trained in bfloat16; generator.keras computes in float32 and scores what the run printed."""
     res = subprocess.run(_cli(tmp_path / "run", "--mixed-precision", "bfloat16"),
                          cwd=REPO, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "final validation" in res.stdout
+    model = keras.saving.load_model(tmp_path / "run" / "generator.keras", safe_mode=True)
+    assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
+    result = json.loads((tmp_path / "run" / "result.json").read_text())
+    from srgan_keras.config import get_config
+    from srgan_keras.data import validation_images
+    from srgan_keras.evaluate import evaluate_image
+
+    cfg = get_config("tiny")
+    psnr = np.mean([evaluate_image(model, hr, cfg.scale, bicubic=False).metrics["psnr_y"]
+                    for _, hr in validation_images(cfg)])
+    assert abs(psnr - result["psnr"]) < 0.01, (psnr, result)
 
 
 def test_vgg_download_failure_is_one_sentence_and_exit_2(tmp_path, monkeypatch, capsys):
