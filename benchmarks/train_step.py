@@ -45,16 +45,30 @@ def stock_keras():
         gen.BatchNormalization, gen.PReLU, dis.BatchNormalization = saved
 
 
+@contextlib.contextmanager
+def policy(name: str):
+    """Build under the Keras dtype policy ``name`` (``float32``, ``mixed_bfloat16``), then restore."""
+    saved = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(saved)
+
+
 def median_step_seconds(which: str, batch: int, hr: int, steps: int, jit: bool,
                         content: str = "mse", blocks: int = 16,
-                        global_residual: bool = False, stock: bool = False) -> float:
+                        global_residual: bool = False, stock: bool = False,
+                        precision: str = "float32") -> float:
     """Median wall time of ``steps`` steps after two warm-up steps (the first one compiles).
 
     ``stock=True`` times the same step with Keras' BatchNormalization, PReLU and Adam instead
-    of the library's fused ones (what the fusions buy).
+    of the library's fused ones (what the fusions buy). ``precision="mixed_bfloat16"`` builds
+    the networks as ``--mixed-precision bfloat16`` training does (float32 weights, bfloat16
+    compute; AMX on CPUs that have it).
     """
     keras.utils.set_random_seed(0)
-    with stock_keras() if stock else contextlib.nullcontext():
+    with stock_keras() if stock else contextlib.nullcontext(), policy(precision):
         g = build_srresnet(num_blocks=blocks, global_residual=global_residual)
         d = build_discriminator(hr)
     adam = keras.optimizers.Adam if stock else FusedAdam  # FusedAdam: the trainer's optimizer
@@ -96,6 +110,8 @@ def main(argv=None) -> dict:
     p.add_argument("--blocks", type=int, default=16, help="residual blocks (demo: 8)")
     p.add_argument("--global-residual", action="store_true", help="the demo's bicubic residual")
     p.add_argument("--jit-only", action="store_true", help="time only the XLA steps")
+    p.add_argument("--precision", default="float32", choices=("float32", "mixed_bfloat16"),
+                   help="Keras dtype policy of the networks")
     p.add_argument("--stock", action="store_true",
                    help="Keras' own BatchNormalization, PReLU and Adam (the fusions' ablation)")
     p.add_argument("--json", default=None)
@@ -105,7 +121,8 @@ def main(argv=None) -> dict:
     for which in args.which.split(","):
         for jit in (True,) if args.jit_only else (False, True):
             s = median_step_seconds(which, args.batch, args.hr, args.steps, jit, args.content,
-                                    args.blocks, args.global_residual, args.stock)
+                                    args.blocks, args.global_residual, args.stock,
+                                    args.precision)
             rows[f"{which}_{'xla' if jit else 'graph'}"] = s
             print(f"{which:<10} {'on' if jit else 'off':<5} {s:8.3f}", flush=True)
     if args.json:
