@@ -257,15 +257,19 @@ class BatchNormalization(keras.layers.BatchNormalization):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class PReLU(keras.layers.PReLU):
-    """Parametric ReLU (He et al. 2015), ``x if x >= 0 else alpha * x``, as one select.
+    """Parametric ReLU (He et al. 2015), ``x if x >= 0 else alpha * x``, trained as one select.
 
     Keras computes ``relu(x) - alpha * relu(-x)``: four elementwise kernels forward and more
-    backward, over every activation of the 16 residual blocks. A single ``where`` gives the same
-    values and gradients (tests/test_layers.py) with fewer passes over memory; measured on the
-    SRResNet MSE step (batch 16, HR 96): 0.78 -> 0.75 s, and 0.68 -> 0.66 s with the fused
-    :class:`BatchNormalization`. Weights and config are Keras' own.
+    backward, over every activation of the 16 residual blocks. In training a single ``where``
+    gives the same values and gradients (tests/test_networks.py) with fewer passes over memory;
+    measured on the SRResNet MSE step (batch 16, HR 96): 0.78 -> 0.75 s, and 0.68 -> 0.66 s with
+    the fused :class:`BatchNormalization`. Inference keeps Keras' expression, which the TFLite
+    converter turns into its native PRELU op (a select there quantizes worse in int8). Weights
+    and config are Keras' own.
     """
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
+        if not training:
+            return super().call(inputs)
         alpha = tf.cast(self.alpha, inputs.dtype)
         return tf.where(inputs >= 0, inputs, alpha * inputs)

@@ -159,10 +159,15 @@ def test_fast_prelu_equals_keras_prelu_in_values_and_gradients():
     for layer in (ours, theirs):
         layer.build(x.shape)
         layer.alpha.assign(np.array([0.25, -0.5, 1.5, 0.0], "float32").reshape(1, 1, 4))
-    np.testing.assert_allclose(ours(x), theirs(x), atol=1e-7)
+    np.testing.assert_allclose(ours(x, training=True), theirs(x), atol=1e-7)
+    np.testing.assert_allclose(ours(x, training=False), theirs(x), atol=1e-7)
     square = lambda y: tf.reduce_sum(y ** 2)  # noqa: E731
     for got, want in zip(_watched_grads(ours, x, square), _watched_grads(theirs, x, square)):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    # Training runs the select; inference keeps Keras' graph (the TFLite converter's PRELU).
+    ops = lambda training: {op.type for op in tf.function(  # noqa: E731
+        lambda t: ours(t, training=training)).get_concrete_function(x).graph.get_operations()}
+    assert "SelectV2" in ops(True) and "SelectV2" not in ops(False)
 
 
 def test_checkpoint_of_keras_layers_restores_into_ours(tmp_path):
