@@ -57,25 +57,30 @@ def forward_flops(model: keras.Model, input_hw: tuple[int, int] | None = None) -
 
 
 def _layer_flops(model: keras.Model) -> int:
-    total = 0
-    for layer in model.layers:
+    return sum(per_layer_flops(model).values())
+
+
+def per_layer_flops(model: keras.Model, input_hw: tuple[int, int] | None = None) -> dict[str, int]:
+    """Forward FLOPs of each Conv2D / Conv2DTranspose / Dense layer for ONE image, by layer name."""
+    flops: dict[str, int] = {}
+    for layer in _concrete(model, input_hw).layers:
         if isinstance(layer, keras.Model):
-            total += _layer_flops(layer)
+            flops.update(per_layer_flops(layer))
         elif isinstance(layer, keras.layers.Conv2DTranspose):  # before Conv2D: it subclasses it
             _, h, w, c_in = layer.input.shape  # each input pixel scatters a kh x kw x C_out patch
             kh, kw = layer.kernel_size
-            total += 2 * h * w * c_in * kh * kw * layer.filters
+            flops[layer.name] = 2 * h * w * c_in * kh * kw * layer.filters
         elif isinstance(layer, keras.layers.Conv2D):
             c_in = layer.input.shape[-1]
             _, h, w, c_out = layer.output.shape
-            total += conv2d_flops(h, w, c_out, *layer.kernel_size, c_in, layer.groups)
+            flops[layer.name] = conv2d_flops(h, w, c_out, *layer.kernel_size, c_in, layer.groups)
         elif isinstance(layer, keras.layers.Dense):
             shape = layer.input.shape
             rows = 1
             for d in shape[1:-1]:
                 rows *= d
-            total += 2 * rows * shape[-1] * layer.units
-    return total
+            flops[layer.name] = 2 * rows * shape[-1] * layer.units
+    return flops
 
 
 def srresnet_step_flops(generator: keras.Model, batch: int, lr_hw: tuple[int, int]) -> int:

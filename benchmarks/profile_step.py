@@ -130,9 +130,39 @@ def report(logdir: str, steps: int, top: int) -> None:
     share_table("top op (scope:type)", per_op, total, steps, top)
 
 
+def conv_efficiency(logdir: str, steps: int, batch: int, hr: int) -> None:
+    """Achieved GFLOP/s of the SRResNet's convolutions, by layer family, from a trace.
+
+    A family's FLOPs per step are 3x its forward FLOPs (forward, gradient w.r.t. input, w.r.t.
+    weights; the head's input gradient is not computed, so it is 2x there); its time is the
+    kernel time of its Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter ops divided by the
+    compute threads, i.e. as if each kernel had all cores. Compare with the matmul ceiling.
+    """
+    from benchmarks.flops import per_layer_flops
+    from srgan_keras.generator import build_srresnet
+
+    per_op, _, threads, _ = read_trace(logdir)
+    flops = per_layer_flops(build_srresnet(), (hr // 4, hr // 4))
+    family = lambda name: re.sub(r"^block\d+_conv\d", "block convs (32)", name)  # noqa: E731
+    fam_flops: collections.Counter = collections.Counter()
+    for name, f in flops.items():
+        fam_flops[family(name)] += f * batch * (2 if name == "head_conv" else 3)
+    fam_ps: collections.Counter = collections.Counter()
+    for op_name, ps in per_op.items():
+        m = re.search(r"srresnet(?:_\d+)?/([A-Za-z0-9_]+?)_\d+/", op_name)
+        if m and m.group(1) in flops and "Conv2D" in op_name:
+            fam_ps[family(m.group(1))] += ps
+    print("\n| conv layers | GFLOP per step | conv kernel s per step (/ threads) | GFLOP/s |\n"
+          "| --- | --- | --- | --- |")
+    for fam, f in fam_flops.most_common():
+        sec = fam_ps[fam] / 1e12 / steps / max(threads, 1)
+        print(f"| {fam} | {f / 1e9:.1f} | {sec:.3f} | {f / 1e9 / sec if sec else 0:.0f} |")
+
+
 def profile(args: argparse.Namespace) -> None:
     if args.report_only:
         report(args.logdir, args.steps + 2, args.top)
+        conv_efficiency(args.logdir, args.steps + 2, args.batch, args.hr)
         return
     import tensorflow as tf
 
@@ -149,6 +179,7 @@ def profile(args: argparse.Namespace) -> None:
           f"median {median:.3f} s/step under the profiler; {args.steps + 2} steps (2 warm-up) "
           f"traced in {total_wall:.1f} s")
     report(logdir, args.steps + 2, args.top)  # two warm-up steps are traced too
+    conv_efficiency(logdir, args.steps + 2, args.batch, args.hr)
     print(f"\ntrace: {logdir} (re-read: profile --report-only --logdir {logdir})")
 
 
