@@ -73,9 +73,9 @@ ARCHITECTURE_FIELDS = ("generator", "num_blocks", "num_filters", "upsampler", "g
 def check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
     """Before resuming, compare with the config saved in the run folder.
 
-    A different architecture is an error (its checkpoint cannot load); other differences, such as
-    more steps or another learning rate, are allowed and listed, so that a changed schedule is
-    never taken on silently.
+    A different architecture, or EMA switched on or off, is an error (the checkpoint cannot
+    load); other differences, such as more steps or another learning rate, are allowed and
+    listed, so that a changed schedule is never taken on silently.
     """
     saved_path = run_dir / "config.json"
     if not saved_path.is_file() or not (run_dir / "checkpoints" / "checkpoint").is_file():
@@ -88,6 +88,12 @@ def check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
         diffs = ", ".join(f"{k} {changed[k][0]} -> {changed[k][1]}" for k in arch)
         raise TrainingError(f"{run_dir} holds a run of another architecture ({diffs}); "
                             "pass a new --out, or delete that folder to start over")
+    if "ema_decay" in changed and (changed["ema_decay"][0] > 0) != (changed["ema_decay"][1] > 0):
+        # Keras adds the averages to the optimizer's variable list, so its checkpoint layout
+        # changes: the saved slots would restore into the wrong variables.
+        raise TrainingError(f"{run_dir} was trained with --ema-decay {changed['ema_decay'][0]}: "
+                            "EMA cannot be switched on or off when resuming; start a new --out "
+                            "with --init-from <run>/generator.keras")
     if changed:
         diffs = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items())
         print(f"note: continuing the run in {run_dir} with changed settings: {diffs}")

@@ -293,3 +293,9 @@ def test_resuming_another_architecture_is_refused_and_schedule_changes_are_liste
     assert train.main([*base[:-1], "3"]) == 0
     text = capsys.readouterr().out
     assert "changed settings: pretrain_steps 2 -> 3" in text and "resuming from step 2" in text
+    # EMA on or off changes the optimizer's checkpoint layout: refused, the folder untouched.
+    before = (tmp_path / "run" / "config.json").read_text()
+    assert train.main([*base[:-1], "4", "--ema-decay", "0.999"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "EMA cannot be switched on or off when resuming" in err[0]
+    assert (tmp_path / "run" / "config.json").read_text() == before
