@@ -326,16 +326,25 @@ Without antialiasing, a 4x bicubic shrink reads only 4 of every 16 pixels in eac
 fine patterns alias into false textures (visible in the eyelashes), and the LR is sharper and noisier
 than MATLAB's. Nearest neighbour keeps one pixel in 16.
 
-### Training batches: random HR crops, LR made on the fly
+### Training batches: random HR crops, and their LR cut from the whole photo's LR
 
 §3.2: "For each mini-batch we crop 16 random 96x96 HR sub images of distinct training images".
 `training_dataset(cfg)` yields `(lr, hr, target)`: LR in [0, 1], HR in [-1, 1] (§3.2 scales the LR input
 to [0, 1] and the HR images to [-1, 1]); `target` is what the losses compare with (HR itself, unless
-Real-ESRGAN's sharpened ground truth is on). The pair is made by:
+Real-ESRGAN's sharpened ground truth is on).
+
+Where does the 24x24 LR come from? When the photos fit in memory, each one is downscaled **once, whole**,
+with the MATLAB-equivalent bicubic above: exactly the LR the evaluation makes. A training pair is then a
+96x96 HR crop and the 24x24 LR crop at the matching place (HR offsets on multiples of 4). Downscaling the
+96x96 crop by itself would be wrong near its edges: the antialiased kernel reaches 2 LR pixels inward, so
+about 30 % of the LR crop would be an extrapolation the network never meets at test time (the paired-folder
+cell at the end of this notebook measures that difference). Streamed folders (too large for memory),
+colour jitter and Real-ESRGAN's degradations make LR per crop. The choice, and the pair:
 """),
     code('''
 from srgan_keras import data
 
+print(inspect.getsource(data.whole_image_lr))
 print(inspect.getsource(data.make_pair))
 '''),
     md("""
@@ -377,7 +386,7 @@ print(inspect.getsource(data._augment_numpy))
 '''),
     md("""
 Optional colour jitter (`--color-jitter`, **our option**, after seed 001): ±10 % brightness and saturation
-of the HR crop before the LR is made. The dataset is seeded, so the same crops come out with and without it:
+of the HR crop, before its LR is made from it (per crop, so LR and HR stay consistent). The dataset is seeded, so the same crops come out with and without it:
 """),
     code('''
 cfg_j = get_config("paper", batch_size=8, color_jitter=True)

@@ -23,7 +23,7 @@ import tensorflow as tf
 from PIL import Image
 
 from srgan_keras.config import TrainConfig
-from srgan_keras.degradation import bicubic_downscale, crop_to_multiple
+from srgan_keras.degradation import bicubic_downscale, crop_to_multiple, make_lr_numpy
 from srgan_keras.imaging import (
     BUILTIN_TRAIN,
     BUILTIN_VAL,
@@ -42,7 +42,8 @@ class DataError(ValueError):
 
 @dataclass
 class ImagePool:
-    """Decoded HR images (uint8 RGB), optional paired LR images, and what was skipped and why."""
+    """Decoded HR images (uint8 RGB), LR images (paired files, or the bicubic LR of each whole
+    image), and what was skipped and why."""
 
     names: list[str] = field(default_factory=list)
     hr: list[np.ndarray] = field(default_factory=list)
@@ -103,7 +104,7 @@ def load_pool(cfg: TrainConfig) -> ImagePool | list[Path]:
         for name, arr in builtin_images(BUILTIN_TRAIN):
             pool.names.append(name)
             pool.hr.append(arr)
-        return pool
+        return _with_whole_image_lr(pool, cfg)
     paths, skipped, total, pixels = scan_folder(cfg.data, cfg.hr_size)
     if cfg.lr_data is None:
         if pixels * 3 > cfg.cache_gib * 2**30:  # decoded RGB bytes
@@ -151,6 +152,25 @@ def load_pool(cfg: TrainConfig) -> ImagePool | list[Path]:
     if not pool.hr:
         raise DataError(f"--data {cfg.data}: no usable images ({total} files looked at; "
                         "need png/jpg/jpeg/bmp/webp/tif files of at least --hr-size pixels)")
+    return _with_whole_image_lr(pool, cfg)
+
+
+def whole_image_lr(cfg: TrainConfig) -> bool:
+    """Whether an in-memory pool gets each image's bicubic LR once, cropped with its HR crop.
+
+    That is the evaluation protocol's LR (the whole image downscaled, :func:`make_lr_numpy`),
+    and what BasicSR does with LR files made beforehand. Downscaling each 96x96 crop on its own
+    instead would pad the crop's edges: the antialiased x4 kernel reaches 2 LR pixels inward,
+    so about 30 % of a 24x24 LR crop would differ from any LR seen at test time. Colour jitter
+    changes HR per crop, so with it the LR is still made per crop.
+    """
+    return cfg.lr_data is None and cfg.degradation == "bicubic" and not cfg.color_jitter
+
+
+def _with_whole_image_lr(pool: ImagePool, cfg: TrainConfig) -> ImagePool:
+    if pool.lr is None and whole_image_lr(cfg):
+        pool.hr = [crop_to_multiple(hr, cfg.scale) for hr in pool.hr]  # still >= hr_size
+        pool.lr = [make_lr_numpy(hr, cfg.scale) for hr in pool.hr]
     return pool
 
 
@@ -174,18 +194,17 @@ def _pool_batches(pool: ImagePool, cfg: TrainConfig, seed: int):
         hrs, lrs = [], []
         for i in idx:
             hr = pool.hr[i]
+            # Offsets on the LR grid (HR offsets on multiples of the scale), with or without LR
+            # images, so that the same seed gives the same crops either way.
+            y = int(rng.integers((hr.shape[0] - size) // s + 1))
+            x = int(rng.integers((hr.shape[1] - size) // s + 1))
+            hr_c = hr[y * s:y * s + size, x * s:x * s + size]
             if pool.lr is not None:
-                lr_img = pool.lr[i]
-                y = int(rng.integers(lr_img.shape[0] - lr_size + 1))
-                x = int(rng.integers(lr_img.shape[1] - lr_size + 1))
-                lr_c = lr_img[y:y + lr_size, x:x + lr_size]
-                hr_c = hr[y * s:(y + lr_size) * s, x * s:(x + lr_size) * s]
+                lr_c = pool.lr[i][y:y + lr_size, x:x + lr_size]
                 hr_c, lr_c = _augment_numpy(rng, hr_c, lr_c)
                 lrs.append(lr_c)
             else:
-                y = int(rng.integers(hr.shape[0] - size + 1))
-                x = int(rng.integers(hr.shape[1] - size + 1))
-                (hr_c,) = _augment_numpy(rng, hr[y:y + size, x:x + size])
+                (hr_c,) = _augment_numpy(rng, hr_c)
             hrs.append(hr_c)
         lr_batch = np.stack(lrs) if lrs else np.zeros((cfg.batch_size, 1, 1, 3), np.uint8)
         yield np.stack(hrs), lr_batch
@@ -260,10 +279,11 @@ def _color_jitter(hr255):
     return tf.clip_by_value(x, 0.0, 1.0) * 255.0
 
 
-def make_pair(hr_uint8, lr_uint8, cfg: TrainConfig, seed=(0, 0)):
+def make_pair(hr_uint8, lr_uint8, cfg: TrainConfig, seed=(0, 0), lr_given: bool = False):
     """HR uint8 crops -> (LR in [0, 1], HR in [-1, 1], target in [-1, 1]).
 
-    LR is the MATLAB-equivalent bicubic downscale of HR (or the paired LR crop), or Real-ESRGAN's
+    LR is the given LR crop (``lr_given``: a paired file's, or the bicubic LR of the whole
+    image), the MATLAB-equivalent bicubic downscale of the HR crop, or Real-ESRGAN's
     second-order degradation (stateless random draws from ``seed``). The target is what the pixel
     and content losses compare with: HR, or for Real-ESRGAN (``usm_gt``) its unsharp-masked
     version, from which the LR is then degraded too (the official training triplet).
@@ -272,7 +292,7 @@ def make_pair(hr_uint8, lr_uint8, cfg: TrainConfig, seed=(0, 0)):
     if cfg.color_jitter:
         hr255 = _color_jitter(hr255)
     target01 = None
-    if cfg.lr_data is not None:
+    if lr_given:
         lr01 = tf.cast(lr_uint8, tf.float32) / 255.0
     elif cfg.degradation == "realesrgan":
         from srgan_keras import realesrgan_degradation as red
@@ -290,11 +310,13 @@ def training_dataset(cfg: TrainConfig, seed: int | None = None) -> tf.data.Datas
     """Endless batches ``(lr (B, h, w, 3) in [0,1], hr (B, H, W, 3) in [-1,1], target like hr)``."""
     seed = cfg.seed if seed is None else seed
     size, lr_size = cfg.hr_size, cfg.hr_size // cfg.scale
+    lr_given = False  # True when the source yields LR crops (paired files, whole-image LR)
     if cfg.data.startswith("tfds:"):
         ds = _tfds_crops(cfg.data, cfg, seed).map(lambda hr: (hr, tf.zeros((1, 1, 1, 3), tf.uint8)))
     else:
         source = load_pool(cfg)
         if isinstance(source, ImagePool):
+            lr_given = source.lr is not None
             lr_shape = (cfg.batch_size, lr_size, lr_size, 3) if source.lr is not None else (
                 cfg.batch_size, 1, 1, 3)
             ds = tf.data.Dataset.from_generator(
@@ -311,7 +333,8 @@ def training_dataset(cfg: TrainConfig, seed: int | None = None) -> tf.data.Datas
         ds = ds.enumerate().map(lambda i, b: make_pair(b[0], b[1], cfg, seed_for(seed, i)),
                                 num_parallel_calls=tf.data.AUTOTUNE)
     else:
-        ds = ds.map(lambda hr, lr: make_pair(hr, lr, cfg), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(lambda hr, lr: make_pair(hr, lr, cfg, lr_given=lr_given),
+                    num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

@@ -46,9 +46,12 @@ def test_builtin_batches_have_the_papers_ranges_and_shapes():
     assert float(lr.numpy().min()) >= 0 and float(lr.numpy().max()) <= 1  # LR in [0, 1]
     assert float(hr.numpy().min()) >= -1 and float(hr.numpy().max()) <= 1  # HR in [-1, 1]
     np.testing.assert_array_equal(hr.numpy(), target.numpy())
-    # LR is the MATLAB-equivalent bicubic of HR, on 8-bit values.
+    # LR is the MATLAB-equivalent bicubic of HR, on 8-bit values: away from the crop's edges
+    # (2 LR pixels, the antialiased x4 kernel's reach) the whole image's LR equals the crop's.
     hr255 = np.round((hr.numpy() + 1) * 127.5)
-    np.testing.assert_allclose(lr.numpy() * 255, bicubic_downscale(hr255, 4).numpy(), atol=1e-3)
+    inner = np.s_[:, 2:-2, 2:-2]
+    np.testing.assert_allclose((lr.numpy() * 255)[inner], bicubic_downscale(hr255, 4).numpy()[inner],
+                               atol=1.0 + 1e-3)
 
 
 def test_batches_crop_distinct_images_and_vary(tmp_path):
@@ -133,3 +136,46 @@ def test_tfds_source_with_mock_data():
     with tfds.testing.mock_data(num_examples=4):
         lr, hr, _ = next(iter(training_dataset(cfg)))
     assert lr.shape == (2, 8, 8, 3) and hr.shape == (2, 32, 32, 3)
+
+
+def test_bicubic_lr_crops_are_crops_of_the_whole_image_lr_as_at_evaluation(monkeypatch):
+    """The LR of a training pair is cut from the whole image's LR (the evaluation protocol's),
+    not made from the HR crop alone, whose edges the antialiased kernel would pad."""
+    from srgan_keras import data
+    from srgan_keras.degradation import make_lr_numpy
+
+    cfg = get_config("tiny", batch_size=6, hr_size=32)
+    pool = load_pool(cfg)
+    assert pool.lr is not None and len(pool.lr) == len(pool.hr)
+    for hr, lr in zip(pool.hr, pool.lr):
+        assert hr.shape[0] % 4 == 0 and hr.shape[1] % 4 == 0
+        np.testing.assert_array_equal(lr, make_lr_numpy(hr, 4))
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)  # every 32x32 window is unique
+    pool = data.ImagePool(names=["noise"], hr=[img])
+    pool = data._with_whole_image_lr(pool, cfg)
+    monkeypatch.setattr(data, "_augment_numpy", lambda rng, *arrays: list(arrays))
+    hrs, lrs = next(data._pool_batches(pool, cfg, seed=1))
+    for hr_c, lr_c in zip(hrs, lrs):
+        (y, x), = [(y, x) for y in range(0, 9, 4) for x in range(0, 17, 4)
+                   if np.array_equal(img[y:y + 32, x:x + 32], hr_c)]
+        np.testing.assert_array_equal(lr_c, pool.lr[0][y // 4:y // 4 + 8, x // 4:x // 4 + 8])
+        assert not np.array_equal(lr_c, make_lr_numpy(hr_c, 4))  # the crop's own LR differs
+
+
+def test_colour_jitter_and_realesrgan_keep_making_lr_per_crop():
+    from srgan_keras.data import whole_image_lr
+
+    assert whole_image_lr(get_config("tiny"))
+    assert not whole_image_lr(get_config("tiny", color_jitter=True))
+    assert not whole_image_lr(get_config("tiny", degradation="realesrgan", hr_size=64))
+
+
+def test_colour_jitter_changes_the_pixels_of_the_same_crops():
+    """Seeded: with and without --color-jitter the batches are crops of the same places."""
+    lr_a, hr_a, _ = next(iter(training_dataset(get_config("tiny", batch_size=4, hr_size=32))))
+    lr_b, hr_b, _ = next(iter(training_dataset(get_config("tiny", batch_size=4, hr_size=32,
+                                                           color_jitter=True))))
+    assert not np.array_equal(hr_a.numpy(), hr_b.numpy())
+    for a, b in zip(hr_a.numpy(), hr_b.numpy()):  # same places: the grey images correlate
+        assert np.corrcoef(a.mean(-1).ravel(), b.mean(-1).ravel())[0, 1] > 0.95
