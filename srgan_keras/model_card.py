@@ -123,13 +123,18 @@ def _scale(metrics: dict) -> int:
     return next(iter(metrics["models"].values()))["scale"] if metrics["models"] else 4
 
 
+def _card_text(card: Path) -> str:
+    text = card.read_text()
+    if BEGIN not in text or END not in text or text.index(BEGIN) > text.index(END):
+        raise ValueError(f"{card}: no {BEGIN} ... {END} block to fill")
+    return text
+
+
 def update_card(card: Path, block: str) -> None:
     """Replace the text between the evaluation markers of ``card`` (atomically)."""
     from srgan_keras.imaging import atomic_write
 
-    text = card.read_text()
-    if BEGIN not in text or END not in text or text.index(BEGIN) > text.index(END):
-        raise ValueError(f"{card}: no {BEGIN} ... {END} block to fill")
+    text = _card_text(card)
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
     new = f"{head}{BEGIN}\n{block}\n{END}{tail}"
@@ -172,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     from srgan_keras.inference import ModelNotFoundError
 
     try:
+        card = args.out / "MODEL_CARD.md"
+        if card.exists():
+            _card_text(card)  # a card without its block fails before anything is written
         metrics = measure(args.model, args.data)
         for pair in args.run:
             name, sep, run_dir = pair.partition("=")
@@ -183,7 +191,6 @@ def main(argv: list[str] | None = None) -> int:
                      lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
         block = table(metrics)
         print(block)
-        card = args.out / "MODEL_CARD.md"
         if card.exists():
             update_card(card, block)
             print(f"updated {card}")

@@ -50,12 +50,17 @@ def test_model_card_writes_metrics_table_and_figure(tmp_path, tiny_model_path, t
     assert Image.open(out / "comparison.png").size[0] > 500
 
 
-def test_card_without_markers_is_an_error_and_left_untouched(tmp_path):
+def test_card_without_markers_is_an_error_and_nothing_is_written(tmp_path, tiny_model_path,
+                                                                  two_folders, capsys):
     card = tmp_path / "MODEL_CARD.md"
     card.write_text("# no block here\n")
     with pytest.raises(ValueError, match="evaluation:begin"):
         model_card.update_card(card, "| table |")
+    rc = model_card.main(["--model", str(tiny_model_path), "--data", str(two_folders[0]),
+                          "--out", str(tmp_path)])
+    assert rc == 2 and "evaluation:begin" in capsys.readouterr().err
     assert card.read_text() == "# no block here\n"
+    assert not (tmp_path / "metrics.json").exists()
 
 
 def test_missing_model_is_one_line_and_exit_2(tmp_path, capsys, two_folders):
