@@ -65,9 +65,12 @@ class SRGAN:
         self._unit = outputs_unit_range(generator)
 
     # -- the forward pass ------------------------------------------------------------------
-    def super_resolve(self, lr, training: bool):
-        """G(LR) in [-1, 1], float32 (mixed-precision outputs are cast back)."""
-        sr = tf.cast(self.generator(lr, training=training), tf.float32)
+    def super_resolve(self, lr, training: bool, generator: keras.Model | None = None):
+        """G(LR) in [-1, 1], float32 (mixed-precision outputs are cast back).
+
+        ``generator``: another network of G's architecture to run instead (the trainer's float32
+        twin of a mixed-precision G)."""
+        sr = tf.cast((generator or self.generator)(lr, training=training), tf.float32)
         return sr * 2.0 - 1.0 if self._unit else sr
 
     # -- the perceptual loss, Eq. 3 -------------------------------------------------------

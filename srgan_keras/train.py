@@ -281,15 +281,6 @@ class Trainer:
         self._twin.set_weights(self.G.get_weights())
         return self._twin
 
-    def _signed(self, sr):
-        """A generator's output as float32 in [-1, 1] (RRDBNet's [0, 1] mapped)."""
-        import tensorflow as tf
-
-        from srgan_keras.srgan import outputs_unit_range
-
-        sr = tf.cast(sr, tf.float32)
-        return sr * 2.0 - 1.0 if outputs_unit_range(self.G) else sr
-
     def validate(self) -> dict[str, float]:
         """Mean Y-PSNR/SSIM (border = scale) of the model and of bicubic on the validation images."""
         from srgan_keras.metrics import evaluate_pair
@@ -297,7 +288,7 @@ class Trainer:
         model_rows, bic_rows = [], []
         generator = self.float32_generator()
         for _, hr, lr01, bic in self.val:
-            sr = self._signed(generator(lr01[None], training=False))[0].numpy()
+            sr = self.model.super_resolve(lr01[None], False, generator)[0].numpy()
             sr255 = np.clip(np.round((sr + 1.0) * 127.5), 0, 255)
             model_rows.append(evaluate_pair(sr255, hr, self.cfg.scale))
             bic_rows.append(evaluate_pair(bic, hr, self.cfg.scale))
@@ -313,7 +304,7 @@ class Trainer:
             size = min(128, hr.shape[0] // s * s, hr.shape[1] // s * s)
             y, x = (hr.shape[0] - size) // 2 // s * s, (hr.shape[1] - size) // 2 // s * s
             lr_c = lr01[y // s:(y + size) // s, x // s:(x + size) // s]
-            sr = self._signed(generator(lr_c[None], training=False))[0].numpy()
+            sr = self.model.super_resolve(lr_c[None], False, generator)[0].numpy()
             sr8 = np.clip(np.round((sr + 1.0) * 127.5), 0, 255).astype(np.uint8)
             lr8 = np.round(lr_c * 255).astype(np.uint8).repeat(s, 0).repeat(s, 1)
             rows.append([lr8, bic[y:y + size, x:x + size], sr8, hr[y:y + size, x:x + size]])
@@ -333,7 +324,6 @@ class Trainer:
                   ("gan", self.gan_steps, self.gan_done, self.model.train_step, self.g_opt)]
         total = self.pre_steps + self.gan_steps
         last_opt = None
-        signum = signal.SIGINT
         previous = _on_sigterm_raise_interrupt()
         try:
             for name, steps, done, step_fn, opt in phases:
@@ -345,8 +335,7 @@ class Trainer:
                 if not self._run_phase(name, steps, done, self._compiled(step_fn), it, total, tqdm):
                     return 3
         except (KeyboardInterrupt, _Terminated) as e:
-            if isinstance(e, _Terminated):
-                signum = signal.SIGTERM
+            signum = signal.SIGTERM if isinstance(e, _Terminated) else signal.SIGINT
             path = self.manager.save()
             print(f"\ninterrupted at step {self.total_done()}: checkpoint saved to {path}; "
                   "run the same command to resume")
