@@ -68,11 +68,14 @@ def category(name: str) -> str:
     return "elementwise / other (PReLU, adds, loss, casts)"
 
 
+SRRESNET_LAYER = re.compile(r"srresnet(?:_\d+)?/([A-Za-z0-9_]+?)_\d+/")  # .../block3_bn1_1/... -> block3_bn1
+
+
 def layer_kind(name: str) -> str:
     """The Keras layer type an op belongs to, from its scope (``.../block3_bn1_1/...`` -> ``bn``)."""
     if ":" not in name:
         return "untyped events (XLA thunks, runtime)"
-    m = re.search(r"srresnet(?:_\d+)?/([A-Za-z0-9_]+?)_\d+/", name)
+    m = SRRESNET_LAYER.search(name)
     if not m:
         return "outside the model (loss, optimizer)"
     layer = re.sub(r"^(block\d+|up\d+|head|body|tail|long)_", "", m.group(1))
@@ -149,7 +152,7 @@ def conv_efficiency(logdir: str, steps: int, batch: int, hr: int) -> None:
         fam_flops[family(name)] += f * batch * (2 if name == "head_conv" else 3)
     fam_ps: collections.Counter = collections.Counter()
     for op_name, ps in per_op.items():
-        m = re.search(r"srresnet(?:_\d+)?/([A-Za-z0-9_]+?)_\d+/", op_name)
+        m = SRRESNET_LAYER.search(op_name)
         if m and m.group(1) in flops and "Conv2D" in op_name:
             fam_ps[family(m.group(1))] += ps
     print("\n| conv layers | GFLOP per step | conv kernel s per step (/ threads) | GFLOP/s |\n"
