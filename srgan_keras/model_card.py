@@ -141,22 +141,20 @@ def update_card(card: Path, block: str) -> None:
     atomic_write(card, lambda tmp: Path(tmp).write_text(new))
 
 
-def comparison_figure(path: Path, image: Path, models: list[Path]) -> None:
-    """LR | bicubic | each model | HR of one image, PSNR/SSIM under each title."""
+def comparison_figure(path: Path, name: str, hr, models: list[Path]) -> None:
+    """LR | bicubic | each model | HR of one uint8 HR image, PSNR/SSIM under each title."""
     from srgan_keras.evaluate import evaluate_image, save_panels
-    from srgan_keras.imaging import load_rgb_uint8
     from srgan_keras.inference import load_generator
 
-    hr = load_rgb_uint8(image)
     panels, res = [], None
     for model in models:
-        res = evaluate_image(load_generator(model), hr, name=image.stem, bicubic=res is None)
+        res = evaluate_image(load_generator(model), hr, name=name, bicubic=res is None)
         if not panels:
             panels = [("LR (nearest)", res.lr, None), ("bicubic", res.bicubic_sr, res.bicubic)]
         panels.append((model.name, res.sr, res.metrics))
     panels.append(("HR (original)", res.hr, None))
     s = res.hr.shape[0] // res.lr.shape[0]
-    save_panels(path, f"{image.name}  x{s}  (PSNR/SSIM on Y)", res.hr, panels)
+    save_panels(path, f"{name}  x{s}  (PSNR/SSIM on Y)", res.hr, panels)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,30 +171,38 @@ def main(argv: list[str] | None = None) -> int:
                    help="folder of metrics.json, comparison.png and MODEL_CARD.md")
     args = p.parse_args(argv)
 
-    from srgan_keras.imaging import ImageError, atomic_write
+    from srgan_keras.imaging import ImageError, atomic_write, load_rgb_uint8
     from srgan_keras.inference import ModelNotFoundError
 
     try:
+        # Every input that can be wrong is read before the (minutes-long) measuring and before
+        # anything is written: the card's block, the run logs, the figure's image.
         card = args.out / "MODEL_CARD.md"
         if card.exists():
-            _card_text(card)  # a card without its block fails before anything is written
-        metrics = measure(args.model, args.data)
+            _card_text(card)
+        names = [m.name for m in args.model]
+        training = {}
         for pair in args.run:
             name, sep, run_dir = pair.partition("=")
-            if not sep or name not in metrics["models"]:
+            if not sep or name not in names:
                 raise ValueError(f"--run {pair}: expected FILE=RUN_DIR with FILE one of "
-                                 f"{', '.join(metrics['models'])}")
-            metrics["models"][name]["training"] = training_summary(Path(run_dir))
-        atomic_write(args.out / "metrics.json",
-                     lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
+                                 f"{', '.join(names)}")
+            training[name] = training_summary(Path(run_dir))
+        figure_hr = load_rgb_uint8(args.figure_image) if args.figure_image is not None else None
+        metrics = measure(args.model, args.data)
+        for name, summary in training.items():
+            metrics["models"][name]["training"] = summary
         block = table(metrics)
         print(block)
+        if figure_hr is not None:
+            comparison_figure(args.out / "comparison.png", args.figure_image.name, figure_hr,
+                              args.model)
+            print(f"wrote {args.out / 'comparison.png'}")
+        atomic_write(args.out / "metrics.json",
+                     lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
         if card.exists():
             update_card(card, block)
             print(f"updated {card}")
-        if args.figure_image is not None:
-            comparison_figure(args.out / "comparison.png", args.figure_image, args.model)
-            print(f"wrote {args.out / 'comparison.png'}")
     except (ModelNotFoundError, ImageError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -91,3 +91,19 @@ def test_training_summary_reads_steps_hours_and_validation_from_the_logs(tmp_pat
     assert summary["processes"] == 2 and summary["last_logged_step"] == {"pretrain": 200}
     assert summary["val_psnr_y"] == {100: 27.5, 200: 28.25}
     assert 0 <= summary["wall_hours"] < 0.01
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--run", "nothere.keras=RUN"], "--run nothere.keras=RUN: expected FILE=RUN_DIR"),
+    (["--run", "tiny_x4.keras"], "expected FILE=RUN_DIR"),
+    (["--run", "tiny_x4.keras=/no/such/run"], "no logs/events.out.tfevents"),
+    (["--figure-image", "/no/such.png"], "/no/such.png"),
+], ids=["unknown-model", "no-equals", "no-logs", "no-figure-image"])
+def test_bad_run_or_figure_argument_fails_before_anything_is_written(tmp_path, tiny_model_path,
+                                                                      two_folders, capsys,
+                                                                      extra, message):
+    rc = model_card.main(["--model", str(tiny_model_path), "--data", str(two_folders[0]),
+                          "--out", str(tmp_path / "out"), *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and message in err[0], err
+    assert not (tmp_path / "out").exists()
