@@ -52,6 +52,28 @@ def test_the_default_model_is_the_bundled_srresnet_and_srgan_is_the_gan_one():
     assert inference.resolve_model_path("srgan") == inference.SAVED_MODELS / "srgan_x4.keras"
 
 
+def test_upscale_without_model_uses_the_bundled_srresnet_and_beats_bicubic(tmp_path, shared_data):
+    """What a user does first: `python -m srgan_keras.upscale photo.png -o out/`, no --model."""
+    from PIL import Image
+
+    from srgan_keras.degradation import bicubic_upscale, crop_to_multiple, make_lr_numpy
+    from srgan_keras.imaging import load_rgb_uint8
+    from srgan_keras.metrics import evaluate_pair
+
+    _bundled()
+    hr = crop_to_multiple(load_rgb_uint8(shared_data / "Set5" / "butterfly.png"), 4)
+    lr = make_lr_numpy(hr, 4)
+    Image.fromarray(lr).save(tmp_path / "butterfly_lr.png")
+    out = subprocess.run([sys.executable, "-m", "srgan_keras.upscale", str(tmp_path / "butterfly_lr.png"),
+                          "-o", str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    sr = load_rgb_uint8(tmp_path / "out" / "butterfly_lr_x4.png")
+    assert sr.shape == hr.shape
+    bic = bicubic_upscale(lr, 4).numpy().astype("uint8")
+    gain = evaluate_pair(sr, hr, border=4)["psnr_y"] - evaluate_pair(bic, hr, border=4)["psnr_y"]
+    assert gain > 1.0, f"the default model is only {gain:.2f} dB above bicubic on butterfly"
+
+
 def test_a_wheel_carries_the_bundled_models_and_their_card(tmp_path):
     out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                           "-q", "-w", str(tmp_path), str(REPO)], capture_output=True, text=True)
