@@ -120,14 +120,17 @@ SRGAN (Ledig et al., CVPR 2017) makes a 4x larger image from a small one. This n
 photo with a trained generator, puts it beside bicubic interpolation, and asks what PSNR says and what
 the eye says. Every later notebook opens one part of this pipeline.
 
-**The model.** The bundled `saved_models/srresnet_x4.keras` is trained by another issue and may not exist
-yet. When it is missing, this notebook trains the README's **demo** SRResNet itself: the `demo` preset's
-pre-training, 1,000 steps (8 residual blocks and a global bicubic residual instead of the paper's 16
+**The model.** `saved_models/srresnet_x4.keras` is the bundled SRResNet: the paper's network (Fig. 4),
+trained by this library on the 100 photos of Urban100 for 30,000 steps on a 2-core CPU (4.1 hours;
+`saved_models/MODEL_CARD.md` gives the recipe and where it departs from the paper's). It measures
+30.80 dB on Set5, 2.37 dB above bicubic; the paper's SRResNet, trained for 10^6 steps on
+ImageNet, 32.05 dB. In a checkout without it, this notebook trains the README's **demo** SRResNet
+itself: the `demo` preset's pre-training, 1,000 steps (8 residual blocks and a global bicubic residual instead of the paper's 16
 blocks, learning rate 1e-3 with warm-up and cosine decay instead of the paper's 1e-4; see the README's
-demo section). That is 1/1000 of the paper's 10^6 steps, so do not expect the paper's SRResNet (32.05 dB
-on Set5): the demo network starts *exactly* at bicubic (notebook 04 explains why) and in a few minutes
-learns a correction worth about 1.7 dB on Set5 (the table at the end). Notebook 04 opens this very run (same folder, same
-command: it resumes and finishes at once) and 05 starts the GAN phase from it.
+demo section). That is 1/1000 of the paper's 10^6 steps: the demo network starts *exactly* at bicubic
+(notebook 04 explains why) and in a few minutes learns a correction worth about 1.7 dB on Set5. Notebook
+04 trains this very run (same folder, same command; when this notebook trained it, 04 resumes and
+finishes at once) and 05 starts the GAN phase from it.
 """),
     code(SETUP),
     code(TINY),
@@ -135,7 +138,7 @@ command: it resumes and finishes at once) and 05 starts the GAN phase from it.
     md("""
 ### A generator: bundled, or trained now
 
-⏱ *Without `SRGAN_FAST`: about 4–5 minutes on a quiet 2-core CPU (1,000 demo steps with XLA at about
+⏱ *With the bundled model: a second. Without it, and without `SRGAN_FAST`: about 4–5 minutes on a quiet 2-core CPU (1,000 demo steps with XLA at about
 4 steps/s, plus validation every 100 steps; 4.4 minutes in the committed run, longer when other jobs
 share the cores); with `SRGAN_FAST=1`: a few seconds (a tiny model, 6 steps). A second run of
 the cell — or notebook 04's — resumes from the run folder's checkpoint and finishes at once.*
@@ -149,7 +152,7 @@ if BUNDLED.exists():
     model_path = BUNDLED
     print(f"using the bundled model {model_path}")
 else:
-    print("no bundled model yet: training the demo SRResNet (the README's demo preset, pre-training)")
+    print("no bundled model here: training the demo SRResNet (the README's demo preset, pre-training)")
     rc = train.main(SRRESNET_ARGS)  # = python -m srgan_keras.train --preset demo --gan-steps 0 ...
     assert rc == 0, f"training failed with exit code {rc}"
     model_path = RUNS / "srresnet" / "generator.keras"
@@ -220,8 +223,9 @@ print({k: round(v, 2) for k, v in scores.items()}, "| bicubic:", round(m_bic["ps
 
 `evaluate_folder` is the Python side of `python -m srgan_keras.evaluate`; it prints a bicubic row beside
 the model's. The paper reports bicubic 28.43 dB on Set5 x4; our bicubic row reproduces it. A model that
-has learned something sits above it: the demo run, 1.7 dB above in the committed run (30.12 dB, every
-image above bicubic); the paper's SRResNet, after 10^6 steps on a GPU, 3.6 dB above (32.05 dB).
+has learned something sits above it: the bundled SRResNet, 2.37 dB above (30.80 dB, the table
+below); the demo run of a checkout without it, 1.7 dB above (30.12 dB); the paper's SRResNet, after
+10^6 steps on a GPU, 3.6 dB above (32.05 dB).
 """),
     code('''
 from srgan_keras.evaluate import evaluate_folder, format_table
@@ -233,7 +237,8 @@ print(format_table(report))
 ### From the command line
 
 ```bash
-python -m srgan_keras.upscale photo.jpg --model saved_models/course/full/srresnet/generator.keras -o upscaled/
+python -m srgan_keras.upscale photo.jpg -o upscaled/              # the bundled SRResNet
+python -m srgan_keras.upscale photo.jpg --model srgan -o upscaled/ # the bundled SRGAN-MSE
 python -m srgan_keras.evaluate --model bicubic --data ../shared/data/Set5
 python -m srgan_keras.train            # the full demo run (pre-training, then a short GAN phase)
 ```
