@@ -12,6 +12,7 @@ import subprocess
 import sys
 import zipfile
 
+import numpy as np
 import pytest
 from conftest import REPO
 
@@ -59,6 +60,7 @@ def test_upscale_without_model_uses_the_bundled_srresnet_and_beats_bicubic(tmp_p
     from srgan_keras.degradation import bicubic_upscale, crop_to_multiple, make_lr_numpy
     from srgan_keras.imaging import load_rgb_uint8
     from srgan_keras.metrics import evaluate_pair
+    from srgan_keras.tiling import upscale_image
 
     _bundled()
     hr = crop_to_multiple(load_rgb_uint8(shared_data / "Set5" / "butterfly.png"), 4)
@@ -69,6 +71,9 @@ def test_upscale_without_model_uses_the_bundled_srresnet_and_beats_bicubic(tmp_p
     assert out.returncode == 0, out.stderr[-2000:]
     sr = load_rgb_uint8(tmp_path / "out" / "butterfly_lr_x4.png")
     assert sr.shape == hr.shape
+    # the SRResNet's own output, not another bundled model's (srgan also beats bicubic here)
+    expected = upscale_image(lr, inference.load_generator(inference.SAVED_MODELS / "srresnet_x4.keras"))
+    assert np.abs(sr.astype(int) - expected.astype(int)).max() <= 1
     bic = bicubic_upscale(lr, 4).numpy().astype("uint8")
     gain = evaluate_pair(sr, hr, border=4)["psnr_y"] - evaluate_pair(bic, hr, border=4)["psnr_y"]
     assert gain > 1.0, f"the default model is only {gain:.2f} dB above bicubic on butterfly"
