@@ -29,8 +29,9 @@ class TrainConfig:
     usm_gt: bool = False  # Real-ESRGAN: unsharp-masked ground truth for pixel/content losses
     cache_gib: float = 2.0  # decode the dataset once into memory when it fits; else stream
     # --- generator (Fig. 4) ---
-    generator: str = "srresnet"  # srresnet (paper) | rrdbnet (ESRGAN)
+    generator: str = "srresnet"  # srresnet (paper) | rrdbnet (ESRGAN) | srvgg (Real-ESRGAN compact)
     num_blocks: int = 16  # paper: B = 16 residual blocks
+    num_conv: int = 32  # srvgg only: body convolutions (realesr-general-x4v3: 32)
     num_filters: int = 64  # paper: 64 feature maps
     upsampler: str = "pixel_shuffle"  # paper: sub-pixel convolution
     global_residual: bool = False  # our option: output = bicubic(LR) + network (demo uses it)
@@ -86,7 +87,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Fail at start, with a sentence that says what to do, on a setting that cannot work."""
         choices = {
-            "generator": ("srresnet", "rrdbnet"),
+            "generator": ("srresnet", "rrdbnet", "srvgg"),
             "discriminator": ("srgan", "unet"),
             "upsampler": ("pixel_shuffle", "nearest_conv", "transpose"),
             "pretrain_loss": ("mse", "l1"),
@@ -103,8 +104,8 @@ class TrainConfig:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}; "
                                  f"got {getattr(self, name)!r}")
-        if self.scale not in (1, 2, 4, 8):
-            raise ValueError(f"--scale must be 2, 4 or 8 (1 for rrdbnet too); got {self.scale}")
+        if self.scale not in (1, 2, 3, 4, 8):
+            raise ValueError(f"--scale must be 2, 4 or 8 (1 for rrdbnet, 3 for srvgg); got {self.scale}")
         d_stride = 16 if self.discriminator == "srgan" else 8  # product of the D's strides
         if self.hr_size % d_stride or self.hr_size % self.scale:
             raise ValueError(f"--hr-size {self.hr_size} must be a multiple of {d_stride} (the "

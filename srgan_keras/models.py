@@ -10,7 +10,11 @@ from srgan_keras.generator import build_srresnet
 
 
 def build_generator(cfg: TrainConfig) -> keras.Model:
-    """SRResNet (SRGAN Fig. 4) or RRDBNet (ESRGAN §3.1)."""
+    """SRResNet (SRGAN Fig. 4), RRDBNet (ESRGAN §3.1) or SRVGGNetCompact (Real-ESRGAN)."""
+    if cfg.generator == "srvgg":
+        from srgan_keras.srvgg import build_srvgg
+
+        return build_srvgg(scale=cfg.scale, num_feat=cfg.num_filters, num_conv=cfg.num_conv)
     if cfg.generator == "rrdbnet":
         from srgan_keras.rrdbnet import build_rrdbnet
 

@@ -66,7 +66,7 @@ def _setup_runtime(cfg: TrainConfig):
 
 
 # Fields that change the networks' variables: a checkpoint made with other values cannot load.
-ARCHITECTURE_FIELDS = ("generator", "num_blocks", "num_filters", "upsampler", "global_residual",
+ARCHITECTURE_FIELDS = ("generator", "num_blocks", "num_conv", "num_filters", "upsampler", "global_residual",
                        "discriminator", "disc_filters", "scale", "hr_size")
 
 
