@@ -21,9 +21,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from srgan_keras import realesrgan_degradation as rd
-from srgan_keras.imaging import list_images, load_rgb_uint8
-from srgan_keras.optimizers import FusedAdam
+from srgan_keras.data import realesrgan_degradation as rd
+from srgan_keras.data.imaging import list_images, load_rgb_uint8
+from srgan_keras.training.optimizers import FusedAdam
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "Urban100"
 
@@ -88,7 +88,7 @@ def time_step(model, x, y, jit: bool, steps: int) -> tuple[float, float]:
 
 
 def bench_step(batch: int, hr: int, steps: int) -> None:
-    from srgan_keras.rrdbnet import build_rrdbnet
+    from srgan_keras.nn.rrdbnet import build_rrdbnet
 
     lr = tf.random.uniform((batch, hr // 4, hr // 4, 3))
     target = tf.random.uniform((batch, hr, hr, 3))

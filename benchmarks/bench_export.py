@@ -18,9 +18,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from srgan_keras import export as ex
-from srgan_keras.generator import build_srresnet
-from srgan_keras.metrics import evaluate_pair
+from srgan_keras.evaluation.metrics import evaluate_pair
+from srgan_keras.export import export as ex
+from srgan_keras.nn.srresnet import build_srresnet
 
 
 def main() -> None:

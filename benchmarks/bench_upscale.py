@@ -46,7 +46,7 @@ def photo(w: int, h: int) -> np.ndarray:
 def paper_model(folder: Path) -> Path:
     import keras
 
-    from srgan_keras.generator import build_srresnet
+    from srgan_keras.nn.srresnet import build_srresnet
 
     keras.utils.set_random_seed(0)
     path = folder / "srresnet_untrained_x4.keras"
@@ -55,8 +55,8 @@ def paper_model(folder: Path) -> Path:
 
 
 def seams(args: argparse.Namespace, tmp: Path) -> None:
-    from srgan_keras.inference import load_generator
-    from srgan_keras.tiling import upscale_image
+    from srgan_keras.inference.runners import load_generator
+    from srgan_keras.inference.tiling import upscale_image
 
     runner = load_generator(paper_model(tmp))
     img = photo(600, 400)

@@ -142,7 +142,7 @@ def conv_efficiency(logdir: str, steps: int, batch: int, hr: int) -> None:
     compute threads, i.e. as if each kernel had all cores. Compare with the matmul ceiling.
     """
     from benchmarks.flops import per_layer_flops
-    from srgan_keras.generator import build_srresnet
+    from srgan_keras.nn.srresnet import build_srresnet
 
     per_op, _, threads, _ = read_trace(logdir)
     flops = per_layer_flops(build_srresnet(), (hr // 4, hr // 4))

@@ -14,7 +14,7 @@ this file only schedules them, counts FLOPs (:mod:`benchmarks.flops`) and compar
 - ``train``: SRResNet MSE step, SRGAN D+G step (MSE content, as ``torch_ref.py gan``) and with
   VGG54 content (``weights=None``), batch 16, HR 96, XLA off (graph) and on; RRDBNet L1 step,
   batch 4, HR 128.
-- ``data``: images/s of ``srgan_keras.data.training_dataset`` on Urban100 (bicubic, batch 16,
+- ``data``: images/s of ``srgan_keras.data.pipeline.training_dataset`` on Urban100 (bicubic, batch 16,
   96 px; Real-ESRGAN degradations, batch 4, 128 px), against the consuming step's images/s.
 - ``infer``: one x4 forward of a SIZE x SIZE LR image (256; 128 with --quick): Keras eager,
   tf.function, tf.function + XLA, SavedModel, TFLite fp32 / fp16 / int8 through LiteRT
@@ -25,7 +25,7 @@ this file only schedules them, counts FLOPs (:mod:`benchmarks.flops`) and compar
   after our matching measurement, when ``torch`` is importable and ``--no-torch`` is not given;
   the SRResNet and SRGAN steps alternate with it 3 times (once with --quick), medians compared.
 - ``stock_*``: the SRResNet and SRGAN steps with Keras' own BatchNormalization, PReLU and Adam in
-  place of the library's fused ones (:mod:`srgan_keras.layers`, :mod:`srgan_keras.optimizers`).
+  place of the library's fused ones (:mod:`srgan_keras.nn.layers`, :mod:`srgan_keras.training.optimizers`).
 """
 
 from __future__ import annotations
@@ -196,10 +196,10 @@ def train(res: Results, steps: int, use_torch: bool, rounds: int = 1) -> None:
     from benchmarks.bench_esrgan import time_step
     from benchmarks.flops import forward_flops, srgan_step_flops, srresnet_step_flops
     from benchmarks.train_step import median_step_seconds
-    from srgan_keras.discriminator import build_discriminator
-    from srgan_keras.generator import build_srresnet
-    from srgan_keras.losses import ContentLoss
-    from srgan_keras.rrdbnet import build_rrdbnet
+    from srgan_keras.nn.discriminator import build_discriminator
+    from srgan_keras.nn.rrdbnet import build_rrdbnet
+    from srgan_keras.nn.srresnet import build_srresnet
+    from srgan_keras.training.losses import ContentLoss
 
     batch, hr = 16, 96
     g, d = build_srresnet(), build_discriminator(hr)
@@ -279,8 +279,8 @@ def train(res: Results, steps: int, use_torch: bool, rounds: int = 1) -> None:
 @guarded
 def data(res: Results, batches: int) -> None:
     """images/s of the training input pipeline, bicubic and Real-ESRGAN, on Urban100."""
-    from srgan_keras.config import get_config
-    from srgan_keras.data import training_dataset
+    from srgan_keras.data.pipeline import training_dataset
+    from srgan_keras.training.config import get_config
 
     configs = {  # key: (label, config, batches to time: many more of the cheap bicubic ones)
         "data_bicubic": ("bicubic pipeline, Urban100, batch 16, HR 96",
@@ -310,9 +310,9 @@ def infer(res: Results, size: int, runs: int, use_torch: bool) -> None:
     import tensorflow as tf
 
     from benchmarks.flops import forward_flops
-    from srgan_keras.export import export_saved_model, export_tflite, median_latency_ms
-    from srgan_keras.exported import SavedModelRunner, TFLiteRunner
-    from srgan_keras.generator import build_srresnet
+    from srgan_keras.export.export import export_saved_model, export_tflite, median_latency_ms
+    from srgan_keras.inference.exported import SavedModelRunner, TFLiteRunner
+    from srgan_keras.nn.srresnet import build_srresnet
 
     keras.utils.set_random_seed(0)
     model = build_srresnet()

@@ -4,7 +4,7 @@
     python -m benchmarks.train_step --steps 10 --which srresnet --batch 16 --hr 96
     python -m benchmarks.train_step --batch 8 --hr 64 --blocks 8 --global-residual   # the demo
 
-The steps are :class:`srgan_keras.srgan.SRGAN`'s own (the ones ``train.py`` compiles), on random
+The steps are :class:`srgan_keras.training.srgan.SRGAN`'s own (the ones ``train.py`` compiles), on random
 data already in memory, so the input pipeline is not measured here. The full SRGAN step uses the
 MSE content loss, as ``../shared/tools/torch_ref.py gan`` does, so the two compare like for like;
 ``--content vgg54`` adds VGG19 (``weights=None``: the timing is the same as with ImageNet weights).
@@ -22,19 +22,19 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from srgan_keras.discriminator import build_discriminator
-from srgan_keras.generator import build_srresnet
-from srgan_keras.losses import ContentLoss
-from srgan_keras.optimizers import FusedAdam
-from srgan_keras.srgan import SRGAN
+from srgan_keras.nn.discriminator import build_discriminator
+from srgan_keras.nn.srresnet import build_srresnet
+from srgan_keras.training.losses import ContentLoss
+from srgan_keras.training.optimizers import FusedAdam
+from srgan_keras.training.srgan import SRGAN
 
 
 @contextlib.contextmanager
 def stock_keras():
     """Networks built with Keras' own BatchNormalization and PReLU: the ablation of
-    :mod:`srgan_keras.layers`' fused versions (with ``keras.optimizers.Adam``, see below)."""
-    import srgan_keras.discriminator as dis
-    import srgan_keras.generator as gen
+    :mod:`srgan_keras.nn.layers`' fused versions (with ``keras.optimizers.Adam``, see below)."""
+    import srgan_keras.nn.discriminator as dis
+    import srgan_keras.nn.srresnet as gen
 
     saved = gen.BatchNormalization, gen.PReLU, dis.BatchNormalization
     gen.BatchNormalization, gen.PReLU = keras.layers.BatchNormalization, keras.layers.PReLU

@@ -8,13 +8,16 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TF's C++ start-up chatter
 
-from srgan_keras import layers as layers  # noqa: F401  (registers the custom layers)
-from srgan_keras import recipes as recipes  # noqa: F401  (registers the esrgan/realesrgan presets)
-from srgan_keras.config import PRESETS, TrainConfig, get_config
-from srgan_keras.discriminator import build_discriminator
-from srgan_keras.generator import build_srresnet
-from srgan_keras.inference import load_generator
-from srgan_keras.tiling import upscale_image
+from srgan_keras import _compat
+from srgan_keras.inference.runners import load_generator
+from srgan_keras.inference.tiling import upscale_image
+from srgan_keras.nn import layers as layers  # noqa: F401  (registers the custom layers)
+from srgan_keras.nn.discriminator import build_discriminator
+from srgan_keras.nn.srresnet import build_srresnet
+from srgan_keras.training import presets as recipes  # noqa: F401  (registers the esrgan/realesrgan presets)
+from srgan_keras.training.config import PRESETS, TrainConfig, get_config
+
+_compat.install()  # the 0.1 flat module names (srgan_keras.generator, ...) stay importable for now
 
 __version__ = "0.1.0"
 

@@ -25,7 +25,7 @@ def tiny_generator():
     """A 2-block, 8-filter x4 SRResNet: same graph as the paper's, seconds to run."""
     import keras
 
-    from srgan_keras.generator import build_srresnet
+    from srgan_keras.nn.srresnet import build_srresnet
 
     keras.utils.set_random_seed(0)
     return build_srresnet(scale=4, num_blocks=2, num_filters=8)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from srgan_keras import inference
+from srgan_keras.inference import runners as inference
 
 METRICS = REPO / "saved_models" / "metrics.json"
 CARD_TOLERANCE_DB = 0.05
@@ -34,8 +34,8 @@ def _ids() -> list[str]:
 
 @pytest.mark.parametrize("name", _ids())
 def test_bundled_model_is_the_measured_file_and_scores_what_the_card_says(name, shared_data):
-    from srgan_keras.evaluate import evaluate_folder
-    from srgan_keras.model_card import sha256
+    from srgan_keras.evaluation.evaluate import evaluate_folder
+    from srgan_keras.evaluation.model_card import sha256
 
     entry = _bundled()[name]
     path = REPO / "saved_models" / entry["file"]
@@ -57,10 +57,10 @@ def test_upscale_without_model_uses_the_bundled_srresnet_and_beats_bicubic(tmp_p
     """What a user does first: `python -m srgan_keras.upscale photo.png -o out/`, no --model."""
     from PIL import Image
 
-    from srgan_keras.degradation import bicubic_upscale, crop_to_multiple, make_lr_numpy
-    from srgan_keras.imaging import load_rgb_uint8
-    from srgan_keras.metrics import evaluate_pair
-    from srgan_keras.tiling import upscale_image
+    from srgan_keras.data.degradation import bicubic_upscale, crop_to_multiple, make_lr_numpy
+    from srgan_keras.data.imaging import load_rgb_uint8
+    from srgan_keras.evaluation.metrics import evaluate_pair
+    from srgan_keras.inference.tiling import upscale_image
 
     _bundled()
     hr = crop_to_multiple(load_rgb_uint8(shared_data / "Set5" / "butterfly.png"), 4)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srgan_keras.config import get_config
-from srgan_keras.data import DataError, load_pool, training_dataset, validation_images
-from srgan_keras.degradation import bicubic_downscale
+from srgan_keras.data.degradation import bicubic_downscale
+from srgan_keras.data.pipeline import DataError, load_pool, training_dataset, validation_images
+from srgan_keras.training.config import get_config
 
 
 def _photo(h=80, w=96, seed=0) -> np.ndarray:
@@ -141,8 +141,8 @@ def test_tfds_source_with_mock_data():
 def test_bicubic_lr_crops_are_crops_of_the_whole_image_lr_as_at_evaluation(monkeypatch):
     """The LR of a training pair is cut from the whole image's LR (the evaluation protocol's),
     not made from the HR crop alone, whose edges the antialiased kernel would pad."""
-    from srgan_keras import data
-    from srgan_keras.degradation import make_lr_numpy
+    from srgan_keras.data import pipeline as data
+    from srgan_keras.data.degradation import make_lr_numpy
 
     cfg = get_config("tiny", batch_size=6, hr_size=32)
     pool = load_pool(cfg)
@@ -164,7 +164,7 @@ def test_bicubic_lr_crops_are_crops_of_the_whole_image_lr_as_at_evaluation(monke
 
 
 def test_colour_jitter_and_realesrgan_keep_making_lr_per_crop():
-    from srgan_keras.data import whole_image_lr
+    from srgan_keras.data.pipeline import whole_image_lr
 
     assert whole_image_lr(get_config("tiny"))
     assert not whole_image_lr(get_config("tiny", color_jitter=True))

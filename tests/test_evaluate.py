@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srgan_keras import evaluate as ev
-from srgan_keras.inference import BicubicRunner
+from srgan_keras.evaluation import evaluate as ev
+from srgan_keras.inference.runners import BicubicRunner
 
 
 @pytest.fixture(scope="module")

@@ -27,9 +27,9 @@ def trained(tmp_path_factory):
     import keras
     import tensorflow as tf
 
-    from srgan_keras.degradation import make_lr_numpy
-    from srgan_keras.generator import build_srresnet
-    from srgan_keras.imaging import builtin_images
+    from srgan_keras.data.degradation import make_lr_numpy
+    from srgan_keras.data.imaging import builtin_images
+    from srgan_keras.nn.srresnet import build_srresnet
 
     keras.utils.set_random_seed(0)
     model = build_srresnet(scale=4, num_blocks=2, num_filters=8)
@@ -64,7 +64,7 @@ def trained(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def images():
-    from srgan_keras.export import check_images
+    from srgan_keras.export.export import check_images
 
     return check_images(None, 4, max_lr=48)
 
@@ -78,8 +78,8 @@ def _check_runs(runner, scale: int = 4) -> None:
 
 @pytest.mark.parametrize("quantize", ["none", "float16", "dynamic", "int8"])
 def test_tflite_formats_run_and_meet_parity(trained, images, tmp_path, quantize):
-    from srgan_keras.export import MIN_PSNR_DB, export_tflite, parity_report
-    from srgan_keras.exported import TFLiteRunner
+    from srgan_keras.export.export import MIN_PSNR_DB, export_tflite, parity_report
+    from srgan_keras.inference.exported import TFLiteRunner
 
     model, _ = trained
     path = export_tflite(model, tmp_path / f"g_{quantize}.tflite", quantize=quantize)
@@ -97,7 +97,7 @@ def test_tflite_formats_run_and_meet_parity(trained, images, tmp_path, quantize)
 
 
 def test_float16_is_smaller_than_float32(trained, tmp_path):
-    from srgan_keras.export import export_tflite
+    from srgan_keras.export.export import export_tflite
 
     model, _ = trained
     f32 = export_tflite(model, tmp_path / "a.tflite").stat().st_size
@@ -108,8 +108,8 @@ def test_float16_is_smaller_than_float32(trained, tmp_path):
 def test_saved_model_signatures(trained, images, tmp_path):
     import tensorflow as tf
 
-    from srgan_keras.export import export_saved_model, parity_report, unit_output
-    from srgan_keras.exported import SavedModelRunner
+    from srgan_keras.export.export import export_saved_model, parity_report, unit_output
+    from srgan_keras.inference.exported import SavedModelRunner
 
     model, _ = trained
     path = export_saved_model(model, tmp_path / "sm")
@@ -135,8 +135,8 @@ def test_saved_model_signatures(trained, images, tmp_path):
 
 
 def test_fixed_input_size_tiles_any_image(trained, tmp_path):
-    from srgan_keras.export import export_tflite, unit_output
-    from srgan_keras.exported import TFLiteRunner
+    from srgan_keras.export.export import export_tflite, unit_output
+    from srgan_keras.inference.exported import TFLiteRunner
 
     model, _ = trained
     path = export_tflite(model, tmp_path / "fixed.tflite", input_size="40x36")
@@ -154,7 +154,7 @@ def test_fixed_input_size_tiles_any_image(trained, tmp_path):
 
 
 def test_spans_cover_exactly_once():
-    from srgan_keras.exported import _spans
+    from srgan_keras.inference.exported import _spans
 
     for n, tile, margin in [(50, 24, 16), (100, 32, 8), (33, 32, 8), (32, 32, 8), (7, 8, 2)]:
         spans = _spans(max(n, tile), tile, margin)
@@ -165,7 +165,7 @@ def test_spans_cover_exactly_once():
 
 
 def test_cli_writes_model_and_report(trained, tmp_path, capsys):
-    from srgan_keras.export import main
+    from srgan_keras.export.export import main
 
     _, model_path = trained
     out = tmp_path / "out" / "g.tflite"
@@ -185,7 +185,7 @@ def test_cli_writes_model_and_report(trained, tmp_path, capsys):
 
 
 def _fails(argv, capsys, expect: str) -> None:
-    from srgan_keras.export import main
+    from srgan_keras.export.export import main
 
     assert main(argv) != 0
     err = capsys.readouterr().err.strip()
@@ -193,7 +193,7 @@ def _fails(argv, capsys, expect: str) -> None:
 
 
 def test_errors_are_one_line_and_leave_nothing(trained, tmp_path, capsys):
-    from srgan_keras.discriminator import build_discriminator
+    from srgan_keras.nn.discriminator import build_discriminator
 
     _, model_path = trained
     disc = tmp_path / "discriminator.keras"
@@ -226,7 +226,7 @@ def test_errors_are_one_line_and_leave_nothing(trained, tmp_path, capsys):
 
 
 def test_failed_conversion_leaves_no_partial_files(trained, tmp_path, monkeypatch):
-    from srgan_keras import export as ex
+    from srgan_keras.export import export as ex
 
     def broken(*args, **kwargs):
         raise RuntimeError("converter crashed")
@@ -245,9 +245,9 @@ def test_onnx_with_global_residual(tmp_path):
     embedded in the file rather than left as an extra input."""
     import keras
 
-    from srgan_keras.export import export_onnx, parity_report
-    from srgan_keras.exported import OnnxRunner
-    from srgan_keras.generator import build_srresnet
+    from srgan_keras.export.export import export_onnx, parity_report
+    from srgan_keras.inference.exported import OnnxRunner
+    from srgan_keras.nn.srresnet import build_srresnet
 
     keras.utils.set_random_seed(0)
     model = build_srresnet(scale=4, num_blocks=1, num_filters=8, global_residual=True)
@@ -262,7 +262,7 @@ def test_onnx_with_global_residual(tmp_path):
 @pytest.mark.slow
 def test_set5_psnr_close_to_keras(trained, shared_data, tmp_path):
     """Issue 4: exported PSNR-Y against HR on Set5 within 0.05 dB (fp16) / 0.5 dB (int8)."""
-    from srgan_keras.export import check_images, export_tflite, parity_report
+    from srgan_keras.export.export import check_images, export_tflite, parity_report
 
     model, _ = trained
     set5 = check_images(shared_data / "Set5", 4, max_lr=64)  # centre crops, to stay fast
@@ -272,10 +272,10 @@ def test_set5_psnr_close_to_keras(trained, shared_data, tmp_path):
         assert abs(r["psnr_y_vs_hr_exported_db"] - r["psnr_y_vs_hr_keras_db"]) <= tolerance, r
 
 
-@pytest.mark.skipif(importlib.util.find_spec("srgan_keras.evaluate") is None,
+@pytest.mark.skipif(importlib.util.find_spec("srgan_keras.evaluation.evaluate") is None,
                     reason="srgan_keras/evaluate.py (issue: upscale/evaluate) does not exist yet")
 def test_evaluate_cli_runs_a_tflite(trained, shared_data, tmp_path):
-    from srgan_keras.export import export_tflite
+    from srgan_keras.export.export import export_tflite
 
     path = export_tflite(trained[0], tmp_path / "g.tflite")
     repo = Path(__file__).resolve().parents[1]
@@ -290,12 +290,12 @@ def test_evaluate_cli_runs_a_tflite(trained, shared_data, tmp_path):
 def test_load_generator_routes_onnx_files(tmp_path):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("tf2onnx")
-    from srgan_keras.generator import build_srresnet
-    from srgan_keras.inference import load_generator
+    from srgan_keras.inference.runners import load_generator
+    from srgan_keras.nn.srresnet import build_srresnet
 
     model = build_srresnet(num_blocks=1, num_filters=8)
     path = tmp_path / "g.onnx"
-    from srgan_keras.export import export_onnx
+    from srgan_keras.export.export import export_onnx
 
     export_onnx(model, path)
     runner = load_generator(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from benchmarks.flops import SRRESNET_FORWARD_FLOPS_24, forward_flops, srresnet_step_flops
-from srgan_keras.generator import build_srresnet
+from srgan_keras.nn.srresnet import build_srresnet
 
 
 def test_one_conv_layer_by_hand():

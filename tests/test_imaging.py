@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from srgan_keras.imaging import atomic_write
+from srgan_keras.data.imaging import atomic_write
 
 
 def test_atomic_write_gives_ordinary_permissions(tmp_path):

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from srgan_keras import interpolate
-from srgan_keras.generator import build_srresnet
-from srgan_keras.rrdbnet import build_rrdbnet, output_range
+from srgan_keras.evaluation import interpolate
+from srgan_keras.nn.rrdbnet import build_rrdbnet, output_range
+from srgan_keras.nn.srresnet import build_srresnet
 
 
 def tiny_pair(tmp_path, builder=lambda: build_rrdbnet(4, num_feat=8, num_block=1, num_grow_ch=4)):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srgan_keras import losses
-from srgan_keras.losses import ContentLoss, VanillaGAN, vgg_preprocess
+from srgan_keras.training import losses
+from srgan_keras.training.losses import ContentLoss, VanillaGAN, vgg_preprocess
 
 
 def test_vgg_preprocess_on_known_pixels():

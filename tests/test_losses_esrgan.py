@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srgan_keras import losses
-from srgan_keras.losses import ContentLoss, RelativisticAverageGAN
+from srgan_keras.training import losses
+from srgan_keras.training.losses import ContentLoss, RelativisticAverageGAN
 
 
 def sigmoid(z):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from skimage.metrics import structural_similarity
 
-from srgan_keras.metrics import evaluate_pair, psnr, rgb_to_y, shave, ssim, ssim_rgb
+from srgan_keras.evaluation.metrics import evaluate_pair, psnr, rgb_to_y, shave, ssim, ssim_rgb
 
 
 @pytest.mark.parametrize("rgb, y", [

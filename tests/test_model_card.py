@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srgan_keras import model_card
+from srgan_keras.evaluation import model_card
 
 
 @pytest.fixture()
@@ -75,7 +75,7 @@ def test_missing_model_is_one_line_and_exit_2(tmp_path, capsys, two_folders):
 def test_training_summary_reads_steps_hours_and_validation_from_the_logs(tmp_path):
     import tensorflow as tf
 
-    from srgan_keras.model_card import training_summary
+    from srgan_keras.evaluation.model_card import training_summary
 
     logs = tmp_path / "run" / "logs"
     for proc, (steps, psnr) in enumerate((((50, 100), 27.5), ((100, 150, 200), 28.25))):

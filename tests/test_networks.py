@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srgan_keras.discriminator import build_discriminator
-from srgan_keras.generator import build_srresnet
-from srgan_keras.layers import BicubicUpsample, PixelShuffle, PixelUnshuffle
+from srgan_keras.nn.discriminator import build_discriminator
+from srgan_keras.nn.layers import BicubicUpsample, PixelShuffle, PixelUnshuffle
+from srgan_keras.nn.srresnet import build_srresnet
 
 
 def n_trainable(model: keras.Model) -> int:
@@ -131,7 +131,7 @@ def _watched_grads(layer, x, loss_fn):
 
 
 def test_fused_batch_norm_equals_keras_batch_norm_in_values_gradients_and_moving_stats():
-    from srgan_keras.layers import BatchNormalization
+    from srgan_keras.nn.layers import BatchNormalization
 
     x = tf.constant(np.random.default_rng(0).normal(1.0, 2.0, (4, 9, 7, 8)).astype("float32"))
     ours, theirs = BatchNormalization(momentum=0.9), keras.layers.BatchNormalization(momentum=0.9)
@@ -152,7 +152,7 @@ def test_fused_batch_norm_equals_keras_batch_norm_in_values_gradients_and_moving
 
 
 def test_fast_prelu_equals_keras_prelu_in_values_and_gradients():
-    from srgan_keras.layers import PReLU
+    from srgan_keras.nn.layers import PReLU
 
     x = tf.constant(np.random.default_rng(1).normal(0.0, 1.0, (2, 5, 5, 4)).astype("float32"))
     ours, theirs = PReLU(shared_axes=[1, 2]), keras.layers.PReLU(shared_axes=[1, 2])
@@ -172,7 +172,7 @@ def test_fast_prelu_equals_keras_prelu_in_values_and_gradients():
 
 def test_checkpoint_of_keras_layers_restores_into_ours(tmp_path):
     """Runs saved before the fused layers existed (plain Keras BN/PReLU) resume unchanged."""
-    from srgan_keras.layers import BatchNormalization, PReLU
+    from srgan_keras.nn.layers import BatchNormalization, PReLU
 
     def net(bn, act):
         inp = keras.Input((None, None, 3))
@@ -191,7 +191,7 @@ def test_checkpoint_of_keras_layers_restores_into_ours(tmp_path):
 
 def test_fused_batch_norm_takes_bfloat16_inputs_like_keras():
     """Under mixed_bfloat16 the fused kernel runs too (oneDNN's bfloat16 batch norm)."""
-    from srgan_keras.layers import BatchNormalization
+    from srgan_keras.nn.layers import BatchNormalization
 
     x32 = np.random.default_rng(3).normal(0.5, 1.5, (4, 6, 6, 8)).astype("float32")
     x = tf.cast(x32, tf.bfloat16)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srgan_keras.optimizers import FusedAdam
+from srgan_keras.training.optimizers import FusedAdam
 
 
 def _net(seed: int = 0) -> keras.Model:

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from scipy import ndimage, special
 
-from srgan_keras import realesrgan_degradation as rd
+from srgan_keras.data import realesrgan_degradation as rd
 
 
 def grid(k=21):

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srgan_keras.generator import build_srresnet
-from srgan_keras.layers import CropToInput, NearestUpsample, PadToMultiple
-from srgan_keras.rrdbnet import build_rrdbnet, output_range
+from srgan_keras.nn.layers import CropToInput, NearestUpsample, PadToMultiple
+from srgan_keras.nn.rrdbnet import build_rrdbnet, output_range
+from srgan_keras.nn.srresnet import build_srresnet
 
 
 def n_trainable(model: keras.Model) -> int:
@@ -108,8 +108,8 @@ def test_a_training_step_compiles_under_xla():
 
 
 def test_inference_and_export_keep_the_unit_range():
-    from srgan_keras.export import unit_output
-    from srgan_keras.inference import as_runner
+    from srgan_keras.export.export import unit_output
+    from srgan_keras.inference.runners import as_runner
 
     model = build_rrdbnet(4, num_feat=8, num_block=1, num_grow_ch=4)
     x = np.random.rand(1, 6, 6, 3).astype(np.float32)

@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srgan_keras import train
-from srgan_keras.config import TrainConfig, get_config
-from srgan_keras.discriminator import build_discriminator
-from srgan_keras.generator import build_srresnet
-from srgan_keras.losses import ContentLoss
-from srgan_keras.srgan import SRGAN
+from srgan_keras.nn.discriminator import build_discriminator
+from srgan_keras.nn.srresnet import build_srresnet
+from srgan_keras.training import trainer as train
+from srgan_keras.training.config import TrainConfig, get_config
+from srgan_keras.training.losses import ContentLoss
+from srgan_keras.training.srgan import SRGAN
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -195,9 +195,9 @@ def test_bfloat16_mixed_precision_trains_and_saves_a_float32_generator(tmp_path)
     model = keras.saving.load_model(tmp_path / "run" / "generator.keras", safe_mode=True)
     assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
     result = json.loads((tmp_path / "run" / "result.json").read_text())
-    from srgan_keras.config import get_config
-    from srgan_keras.data import validation_images
-    from srgan_keras.evaluate import evaluate_image
+    from srgan_keras.data.pipeline import validation_images
+    from srgan_keras.evaluation.evaluate import evaluate_image
+    from srgan_keras.training.config import get_config
 
     cfg = get_config("tiny")
     psnr = np.mean([evaluate_image(model, hr, cfg.scale, bicubic=False).metrics["psnr_y"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srgan_keras.unet_discriminator import build_unet_discriminator
+from srgan_keras.nn.unet_discriminator import build_unet_discriminator
 
 
 def test_trainable_parameters_are_the_published_count():

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srgan_keras import upscale as cli
-from srgan_keras.inference import (
+from srgan_keras.inference import upscale as cli
+from srgan_keras.inference.runners import (
     BicubicRunner,
     ModelNotFoundError,
     load_generator,
     resolve_model_path,
 )
-from srgan_keras.tiling import upscale_image
+from srgan_keras.inference.tiling import upscale_image
 
 
 def photo(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -47,7 +47,7 @@ def test_load_generator_keras_file_reads_scale_and_range(tiny_runner):
 def test_load_generator_errors_say_what_to_do(tmp_path, monkeypatch):
     with pytest.raises(ModelNotFoundError, match="python -m srgan_keras.train"):
         load_generator(tmp_path / "missing.keras")
-    monkeypatch.setattr("srgan_keras.inference.SAVED_MODELS", tmp_path)
+    monkeypatch.setattr("srgan_keras.inference.runners.SAVED_MODELS", tmp_path)
     with pytest.raises(ModelNotFoundError, match="--model PATH"):
         resolve_model_path(None)
     with pytest.raises(ModelNotFoundError, match="srgan_x4.keras"):
@@ -101,7 +101,7 @@ def test_layouts_and_depths(tiny_generator):
 
 
 def test_bicubic_runner_matches_bicubic_upscale():
-    from srgan_keras.degradation import bicubic_upscale
+    from srgan_keras.data.degradation import bicubic_upscale
 
     lr = photo(20, 24)
     ours = upscale_image(lr, BicubicRunner(4), tile=8, tile_overlap=4, pre_pad=0)
@@ -329,7 +329,7 @@ def test_cli_same_file_twice_is_upscaled_once(tmp_path, capsys, tiny_model_path)
 
 
 def test_default_model_is_the_srresnet_when_both_are_bundled(tmp_path, monkeypatch):
-    from srgan_keras import inference
+    from srgan_keras.inference import runners as inference
 
     for name in ("srresnet_x4.keras", "srgan_x4.keras"):
         (tmp_path / name).write_bytes(b"")

@@ -6,7 +6,7 @@
         --data ../shared/data/Set5 --data ../shared/data/Set14 \\
         --figure-image ../shared/data/Set14/comic.png --out saved_models
 
-For every model and folder it runs :func:`srgan_keras.evaluate.evaluate_folder` (what the
+For every model and folder it runs :func:`srgan_keras.evaluation.evaluate.evaluate_folder` (what the
 evaluate CLI runs: the field's protocol, bicubic on the same LR) and writes into ``--out``:
 
 - ``metrics.json``: per model its file size, SHA-256 and mean PSNR-Y/SSIM-Y per folder, plus
@@ -46,8 +46,8 @@ def _size(path: Path) -> int:
 
 def measure(models: list[Path], folders: list[Path]) -> dict:
     """Evaluate every model on every folder; returns the ``metrics.json`` dict."""
-    from srgan_keras.evaluate import PROTOCOL, evaluate_folder
-    from srgan_keras.inference import load_generator
+    from srgan_keras.evaluation.evaluate import PROTOCOL, evaluate_folder
+    from srgan_keras.inference.runners import load_generator
 
     out: dict = {"protocol": PROTOCOL, "datasets": {}, "bicubic": {}, "models": {}}
     for model in models:
@@ -132,7 +132,7 @@ def _card_text(card: Path) -> str:
 
 def update_card(card: Path, block: str) -> None:
     """Replace the text between the evaluation markers of ``card`` (atomically)."""
-    from srgan_keras.imaging import atomic_write
+    from srgan_keras.data.imaging import atomic_write
 
     text = _card_text(card)
     head, rest = text.split(BEGIN, 1)
@@ -143,8 +143,8 @@ def update_card(card: Path, block: str) -> None:
 
 def comparison_figure(path: Path, name: str, hr, models: list[Path]) -> None:
     """LR | bicubic | each model | HR of one uint8 HR image, PSNR/SSIM under each title."""
-    from srgan_keras.evaluate import evaluate_image, save_panels
-    from srgan_keras.inference import load_generator
+    from srgan_keras.evaluation.evaluate import evaluate_image, save_panels
+    from srgan_keras.inference.runners import load_generator
 
     panels, res = [], None
     for model in models:
@@ -171,8 +171,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="folder of metrics.json, comparison.png and MODEL_CARD.md")
     args = p.parse_args(argv)
 
-    from srgan_keras.imaging import ImageError, atomic_write, load_rgb_uint8
-    from srgan_keras.inference import ModelNotFoundError
+    from srgan_keras.data.imaging import ImageError, atomic_write, load_rgb_uint8
+    from srgan_keras.inference.runners import ModelNotFoundError
 
     try:
         # Every input that can be wrong is read before the (minutes-long) measuring and before

@@ -12,7 +12,7 @@ blend has fewer artefacts than blending the two *images*.
         --alphas 0,0.2,0.4,0.6,0.8,1 --out-dir DIR [--data ../shared/data/Set5] [--vgg-weights W]
 
 The sweep writes ``DIR/interp_alpha0.20.keras``, ... and, with ``--data``, evaluates each with
-:mod:`srgan_keras.evaluate`'s protocol into ``DIR/sweep.csv``, ``DIR/sweep.md`` and
+:mod:`srgan_keras.evaluation.evaluate`'s protocol into ``DIR/sweep.csv``, ``DIR/sweep.md`` and
 ``DIR/perception_distortion.png``. Distortion is PSNR-Y/SSIM-Y. The perception axis is the VGG54
 feature distance to HR (SRGAN Eq. 5's l_VGG/5,4), available when VGG19 weights are
 (``--vgg-weights imagenet`` with a network, or a local ``.h5``); the perceptual index of the
@@ -31,7 +31,7 @@ import keras
 import numpy as np
 
 import srgan_keras  # noqa: F401  (registers the custom layers for load_model)
-from srgan_keras.imaging import ImageError, atomic_write
+from srgan_keras.data.imaging import ImageError, atomic_write
 
 
 class InterpolationError(ValueError):
@@ -92,8 +92,8 @@ def perceptual_distance(vgg_weights: str | None):
     """``fn(sr_uint8, hr_uint8) -> float``: VGG54 feature MSE (SRGAN Eq. 5), or None offline."""
     if not vgg_weights:
         return None
-    from srgan_keras.imaging import unit_to_signed
-    from srgan_keras.losses import ContentLoss, VGGWeightsUnavailable
+    from srgan_keras.data.imaging import unit_to_signed
+    from srgan_keras.training.losses import ContentLoss, VGGWeightsUnavailable
 
     try:
         loss = ContentLoss("vgg54", vgg_weights)
@@ -112,7 +112,7 @@ def perceptual_distance(vgg_weights: str | None):
 
 def hr_images(data) -> list[tuple[str, np.ndarray]]:
     """(name, uint8 HR) pairs of a folder, or ``data`` itself if it is already such pairs."""
-    from srgan_keras.imaging import list_images, load_rgb_uint8
+    from srgan_keras.data.imaging import list_images, load_rgb_uint8
 
     if not isinstance(data, (str, Path)):
         return list(data)
@@ -124,9 +124,9 @@ def hr_images(data) -> list[tuple[str, np.ndarray]]:
 
 def evaluate_blend(model: keras.Model, images, scale: int | None = None, distance=None) -> dict:
     """Mean PSNR-Y, SSIM-Y (and VGG54 distance) of ``model`` over ``images``, by the protocol
-    of :func:`srgan_keras.evaluate.evaluate_image`."""
-    from srgan_keras.evaluate import evaluate_image
-    from srgan_keras.inference import as_runner
+    of :func:`srgan_keras.evaluation.evaluate.evaluate_image`."""
+    from srgan_keras.evaluation.evaluate import evaluate_image
+    from srgan_keras.inference.runners import as_runner
 
     runner = as_runner(model)  # one traced function, shared by the images
     results = [evaluate_image(runner, hr, scale, bicubic=False, name=name) for name, hr in images]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from srgan_keras.losses import ContentLoss, VanillaGAN, pixel_loss
+from srgan_keras.training.losses import ContentLoss, VanillaGAN, pixel_loss
 
 
 def outputs_unit_range(generator: keras.Model) -> bool:

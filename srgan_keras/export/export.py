@@ -14,7 +14,7 @@ so that a serving stack in another language feeds pixels and gets pixels back:
 
 Full-integer quantization needs a representative dataset: LR crops (our choice: ``CALIB_CROP``
 pixels, ``CALIB_SAMPLES`` of them) cut from photos downscaled the way training makes LR images
-(:func:`srgan_keras.degradation.make_lr_numpy`).
+(:func:`srgan_keras.data.degradation.make_lr_numpy`).
 
 Every export writes into a temporary folder beside the destination and is renamed into place
 only once it converted *and* its parity report ran, so a failure leaves nothing behind. The
@@ -46,8 +46,8 @@ import numpy as np
 import tensorflow as tf
 
 import srgan_keras  # noqa: F401  (registers the custom layers, so .keras files load)
-from srgan_keras.degradation import make_lr_numpy
-from srgan_keras.imaging import (
+from srgan_keras.data.degradation import make_lr_numpy
+from srgan_keras.data.imaging import (
     BUILTIN_TRAIN,
     BUILTIN_VAL,
     ImageError,
@@ -55,8 +55,8 @@ from srgan_keras.imaging import (
     list_images,
     load_rgb_uint8,
 )
-from srgan_keras.metrics import evaluate_pair, psnr
-from srgan_keras.rrdbnet import output_range
+from srgan_keras.evaluation.metrics import evaluate_pair, psnr
+from srgan_keras.nn.rrdbnet import output_range
 
 FORMATS = ("saved_model", "tflite", "onnx")  # onnx: optional extra, pip install -e .[onnx]
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
@@ -382,7 +382,7 @@ def export_onnx(model: keras.Model | str | os.PathLike, path: str | os.PathLike,
 
 
 def _load_runner(path: Path, fmt: str | None = None):
-    from srgan_keras.exported import OnnxRunner, SavedModelRunner, TFLiteRunner
+    from srgan_keras.inference.exported import OnnxRunner, SavedModelRunner, TFLiteRunner
 
     runner = {"saved_model": SavedModelRunner, "onnx": OnnxRunner, "tflite": TFLiteRunner}
     return runner[fmt or _format_of(path)](path)

@@ -14,7 +14,7 @@ import math
 import keras
 from keras import layers
 
-from srgan_keras.layers import BatchNormalization, BicubicUpsample, PixelShuffle, PReLU, Rescale
+from srgan_keras.nn.layers import BatchNormalization, BicubicUpsample, PixelShuffle, PReLU, Rescale
 
 UPSAMPLERS = ("pixel_shuffle", "nearest_conv", "transpose")
 

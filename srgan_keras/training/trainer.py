@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srgan_keras.config import PRESETS, TrainConfig, add_config_flags, config_from_args
+from srgan_keras.training.config import PRESETS, TrainConfig, add_config_flags, config_from_args
 
 REPO_SAVED_MODELS = Path("saved_models")
 
@@ -146,13 +146,13 @@ class Trainer:
         import keras
         import tensorflow as tf
 
-        from srgan_keras.data import training_dataset, validation_images
-        from srgan_keras.degradation import bicubic_downscale, bicubic_upscale
-        from srgan_keras.losses import ContentLoss, adversarial_loss
-        from srgan_keras.models import build_critic, build_generator
-        from srgan_keras.optimizers import FusedAdam
-        from srgan_keras.schedules import LRSchedule
-        from srgan_keras.srgan import SRGAN
+        from srgan_keras.data.degradation import bicubic_downscale, bicubic_upscale
+        from srgan_keras.data.pipeline import training_dataset, validation_images
+        from srgan_keras.nn.models import build_critic, build_generator
+        from srgan_keras.training.losses import ContentLoss, adversarial_loss
+        from srgan_keras.training.optimizers import FusedAdam
+        from srgan_keras.training.schedules import LRSchedule
+        from srgan_keras.training.srgan import SRGAN
 
         self.cfg, self.run_dir, self.strategy = cfg, run_dir, strategy
         self.pre_steps, self.gan_steps = cfg.phase_steps()
@@ -269,7 +269,7 @@ class Trainer:
             return self.G
         import keras
 
-        from srgan_keras.models import build_generator
+        from srgan_keras.nn.models import build_generator
 
         if self._twin is None:
             policy = keras.mixed_precision.global_policy()
@@ -283,7 +283,7 @@ class Trainer:
 
     def validate(self) -> dict[str, float]:
         """Mean Y-PSNR/SSIM (border = scale) of the model and of bicubic on the validation images."""
-        from srgan_keras.metrics import evaluate_pair
+        from srgan_keras.evaluation.metrics import evaluate_pair
 
         model_rows, bic_rows = [], []
         generator = self.float32_generator()
@@ -410,7 +410,7 @@ class Trainer:
     def finish(self, tf) -> None:
         from PIL import Image
 
-        from srgan_keras.imaging import atomic_write
+        from srgan_keras.data.imaging import atomic_write
 
         m = self.validate()
         if not self.is_chief:
@@ -440,9 +440,9 @@ def main(argv=None) -> int:
     run_dir = Path(cfg.out) if cfg.out else REPO_SAVED_MODELS / args.preset
     strategy = _setup_runtime(cfg)
 
-    from srgan_keras.data import DataError
-    from srgan_keras.imaging import atomic_write
-    from srgan_keras.losses import VGGWeightsUnavailable
+    from srgan_keras.data.imaging import atomic_write
+    from srgan_keras.data.pipeline import DataError
+    from srgan_keras.training.losses import VGGWeightsUnavailable
 
     print(f"srgan_keras training, preset {args.preset!r}, run folder {run_dir}")
     print(cfg.to_json())

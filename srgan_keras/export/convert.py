@@ -5,8 +5,8 @@
     python -m srgan_keras.convert ESRGAN_SRx4_DF2KOST_official-ff704c30.pth -o esrgan_x4.keras
 
 Reads BasicSR's RRDBNet state dicts (``params_ema`` preferred over ``params``) through the
-restricted unpickler of :mod:`srgan_keras.torch_pickle` -- no torch needed, no code run -- and
-copies them by name into :func:`~srgan_keras.rrdbnet.build_rrdbnet`. The architecture (scale,
+restricted unpickler of :mod:`srgan_keras.export.torch_pickle` -- no torch needed, no code run -- and
+copies them by name into :func:`~srgan_keras.nn.rrdbnet.build_rrdbnet`. The architecture (scale,
 features, blocks, growth) is read off the weight shapes. Two layout changes:
 
 - convolution kernels: PyTorch ``(out, in, kh, kw)`` -> Keras ``(kh, kw, in, out)``;
@@ -23,7 +23,7 @@ import sys
 
 import numpy as np
 
-from srgan_keras.torch_pickle import TorchFileError, load_state_dict
+from srgan_keras.export.torch_pickle import TorchFileError, load_state_dict
 
 IN_CHANNELS_TO_SCALE = {3: 4, 12: 2, 48: 1}  # conv_first input channels: 3, 3*2^2, 3*4^2
 
@@ -67,7 +67,7 @@ def rrdbnet_shape(sd: dict[str, np.ndarray]) -> dict[str, int]:
 
 def convert_state_dict(sd: dict[str, np.ndarray]):
     """A Keras RRDBNet holding the weights of BasicSR state dict ``sd`` (every key used once)."""
-    from srgan_keras.rrdbnet import UNSHUFFLE, build_rrdbnet
+    from srgan_keras.nn.rrdbnet import UNSHUFFLE, build_rrdbnet
 
     args = rrdbnet_shape(sd)
     model = build_rrdbnet(**args)
@@ -120,7 +120,7 @@ def main(argv=None) -> int:
     except (TorchFileError, ConversionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    from srgan_keras.imaging import atomic_write
+    from srgan_keras.data.imaging import atomic_write
 
     atomic_write(a.output, model.save)
     shape = rrdbnet_shape(sd)

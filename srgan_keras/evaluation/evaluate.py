@@ -7,10 +7,10 @@ SRGAN §3.1 (protocol) and §3.3 / Table 2 (the numbers).
 
 Protocol (SRGAN §3.1 and Table 2; BasicSR): each HR image is cropped to a multiple of the scale;
 its LR is the MATLAB-equivalent bicubic downscale that training uses
-(:func:`srgan_keras.degradation.bicubic_downscale`), saved as 8-bit values; SR is the model's
+(:func:`srgan_keras.data.degradation.bicubic_downscale`), saved as 8-bit values; SR is the model's
 output rounded to 8 bits; PSNR and SSIM (Wang et al. 2004: 11x11 Gaussian, sigma 1.5) are
 computed on BT.601 Y (16..235) with ``scale`` pixels removed at every border
-(:func:`srgan_keras.metrics.evaluate_pair`). Means are over images, as the field reports them.
+(:func:`srgan_keras.evaluation.metrics.evaluate_pair`). Means are over images, as the field reports them.
 RGB PSNR and the R/G/B-averaged SSIM are extra columns for comparing with papers that use them.
 
 Python API, also used by training's validation:
@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from srgan_keras.degradation import crop_to_multiple, make_lr_numpy
-from srgan_keras.imaging import (
+from srgan_keras.data.degradation import crop_to_multiple, make_lr_numpy
+from srgan_keras.data.imaging import (
     BUILTIN_VAL,
     ImageError,
     atomic_write,
@@ -42,9 +42,9 @@ from srgan_keras.imaging import (
     list_images,
     load_rgb_uint8,
 )
-from srgan_keras.inference import BicubicRunner, Runner, as_runner, load_generator
-from srgan_keras.metrics import evaluate_pair, rgb_to_y
-from srgan_keras.tiling import DEFAULT_TILE, upscale_image
+from srgan_keras.evaluation.metrics import evaluate_pair, rgb_to_y
+from srgan_keras.inference.runners import BicubicRunner, Runner, as_runner, load_generator
+from srgan_keras.inference.tiling import DEFAULT_TILE, upscale_image
 
 METRICS = ("psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb")
 # Receptive-field radius of the paper's SRResNet in LR pixels: 4 (k9 head) + 33 (k3 body
@@ -82,7 +82,7 @@ def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
                    name: str = "image") -> ImageResult:
     """Metrics of one uint8 HR image (H, W, 3): crop, bicubic LR, SR by ``runner``, compare.
 
-    ``runner``: anything :func:`srgan_keras.inference.as_runner` takes (a runner or a Keras
+    ``runner``: anything :func:`srgan_keras.inference.runners.as_runner` takes (a runner or a Keras
     generator). ``scale`` defaults to the runner's and must equal it. ``tile=None`` runs small
     images whole and tiles large ones with enough context to give the same numbers.
     ``bicubic=True`` also scores the bicubic baseline on the same LR.
@@ -130,7 +130,7 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
     Returns ``{"model", "data", "scale", "border", "protocol", "images": [row, ...],
     "mean": {psnr_y, ssim_y, psnr_rgb, ssim_rgb}, "bicubic_mean": {...} or None}``, where a row
     is ``{"image", "height", "width", <metrics>, "bicubic": {<metrics>} or None}``.
-    Unreadable files raise :class:`srgan_keras.imaging.ImageError`.
+    Unreadable files raise :class:`srgan_keras.data.imaging.ImageError`.
     """
     runner = as_runner(runner)
     s = runner.scale if scale is None else int(scale)
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--figure", default=None, metavar="DIR",
                     help="write one comparison figure per image")
     args = ap.parse_args(argv)
-    from srgan_keras.inference import ModelNotFoundError
+    from srgan_keras.inference.runners import ModelNotFoundError
 
     try:
         runner = load_generator(args.model, scale=args.scale or 4)

@@ -10,7 +10,7 @@ Residual-in-Residual Dense Block (RRDB), and residual scaling by 0.2 (§3.1, "re
                -> conv_hr -> lrelu -> conv_last
 
 Layer names are BasicSR's state-dict names with dots as underscores (``body.3.rdb2.conv5`` ->
-``body_3_rdb2_conv5``), so :mod:`srgan_keras.convert` loads the published weights by name. The
+``body_3_rdb2_conv5``), so :mod:`srgan_keras.export.convert` loads the published weights by name. The
 model's last layer, ``sr_unit``, marks the [0, 1] output range (see :func:`output_range`).
 
 Ranges: input LR in [0, 1] and output SR in [0, 1] (not clipped), as the published ESRGAN and
@@ -25,7 +25,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from srgan_keras.layers import CropToInput, NearestUpsample, PadToMultiple, PixelUnshuffle
+from srgan_keras.nn.layers import CropToInput, NearestUpsample, PadToMultiple, PixelUnshuffle
 
 LEAKY_SLOPE = 0.2  # ESRGAN §3.1 / BasicSR: LeakyReLU(negative_slope=0.2)
 RESIDUAL_SCALE = 0.2  # ESRGAN §3.1: "residual scaling ... multiplying 0.2"

@@ -1,7 +1,7 @@
 """Training data: HR crops, their LR counterparts, augmentation, as a prefetched tf.data pipeline.
 
 SRGAN §3.2: "For each mini-batch we crop 16 random 96x96 HR sub images of distinct training
-images"; LR is bicubic x1/4 of HR (§3.1, :mod:`srgan_keras.degradation`). Ranges (§3.2): LR in
+images"; LR is bicubic x1/4 of HR (§3.1, :mod:`srgan_keras.data.degradation`). Ranges (§3.2): LR in
 [0, 1], HR in [-1, 1].
 
 Sources (``--data``): ``builtin`` (scikit-image's photos, no download), a folder (recursive), a
@@ -22,9 +22,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from srgan_keras.config import TrainConfig
-from srgan_keras.degradation import bicubic_downscale, crop_to_multiple, make_lr_numpy
-from srgan_keras.imaging import (
+from srgan_keras.data.degradation import bicubic_downscale, crop_to_multiple, make_lr_numpy
+from srgan_keras.data.imaging import (
     BUILTIN_TRAIN,
     BUILTIN_VAL,
     ImageError,
@@ -32,6 +31,7 @@ from srgan_keras.imaging import (
     list_images,
     load_rgb_uint8,
 )
+from srgan_keras.training.config import TrainConfig
 
 CROPS_PER_IMAGE = 8  # streaming: random crops taken from each decoded file (our choice)
 
@@ -295,7 +295,7 @@ def make_pair(hr_uint8, lr_uint8, cfg: TrainConfig, seed=(0, 0), lr_given: bool 
     if lr_given:
         lr01 = tf.cast(lr_uint8, tf.float32) / 255.0
     elif cfg.degradation == "realesrgan":
-        from srgan_keras import realesrgan_degradation as red
+        from srgan_keras.data import realesrgan_degradation as red
 
         lr01, _, hr_usm = red.realesrgan_triplet(hr255 / 255.0, cfg.scale, red.DEFAULT, seed)
         target01 = hr_usm if cfg.usm_gt else None
@@ -327,7 +327,7 @@ def training_dataset(cfg: TrainConfig, seed: int | None = None) -> tf.data.Datas
             ds = _streamed_crops(source, cfg, seed).map(
                 lambda hr: (hr, tf.zeros((1, 1, 1, 3), tf.uint8)))
     if cfg.degradation == "realesrgan":
-        from srgan_keras.realesrgan_degradation import check_size, seed_for
+        from srgan_keras.data.realesrgan_degradation import check_size, seed_for
 
         check_size(cfg.hr_size, cfg.scale)
         ds = ds.enumerate().map(lambda i, b: make_pair(b[0], b[1], cfg, seed_for(seed, i)),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from srgan_keras.layers import BatchNormalization
+from srgan_keras.nn.layers import BatchNormalization
 
 LEAKY_SLOPE = 0.2  # paper §2.3: "LeakyReLU activation (alpha = 0.2)"
 

@@ -20,9 +20,9 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import tensorflow as tf
 
-from srgan_keras import layers as _layers  # noqa: F401  (registers custom layers for load_model)
-from srgan_keras.imaging import signed_to_unit
-from srgan_keras.rrdbnet import output_range
+from srgan_keras.data.imaging import signed_to_unit
+from srgan_keras.nn import layers as _layers  # noqa: F401  (registers custom layers for load_model)
+from srgan_keras.nn.rrdbnet import output_range
 
 
 def _bundled_models_dir() -> Path:
@@ -31,8 +31,8 @@ def _bundled_models_dir() -> Path:
     pyproject.toml maps the repository's ``saved_models/`` to the data package
     ``srgan_keras.saved_models``, so a regular install has the same files beside this module.
     """
-    checkout = Path(__file__).resolve().parents[1] / "saved_models"
-    return checkout if checkout.is_dir() else Path(__file__).resolve().parent / "saved_models"
+    checkout = Path(__file__).resolve().parents[2] / "saved_models"
+    return checkout if checkout.is_dir() else Path(__file__).resolve().parents[1] / "saved_models"
 
 
 SAVED_MODELS = _bundled_models_dir()
@@ -79,7 +79,7 @@ class KerasRunner:
 class BicubicRunner:
     """Bicubic interpolation as a runner: the baseline of SRGAN Table 2 (``--model bicubic``).
 
-    Same resize as :func:`srgan_keras.degradation.bicubic_upscale` (Keys a=-0.5, antialiased),
+    Same resize as :func:`srgan_keras.data.degradation.bicubic_upscale` (Keys a=-0.5, antialiased),
     on 0..255 values; the output is *not* rounded here, ``upscale_image`` rounds once when it
     writes 8-bit pixels. Works on any number of channels (the tiler uses it for alpha too).
     """
@@ -145,16 +145,16 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
     if path.is_dir():
         if not (path / "saved_model.pb").exists():
             raise ModelNotFoundError(f"{path}: a folder without saved_model.pb is not a SavedModel")
-        from srgan_keras.exported import SavedModelRunner  # lazily: owned by the export issue
+        from srgan_keras.inference.exported import SavedModelRunner  # lazily: owned by the export issue
 
         return SavedModelRunner(str(path))
     suffix = path.suffix.lower()
     if suffix == ".tflite":
-        from srgan_keras.exported import TFLiteRunner
+        from srgan_keras.inference.exported import TFLiteRunner
 
         return TFLiteRunner(str(path))
     if suffix == ".onnx":
-        from srgan_keras.exported import OnnxRunner  # needs the [onnx] extra
+        from srgan_keras.inference.exported import OnnxRunner  # needs the [onnx] extra
 
         return OnnxRunner(str(path))
     if suffix == ".keras":

@@ -1,8 +1,8 @@
 """Running an exported generator: SavedModel and TFLite (LiteRT) files behind the runner protocol.
 
 Deployment, not the paper: SRGAN (Ledig et al. 2017) ends at the trained generator of Fig. 4;
-this module runs the files that :mod:`srgan_keras.export` writes, so that the upscale and evaluate
-CLIs treat them like a ``.keras`` file (``srgan_keras.inference.load_generator`` picks the runner).
+this module runs the files that :mod:`srgan_keras.export.export` writes, so that the upscale and evaluate
+CLIs treat them like a ``.keras`` file (``srgan_keras.inference.runners.load_generator`` picks the runner).
 
 The runner protocol: ``runner.scale`` (int), ``runner.name`` (str) and
 ``runner(lr) -> sr`` with ``lr`` float32 ``(N, H, W, 3)`` in [0, 1] and ``sr`` float32

@@ -538,7 +538,7 @@ def degradation_grid_figure(image, path=None, scale: int = 4, cfg: DegradationCo
     fig.suptitle(f"Real-ESRGAN second-order degradation, x{scale}, seed {tuple(seed)}")
     fig.tight_layout()
     if path is not None:
-        from srgan_keras.imaging import atomic_write
+        from srgan_keras.data.imaging import atomic_write
 
         atomic_write(path, lambda p: fig.savefig(p, dpi=100))
     return fig

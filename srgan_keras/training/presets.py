@@ -1,7 +1,7 @@
-"""The ESRGAN and Real-ESRGAN training recipes as presets of :class:`~srgan_keras.config.TrainConfig`.
+"""The ESRGAN and Real-ESRGAN training recipes as presets of :class:`~.config.TrainConfig`.
 
 Importing this module (``srgan_keras/__init__.py`` does) registers ``--preset esrgan`` and
-``--preset realesrgan``. Both train RRDBNet (:mod:`srgan_keras.rrdbnet`) in two phases, as the
+``--preset realesrgan``. Both train RRDBNet (:mod:`srgan_keras.nn.rrdbnet`) in two phases, as the
 papers do: a PSNR-oriented pre-training with L1, then the GAN. The values are the papers' (ESRGAN
 §4.1) or, where the paper is silent, the official BasicSR / Real-ESRGAN option files.
 Both need a GPU and VGG19 ImageNet weights for the paper-size runs; tiny runs override sizes:
@@ -13,7 +13,7 @@ Both need a GPU and VGG19 ImageNet weights for the paper-size runs; tiny runs ov
 
 from __future__ import annotations
 
-from srgan_keras.config import register_preset
+from srgan_keras.training.config import register_preset
 
 ESRGAN = {
     # ESRGAN §3.1: RRDBNet, 23 RRDBs of 64 features; the VGG-style discriminator, 128 px crops

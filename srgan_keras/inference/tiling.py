@@ -24,8 +24,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from srgan_keras.imaging import LoadedImage
-from srgan_keras.inference import BicubicRunner, Runner, as_runner
+from srgan_keras.data.imaging import LoadedImage
+from srgan_keras.inference.runners import BicubicRunner, Runner, as_runner
 
 DEFAULT_TILE = 80  # our choice: LR tile side; ~0.25 GiB of activations for the paper SRResNet
 DEFAULT_OVERLAP = 16  # our choice (Real-ESRGAN uses 10): context per side; see the README numbers

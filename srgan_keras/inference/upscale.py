@@ -5,11 +5,11 @@
 
 INPUT is files, folders (searched recursively) or globs. Every output is ``<stem>_x<s>.<ext>``
 in OUT_DIR (default ``./upscaled``; a folder input keeps its sub-folders). Files are read by
-:func:`srgan_keras.imaging.load_image` (gray, RGBA/LA, palette, 16-bit, CMYK, EXIF rotation)
-and upscaled tile by tile (:mod:`srgan_keras.tiling`). A file that cannot be read is reported on
+:func:`srgan_keras.data.imaging.load_image` (gray, RGBA/LA, palette, 16-bit, CMYK, EXIF rotation)
+and upscaled tile by tile (:mod:`srgan_keras.inference.tiling`). A file that cannot be read is reported on
 one line and skipped; the exit status is 1 if any failed. Outputs are written to a temporary file
 and renamed; an existing output is kept unless ``--overwrite``; an input is never overwritten.
-This module is a thin layer over :func:`srgan_keras.tiling.upscale_image`.
+This module is a thin layer over :func:`srgan_keras.inference.tiling.upscale_image`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from srgan_keras.imaging import ImageError, LoadedImage, atomic_write, list_images, load_image
-from srgan_keras.tiling import DEFAULT_OVERLAP, DEFAULT_PRE_PAD, DEFAULT_TILE, upscale_image
+from srgan_keras.data.imaging import ImageError, LoadedImage, atomic_write, list_images, load_image
+from srgan_keras.inference.tiling import DEFAULT_OVERLAP, DEFAULT_PRE_PAD, DEFAULT_TILE, upscale_image
 
 FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}
 QUALITY = 95  # our choice for JPEG and WebP output
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from tqdm import tqdm
 
-    from srgan_keras.inference import ModelNotFoundError, load_generator
+    from srgan_keras.inference.runners import ModelNotFoundError, load_generator
 
     def say(msg: str) -> None:
         tqdm.write(msg, file=sys.stderr)

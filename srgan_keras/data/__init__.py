@@ -1,0 +1,16 @@
+"""From image files to training pairs: the data stage.
+
+- :mod:`.imaging`: reading and writing image files (uint8/uint16) and the value ranges images
+  live in (LR [0, 1], HR/SR [-1, 1]: SRGAN §3.2).
+- :mod:`.degradation`: the bicubic degradation that makes LR from HR (SRGAN §3.1).
+- :mod:`.realesrgan_degradation`: Real-ESRGAN's second-order degradations (Wang et al. 2021, §3,
+  Fig. 2).
+- :mod:`.pipeline`: HR crops, their LR, augmentation, as a tf.data pipeline (SRGAN §3.2).
+"""
+
+
+def __getattr__(name: str) -> object:
+    """The flat layout's ``srgan_keras.data`` names, for now (see :mod:`srgan_keras._compat`)."""
+    from srgan_keras._compat import forward
+
+    return forward("data", name)

@@ -1,0 +1,8 @@
+"""Scoring a generator as the papers report it, and the figures and cards that show the scores.
+
+- :mod:`.metrics`: PSNR and SSIM on the Y channel with the scale cropped from the border (SRGAN
+  §3.1, the field's protocol).
+- :mod:`.evaluate`: the evaluate API and CLI (SRGAN Table 1-2 protocol), comparison panels.
+- :mod:`.interpolate`: network interpolation between a PSNR and a GAN model (ESRGAN §3.4).
+- :mod:`.model_card`: the bundled models' card, figures and metrics from one run.
+"""

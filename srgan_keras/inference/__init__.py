@@ -1,0 +1,15 @@
+"""From a photo to its upscaled copy: loading a saved generator or exported file, tiling, the CLI.
+
+- :mod:`.runners`: one runner protocol over ``.keras`` files, bundled models and bicubic;
+  :mod:`.exported` adds SavedModel, TFLite and ONNX files.
+- :mod:`.tiling`: tiles with context padding for images of any size (as Real-ESRGAN's inference
+  script does).
+- :mod:`.upscale`: the ``upscale`` CLI.
+"""
+
+
+def __getattr__(name: str) -> object:
+    """The flat layout's ``srgan_keras.inference`` names, for now (see :mod:`srgan_keras._compat`)."""
+    from srgan_keras._compat import forward
+
+    return forward("inference", name)

@@ -1,0 +1,12 @@
+"""The networks, as the papers draw them.
+
+- :mod:`.layers`: the registered custom layers (sub-pixel convolution, SRGAN §2.2 after Shi et al.
+  2016; PReLU; the fixed bicubic upsampler; pixel unshuffle and padding for RRDBNet).
+- :mod:`.srresnet`: SRResNet, SRGAN's generator (Ledig et al. 2017, Fig. 4 top).
+- :mod:`.discriminator`: SRGAN's discriminator (Fig. 4 bottom).
+- :mod:`.rrdbnet`: RRDBNet, the generator of ESRGAN (Wang et al. 2018, §3.1) and Real-ESRGAN.
+- :mod:`.srvgg`: SRVGGNetCompact, Real-ESRGAN's compact generator (Real-ESRGAN repository).
+- :mod:`.unet_discriminator`: Real-ESRGAN's U-Net discriminator with spectral norm (§3, Fig. 6).
+- :mod:`.outputs`: which value range a generator returns (:func:`~.outputs.output_range`).
+- :mod:`.models`: the generator and discriminator a training config names.
+"""
