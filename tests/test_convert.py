@@ -116,7 +116,7 @@ def test_convert_cli_writes_a_loadable_model(tmp_path):
     import keras
 
     import srgan_keras  # noqa: F401  (registers the custom layers)
-    from srgan_keras.nn.rrdbnet import output_range
+    from srgan_keras.nn.outputs import output_range
 
     net = torch_rrdbnet(2)
     torch.save({"params": net.state_dict()}, tmp_path / "x2.pth")

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from srgan_keras.evaluation import interpolate
-from srgan_keras.nn.rrdbnet import build_rrdbnet, output_range
+from srgan_keras.nn.outputs import output_range
+from srgan_keras.nn.rrdbnet import build_rrdbnet
 from srgan_keras.nn.srresnet import build_srresnet
 
 

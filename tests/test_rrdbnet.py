@@ -11,7 +11,8 @@ import pytest
 import tensorflow as tf
 
 from srgan_keras.nn.layers import CropToInput, NearestUpsample, PadToMultiple
-from srgan_keras.nn.rrdbnet import build_rrdbnet, output_range
+from srgan_keras.nn.outputs import output_range
+from srgan_keras.nn.rrdbnet import build_rrdbnet
 from srgan_keras.nn.srresnet import build_srresnet
 
 

@@ -56,7 +56,7 @@ from srgan_keras.data.imaging import (
     load_rgb_uint8,
 )
 from srgan_keras.evaluation.metrics import evaluate_pair, psnr
-from srgan_keras.nn.rrdbnet import output_range
+from srgan_keras.nn.outputs import output_range
 
 FORMATS = ("saved_model", "tflite", "onnx")  # onnx: optional extra, pip install -e .[onnx]
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")

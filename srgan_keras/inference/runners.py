@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from srgan_keras.data.imaging import signed_to_unit
 from srgan_keras.nn import layers as _layers  # noqa: F401  (registers custom layers for load_model)
-from srgan_keras.nn.rrdbnet import output_range
+from srgan_keras.nn.outputs import output_range
 
 
 def _bundled_models_dir() -> Path:

@@ -11,7 +11,7 @@ Residual-in-Residual Dense Block (RRDB), and residual scaling by 0.2 (§3.1, "re
 
 Layer names are BasicSR's state-dict names with dots as underscores (``body.3.rdb2.conv5`` ->
 ``body_3_rdb2_conv5``), so :mod:`srgan_keras.export.convert` loads the published weights by name. The
-model's last layer, ``sr_unit``, marks the [0, 1] output range (see :func:`output_range`).
+model's last layer, ``sr_unit``, marks the [0, 1] output range (see :mod:`srgan_keras.nn.outputs`).
 
 Ranges: input LR in [0, 1] and output SR in [0, 1] (not clipped), as the published ESRGAN and
 Real-ESRGAN weights expect -- unlike SRResNet here, whose output is in [-1, 1].
@@ -26,10 +26,10 @@ import keras
 from keras import layers
 
 from srgan_keras.nn.layers import CropToInput, NearestUpsample, PadToMultiple, PixelUnshuffle
+from srgan_keras.nn.outputs import OUTPUT_LAYER, output_range  # noqa: F401  (output_range: old home)
 
 LEAKY_SLOPE = 0.2  # ESRGAN §3.1 / BasicSR: LeakyReLU(negative_slope=0.2)
 RESIDUAL_SCALE = 0.2  # ESRGAN §3.1: "residual scaling ... multiplying 0.2"
-OUTPUT_LAYER = "sr_unit"  # the model's last layer; the name marks a [0, 1] output
 UNSHUFFLE = {4: 1, 2: 2, 1: 4}  # scale -> pixel-unshuffle factor of the input (Real-ESRGAN x2, x1)
 
 
@@ -106,11 +106,3 @@ def build_rrdbnet(scale: int = 4, num_feat: int = 64, num_block: int = 23, num_g
     sr = CropToInput(scale, name=OUTPUT_LAYER, dtype="float32")([sr, lr])  # x4: a no-op
     return keras.Model(lr, sr, name=name)
 
-
-def output_range(model: keras.Model) -> str:
-    """``"unit"`` ([0, 1]) for RRDBNet-family generators, ``"signed"`` ([-1, 1]) otherwise.
-
-    Decided by the last layer's name (``sr_unit``), which survives ``.keras`` save/load, network
-    interpolation and weight conversion.
-    """
-    return "unit" if model.layers[-1].name == OUTPUT_LAYER else "signed"

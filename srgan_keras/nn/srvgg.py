@@ -16,7 +16,7 @@ Every convolution works on LR pixels, which makes it several times cheaper than 
 Layer names are the reference state dict's (``body.N``) with dots as underscores, so
 :mod:`srgan_keras.export.convert` loads published weights by name. Ranges: input LR and output SR in
 [0, 1] (unclipped), as the published weights expect; the last layer is named ``sr_unit`` (see
-:func:`srgan_keras.nn.rrdbnet.output_range`).
+:func:`srgan_keras.nn.outputs.output_range`).
 
 Two details differ from the PyTorch module, neither changes what the network computes:
 - the last convolution's output channels are in TensorFlow's ``depth_to_space`` order, not
@@ -31,7 +31,7 @@ import keras
 from keras import layers
 
 from srgan_keras.nn.layers import NearestUpsample, PixelShuffle, PReLU
-from srgan_keras.nn.rrdbnet import OUTPUT_LAYER
+from srgan_keras.nn.outputs import OUTPUT_LAYER
 
 SCALES = (2, 3, 4)  # the reference supports any upscale; the published weights are x2 and x4
 PRELU_INIT = 0.25  # PyTorch nn.PReLU(num_parameters=num_feat) default slope

@@ -9,7 +9,8 @@ the paper does (k = 1, after Goodfellow et al. 2014). The SR image is computed o
 D is updated on it first (gradient stopped), then G's loss uses the *updated* D.
 
 Ranges: LR in [0, 1]; HR, SR and every loss input in [-1, 1]. A generator whose last layer is
-named ``sr_unit`` (RRDBNet) outputs [0, 1] and is mapped to [-1, 1] here.
+named ``sr_unit`` (RRDBNet, :func:`~srgan_keras.nn.outputs.output_range`) outputs [0, 1] and is
+mapped to [-1, 1] here.
 """
 
 from __future__ import annotations
@@ -17,12 +18,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from srgan_keras.nn.outputs import output_range
 from srgan_keras.training.losses import ContentLoss, VanillaGAN, pixel_loss
-
-
-def outputs_unit_range(generator: keras.Model) -> bool:
-    """True when the generator's output is [0, 1] (last layer named ``sr_unit``), else [-1, 1]."""
-    return generator.layers[-1].name == "sr_unit"
 
 
 class SRGAN:
@@ -62,7 +59,7 @@ class SRGAN:
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
         self.num_replicas = num_replicas
-        self._unit = outputs_unit_range(generator)
+        self._unit = output_range(generator) == "unit"
 
     # -- the forward pass ------------------------------------------------------------------
     def super_resolve(self, lr, training: bool, generator: keras.Model | None = None):
