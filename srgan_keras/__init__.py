@@ -14,7 +14,6 @@ from srgan_keras.inference.tiling import upscale_image
 from srgan_keras.nn import layers as layers  # noqa: F401  (registers the custom layers)
 from srgan_keras.nn.discriminator import build_discriminator
 from srgan_keras.nn.srresnet import build_srresnet
-from srgan_keras.training import presets as recipes  # noqa: F401  (registers the esrgan/realesrgan presets)
 from srgan_keras.training.config import PRESETS, TrainConfig, get_config
 
 _compat.install()  # the 0.1 flat module names (srgan_keras.generator, ...) stay importable for now

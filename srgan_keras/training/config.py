@@ -14,6 +14,8 @@ import types
 import typing
 from dataclasses import dataclass, fields, replace
 
+from srgan_keras.training.presets import PRESETS
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -117,57 +119,6 @@ class TrainConfig:
         return json.dumps(dataclasses.asdict(self), indent=2)
 
 
-# ----------------------------------------------------------------------------------------------
-# Presets: overrides of the paper defaults. Say why beside each departure.
-# ----------------------------------------------------------------------------------------------
-PRESETS: dict[str, dict] = {
-    # The paper's schedule and settings, unchanged (needs a GPU and VGG19 ImageNet weights).
-    "paper": {},
-    # Ends in under 10 minutes on 2 CPU cores and beats bicubic. Departures from the paper:
-    # - global_residual: the network learns a correction on top of bicubic, starting exactly at
-    #   bicubic (the paper's SRResNet takes ~1e4+ steps just to reach bicubic);
-    # - lr 1e-3 with warm-up and cosine decay over 1,000 steps (fewer end near bicubic);
-    # - 8 blocks, batch 8, 64 px crops: more steps in the budget;
-    # - MSE content loss in the GAN phase (VGG weights cannot be assumed offline: SRGAN-MSE).
-    "demo": {
-        "num_blocks": 8,
-        "batch_size": 8,
-        "hr_size": 64,
-        "global_residual": True,
-        "pretrain_steps": 1000,
-        "gan_steps": 50,
-        "pretrain_lr": 1e-3,
-        "gan_lr": 1e-5,
-        "lr_schedule": "cosine",
-        "warmup_steps": 20,
-        "gan_milestones": (),
-        "content_loss": "mse",
-        "val_every": 250,
-        "ckpt_every": 100,
-        "log_every": 10,
-    },
-    # Seconds, for tests: a 2-block, 8-filter model on 32 px crops.
-    "tiny": {
-        "num_blocks": 2,
-        "num_filters": 8,
-        "disc_filters": 8,
-        "batch_size": 2,
-        "hr_size": 64,
-        "pretrain_steps": 4,
-        "gan_steps": 2,
-        "pretrain_lr": 1e-3,
-        "gan_lr": 1e-4,
-        "gan_milestones": (),
-        "content_loss": "mse",
-        "jit_compile": False,
-        "val_every": 4,
-        "ckpt_every": 2,
-        "log_every": 1,
-        "val_images": 1,
-    },
-}
-
-
 def get_config(preset: str = "demo", **overrides) -> TrainConfig:
     """The preset's config with ``overrides`` applied and validated."""
     if preset not in PRESETS:
@@ -179,7 +130,7 @@ def get_config(preset: str = "demo", **overrides) -> TrainConfig:
 
 
 def register_preset(name: str, overrides: dict) -> None:
-    """Add a preset (used by the ESRGAN/Real-ESRGAN module to add its recipes)."""
+    """Add a preset of your own to :data:`~srgan_keras.training.presets.PRESETS` (for ``--preset``)."""
     names = {f.name for f in fields(TrainConfig)}
     unknown = set(overrides) - names
     if unknown:
