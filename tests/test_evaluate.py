@@ -89,5 +89,217 @@ def test_cli_errors(tmp_path, capsys, tiny_model_path, small_set):
     assert ev.main(["--model", str(tiny_model_path), "--data", str(small_set),
                     "--scale", "2"]) == 1
     assert "scale" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
     assert ev.main(["--model", "bicubic", "--data", str(tmp_path / "empty")]) == 1
-    assert "no image files" in capsys.readouterr().err
+    assert "no image files found" in capsys.readouterr().err
+
+
+def test_a_missing_folder_says_it_does_not_exist(tmp_path, capsys):
+    """Issue 17.11: not "no image files found" for a typo'd path."""
+    assert ev.main(["--model", "bicubic", "--data", str(tmp_path / "Set15")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {tmp_path / 'Set15'}: no such file or folder"
+    assert ev.main(["--model", "bicubic", "--data", str(tmp_path / "*.png")]) == 1
+    assert "no image files match this pattern" in capsys.readouterr().err
+
+
+def _hostile_set(root: Path) -> Path:
+    """One good HR, and three that used to abort evaluate: smaller than the scale (34-line
+    InvalidArgumentError), smaller than SSIM's window with the border (an SSIM error without the
+    file's name) and a file that is not an image. Plus an HR of exactly the smallest side."""
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (48, 60, 3), dtype=np.uint8)).save(root / "good.png")
+    Image.fromarray(rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)).save(root / "edge.png")
+    Image.fromarray(rng.integers(0, 256, (3, 3, 3), dtype=np.uint8)).save(root / "dot.png")
+    Image.fromarray(rng.integers(0, 256, (19, 40, 3), dtype=np.uint8)).save(root / "strip.png")
+    (root / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    return root
+
+
+def test_bad_files_are_named_skipped_and_the_rest_scored(tmp_path, capsys, tiny_model_path):
+    """Issue 17.9/17.11: one line per bad file, the others scored, exit 1, a full report."""
+    data = _hostile_set(tmp_path / "hr")
+    rc = ev.main(["--model", str(tiny_model_path), "--data", str(data),
+                  "--json", str(tmp_path / "r.json")])
+    cap = capsys.readouterr()
+    assert rc == 1
+    lines = [ln for ln in cap.err.splitlines() if ln.startswith("skipped:")]
+    assert len(lines) == 3 and "Traceback" not in cap.err
+    assert any(str(data / "dot.png") in ln and "3x3 px is too small" in ln for ln in lines)
+    assert any(str(data / "strip.png") in ln and "at least 20 px" in ln and "SSIM" in ln
+               for ln in lines)
+    assert any(str(data / "broken.png") in ln for ln in lines)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [r["image"] for r in report["images"]] == ["edge", "good"]  # 20 px: just enough
+    assert sorted(Path(k["image"]).name for k in report["skipped"]) == [
+        "broken.png", "dot.png", "strip.png"]
+    assert "3 images skipped" in cap.out
+    # the API raises by default (training validation must not skip silently), naming the file
+    with pytest.raises(ValueError, match=r"broken\.png: not an image file"):
+        ev.evaluate_folder(BicubicRunner(4), data)
+    with pytest.raises(ValueError, match="dot: 3x3 px is too small to evaluate at x4"):
+        ev.evaluate_folder(BicubicRunner(4), [("dot", np.zeros((3, 3, 3), np.uint8))])
+    # every image bad: an error, not an empty report
+    only_bad = tmp_path / "bad"
+    only_bad.mkdir()
+    (only_bad / "broken.png").write_bytes((data / "broken.png").read_bytes())
+    assert ev.main(["--model", "bicubic", "--data", str(only_bad)]) == 1
+    assert "no images could be evaluated" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad, says", [
+    ("dot.png", "3x3 px is too small to evaluate at x4 (at least 20 px per side"),  # < scale
+    ("strip.png", "40x19 px is too small to evaluate at x4 (at least 20 px per side, for SSIM"),
+    ("broken.png", "not an image file"),
+])
+def test_each_bad_file_alone_is_one_line_and_the_good_one_is_scored(tmp_path, capsys, bad, says):
+    hostile = _hostile_set(tmp_path / "all")
+    data = tmp_path / "hr"
+    data.mkdir()
+    for name in ("good.png", bad):
+        (data / name).write_bytes((hostile / name).read_bytes())
+    rc = ev.main(["--model", "bicubic", "--data", str(data), "--json", str(tmp_path / "r.json")])
+    err = capsys.readouterr().err
+    assert rc == 1
+    lines = [ln for ln in err.splitlines() if ln.startswith(("skipped", "error", "Traceback"))]
+    assert len(lines) == 1 and lines[0].startswith(f"skipped: {data / bad}: {says}")
+    assert [r["image"] for r in json.loads((tmp_path / "r.json").read_text())["images"]] == ["good"]
+
+
+# ---------------------------------------------------------------- --degrade (issue 12.7a)
+
+PROBE_DIGESTS = {  # lr_digest of _probe() degraded with image name "probe", TF 2.21 CPU
+    ("realesrgan", 0): "b788e7f6888d585ee0eca24fa9ded013b0467d0fede3544401fb45d4b86a2142",
+    ("light", 0): "6ad2f14e5e634615fce8adcef9aa187b93c0029528fc1757a6866be2575ad887",
+}
+
+
+def _probe() -> np.ndarray:
+    yy, xx = np.mgrid[0:64, 0:80]
+    rgb = np.stack([127 + 100 * np.sin(xx / 5.0), 127 + 90 * np.cos(yy / 7.0), xx * 3.0], -1)
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("preset", ["realesrgan", "light"])
+def test_degraded_lr_is_a_function_of_seed_and_name_only(preset):
+    from srgan_keras import degraded_eval as de
+
+    hr = _probe()
+    lr = de.degraded_lr(hr, 4, preset, 0, "probe")
+    assert lr.shape == (16, 20, 3) and lr.dtype == np.uint8
+    # fixed bytes: a change of the pipeline or its seeding changes the benchmark; if that is
+    # intended, say so and update the digests
+    assert de.lr_digest(lr) == PROBE_DIGESTS[(preset, 0)]
+    np.random.seed(123)  # global state plays no part
+    assert de.lr_digest(de.degraded_lr(hr, 4, preset, 0, "probe")) == PROBE_DIGESTS[(preset, 0)]
+    assert not np.array_equal(de.degraded_lr(hr, 4, preset, 1, "probe"), lr)
+    assert not np.array_equal(de.degraded_lr(hr, 4, preset, 0, "probe2"), lr)
+
+
+def test_degrade_cli_gives_identical_lr_bytes_in_two_runs(tmp_path, small_set):
+    """Same seed -> the same LR files, byte for byte, in this process and in a fresh one;
+    another seed -> other LRs. The report's lr_sha256 is the saved pixels' digest."""
+    import subprocess
+    import sys
+
+    from srgan_keras import degraded_eval as de
+
+    args = ["--model", "bicubic", "--data", str(small_set), "--degrade", "realesrgan"]
+    assert ev.main([*args, "--seed", "0", "--save-lr", str(tmp_path / "a"),
+                    "--json", str(tmp_path / "a.json")]) == 0
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(ev.__file__).parents[1])}
+    subprocess.run([sys.executable, "-m", "srgan_keras.evaluate", *args, "--seed", "0",
+                    "--save-lr", str(tmp_path / "b")], check=True, env=env, capture_output=True)
+    assert ev.main([*args, "--seed", "1", "--save-lr", str(tmp_path / "c")]) == 0
+    names = sorted(f.name for f in (tmp_path / "a").iterdir())
+    assert names == ["one.png", "two.png"]
+    for n in names:
+        assert (tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes()
+        assert np.asarray(Image.open(tmp_path / "a" / n)).tobytes() != \
+            np.asarray(Image.open(tmp_path / "c" / n)).tobytes()
+    report = json.loads((tmp_path / "a.json").read_text())
+    assert report["degrade"]["preset"] == "realesrgan" and report["degrade"]["seed"] == 0
+    assert report["degrade"]["config"]["jpeg_range"] == [30.0, 95.0]
+    for row in report["images"]:
+        saved = np.asarray(Image.open(tmp_path / "a" / f"{row['image']}.png"))
+        assert row["lr_sha256"] == de.lr_digest(saved)
+        assert row["bicubic"] is None  # bicubic is the model here
+    with Image.open(tmp_path / "a" / "one.png") as im:
+        assert im.text["srgan_keras"] == "degrade=realesrgan seed=0 x4 of one"
+
+
+def test_degraded_scores_beside_bicubic_and_light_is_milder(shared_data):
+    """Bicubic of the degraded LR is reported beside the model; the light preset costs bicubic
+    less than the official one (Set5)."""
+    from srgan_keras.inference import load_generator
+
+    full = ev.evaluate_folder(BicubicRunner(4), shared_data / "Set5", degrade="realesrgan")
+    light = ev.evaluate_folder(BicubicRunner(4), shared_data / "Set5", degrade="light")
+    clean = ev.evaluate_folder(BicubicRunner(4), shared_data / "Set5")
+    assert full["mean"]["psnr_y"] < light["mean"]["psnr_y"] < clean["mean"]["psnr_y"]
+    assert full["protocol"] == ev.DEGRADED_PROTOCOL and clean["degrade"] is None
+    srresnet = ev.evaluate_folder(load_generator("srresnet"), [
+        ("baby", np.asarray(Image.open(shared_data / "Set5" / "baby.png")))], degrade="realesrgan")
+    assert srresnet["bicubic_mean"]["psnr_y"] == pytest.approx(full["images"][0]["psnr_y"])
+
+
+def test_degrade_refuses_to_write_lrs_into_the_hr_folder(tmp_path, capsys, small_set):
+    before = {f.name: f.read_bytes() for f in small_set.iterdir()}
+    for dest in (small_set, small_set / "lr"):
+        assert ev.main(["--model", "bicubic", "--data", str(small_set), "--degrade", "light",
+                        "--save-lr", str(dest)]) == 1
+        assert "inside the --data folder" in capsys.readouterr().err
+    assert {f.name: f.read_bytes() for f in small_set.iterdir()} == before
+
+
+def test_degrade_skips_images_too_small_for_its_kernels(tmp_path, capsys):
+    data = tmp_path / "hr"
+    data.mkdir()
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (30, 60, 3), dtype=np.uint8)).save(data / "small.png")
+    Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(data / "ok.png")
+    assert ev.main(["--model", "bicubic", "--data", str(data), "--degrade", "realesrgan"]) == 1
+    err = capsys.readouterr().err
+    assert f"skipped: {data / 'small.png'}: 60x30 px is too small" in err
+    assert "at least 44 px" in err and "Real-ESRGAN" in err
+
+
+# ---------------------------------------------------------------- --no-reference (issue 12.7b)
+
+def test_no_reference_scores_niqe_of_model_and_bicubic(tmp_path, capsys, tiny_model_path):
+    from srgan_keras.niqe import niqe
+
+    data = tmp_path / "photos"
+    data.mkdir()
+    yy, xx = np.mgrid[0:30, 0:56]
+    rgb = np.stack([127 + 100 * np.sin(xx / 3.0), 127 + 90 * np.cos(yy / 4.0), xx * 4.0], -1)
+    photo = np.clip(rgb, 0, 255).astype(np.uint8)
+    Image.fromarray(photo).save(data / "photo.jpg", quality=40)
+    Image.fromarray(photo[:12, :12]).save(data / "thumb.png")  # x4 = 48 px: no 96x96 block
+    rc = ev.main(["--model", str(tiny_model_path), "--data", str(data), "--no-reference",
+                  "--json", str(tmp_path / "r.json"), "--csv", str(tmp_path / "r.csv"),
+                  "--figure", str(tmp_path / "fig")])
+    cap = capsys.readouterr()
+    assert rc == 1  # thumb.png skipped
+    assert [ln for ln in cap.err.splitlines() if ln.startswith("skipped:")] == [
+        f"skipped: {data / 'thumb.png'}: x4 output: NIQE needs at least 2 blocks of 96x96 px "
+        "inside the 4 px border, got an image of 48x48"]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["metric"] == "niqe" and report["protocol"] == ev.NO_REFERENCE_PROTOCOL
+    (row,) = report["images"]
+    assert (row["image"], row["height"], row["width"]) == ("photo", 30, 56)
+    lr = np.asarray(Image.open(data / "photo.jpg").convert("RGB"))
+    bic = ev._upscale(lr, BicubicRunner(4), None)
+    assert row["bicubic"]["niqe"] == pytest.approx(niqe(bic, border=4))
+    assert row["niqe"] != row["bicubic"]["niqe"]
+    assert "no reference" in cap.out and cap.out.splitlines()[-2].split()[:2] == ["mean", "tiny_x4"]
+    rows = list(csv.DictReader(open(tmp_path / "r.csv")))
+    assert list(rows[0]) == ["model", "data", "scale", "image", "method", "niqe"]
+    assert (tmp_path / "fig" / "photo.png").is_file()
+
+
+def test_no_reference_and_degrade_exclude_each_other(small_set):
+    with pytest.raises(SystemExit):
+        ev.main(["--model", "bicubic", "--data", str(small_set), "--no-reference",
+                 "--degrade", "light"])

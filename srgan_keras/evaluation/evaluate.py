@@ -4,6 +4,7 @@ SRGAN §3.1 (protocol) and §3.3 / Table 2 (the numbers).
 
     python -m srgan_keras.evaluate --model PATH|srresnet|srgan|bicubic --data DIR [--scale 4]
         [--json FILE] [--csv FILE] [--figure DIR] [--tile N]
+        [--degrade realesrgan|light --seed N [--save-lr DIR]] | [--no-reference]
 
 Protocol (SRGAN §3.1 and Table 2; BasicSR): each HR image is cropped to a multiple of the scale;
 its LR is the MATLAB-equivalent bicubic downscale that training uses
@@ -13,11 +14,24 @@ computed on BT.601 Y (16..235) with ``scale`` pixels removed at every border
 (:func:`srgan_keras.evaluation.metrics.evaluate_pair`). Means are over images, as the field reports them.
 RGB PSNR and the R/G/B-averaged SSIM are extra columns for comparing with papers that use them.
 
+Two more modes:
+
+* ``--degrade PRESET --seed N``: the LR is the HR degraded by Real-ESRGAN's second-order
+  pipeline with a per-image seed (:mod:`srgan_keras.degraded_eval`), the same on every run; the
+  rest of the protocol is unchanged, bicubic of that LR beside the model;
+* ``--no-reference``: ``--data`` holds real LR photos with no HR; the model's output and bicubic
+  are scored by NIQE (:mod:`srgan_keras.niqe`, lower is more natural, ``scale`` border removed).
+  NIQE rewards sharpness, not cleanliness: read it beside the full-reference numbers.
+
+A file that cannot be read or is too small is reported in one line naming it and skipped; the
+others are scored and the CLI exits with 1 (the report lists the skipped files).
+
 Python API, also used by training's validation:
 
 * :func:`evaluate_image` - one HR array -> metrics (and the images, for figures);
 * :func:`evaluate_folder` - a folder (or ``"builtin"``, or ``(name, array)`` pairs) -> a dict
-  with per-image rows and means, the same dict ``--json`` writes.
+  with per-image rows and means, the same dict ``--json`` writes;
+* :func:`evaluate_no_reference` - a folder of LR photos -> NIQE of the model and of bicubic.
 """
 
 from __future__ import annotations
@@ -27,12 +41,13 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from srgan_keras import degraded_eval
 from srgan_keras.data.degradation import crop_to_multiple, make_lr_numpy
 from srgan_keras.data.imaging import (
     BUILTIN_VAL,
@@ -42,7 +57,8 @@ from srgan_keras.data.imaging import (
     list_images,
     load_rgb_uint8,
 )
-from srgan_keras.evaluation.metrics import evaluate_pair, rgb_to_y
+from srgan_keras.data.realesrgan_degradation import DegradationConfig
+from srgan_keras.evaluation.metrics import SSIM_WINDOW, evaluate_pair, rgb_to_y
 from srgan_keras.inference.runners import BicubicRunner, Runner, as_runner, load_generator
 from srgan_keras.inference.tiling import DEFAULT_TILE, upscale_image
 
@@ -55,6 +71,14 @@ AUTO_TILE_PIXELS = 200 * 200  # our choice: larger LR inputs are tiled (memory; 
 PROTOCOL = ("HR cropped to a multiple of scale; LR = MATLAB-equivalent bicubic (antialiased), "
             "8-bit; metrics on BT.601 Y (16-235) with `scale` border pixels removed; SSIM "
             "11x11 Gaussian sigma 1.5; psnr_rgb/ssim_rgb on R,G,B (SSIM averaged over channels)")
+DEGRADED_PROTOCOL = ("HR cropped to a multiple of scale; LR = Real-ESRGAN second-order "
+                     "degradation of the HR (preset and parameters in `degrade`), stateless seed "
+                     "(seed, first 8 bytes of SHA-256 of the image name), 8-bit; metrics as the "
+                     "bicubic protocol: BT.601 Y (16-235), `scale` border pixels removed, SSIM "
+                     "11x11 Gaussian sigma 1.5")
+NO_REFERENCE_PROTOCOL = ("no HR: the input photos are upscaled whole (tiled when large); NIQE "
+                         "(Mittal et al. 2013, the authors' pristine model, 96x96 blocks) on "
+                         "BT.601 Y rounded, `scale` border pixels removed; lower is more natural")
 
 
 @dataclass
@@ -77,22 +101,51 @@ def _upscale(lr: np.ndarray, runner: Runner, tile: int | None) -> np.ndarray:
     return upscale_image(lr, runner, tile=tile, tile_overlap=EVAL_OVERLAP, pre_pad=0)
 
 
+def min_hr_side(scale: int, degrade: str | DegradationConfig | None = None) -> tuple[int, str]:
+    """(the smallest HR side that can be scored at ``scale``, why): after cropping to a multiple
+    of ``scale`` and removing ``scale`` pixels at each border, SSIM's 11x11 window must fit (20 px
+    at x4); the Real-ESRGAN degradations need an LR of 11 px (44 px at x4)."""
+    need = -(-(SSIM_WINDOW + 2 * scale) // scale) * scale  # a multiple of scale >= 2s + 11
+    why = f"SSIM's {SSIM_WINDOW} px window inside the {scale} px border"
+    if degrade is not None and degraded_eval.min_hr_side(scale) > need:
+        need, why = degraded_eval.min_hr_side(scale), "the Real-ESRGAN degradations' 21x21 kernels"
+    return need, why
+
+
+def make_lr(hr: np.ndarray, scale: int, degrade: str | DegradationConfig | None = None,
+            seed: int = 0, name: str = "image") -> np.ndarray:
+    """The benchmark LR of a uint8 HR cropped to a multiple of ``scale``: bicubic (the paper's)
+    or, with ``degrade``, the Real-ESRGAN pipeline seeded by ``(seed, name)``."""
+    if degrade is None:
+        return make_lr_numpy(hr, scale)  # (H/s, W/s, 3) uint8
+    return degraded_eval.degraded_lr(hr, scale, degrade, seed, name)
+
+
 def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
                    tile: int | None = None, bicubic: bool = True,
-                   name: str = "image") -> ImageResult:
-    """Metrics of one uint8 HR image (H, W, 3): crop, bicubic LR, SR by ``runner``, compare.
+                   name: str = "image", degrade: str | DegradationConfig | None = None,
+                   seed: int = 0) -> ImageResult:
+    """Metrics of one uint8 HR image (H, W, 3): crop, LR, SR by ``runner``, compare.
 
     ``runner``: anything :func:`srgan_keras.inference.runners.as_runner` takes (a runner or a Keras
     generator). ``scale`` defaults to the runner's and must equal it. ``tile=None`` runs small
     images whole and tiles large ones with enough context to give the same numbers.
-    ``bicubic=True`` also scores the bicubic baseline on the same LR.
+    ``bicubic=True`` also scores the bicubic baseline on the same LR. ``degrade`` (a preset name
+    of :data:`srgan_keras.degraded_eval.PRESETS` or a config) replaces the bicubic LR by the
+    Real-ESRGAN pipeline's, seeded by ``(seed, name)``. An image too small to score raises
+    ``ValueError`` saying so (:func:`min_hr_side`).
     """
     runner = as_runner(runner)
     s = runner.scale if scale is None else int(scale)
     if s != runner.scale:
         raise ValueError(f"--scale {s} does not match the model's scale {runner.scale}")
-    hr = crop_to_multiple(np.asarray(hr, dtype=np.uint8)[..., :3], s)
-    lr = make_lr_numpy(hr, s)  # (H/s, W/s, 3) uint8
+    hr = np.asarray(hr, dtype=np.uint8)[..., :3]
+    need, why = min_hr_side(s, degrade)
+    if min(hr.shape[:2]) < need:
+        raise ValueError(f"{hr.shape[1]}x{hr.shape[0]} px is too small to evaluate at x{s} "
+                         f"(at least {need} px per side, for {why})")
+    hr = crop_to_multiple(hr, s)
+    lr = make_lr(hr, s, degrade, seed, name)
     sr = _upscale(lr, runner, tile)
     metrics = evaluate_pair(sr, hr, border=s)
     bic_sr = bic = None
@@ -102,58 +155,188 @@ def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
     return ImageResult(name, metrics, bic, lr, sr, bic_sr, hr)
 
 
-def _hr_images(data) -> Iterable[tuple[str, np.ndarray]]:
-    """(name, uint8 RGB) pairs of a folder, ``"builtin"`` (held-out photos) or given pairs."""
+# (name, label for messages, loader): images are decoded one at a time, as they are scored
+Source = tuple[str, str, Callable[[], np.ndarray]]
+
+
+def _sources(data) -> list[Source]:
+    """The images of a folder/file/glob, ``"builtin"`` (held-out photos) or given pairs.
+
+    A path that does not exist and matches nothing says so, distinct from a folder without
+    image files.
+    """
     if isinstance(data, (str, Path)):
         if str(data) == "builtin":
-            yield from builtin_images(BUILTIN_VAL)
-            return
+            return [(n, n, lambda a=a: a) for n, a in builtin_images(BUILTIN_VAL)]
         files = list_images(data)
         if not files:
-            raise FileNotFoundError(f"{data}: no image files found")
-        for f in files:
-            yield f.stem, load_rgb_uint8(f)  # gray HR (Set14's bridge) is repeated to RGB
-    else:
-        yield from data
+            p = Path(data)
+            if p.is_dir() or p.is_file():
+                raise FileNotFoundError(f"{data}: no image files found")
+            if any(c in str(data) for c in "*?["):
+                raise FileNotFoundError(f"{data}: no image files match this pattern")
+            raise FileNotFoundError(f"{data}: no such file or folder")
+        # gray HR (Set14's bridge) is repeated to RGB
+        return [(f.stem, str(f), lambda f=f: load_rgb_uint8(f)) for f in files]
+    return [(n, n, lambda a=a: np.asarray(a)) for n, a in data]
 
 
-def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
-    return {k: float(np.mean([r[k] for r in rows])) for k in METRICS}
+def _each(sources: list[Source], progress: bool, skip_errors: bool, skipped: list[dict],
+          desc: str) -> Iterator[tuple[str, str, np.ndarray]]:
+    """(name, label, pixels) of each source; unreadable ones are skipped when ``skip_errors``
+    (one line on stderr, recorded in ``skipped``), else their error is raised."""
+    items: Iterable[Source] = sources
+    if progress:
+        from tqdm import tqdm
+
+        items = tqdm(sources, desc=desc, unit="image", disable=None)
+    for name, label, load in items:
+        try:
+            yield name, label, load()
+        except (ImageError, OSError) as e:
+            if not skip_errors:
+                raise
+            _skip(skipped, label, str(e))
+
+
+def _skip(skipped: list[dict], label: str, message: str) -> None:
+    """Record a skipped image and say so in one line (the message names the file once)."""
+    line = message if message.startswith(label) else f"{label}: {message}"
+    print(f"skipped: {line}", file=sys.stderr)
+    skipped.append({"image": label, "error": line})
+
+
+def _mean(rows: list[dict[str, float]], keys: Iterable[str] = METRICS) -> dict[str, float]:
+    return {k: float(np.mean([r[k] for r in rows])) for k in keys}
+
+
+def _check_save_dir(save_lr: str | Path | None, data_dir) -> Path | None:
+    """Refuse an LR folder that is a file, or the HR folder (or inside it): the LRs would
+    replace HR files or be read as HR next time."""
+    if save_lr is None:
+        return None
+    out = Path(save_lr)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"--save-lr {out}: exists and is not a folder")
+    if isinstance(data_dir, (str, Path)) and Path(data_dir).is_dir():
+        data, dest = Path(data_dir).resolve(), out.resolve()
+        if dest == data or data in dest.parents:
+            raise ValueError(f"--save-lr {out} is inside the --data folder {data_dir}: choose "
+                             "another folder (the LRs would mix with the HR images)")
+    return out
 
 
 def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None = None,
                     bicubic: bool = True, figure_dir: str | Path | None = None,
-                    progress: bool = False) -> dict:
+                    progress: bool = False, degrade: str | DegradationConfig | None = None,
+                    seed: int = 0, save_lr: str | Path | None = None,
+                    skip_errors: bool = False) -> dict:
     """Evaluate every image of ``data_dir``; returns the report dict ``--json`` writes.
 
     ``data_dir``: a folder (recursive), ``"builtin"`` or an iterable of ``(name, uint8 HR)``.
-    Returns ``{"model", "data", "scale", "border", "protocol", "images": [row, ...],
-    "mean": {psnr_y, ssim_y, psnr_rgb, ssim_rgb}, "bicubic_mean": {...} or None}``, where a row
-    is ``{"image", "height", "width", <metrics>, "bicubic": {<metrics>} or None}``.
-    Unreadable files raise :class:`srgan_keras.data.imaging.ImageError`.
+    ``degrade``/``seed``: Real-ESRGAN-degraded LR (see :func:`evaluate_image`); ``save_lr``: a
+    folder receiving each LR as ``<name>.png``.
+    Returns ``{"model", "data", "scale", "border", "protocol", "degrade", "images": [row, ...],
+    "mean": {psnr_y, ssim_y, psnr_rgb, ssim_rgb}, "bicubic_mean": {...} or None, "skipped"}``,
+    where a row is ``{"image", "height", "width", "lr_sha256", <metrics>, "bicubic": {<metrics>}
+    or None}``, ``degrade`` is None or ``{"preset", "seed", "config"}`` and ``skipped`` lists
+    ``{"image", "error"}``. A file that cannot be read or is too small raises
+    (:class:`srgan_keras.data.imaging.ImageError`, ``ValueError``) unless ``skip_errors``, which
+    reports it in one line on stderr, skips it and lists it in ``skipped``.
     """
     runner = as_runner(runner)
     s = runner.scale if scale is None else int(scale)
-    rows, results_bic = [], []
-    items = _hr_images(data_dir)
-    if progress:
-        from tqdm import tqdm
-
-        items = tqdm(list(items), desc="evaluate", unit="image", disable=None)
-    for name, hr in items:
-        res = evaluate_image(runner, hr, s, tile=tile, bicubic=bicubic, name=name)
+    if s != runner.scale:
+        raise ValueError(f"--scale {s} does not match the model's scale {runner.scale}")
+    if degrade is not None:
+        degraded_eval.preset(degrade)  # an unknown preset fails before any work
+    save_dir = _check_save_dir(save_lr, data_dir)
+    rows, results_bic, skipped = [], [], []
+    sources = _sources(data_dir)
+    for name, label, hr in _each(sources, progress, skip_errors, skipped, "evaluate"):
+        try:
+            res = evaluate_image(runner, hr, s, tile=tile, bicubic=bicubic, name=name,
+                                 degrade=degrade, seed=seed)
+        except ValueError as e:
+            if not skip_errors:
+                raise ValueError(f"{label}: {e}") from e
+            _skip(skipped, label, str(e))
+            continue
         rows.append({"image": name, "height": int(res.hr.shape[0]), "width": int(res.hr.shape[1]),
-                     **res.metrics, "bicubic": res.bicubic})
+                     "lr_sha256": degraded_eval.lr_digest(res.lr), **res.metrics,
+                     "bicubic": res.bicubic})
         if res.bicubic is not None:
             results_bic.append(res.bicubic)
+        if save_dir is not None:
+            note = ("bicubic (MATLAB-equivalent)" if degrade is None else
+                    f"degrade={degraded_eval.preset(degrade)[0]} seed={seed}") + f" x{s} of {name}"
+            degraded_eval.save_lr(save_dir / f"{name}.png", res.lr, note)
         if figure_dir is not None:
             save_figure(Path(figure_dir) / f"{name}.png", res, runner.name)
     if not rows:
-        raise FileNotFoundError(f"{data_dir}: no images to evaluate")
+        raise FileNotFoundError(f"{data_dir}: no images could be evaluated" if skipped else
+                                f"{data_dir}: no images to evaluate")
     return {
         "model": runner.name, "data": str(data_dir) if isinstance(data_dir, (str, Path)) else
-        "arrays", "scale": s, "border": s, "protocol": PROTOCOL, "images": rows,
-        "mean": _mean(rows), "bicubic_mean": _mean(results_bic) if results_bic else None,
+        "arrays", "scale": s, "border": s,
+        "protocol": PROTOCOL if degrade is None else DEGRADED_PROTOCOL,
+        "degrade": None if degrade is None else degraded_eval.describe(degrade, seed),
+        "images": rows, "mean": _mean(rows),
+        "bicubic_mean": _mean(results_bic) if results_bic else None, "skipped": skipped,
+    }
+
+
+def evaluate_no_reference(runner, data_dir, tile: int | None = None, bicubic: bool = True,
+                          figure_dir: str | Path | None = None, progress: bool = False,
+                          skip_errors: bool = False) -> dict:
+    """NIQE of the model's upscale (and of bicubic's) of each LR photo of ``data_dir``.
+
+    For real inputs that have no HR. Returns ``{"model", "data", "scale", "border",
+    "protocol", "metric": "niqe", "images": [{"image", "height", "width", "niqe",
+    "bicubic": {"niqe"} or None}], "mean": {"niqe"}, "bicubic_mean", "skipped"}`` (height and
+    width of the input). Lower NIQE is more natural; it rewards sharpness and texture, noise
+    included, so it is read beside full-reference numbers. An output too small for NIQE's two
+    96x96 blocks counts as a bad image (see ``skip_errors`` in :func:`evaluate_folder`).
+    """
+    from srgan_keras.niqe import niqe
+
+    runner = as_runner(runner)
+    s = runner.scale
+    rows, results_bic, skipped = [], [], []
+    for name, label, lr in _each(_sources(data_dir), progress, skip_errors, skipped, "NIQE"):
+        lr = np.asarray(lr, np.uint8)[..., :3]
+        try:
+            sr = _upscale(lr, runner, tile)
+            metrics = {"niqe": niqe(sr, border=s)}
+            bic_sr = bic = None
+            if bicubic and not isinstance(runner, BicubicRunner):
+                bic_sr = _upscale(lr, BicubicRunner(s), tile)
+                bic = {"niqe": niqe(bic_sr, border=s)}
+        except ValueError as e:
+            if not skip_errors:
+                raise ValueError(f"{label}: {e}") from e
+            _skip(skipped, label, f"x{s} output: {e}")
+            continue
+        rows.append({"image": name, "height": int(lr.shape[0]), "width": int(lr.shape[1]),
+                     **metrics, "bicubic": bic})
+        if bic is not None:
+            results_bic.append(bic)
+        if figure_dir is not None:
+            panels = [("input (nearest)", lr, None)]
+            if bic_sr is not None:
+                panels.append((f"bicubic\nNIQE {bic['niqe']:.2f}", bic_sr, None))
+            panels.append((f"{runner.name}\nNIQE {metrics['niqe']:.2f}", sr, None))
+            save_panels(Path(figure_dir) / f"{name}.png", f"{name}  x{s}  (no reference; "
+                        "NIQE, lower is more natural)", sr, panels)
+    if not rows:
+        raise FileNotFoundError(f"{data_dir}: no images could be evaluated" if skipped else
+                                f"{data_dir}: no images to evaluate")
+    return {
+        "model": runner.name, "data": str(data_dir) if isinstance(data_dir, (str, Path)) else
+        "arrays", "scale": s, "border": s, "protocol": NO_REFERENCE_PROTOCOL, "metric": "niqe",
+        "images": rows, "mean": _mean(rows, ("niqe",)),
+        "bicubic_mean": _mean(results_bic, ("niqe",)) if results_bic else None,
+        "skipped": skipped,
     }
 
 
@@ -221,15 +404,28 @@ def save_panels(path: str | Path, title: str, hr: np.ndarray,
 
 # ---------------------------------------------------------------- report formats
 
+def _columns(report: dict) -> tuple[str, ...]:
+    return (report["metric"],) if "metric" in report else METRICS
+
+
+def _title(report: dict) -> str:
+    mode = ""
+    if report.get("degrade"):
+        mode = f", degraded {report['degrade']['preset']} seed {report['degrade']['seed']}"
+    elif report.get("metric") == "niqe":
+        mode = ", no reference: NIQE, lower is more natural"
+    return (f"{report['model']} on {report['data']} x{report['scale']} "
+            f"(border {report['border']}{mode})")
+
+
 def format_table(report: dict) -> str:
     """Per-image table and mean, with the bicubic row beside the model's."""
-    cols = METRICS
+    cols = _columns(report)
     head = f"{'image':<16}{'method':<14}" + "".join(f"{c:>10}" for c in cols)
-    lines = [f"{report['model']} on {report['data']} x{report['scale']} "
-             f"(border {report['border']})", head, "-" * len(head)]
+    lines = [_title(report), head, "-" * len(head)]
 
     def row(name: str, method: str, m: dict) -> str:
-        vals = "".join(f"{m[c]:>10.2f}" if c.startswith("psnr") else f"{m[c]:>10.4f}"
+        vals = "".join(f"{m[c]:>10.4f}" if c.startswith("ssim") else f"{m[c]:>10.2f}"
                        for c in cols)
         return f"{name[:15]:<16}{method[:13]:<14}{vals}"
 
@@ -241,41 +437,63 @@ def format_table(report: dict) -> str:
     if report["bicubic_mean"] is not None:
         lines.append(row("mean", "bicubic", report["bicubic_mean"]))
     lines.append(row("mean", report["model"], report["mean"]))
+    if report.get("skipped"):
+        n = len(report["skipped"])
+        lines.append(f"{n} image{'s' if n > 1 else ''} skipped (not in the means): "
+                     + ", ".join(Path(k["image"]).name for k in report["skipped"]))
     return "\n".join(lines)
 
 
 def to_csv(report: dict) -> str:
     """One row per (image, method), mean rows last; model, data and scale on every row."""
+    cols = _columns(report)
     buf = io.StringIO()
     wr = csv.writer(buf, lineterminator="\n")
-    wr.writerow(["model", "data", "scale", "image", "method", *METRICS])
+    wr.writerow(["model", "data", "scale", "image", "method", *cols])
     meta = [report["model"], report["data"], report["scale"]]
     for r in report["images"]:
         if r["bicubic"] is not None:
-            wr.writerow([*meta, r["image"], "bicubic", *(r["bicubic"][k] for k in METRICS)])
-        wr.writerow([*meta, r["image"], report["model"], *(r[k] for k in METRICS)])
+            wr.writerow([*meta, r["image"], "bicubic", *(r["bicubic"][k] for k in cols)])
+        wr.writerow([*meta, r["image"], report["model"], *(r[k] for k in cols)])
     if report["bicubic_mean"] is not None:
-        wr.writerow([*meta, "mean", "bicubic", *(report["bicubic_mean"][k] for k in METRICS)])
-    wr.writerow([*meta, "mean", report["model"], *(report["mean"][k] for k in METRICS)])
+        wr.writerow([*meta, "mean", "bicubic", *(report["bicubic_mean"][k] for k in cols)])
+    wr.writerow([*meta, "mean", report["model"], *(report["mean"][k] for k in cols)])
     return buf.getvalue()
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m srgan_keras.evaluate",
-                                 description="PSNR/SSIM of a generator on a benchmark folder.")
+                                 description="PSNR/SSIM of a generator on a benchmark folder "
+                                             "(or NIQE of its output on real LR photos).")
     ap.add_argument("--model", required=True,
                     help="a .keras file, SavedModel folder, .tflite file, srresnet, srgan "
                          "or bicubic")
-    ap.add_argument("--data", required=True, help="folder of HR images (or 'builtin')")
+    ap.add_argument("--data", required=True,
+                    help="folder of HR images (or 'builtin'); with --no-reference, LR photos")
     ap.add_argument("--scale", type=int, default=None,
                     help="upscaling factor (default: the model's; 4 for bicubic)")
     ap.add_argument("--tile", type=int, default=None,
                     help="LR tile side (default: whole image when small, tiled when large)")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--degrade", choices=sorted(degraded_eval.PRESETS), default=None,
+                      help="make each LR by Real-ESRGAN's second-order degradations instead of "
+                           "bicubic: realesrgan (official x4plus settings) or light (our milder "
+                           "preset); the same LR on every run for a given --seed")
+    mode.add_argument("--no-reference", action="store_true",
+                      help="--data holds real LR photos without HR: score the model's and "
+                           "bicubic's upscales by NIQE (lower is more natural)")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="seed of the --degrade draws (per image: this seed and the image name)")
+    ap.add_argument("--save-lr", default=None, metavar="DIR",
+                    help="write each LR used as DIR/<image>.png (8-bit; replaces files of that "
+                         "name)")
     ap.add_argument("--json", default=None, help="write the report as JSON")
     ap.add_argument("--csv", default=None, help="write per-image rows as CSV")
     ap.add_argument("--figure", default=None, metavar="DIR",
                     help="write one comparison figure per image")
     args = ap.parse_args(argv)
+    if args.no_reference and args.save_lr:
+        ap.error("--save-lr needs HR images to make LRs from; --no-reference takes LR photos")
     from srgan_keras.inference.runners import ModelNotFoundError
 
     try:
@@ -284,9 +502,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        report = evaluate_folder(runner, args.data, scale=args.scale, tile=args.tile,
-                                 figure_dir=args.figure, progress=True)
-    except (ImageError, FileNotFoundError, ValueError) as e:
+        if args.no_reference:
+            if args.scale is not None and args.scale != runner.scale:
+                raise ValueError(f"--scale {args.scale} does not match the model's scale "
+                                 f"{runner.scale}")
+            report = evaluate_no_reference(runner, args.data, tile=args.tile,
+                                           figure_dir=args.figure, progress=True,
+                                           skip_errors=True)
+        else:
+            report = evaluate_folder(runner, args.data, scale=args.scale, tile=args.tile,
+                                     figure_dir=args.figure, progress=True, degrade=args.degrade,
+                                     seed=args.seed, save_lr=args.save_lr, skip_errors=True)
+    except (ImageError, FileNotFoundError, FileExistsError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     report["model"] = runner.name
@@ -298,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.csv:
         text = to_csv(report)
         atomic_write(args.csv, lambda tmp: Path(tmp).write_text(text))
-    return 0
+    return 1 if report["skipped"] else 0
 
 
 if __name__ == "__main__":
