@@ -265,6 +265,18 @@ def test_degrade_skips_images_too_small_for_its_kernels(tmp_path, capsys):
     assert "at least 44 px" in err and "Real-ESRGAN" in err
 
 
+def test_same_file_names_in_subfolders_get_distinct_names_seeds_and_lr_files(tmp_path):
+    data = tmp_path / "hr"
+    for sub in ("a", "b"):
+        (data / sub).mkdir(parents=True)
+        Image.fromarray(_probe()).save(data / sub / "x.png")
+    report = ev.evaluate_folder(BicubicRunner(4), data, degrade="light", save_lr=tmp_path / "lr")
+    assert [r["image"] for r in report["images"]] == ["a/x", "b/x"]
+    assert report["images"][0]["lr_sha256"] != report["images"][1]["lr_sha256"]
+    assert sorted(p.relative_to(tmp_path / "lr").as_posix() for p in (tmp_path / "lr").rglob("*.png")) \
+        == ["a/x.png", "b/x.png"]
+
+
 # ---------------------------------------------------------------- --no-reference (issue 12.7b)
 
 def test_no_reference_scores_niqe_of_model_and_bicubic(tmp_path, capsys, tiny_model_path):

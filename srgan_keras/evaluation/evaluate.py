@@ -40,6 +40,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -176,8 +177,12 @@ def _sources(data) -> list[Source]:
             if any(c in str(data) for c in "*?["):
                 raise FileNotFoundError(f"{data}: no image files match this pattern")
             raise FileNotFoundError(f"{data}: no such file or folder")
+        names = [f.stem for f in files]
+        if len(set(names)) < len(names):  # a/x.png and b/x.png: name them a/x and b/x
+            root = Path(os.path.commonpath([f.parent for f in files]))
+            names = [f.relative_to(root).with_suffix("").as_posix() for f in files]
         # gray HR (Set14's bridge) is repeated to RGB
-        return [(f.stem, str(f), lambda f=f: load_rgb_uint8(f)) for f in files]
+        return [(n, str(f), lambda f=f: load_rgb_uint8(f)) for n, f in zip(names, files)]
     return [(n, n, lambda a=a: np.asarray(a)) for n, a in data]
 
 
