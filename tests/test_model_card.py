@@ -107,3 +107,34 @@ def test_bad_run_or_figure_argument_fails_before_anything_is_written(tmp_path, t
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and message in err[0], err
     assert not (tmp_path / "out").exists()
+
+
+def test_degraded_columns_and_figure(tmp_path, tiny_model_path, capsys):
+    """--degraded-data adds '<set> <preset>/<seed>' columns with the numbers evaluate --degrade
+    gives; an unknown preset fails before anything is measured or written."""
+    from srgan_keras import evaluate as ev
+
+    data = tmp_path / "SetC"
+    data.mkdir()
+    rng = np.random.default_rng(3)
+    Image.fromarray(np.clip(rng.normal(128, 40, (48, 52, 3)), 0, 255).astype(np.uint8)).save(
+        data / "img0.png")
+    out = tmp_path / "card"
+    rc = model_card.main(["--model", str(tiny_model_path), "--data", str(data),
+                          "--degraded-data", str(data), "--degrade", "light", "--seed", "3",
+                          "--figure-image", str(data / "img0.png"), "--figure-degraded",
+                          "--out", str(out)])
+    assert rc == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert list(metrics["datasets"]) == ["SetC", "SetC light/3"]
+    assert metrics["datasets"]["SetC light/3"]["degrade"]["preset"] == "light"
+    want = ev.evaluate_folder(ev.load_generator(str(tiny_model_path)), data, degrade="light",
+                              seed=3)
+    got = metrics["models"]["tiny_x4.keras"]["results"]["SetC light/3"]
+    assert got["psnr_y"] == pytest.approx(want["mean"]["psnr_y"], abs=1e-4)
+    assert got != metrics["models"]["tiny_x4.keras"]["results"]["SetC"]
+    assert "SetC light/3 PSNR-Y" in capsys.readouterr().out
+    assert (out / "comparison.png").is_file()
+    rc = model_card.main(["--model", str(tiny_model_path), "--data", str(data), "--degrade",
+                          "heavy", "--out", str(tmp_path / "none")])
+    assert rc == 2 and not (tmp_path / "none").exists()

@@ -13,8 +13,13 @@ evaluate CLI runs: the field's protocol, bicubic on the same LR) and writes into
   bicubic's; ``tests/test_bundled_models.py`` re-measures Set5 from it, so the numbers on the
   card are the files in the repository;
 - ``comparison.png``: one image, LR | bicubic | each model | HR, with a zoomed inset;
+  ``--figure-degraded`` makes its LR by ``--degrade`` (the input a real-world model is for);
 - ``MODEL_CARD.md``: the table between ``<!-- evaluation:begin -->`` and
   ``<!-- evaluation:end -->`` is replaced; the prose around it is the author's.
+
+``--degraded-data DIR`` (repeat) adds columns measured on LR degraded by ``--degrade PRESET
+--seed N`` (:mod:`srgan_keras.degraded_eval`, as ``evaluate --degrade``), keyed
+``"<folder> <preset>/<seed>"``, e.g. ``Set14 realesrgan/0``: the real-world models' numbers.
 
 Every file is written to a temporary name and renamed, so an interrupted run leaves the old ones.
 """
@@ -44,22 +49,32 @@ def _size(path: Path) -> int:
         else path.stat().st_size
 
 
-def measure(models: list[Path], folders: list[Path]) -> dict:
-    """Evaluate every model on every folder; returns the ``metrics.json`` dict."""
-    from srgan_keras.evaluation.evaluate import PROTOCOL, evaluate_folder
+def measure(models: list[Path], folders: list[Path], degraded: list[Path] = (),
+            degrade: str = "realesrgan", seed: int = 0) -> dict:
+    """Evaluate every model on every folder (and on each ``degraded`` folder with LR made by
+    ``degrade``/``seed``); returns the ``metrics.json`` dict."""
+    from srgan_keras import degraded_eval
+    from srgan_keras.evaluation.evaluate import DEGRADED_PROTOCOL, PROTOCOL, evaluate_folder
     from srgan_keras.inference.runners import load_generator
 
     out: dict = {"protocol": PROTOCOL, "datasets": {}, "bicubic": {}, "models": {}}
+    if degraded:
+        out["degraded_protocol"] = DEGRADED_PROTOCOL
+    columns = [(f.name, f, None) for f in folders] + [
+        (f"{f.name} {degrade}/{seed}", f, degrade) for f in degraded]
     for model in models:
         runner = load_generator(model)
         entry = {"file": model.name, "bytes": _size(model), "sha256": sha256(model),
                  "scale": runner.scale, "results": {}}
-        for folder in folders:
-            report = evaluate_folder(runner, folder, bicubic=folder.name not in out["bicubic"])
-            out["datasets"][folder.name] = {"images": len(report["images"])}
+        for key, folder, preset in columns:
+            report = evaluate_folder(runner, folder, bicubic=key not in out["bicubic"],
+                                     degrade=preset, seed=seed)
+            out["datasets"][key] = {"images": len(report["images"])}
+            if preset is not None:
+                out["datasets"][key]["degrade"] = degraded_eval.describe(preset, seed)
             if report["bicubic_mean"] is not None:
-                out["bicubic"][folder.name] = _rounded(report["bicubic_mean"])
-            entry["results"][folder.name] = _rounded(report["mean"])
+                out["bicubic"][key] = _rounded(report["bicubic_mean"])
+            entry["results"][key] = _rounded(report["mean"])
         out["models"][model.name] = entry
     return out
 
@@ -116,7 +131,10 @@ def table(metrics: dict) -> str:
     for name, m in metrics["models"].items():
         rows.append(f"| `{name}` | {m['bytes'] / 2**20:.2f} MiB | {cells(m['results'])} |")
     counts = ", ".join(f"{n} {d['images']} images" for n, d in metrics["datasets"].items())
-    return "\n".join([head, rule, *rows, "", f"x{_scale(metrics)}; {counts}. {metrics['protocol']}."])
+    notes = [f"x{_scale(metrics)}; {counts}. {metrics['protocol']}."]
+    if "degraded_protocol" in metrics:
+        notes.append(f"Columns `<set> <preset>/<seed>`: {metrics['degraded_protocol']}.")
+    return "\n".join([head, rule, *rows, "", *notes])
 
 
 def _scale(metrics: dict) -> int:
@@ -141,16 +159,21 @@ def update_card(card: Path, block: str) -> None:
     atomic_write(card, lambda tmp: Path(tmp).write_text(new))
 
 
-def comparison_figure(path: Path, name: str, hr, models: list[Path]) -> None:
-    """LR | bicubic | each model | HR of one uint8 HR image, PSNR/SSIM under each title."""
+def comparison_figure(path: Path, name: str, hr, models: list[Path], degrade: str | None = None,
+                      seed: int = 0) -> None:
+    """LR | bicubic | each model | HR of one uint8 HR image, PSNR/SSIM under each title; the LR
+    degraded by ``degrade``/``seed`` when given (seeded by the file's stem, as evaluate does)."""
     from srgan_keras.evaluation.evaluate import evaluate_image, save_panels
     from srgan_keras.inference.runners import load_generator
 
     panels, res = [], None
+    stem = Path(name).stem
     for model in models:
-        res = evaluate_image(load_generator(model), hr, name=name, bicubic=res is None)
+        res = evaluate_image(load_generator(model), hr, name=stem, bicubic=res is None,
+                             degrade=degrade, seed=seed)
         if not panels:
-            panels = [("LR (nearest)", res.lr, None), ("bicubic", res.bicubic_sr, res.bicubic)]
+            label = "LR (nearest)" if degrade is None else f"LR {degrade}/{seed} (nearest)"
+            panels = [(label, res.lr, None), ("bicubic", res.bicubic_sr, res.bicubic)]
         panels.append((model.name, res.sr, res.metrics))
     panels.append(("HR (original)", res.hr, None))
     s = res.hr.shape[0] // res.lr.shape[0]
@@ -163,7 +186,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="a generator file (repeat); its file name is its key in metrics.json")
     p.add_argument("--data", action="append", required=True, type=Path,
                    help="a folder of HR images (repeat); its folder name is the table's column")
+    p.add_argument("--degraded-data", action="append", default=[], type=Path,
+                   help="a folder of HR images (repeat) measured with LR made by --degrade")
+    p.add_argument("--degrade", default="realesrgan",
+                   help="degradation preset of --degraded-data and --figure-degraded "
+                        "(realesrgan or light; see evaluate --degrade)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the --degrade draws")
     p.add_argument("--figure-image", type=Path, default=None, help="image of comparison.png")
+    p.add_argument("--figure-degraded", action="store_true",
+                   help="comparison.png starts from the --degrade LR instead of bicubic's")
     p.add_argument("--run", action="append", default=[], metavar="FILE=RUN_DIR",
                    help="the training run folder of a model (repeat): its steps, wall hours and "
                         "validation curve go into metrics.json, read from the TensorBoard logs")
@@ -188,15 +219,19 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError(f"--run {pair}: expected FILE=RUN_DIR with FILE one of "
                                  f"{', '.join(names)}")
             training[name] = training_summary(Path(run_dir))
+        from srgan_keras import degraded_eval
+
+        degraded_eval.preset(args.degrade)  # an unknown preset fails before the measuring
         figure_hr = load_rgb_uint8(args.figure_image) if args.figure_image is not None else None
-        metrics = measure(args.model, args.data)
+        metrics = measure(args.model, args.data, args.degraded_data, args.degrade, args.seed)
         for name, summary in training.items():
             metrics["models"][name]["training"] = summary
         block = table(metrics)
         print(block)
         if figure_hr is not None:
             comparison_figure(args.out / "comparison.png", args.figure_image.name, figure_hr,
-                              args.model)
+                              args.model, args.degrade if args.figure_degraded else None,
+                              args.seed)
             print(f"wrote {args.out / 'comparison.png'}")
         atomic_write(args.out / "metrics.json",
                      lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
