@@ -101,6 +101,9 @@ def test_a_missing_folder_says_it_does_not_exist(tmp_path, capsys):
     assert err == f"error: {tmp_path / 'Set15'}: no such file or folder"
     assert ev.main(["--model", "bicubic", "--data", str(tmp_path / "*.png")]) == 1
     assert "no image files match this pattern" in capsys.readouterr().err
+    (tmp_path / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    assert ev.main(["--model", "bicubic", "--data", str(tmp_path / "gone.png")]) == 1
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'gone.png'}: broken symbolic link"
 
 
 def _hostile_set(root: Path) -> Path:
@@ -152,13 +155,17 @@ def test_bad_files_are_named_skipped_and_the_rest_scored(tmp_path, capsys, tiny_
     ("dot.png", "3x3 px is too small to evaluate at x4 (at least 20 px per side"),  # < scale
     ("strip.png", "40x19 px is too small to evaluate at x4 (at least 20 px per side, for SSIM"),
     ("broken.png", "not an image file"),
+    ("link.png", "no such file"),  # a broken symlink in the folder, passed over by list_images
 ])
 def test_each_bad_file_alone_is_one_line_and_the_good_one_is_scored(tmp_path, capsys, bad, says):
     hostile = _hostile_set(tmp_path / "all")
     data = tmp_path / "hr"
     data.mkdir()
     for name in ("good.png", bad):
-        (data / name).write_bytes((hostile / name).read_bytes())
+        if name == "link.png":
+            (data / name).symlink_to(hostile / "deleted.png")
+        else:
+            (data / name).write_bytes((hostile / name).read_bytes())
     rc = ev.main(["--model", "bicubic", "--data", str(data), "--json", str(tmp_path / "r.json")])
     err = capsys.readouterr().err
     assert rc == 1

@@ -52,6 +52,7 @@ from srgan_keras import degraded_eval
 from srgan_keras.data.degradation import crop_to_multiple, make_lr_numpy
 from srgan_keras.data.imaging import (
     BUILTIN_VAL,
+    IMAGE_EXTENSIONS,
     ImageError,
     atomic_write,
     builtin_images,
@@ -169,14 +170,20 @@ def _sources(data) -> list[Source]:
     if isinstance(data, (str, Path)):
         if str(data) == "builtin":
             return [(n, n, lambda a=a: a) for n, a in builtin_images(BUILTIN_VAL)]
+        p = Path(data)
         files = list_images(data)
-        if not files:
-            p = Path(data)
+        # list_images passes over broken symlinks: a benchmark missing an image must say so
+        broken = sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_EXTENSIONS
+                        and f.is_symlink() and not f.exists()) if p.is_dir() else []
+        if not files and not broken:
+            if p.is_symlink() and not p.exists():
+                raise FileNotFoundError(f"{data}: broken symbolic link")
             if p.is_dir() or p.is_file():
                 raise FileNotFoundError(f"{data}: no image files found")
             if any(c in str(data) for c in "*?["):
                 raise FileNotFoundError(f"{data}: no image files match this pattern")
             raise FileNotFoundError(f"{data}: no such file or folder")
+        files = sorted(files + broken)
         names = [f.stem for f in files]
         if len(set(names)) < len(names):  # a/x.png and b/x.png: name them a/x and b/x
             root = Path(os.path.commonpath([f.parent for f in files]))
