@@ -190,7 +190,7 @@ def _probe() -> np.ndarray:
 
 @pytest.mark.parametrize("preset", ["realesrgan", "light"])
 def test_degraded_lr_is_a_function_of_seed_and_name_only(preset):
-    from srgan_keras import degraded_eval as de
+    from srgan_keras.evaluation import degraded as de
 
     hr = _probe()
     lr = de.degraded_lr(hr, 4, preset, 0, "probe")
@@ -210,7 +210,7 @@ def test_degrade_cli_gives_identical_lr_bytes_in_two_runs(tmp_path, small_set):
     import subprocess
     import sys
 
-    from srgan_keras import degraded_eval as de
+    from srgan_keras.evaluation import degraded as de
 
     args = ["--model", "bicubic", "--data", str(small_set), "--degrade", "realesrgan"]
     assert ev.main([*args, "--seed", "0", "--save-lr", str(tmp_path / "a"),
@@ -287,7 +287,7 @@ def test_same_file_names_in_subfolders_get_distinct_names_seeds_and_lr_files(tmp
 # ---------------------------------------------------------------- --no-reference (issue 12.7b)
 
 def test_no_reference_scores_niqe_of_model_and_bicubic(tmp_path, capsys, tiny_model_path):
-    from srgan_keras.niqe import niqe
+    from srgan_keras.evaluation.niqe import niqe
 
     data = tmp_path / "photos"
     data.mkdir()

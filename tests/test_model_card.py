@@ -112,7 +112,7 @@ def test_bad_run_or_figure_argument_fails_before_anything_is_written(tmp_path, t
 def test_degraded_columns_and_figure(tmp_path, tiny_model_path, capsys):
     """--degraded-data adds '<set> <preset>/<seed>' columns with the numbers evaluate --degrade
     gives; an unknown preset fails before anything is measured or written."""
-    from srgan_keras import evaluate as ev
+    from srgan_keras.evaluation import evaluate as ev
 
     data = tmp_path / "SetC"
     data.mkdir()

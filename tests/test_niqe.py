@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from srgan_keras import niqe as nq
-from srgan_keras.imaging import load_rgb_uint8
+from srgan_keras.data.imaging import load_rgb_uint8
+from srgan_keras.evaluation import niqe as nq
 
 BASICSR_REFERENCE = [  # (image under ../shared/data, border, BasicSR 1.4.2's NIQE)
     ("Set14/baboon.png", 0, 5.729572592446565),

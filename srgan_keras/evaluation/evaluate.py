@@ -17,10 +17,10 @@ RGB PSNR and the R/G/B-averaged SSIM are extra columns for comparing with papers
 Two more modes:
 
 * ``--degrade PRESET --seed N``: the LR is the HR degraded by Real-ESRGAN's second-order
-  pipeline with a per-image seed (:mod:`srgan_keras.degraded_eval`), the same on every run; the
+  pipeline with a per-image seed (:mod:`srgan_keras.evaluation.degraded`), the same on every run; the
   rest of the protocol is unchanged, bicubic of that LR beside the model;
 * ``--no-reference``: ``--data`` holds real LR photos with no HR; the model's output and bicubic
-  are scored by NIQE (:mod:`srgan_keras.niqe`, lower is more natural, ``scale`` border removed).
+  are scored by NIQE (:mod:`srgan_keras.evaluation.niqe`, lower is more natural, ``scale`` border removed).
   NIQE rewards sharpness, not cleanliness: read it beside the full-reference numbers.
 
 A file that cannot be read or is too small is reported in one line naming it and skipped; the
@@ -48,7 +48,6 @@ from pathlib import Path
 
 import numpy as np
 
-from srgan_keras import degraded_eval
 from srgan_keras.data.degradation import crop_to_multiple, make_lr_numpy
 from srgan_keras.data.imaging import (
     BUILTIN_VAL,
@@ -60,6 +59,7 @@ from srgan_keras.data.imaging import (
     load_rgb_uint8,
 )
 from srgan_keras.data.realesrgan_degradation import DegradationConfig
+from srgan_keras.evaluation import degraded
 from srgan_keras.evaluation.metrics import SSIM_WINDOW, evaluate_pair, rgb_to_y
 from srgan_keras.inference.runners import BicubicRunner, Runner, as_runner, load_generator
 from srgan_keras.inference.tiling import DEFAULT_TILE, upscale_image
@@ -109,8 +109,8 @@ def min_hr_side(scale: int, degrade: str | DegradationConfig | None = None) -> t
     at x4); the Real-ESRGAN degradations need an LR of 11 px (44 px at x4)."""
     need = -(-(SSIM_WINDOW + 2 * scale) // scale) * scale  # a multiple of scale >= 2s + 11
     why = f"SSIM's {SSIM_WINDOW} px window inside the {scale} px border"
-    if degrade is not None and degraded_eval.min_hr_side(scale) > need:
-        need, why = degraded_eval.min_hr_side(scale), "the Real-ESRGAN degradations' 21x21 kernels"
+    if degrade is not None and degraded.min_hr_side(scale) > need:
+        need, why = degraded.min_hr_side(scale), "the Real-ESRGAN degradations' 21x21 kernels"
     return need, why
 
 
@@ -120,7 +120,7 @@ def make_lr(hr: np.ndarray, scale: int, degrade: str | DegradationConfig | None 
     or, with ``degrade``, the Real-ESRGAN pipeline seeded by ``(seed, name)``."""
     if degrade is None:
         return make_lr_numpy(hr, scale)  # (H/s, W/s, 3) uint8
-    return degraded_eval.degraded_lr(hr, scale, degrade, seed, name)
+    return degraded.degraded_lr(hr, scale, degrade, seed, name)
 
 
 def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
@@ -133,7 +133,7 @@ def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
     generator). ``scale`` defaults to the runner's and must equal it. ``tile=None`` runs small
     images whole and tiles large ones with enough context to give the same numbers.
     ``bicubic=True`` also scores the bicubic baseline on the same LR. ``degrade`` (a preset name
-    of :data:`srgan_keras.degraded_eval.PRESETS` or a config) replaces the bicubic LR by the
+    of :data:`srgan_keras.evaluation.degraded.PRESETS` or a config) replaces the bicubic LR by the
     Real-ESRGAN pipeline's, seeded by ``(seed, name)``. An image too small to score raises
     ``ValueError`` saying so (:func:`min_hr_side`).
     """
@@ -261,7 +261,7 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
     if s != runner.scale:
         raise ValueError(f"--scale {s} does not match the model's scale {runner.scale}")
     if degrade is not None:
-        degraded_eval.preset(degrade)  # an unknown preset fails before any work
+        degraded.preset(degrade)  # an unknown preset fails before any work
     save_dir = _check_save_dir(save_lr, data_dir)
     rows, results_bic, skipped = [], [], []
     sources = _sources(data_dir)
@@ -275,14 +275,14 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
             _skip(skipped, label, str(e))
             continue
         rows.append({"image": name, "height": int(res.hr.shape[0]), "width": int(res.hr.shape[1]),
-                     "lr_sha256": degraded_eval.lr_digest(res.lr), **res.metrics,
+                     "lr_sha256": degraded.lr_digest(res.lr), **res.metrics,
                      "bicubic": res.bicubic})
         if res.bicubic is not None:
             results_bic.append(res.bicubic)
         if save_dir is not None:
             note = ("bicubic (MATLAB-equivalent)" if degrade is None else
-                    f"degrade={degraded_eval.preset(degrade)[0]} seed={seed}") + f" x{s} of {name}"
-            degraded_eval.save_lr(save_dir / f"{name}.png", res.lr, note)
+                    f"degrade={degraded.preset(degrade)[0]} seed={seed}") + f" x{s} of {name}"
+            degraded.save_lr(save_dir / f"{name}.png", res.lr, note)
         if figure_dir is not None:
             save_figure(Path(figure_dir) / f"{name}.png", res, runner.name)
     if not rows:
@@ -292,7 +292,7 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
         "model": runner.name, "data": str(data_dir) if isinstance(data_dir, (str, Path)) else
         "arrays", "scale": s, "border": s,
         "protocol": PROTOCOL if degrade is None else DEGRADED_PROTOCOL,
-        "degrade": None if degrade is None else degraded_eval.describe(degrade, seed),
+        "degrade": None if degrade is None else degraded.describe(degrade, seed),
         "images": rows, "mean": _mean(rows),
         "bicubic_mean": _mean(results_bic) if results_bic else None, "skipped": skipped,
     }
@@ -310,7 +310,7 @@ def evaluate_no_reference(runner, data_dir, tile: int | None = None, bicubic: bo
     included, so it is read beside full-reference numbers. An output too small for NIQE's two
     96x96 blocks counts as a bad image (see ``skip_errors`` in :func:`evaluate_folder`).
     """
-    from srgan_keras.niqe import niqe
+    from srgan_keras.evaluation.niqe import niqe
 
     runner = as_runner(runner)
     s = runner.scale
@@ -487,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tile", type=int, default=None,
                     help="LR tile side (default: whole image when small, tiled when large)")
     mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--degrade", choices=sorted(degraded_eval.PRESETS), default=None,
+    mode.add_argument("--degrade", choices=sorted(degraded.PRESETS), default=None,
                       help="make each LR by Real-ESRGAN's second-order degradations instead of "
                            "bicubic: realesrgan (official x4plus settings) or light (our milder "
                            "preset); the same LR on every run for a given --seed")

@@ -18,7 +18,7 @@ evaluate CLI runs: the field's protocol, bicubic on the same LR) and writes into
   ``<!-- evaluation:end -->`` is replaced; the prose around it is the author's.
 
 ``--degraded-data DIR`` (repeat) adds columns measured on LR degraded by ``--degrade PRESET
---seed N`` (:mod:`srgan_keras.degraded_eval`, as ``evaluate --degrade``), keyed
+--seed N`` (:mod:`srgan_keras.evaluation.degraded`, as ``evaluate --degrade``), keyed
 ``"<folder> <preset>/<seed>"``, e.g. ``Set14 realesrgan/0``: the real-world models' numbers.
 
 Every file is written to a temporary name and renamed, so an interrupted run leaves the old ones.
@@ -53,7 +53,7 @@ def measure(models: list[Path], folders: list[Path], degraded: list[Path] = (),
             degrade: str = "realesrgan", seed: int = 0) -> dict:
     """Evaluate every model on every folder (and on each ``degraded`` folder with LR made by
     ``degrade``/``seed``); returns the ``metrics.json`` dict."""
-    from srgan_keras import degraded_eval
+    from srgan_keras.evaluation.degraded import describe
     from srgan_keras.evaluation.evaluate import DEGRADED_PROTOCOL, PROTOCOL, evaluate_folder
     from srgan_keras.inference.runners import load_generator
 
@@ -71,7 +71,7 @@ def measure(models: list[Path], folders: list[Path], degraded: list[Path] = (),
                                      degrade=preset, seed=seed)
             out["datasets"][key] = {"images": len(report["images"])}
             if preset is not None:
-                out["datasets"][key]["degrade"] = degraded_eval.describe(preset, seed)
+                out["datasets"][key]["degrade"] = describe(preset, seed)
             if report["bicubic_mean"] is not None:
                 out["bicubic"][key] = _rounded(report["bicubic_mean"])
             entry["results"][key] = _rounded(report["mean"])
@@ -219,9 +219,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError(f"--run {pair}: expected FILE=RUN_DIR with FILE one of "
                                  f"{', '.join(names)}")
             training[name] = training_summary(Path(run_dir))
-        from srgan_keras import degraded_eval
+        from srgan_keras.evaluation.degraded import preset
 
-        degraded_eval.preset(args.degrade)  # an unknown preset fails before the measuring
+        preset(args.degrade)  # an unknown preset fails before the measuring
         figure_hr = load_rgb_uint8(args.figure_image) if args.figure_image is not None else None
         metrics = measure(args.model, args.data, args.degraded_data, args.degrade, args.seed)
         for name, summary in training.items():

@@ -22,7 +22,7 @@ release as BasicSR's ``niqe.py`` ports it (its own check: baboon 5.7296 in MATLA
 is checked against that port in ``tests/test_niqe.py`` (within 0.01).
 
 How BasicSR and this module prepare the image (``calculate_niqe`` with ``convert_to="y"``): RGB
--> BT.601 Y (16..235, :func:`srgan_keras.metrics.rgb_to_y`), ``border`` pixels cropped, rounded
+-> BT.601 Y (16..235, :func:`srgan_keras.evaluation.metrics.rgb_to_y`), ``border`` pixels cropped, rounded
 to integers, cropped to whole 96x96 blocks. Our one difference: arithmetic in float64 (as
 MATLAB), where BasicSR's port works in float32.
 
@@ -42,7 +42,7 @@ import numpy as np
 from scipy.ndimage import convolve
 from scipy.special import gamma
 
-from srgan_keras.metrics import rgb_to_y
+from srgan_keras.evaluation.metrics import rgb_to_y
 
 NIQE_PARAMS = Path(__file__).with_name("niqe_pris_params.npz")
 NIQE_NOTICE = NIQE_PARAMS.with_suffix(".NOTICE")

@@ -3,7 +3,7 @@
 The paper's benchmark (SRGAN §3.1) makes LR by clean bicubic downscaling; real inputs are also
 blurred, noisy and JPEG-compressed. ``python -m srgan_keras.evaluate --degrade PRESET --seed N``
 makes each LR from its HR by the project's second-order pipeline
-(:func:`srgan_keras.realesrgan_degradation.degrade_image`) and scores the result against the HR
+(:func:`srgan_keras.data.realesrgan_degradation.degrade_image`) and scores the result against the HR
 with the usual protocol, so a model trained for real inputs is measured on a fixed, shareable
 test set.
 
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srgan_keras.realesrgan_degradation import DEFAULT, MIN_SIZE, DegradationConfig
+from srgan_keras.data.realesrgan_degradation import DEFAULT, MIN_SIZE, DegradationConfig
 
 # "light" is our choice: everyday photos as issue 12 describes them -- a little blur, x4
 # downscaling, noise up to 10 grey levels, JPEG quality 35-85 -- in the same pipeline:
@@ -80,7 +80,7 @@ def degraded_lr(hr: np.ndarray, scale: int, degrade: str | DegradationConfig, se
     """uint8 LR (H/s, W/s, 3) of a uint8 HR already cropped to a multiple of ``scale``."""
     import tensorflow as tf
 
-    from srgan_keras.realesrgan_degradation import degrade_image
+    from srgan_keras.data.realesrgan_degradation import degrade_image
 
     _, cfg = preset(degrade)
     h, w = hr.shape[:2]
@@ -108,7 +108,7 @@ def save_lr(path: str | Path, lr: np.ndarray, note: str) -> None:
     """Write an LR as an 8-bit RGB PNG (atomically) with ``note`` in a ``srgan_keras`` text chunk."""
     from PIL import Image, PngImagePlugin
 
-    from srgan_keras.imaging import atomic_write
+    from srgan_keras.data.imaging import atomic_write
 
     info = PngImagePlugin.PngInfo()
     info.add_text("srgan_keras", note)
