@@ -318,7 +318,9 @@ def test_no_reference_scores_niqe_of_model_and_bicubic(tmp_path, capsys, tiny_mo
     assert (tmp_path / "fig" / "photo.png").is_file()
 
 
-def test_no_reference_and_degrade_exclude_each_other(small_set):
-    with pytest.raises(SystemExit):
-        ev.main(["--model", "bicubic", "--data", str(small_set), "--no-reference",
-                 "--degrade", "light"])
+@pytest.mark.parametrize("flags", [["--no-reference", "--degrade", "light"],
+                                   ["--no-reference", "--save-lr", "lr"], ["--seed", "3"]])
+def test_flags_that_do_not_go_together_are_refused(small_set, capsys, flags):
+    with pytest.raises(SystemExit) as e:
+        ev.main(["--model", "bicubic", "--data", str(small_set), *flags])
+    assert e.value.code == 2 and "error:" in capsys.readouterr().err

@@ -494,8 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--no-reference", action="store_true",
                       help="--data holds real LR photos without HR: score the model's and "
                            "bicubic's upscales by NIQE (lower is more natural)")
-    ap.add_argument("--seed", type=int, default=0,
-                    help="seed of the --degrade draws (per image: this seed and the image name)")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="seed of the --degrade draws (per image: this seed and the image name; "
+                         "default 0)")
     ap.add_argument("--save-lr", default=None, metavar="DIR",
                     help="write each LR used as DIR/<image>.png (8-bit; replaces files of that "
                          "name)")
@@ -506,6 +507,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.no_reference and args.save_lr:
         ap.error("--save-lr needs HR images to make LRs from; --no-reference takes LR photos")
+    if args.seed is not None and args.degrade is None:
+        ap.error("--seed chooses the --degrade draws; without --degrade the LR is bicubic's")
     from srgan_keras.inference.runners import ModelNotFoundError
 
     try:
@@ -524,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             report = evaluate_folder(runner, args.data, scale=args.scale, tile=args.tile,
                                      figure_dir=args.figure, progress=True, degrade=args.degrade,
-                                     seed=args.seed, save_lr=args.save_lr, skip_errors=True)
+                                     seed=args.seed or 0, save_lr=args.save_lr, skip_errors=True)
     except (ImageError, FileNotFoundError, FileExistsError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
