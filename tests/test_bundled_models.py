@@ -86,6 +86,9 @@ def test_a_wheel_carries_the_bundled_models_and_their_card(tmp_path):
     (wheel,) = tmp_path.glob("srgan_keras-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "srgan_keras/saved_models/README.md" in names
+    # NIQE's pristine model and its notice (evaluate --no-reference)
+    assert {"srgan_keras/evaluation/niqe_pris_params.npz",
+            "srgan_keras/evaluation/niqe_pris_params.NOTICE"} <= names
     if METRICS.exists():
         wanted = {f"srgan_keras/saved_models/{m['file']}" for m in _bundled().values()}
         wanted |= {"srgan_keras/saved_models/MODEL_CARD.md", "srgan_keras/saved_models/metrics.json"}
