@@ -21,14 +21,21 @@ from srgan_keras.export.torch_pickle import (
     load_torch_file,
 )
 
-# Tiny, as the issue asks: 2 RRDBs, 16 features, growth 8.
-NUM_FEAT, NUM_BLOCK, NUM_GROW = 16, 2, 8
+# Tiny, as the issue asks: 2 RRDBs, 16 features, growth 8; SRVGG with 2 body convs, 16 features.
+NUM_FEAT, NUM_BLOCK, NUM_GROW, NUM_CONV = 16, 2, 8, 2
+# Attribute names of the two RRDBNet implementations: BasicSR's rrdbnet_arch.py and the original
+# ESRGAN repository's RRDBNet_arch.py (same network, other state-dict keys).
+NAMES = {"basicsr": {"trunk": "body", "rdb": "rdb", "body_conv": "conv_body", "up": "conv_up",
+                     "hr": "conv_hr"},
+         "esrgan": {"trunk": "RRDB_trunk", "rdb": "RDB", "body_conv": "trunk_conv", "up": "upconv",
+                    "hr": "HRconv"}}
 
 
-def torch_rrdbnet(scale: int):
-    """BasicSR's RRDBNet (basicsr/archs/rrdbnet_arch.py), written out with the same key names."""
+def torch_rrdbnet(scale: int, names: str = "basicsr"):
+    """BasicSR's RRDBNet (basicsr/archs/rrdbnet_arch.py), written out with either naming."""
     torch = pytest.importorskip("torch")
     nn, F = torch.nn, torch.nn.functional
+    n = NAMES[names]
 
     class RDB(nn.Module):
         def __init__(self, nf, gc):
@@ -46,32 +53,37 @@ def torch_rrdbnet(scale: int):
     class RRDB(nn.Module):
         def __init__(self, nf, gc):
             super().__init__()
-            self.rdb1, self.rdb2, self.rdb3 = RDB(nf, gc), RDB(nf, gc), RDB(nf, gc)
+            for k in (1, 2, 3):
+                setattr(self, f"{n['rdb']}{k}", RDB(nf, gc))
 
         def forward(self, x):
-            return self.rdb3(self.rdb2(self.rdb1(x))) * 0.2 + x
+            h = x
+            for k in (1, 2, 3):
+                h = getattr(self, f"{n['rdb']}{k}")(h)
+            return h * 0.2 + x
 
     class RRDBNet(nn.Module):
         def __init__(self):
             super().__init__()
             in_ch = {4: 3, 2: 12, 1: 48}[scale]
-            self.conv_first = nn.Conv2d(in_ch, NUM_FEAT, 3, 1, 1)
-            self.body = nn.Sequential(*[RRDB(NUM_FEAT, NUM_GROW) for _ in range(NUM_BLOCK)])
-            self.conv_body = nn.Conv2d(NUM_FEAT, NUM_FEAT, 3, 1, 1)
-            self.conv_up1 = nn.Conv2d(NUM_FEAT, NUM_FEAT, 3, 1, 1)
-            self.conv_up2 = nn.Conv2d(NUM_FEAT, NUM_FEAT, 3, 1, 1)
-            self.conv_hr = nn.Conv2d(NUM_FEAT, NUM_FEAT, 3, 1, 1)
-            self.conv_last = nn.Conv2d(NUM_FEAT, 3, 3, 1, 1)
+            conv = lambda i, o: nn.Conv2d(i, o, 3, 1, 1)  # noqa: E731
+            self.conv_first = conv(in_ch, NUM_FEAT)
+            setattr(self, n["trunk"],
+                    nn.Sequential(*[RRDB(NUM_FEAT, NUM_GROW) for _ in range(NUM_BLOCK)]))
+            for attr in (n["body_conv"], n["up"] + "1", n["up"] + "2", n["hr"]):
+                setattr(self, attr, conv(NUM_FEAT, NUM_FEAT))
+            self.conv_last = conv(NUM_FEAT, 3)
 
         def forward(self, x):
             if scale < 4:
                 x = F.pixel_unshuffle(x, 4 // scale)
             feat = self.conv_first(x)
-            feat = feat + self.conv_body(self.body(feat))
+            feat = feat + getattr(self, n["body_conv"])(getattr(self, n["trunk"])(feat))
             lrelu = lambda t: F.leaky_relu(t, 0.2)  # noqa: E731
-            feat = lrelu(self.conv_up1(F.interpolate(feat, scale_factor=2, mode="nearest")))
-            feat = lrelu(self.conv_up2(F.interpolate(feat, scale_factor=2, mode="nearest")))
-            return self.conv_last(lrelu(self.conv_hr(feat)))
+            for u in ("1", "2"):
+                up = F.interpolate(feat, scale_factor=2, mode="nearest")
+                feat = lrelu(getattr(self, n["up"] + u)(up))
+            return self.conv_last(lrelu(getattr(self, n["hr"])(feat)))
 
     torch.manual_seed(scale)
     net = RRDBNet().eval()
@@ -81,12 +93,46 @@ def torch_rrdbnet(scale: int):
     return net
 
 
-def torch_upscale(net, lr: np.ndarray, scale: int) -> np.ndarray:
-    """Real-ESRGAN's inference (RealESRGANer): reflect-pad to a multiple, run, crop. NHWC."""
+def torch_srvgg(scale: int):
+    """Real-ESRGAN's SRVGGNetCompact (realesrgan/archs/srvgg_arch.py, act_type='prelu')."""
+    torch = pytest.importorskip("torch")
+    nn, F = torch.nn, torch.nn.functional
+
+    class SRVGGNetCompact(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.ModuleList([nn.Conv2d(3, NUM_FEAT, 3, 1, 1), nn.PReLU(NUM_FEAT)])
+            for _ in range(NUM_CONV):
+                self.body.extend([nn.Conv2d(NUM_FEAT, NUM_FEAT, 3, 1, 1), nn.PReLU(NUM_FEAT)])
+            self.body.append(nn.Conv2d(NUM_FEAT, 3 * scale * scale, 3, 1, 1))
+            self.upsampler = nn.PixelShuffle(scale)
+
+        def forward(self, x):
+            out = x
+            for layer in self.body:
+                out = layer(out)
+            return self.upsampler(out) + F.interpolate(x, scale_factor=scale, mode="nearest")
+
+    torch.manual_seed(10 + scale)
+    net = SRVGGNetCompact().eval()
+    with torch.no_grad():  # random per-channel slopes (PyTorch starts them all at 0.25)
+        for name, p in net.named_parameters():
+            if p.ndim == 1 and name.endswith("weight"):
+                p.uniform_(-0.5, 0.5)
+            else:
+                p.mul_(2.0)
+    return net
+
+
+def torch_upscale(net, lr: np.ndarray, scale: int, multiple: int | None = None) -> np.ndarray:
+    """Real-ESRGAN's inference (RealESRGANer): reflect-pad to a multiple, run, crop. NHWC.
+
+    ``multiple``: RRDBNet x2/x1 need sides divisible by 4 // scale (the default); SRVGG none (1).
+    """
     torch = pytest.importorskip("torch")
     x = torch.from_numpy(lr).permute(0, 3, 1, 2)
     h, w = x.shape[2:]
-    r = 4 // scale
+    r = 4 // scale if multiple is None else multiple
     x = torch.nn.functional.pad(x, (0, (-w) % r, 0, (-h) % r), mode="reflect")
     with torch.no_grad():
         out = net(x)[:, :, : h * scale, : w * scale]
@@ -109,6 +155,78 @@ def test_converted_weights_match_pytorch(tmp_path, scale, size):
     assert ours.shape == (2, size[0] * scale, size[1] * scale, 3)
     assert ref.std() > 0.1  # the comparison is not of two near-constant images
     assert np.abs(ours - ref).max() < 1e-4
+
+
+LAYOUTS = {  # name: (PyTorch reference, scale, padding multiple of its inference)
+    "basicsr-rrdbnet-x4": (lambda: torch_rrdbnet(4), 4, None),
+    "basicsr-rrdbnet-x2": (lambda: torch_rrdbnet(2), 2, None),
+    "esrgan-rrdbnet-x4": (lambda: torch_rrdbnet(4, names="esrgan"), 4, None),
+    "srvgg-x4": (lambda: torch_srvgg(4), 4, 1),
+    "srvgg-x3": (lambda: torch_srvgg(3), 3, 1),
+    "srvgg-x2": (lambda: torch_srvgg(2), 2, 1),
+}
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["zip", "legacy"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_every_layout_is_detected_and_matches_pytorch(tmp_path, layout, legacy):
+    """Issue 12.2: each published layout, saved in both torch.save formats, converts to a model
+    whose output equals the PyTorch module's; the architecture is read off the keys alone."""
+    torch = pytest.importorskip("torch")
+    make, scale, multiple = LAYOUTS[layout]
+    net = make()
+    path = tmp_path / f"{layout}.pth"
+    torch.save({"params": net.state_dict()}, path, _use_new_zipfile_serialization=not legacy)
+    assert zipfile.is_zipfile(path) is not legacy
+    sd = load_state_dict(path)
+    arch = convert.detect_architecture(sd)
+    assert arch.name.startswith("SRVGG" if layout.startswith("srvgg") else "RRDBNet")
+    model = convert.convert_state_dict(sd)
+    assert model.count_params() == sum(p.numel() for p in net.parameters())
+    lr = np.random.default_rng(len(layout)).random((2, 13, 10, 3), dtype=np.float32)
+    ref = torch_upscale(net, lr, scale, multiple)
+    ours = np.asarray(model(lr, training=False))
+    assert ours.shape == ref.shape == (2, 13 * scale, 10 * scale, 3)
+    assert ref.std() > 0.1  # the comparison is not of two near-constant images
+    assert np.abs(ours - ref).max() < 1e-4
+
+
+def test_shuffle_permutation_matches_pixel_shuffle():
+    torch = pytest.importorskip("torch")
+    import tensorflow as tf
+
+    x = np.random.default_rng(1).random((1, 4, 5, 27), dtype=np.float32)  # 3 * 3^2 channels
+    tf_order = tf.nn.depth_to_space(x[..., convert.shuffle_permutation(3)], 3).numpy()
+    torch_order = torch.nn.PixelShuffle(3)(
+        torch.from_numpy(x).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).numpy()
+    np.testing.assert_array_equal(tf_order, torch_order)
+
+
+@pytest.mark.parametrize("sd,why", [
+    ({"body.0.weight": np.zeros((4, 3, 3, 3), np.float32)}, "no PReLU after the first conv"),
+    ({"conv1.weight": np.zeros((4, 3, 3, 3), np.float32)}, "SRCNN-like"),
+    ({"model.0.weight": np.zeros((4, 3, 3, 3), np.float32),
+      "model.1.sub.0.RDB1.conv1.0.weight": np.zeros((4, 4, 3, 3), np.float32)}, "old-arch ESRGAN"),
+], ids=["srvgg-without-slopes", "srcnn", "old-arch-esrgan"])
+def test_an_unknown_state_dict_is_refused_in_one_sentence(sd, why):
+    with pytest.raises(convert.ConversionError) as e:
+        convert.convert_state_dict(sd)
+    msg = str(e.value)
+    assert msg.startswith("unknown architecture") and "\n" not in msg, why
+    assert msg.count(". ") == 0 and "SRVGGNetCompact" in msg
+
+
+def test_srvgg_with_a_bad_last_conv_is_named():
+    sd = {"body.0.weight": np.zeros((8, 3, 3, 3), np.float32), "body.0.bias": np.zeros(8),
+          "body.1.weight": np.zeros(8, np.float32)}
+    for k in (2, 4):
+        sd[f"body.{k}.weight"] = np.zeros((8, 8, 3, 3), np.float32)
+        sd[f"body.{k}.bias"] = np.zeros(8, np.float32)
+    sd["body.3.weight"] = np.zeros(8, np.float32)
+    sd["body.4.weight"] = np.zeros((5, 8, 3, 3), np.float32)  # not 3 s^2 outputs
+    sd["body.4.bias"] = np.zeros(5, np.float32)
+    with pytest.raises(convert.ConversionError, match="5 outputs; expected 3 s"):
+        convert.convert_state_dict(sd)
 
 
 def test_convert_cli_writes_a_loadable_model(tmp_path):
@@ -183,7 +301,7 @@ def test_convert_cli_reports_unsafe_and_legacy_files_in_one_line(tmp_path, capsy
     legacy = tmp_path / "legacy.pth"
     legacy.write_bytes(pickle.dumps({"a": 1}))
     for path in (evil, legacy, tmp_path / "missing.pth"):
-        assert convert.main([str(path), "-o", str(tmp_path / "out.keras")]) == 1
+        assert convert.main([str(path), "-o", str(tmp_path / "out.keras")]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: ") and "\n" not in err
     assert not (tmp_path / "out.keras").exists()
@@ -207,8 +325,3 @@ def test_tensor_bounds_are_checked(tmp_path):
     sd = load_torch_file(ok)
     assert isinstance(sd, collections.OrderedDict)
     np.testing.assert_array_equal(sd["w"], [0, 1, 2, 3])
-
-
-def test_not_an_rrdbnet_is_named(tmp_path):
-    with pytest.raises(convert.ConversionError, match="not a BasicSR RRDBNet"):
-        convert.convert_state_dict({"body.0.weight": np.zeros((4, 3, 3, 3), np.float32)})

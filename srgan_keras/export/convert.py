@@ -1,44 +1,71 @@
 """``python -m srgan_keras.convert``: the published ESRGAN / Real-ESRGAN PyTorch weights as .keras.
 
     python -m srgan_keras.convert RealESRGAN_x4plus.pth -o realesrgan_x4plus.keras
-    python -m srgan_keras.convert RealESRGAN_x2plus.pth -o realesrgan_x2plus.keras
-    python -m srgan_keras.convert ESRGAN_SRx4_DF2KOST_official-ff704c30.pth -o esrgan_x4.keras
+    python -m srgan_keras.convert realesr-general-x4v3.pth -o realesr-general-x4v3.keras
+    python -m srgan_keras.convert RRDB_ESRGAN_x4.pth -o esrgan_x4.keras
 
-Reads BasicSR's RRDBNet state dicts (``params_ema`` preferred over ``params``) through the
-restricted unpickler of :mod:`srgan_keras.export.torch_pickle` -- no torch needed, no code run -- and
-copies them by name into :func:`~srgan_keras.nn.rrdbnet.build_rrdbnet`. The architecture (scale,
-features, blocks, growth) is read off the weight shapes. Two layout changes:
+The file is read through the restricted unpickler of :mod:`srgan_keras.export.torch_pickle` (zip or
+legacy format; no torch needed, no code run; ``params_ema`` preferred over ``params``). The
+architecture is recognised from the state dict's key names and weight shapes, as spandrel does
+for PyTorch (our own, smaller table; each entry's ``detect`` looks only at keys and shapes):
+
+- BasicSR's RRDBNet (ESRGAN and Real-ESRGAN, ``basicsr/archs/rrdbnet_arch.py``): ``conv_first``,
+  ``body.N.rdbK.convJ``, ``conv_body``, ``conv_up1/2``, ``conv_hr``, ``conv_last``; scale from
+  ``conv_first``'s input channels (3, 12, 48: x4, x2, x1), blocks, features and growth from the
+  rest. ``RealESRGAN_x4plus.pth``, ``RealESRGAN_x2plus.pth``, BasicSR's ESRGAN;
+- the original ESRGAN repository's RRDBNet (xinntao/ESRGAN ``RRDBNet_arch.py``): the same network
+  named ``RRDB_trunk.N.RDBk.convj``, ``trunk_conv``, ``upconv1/2``, ``HRconv``, always x4.
+  ``RRDB_ESRGAN_x4.pth``, ``RRDB_PSNR_x4.pth`` (legacy file format);
+- Real-ESRGAN's SRVGGNetCompact (``realesrgan/archs/srvgg_arch.py``): ``body.N.weight/bias``,
+  even N convolutions, odd N the PReLUs' per-channel slopes; ``num_conv`` from the number of
+  convolutions, scale from the last one's ``3 s^2`` output channels.
+  ``realesr-general-x4v3.pth``, ``realesr-general-wdn-x4v3.pth``, ``realesr-animevideov3.pth``,
+  ``RealESRGANv2-animevideo-xsx2.pth`` / ``-xsx4.pth``.
+
+Weights are copied by name into :func:`~srgan_keras.nn.rrdbnet.build_rrdbnet` or
+:func:`~srgan_keras.nn.srvgg.build_srvgg`, every tensor used once and every layer filled. Layout
+changes:
 
 - convolution kernels: PyTorch ``(out, in, kh, kw)`` -> Keras ``(kh, kw, in, out)``;
-- x2 and x1 models pixel-unshuffle their input. PyTorch's ``F.pixel_unshuffle`` orders the
-  ``C r^2`` channels as ``c r^2 + i r + j`` (channel-major), TensorFlow's ``space_to_depth`` as
-  ``(i r + j) C + c`` (offset-major), so ``conv_first``'s input channels are permuted.
+- PReLU slopes: ``(C,)`` -> Keras' ``(1, 1, C)`` (shared over height and width);
+- PyTorch's ``pixel_unshuffle`` / ``PixelShuffle`` order the ``C r^2`` channels as
+  ``c r^2 + i r + j`` (channel-major), TensorFlow's ``space_to_depth`` / ``depth_to_space`` as
+  ``(i r + j) C + c`` (offset-major): RRDBNet x2/x1 permute ``conv_first``'s input channels,
+  SRVGGNetCompact its last convolution's output channels.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from srgan_keras.export.torch_pickle import TorchFileError, load_state_dict
 
+StateDict = dict[str, np.ndarray]
 IN_CHANNELS_TO_SCALE = {3: 4, 12: 2, 48: 1}  # conv_first input channels: 3, 3*2^2, 3*4^2
 
 
 class ConversionError(ValueError):
-    """The state dict is not one of BasicSR's RRDBNets."""
+    """The state dict is not one of the architectures this converter knows."""
 
 
 def keras_layer_name(torch_name: str) -> str:
-    """``body.3.rdb2.conv5`` -> ``body_3_rdb2_conv5`` (the names of rrdbnet.py)."""
+    """``body.3.rdb2.conv5`` -> ``body_3_rdb2_conv5`` (the names of rrdbnet.py and srvgg.py)."""
     return torch_name.replace(".", "_")
 
 
-def unshuffle_permutation(r: int, channels: int = 3) -> np.ndarray:
-    """``perm[k]``: the PyTorch pixel-unshuffle channel that is TensorFlow's channel ``k``."""
+def shuffle_permutation(r: int, channels: int = 3) -> np.ndarray:
+    """``perm[k]``: the PyTorch (un)shuffle channel that is TensorFlow's channel ``k``.
+
+    The same for ``pixel_unshuffle`` vs ``space_to_depth`` and ``PixelShuffle`` vs
+    ``depth_to_space``: both pairs lay ``C r^2`` channels out as described in the module docstring.
+    """
     perm = np.empty(channels * r * r, dtype=np.int64)
     for i in range(r):
         for j in range(r):
@@ -47,46 +74,193 @@ def unshuffle_permutation(r: int, channels: int = 3) -> np.ndarray:
     return perm
 
 
-def rrdbnet_shape(sd: dict[str, np.ndarray]) -> dict[str, int]:
-    """``build_rrdbnet`` arguments read off the weight shapes; a clear error for other nets."""
-    if "conv_first.weight" not in sd or "body.0.rdb1.conv1.weight" not in sd:
-        some = ", ".join(list(sd)[:4])
-        raise ConversionError(
-            f"not a BasicSR RRDBNet state dict (keys start {some}, ...); this converter reads "
-            "ESRGAN/Real-ESRGAN RRDBNet weights (conv_first, body.N.rdbK.convJ, conv_body, "
-            "conv_up1/2, conv_hr, conv_last), not e.g. SRVGGNetCompact (realesr-general-x4v3)")
-    in_ch = sd["conv_first.weight"].shape[1]
+unshuffle_permutation = shuffle_permutation  # the name RRDBNet's x2/x1 input uses
+
+
+def _shape(sd: StateDict, key: str) -> tuple[int, ...]:
+    return tuple(sd[key].shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# RRDBNet: BasicSR naming, and the original ESRGAN repository's naming mapped onto it
+
+def is_basicsr_rrdbnet(sd: StateDict) -> bool:
+    return "conv_first.weight" in sd and "body.0.rdb1.conv1.weight" in sd
+
+
+ESRGAN_RENAMES = (  # original ESRGAN RRDBNet_arch.py name -> BasicSR rrdbnet_arch.py name
+    (r"^RRDB_trunk\.(\d+)\.RDB([123])\.", r"body.\1.rdb\2."),
+    (r"^trunk_conv\.", "conv_body."),
+    (r"^upconv([12])\.", r"conv_up\1."),
+    (r"^HRconv\.", "conv_hr."),
+)
+
+
+def is_esrgan_rrdbnet(sd: StateDict) -> bool:
+    return "conv_first.weight" in sd and "RRDB_trunk.0.RDB1.conv1.weight" in sd \
+        and "trunk_conv.weight" in sd
+
+
+def esrgan_to_basicsr(sd: StateDict) -> StateDict:
+    """The original ESRGAN names rewritten as BasicSR's (the tensors are the same)."""
+    out = {}
+    for k, v in sd.items():
+        for pattern, repl in ESRGAN_RENAMES:
+            k = re.sub(pattern, repl, k)
+        out[k] = v
+    return out
+
+
+def rrdbnet_shape(sd: StateDict) -> dict[str, int]:
+    """``build_rrdbnet`` arguments read off a BasicSR-named RRDBNet's weight shapes."""
+    in_ch = _shape(sd, "conv_first.weight")[1]
     if in_ch not in IN_CHANNELS_TO_SCALE:
         raise ConversionError(f"conv_first has {in_ch} input channels; expected 3 (x4), "
                               "12 (x2) or 48 (x1)")
     blocks = {int(m.group(1)) for k in sd if (m := re.match(r"body\.(\d+)\.", k))}
-    return {"scale": IN_CHANNELS_TO_SCALE[in_ch], "num_feat": sd["conv_first.weight"].shape[0],
+    return {"scale": IN_CHANNELS_TO_SCALE[in_ch], "num_feat": _shape(sd, "conv_first.weight")[0],
             "num_block": max(blocks) + 1,
-            "num_grow_ch": sd["body.0.rdb1.conv1.weight"].shape[0]}
+            "num_grow_ch": _shape(sd, "body.0.rdb1.conv1.weight")[0]}
 
 
-def convert_state_dict(sd: dict[str, np.ndarray]):
-    """A Keras RRDBNet holding the weights of BasicSR state dict ``sd`` (every key used once)."""
+def convert_rrdbnet(sd: StateDict):
     from srgan_keras.nn.rrdbnet import UNSHUFFLE, build_rrdbnet
 
     args = rrdbnet_shape(sd)
     model = build_rrdbnet(**args)
+    r = UNSHUFFLE[args["scale"]]
+    permute = {"conv_first": ("in", shuffle_permutation(r))} if r > 1 else {}
+    copy_weights(model, sd, permute, "RRDBNet")
+    return model
+
+
+# ---------------------------------------------------------------------------------------------
+# SRVGGNetCompact
+
+def _body_indices(sd: StateDict) -> list[int] | None:
+    """The ``N`` of ``body.N.*`` if every key is one, else None."""
+    found = [re.fullmatch(r"body\.(\d+)\.(weight|bias)", k) for k in sd]
+    return sorted({int(m.group(1)) for m in found}) if all(found) else None
+
+
+def is_srvgg(sd: StateDict) -> bool:
+    idx = _body_indices(sd)
+    return bool(idx) and "body.0.weight" in sd and sd["body.0.weight"].ndim == 4 \
+        and "body.1.weight" in sd and sd["body.1.weight"].ndim == 1
+
+
+def srvgg_shape(sd: StateDict) -> dict[str, int]:
+    """``build_srvgg`` arguments: ``num_conv`` from the number of convolutions, the scale from
+    the last one's ``3 s^2`` outputs."""
+    from srgan_keras.nn.srvgg import SCALES
+
+    idx = _body_indices(sd) or []
+    last = idx[-1]
+    expected = list(range(last + 1))
+    if idx != expected or last % 2 or last < 4:
+        raise ConversionError(f"SRVGGNetCompact body indices {idx[:6]}...: expected body.0 to "
+                              "body.2n+2 with a PReLU after every convolution but the last "
+                              "(relu/leakyrelu variants have no slopes and are not supported)")
+    out_ch = _shape(sd, f"body.{last}.weight")[0]
+    scale = math.isqrt(out_ch // 3)
+    if 3 * scale * scale != out_ch or scale not in SCALES:
+        raise ConversionError(f"the last convolution has {out_ch} outputs; expected 3 s^2 for "
+                              f"a scale s in {SCALES}")
+    return {"scale": scale, "num_feat": _shape(sd, "body.0.weight")[0],
+            "num_conv": (last - 2) // 2}
+
+
+def convert_srvgg(sd: StateDict):
+    from srgan_keras.nn.srvgg import build_srvgg
+
+    args = srvgg_shape(sd)
+    model = build_srvgg(**args)
+    last = f"body_{2 * args['num_conv'] + 2}"
+    copy_weights(model, sd, {last: ("out", shuffle_permutation(args["scale"]))},
+                 "SRVGGNetCompact")
+    return model
+
+
+# ---------------------------------------------------------------------------------------------
+# Detection and the copy by name
+
+@dataclass(frozen=True)
+class Architecture:
+    """One known state-dict layout: how to recognise it, convert it and describe it."""
+
+    name: str
+    detect: Callable[[StateDict], bool]
+    convert: Callable[[StateDict], object]
+    describe: Callable[[StateDict], str]
+
+
+def _describe_rrdbnet(sd: StateDict) -> str:
+    a = rrdbnet_shape(sd)
+    return (f"x{a['scale']}, {a['num_block']} blocks, {a['num_feat']} features, growth "
+            f"{a['num_grow_ch']}")
+
+
+def _describe_srvgg(sd: StateDict) -> str:
+    a = srvgg_shape(sd)
+    return f"x{a['scale']}, {a['num_conv']} body convolutions, {a['num_feat']} features"
+
+
+ARCHITECTURES = (
+    Architecture("RRDBNet (BasicSR / Real-ESRGAN names)", is_basicsr_rrdbnet, convert_rrdbnet,
+                 _describe_rrdbnet),
+    Architecture("RRDBNet (original ESRGAN names)", is_esrgan_rrdbnet,
+                 lambda sd: convert_rrdbnet(esrgan_to_basicsr(sd)),
+                 lambda sd: _describe_rrdbnet(esrgan_to_basicsr(sd))),
+    Architecture("SRVGGNetCompact (Real-ESRGAN compact)", is_srvgg, convert_srvgg,
+                 _describe_srvgg),
+)
+
+
+def detect_architecture(sd: StateDict) -> Architecture:
+    """The one entry of :data:`ARCHITECTURES` whose keys and shapes ``sd`` has; else a sentence."""
+    found = [a for a in ARCHITECTURES if a.detect(sd)]
+    if len(found) != 1:
+        some = ", ".join(list(sd)[:3])
+        what = "matches several" if found else "matches none"
+        raise ConversionError(
+            f"unknown architecture: the state dict (keys {some}, ...) {what} of the layouts "
+            "this converter reads (BasicSR/Real-ESRGAN RRDBNet, original ESRGAN RRDBNet, "
+            "Real-ESRGAN SRVGGNetCompact)")
+    return found[0]
+
+
+def copy_weights(model, sd: StateDict, permute: dict[str, tuple[str, np.ndarray]],
+                 arch: str) -> None:
+    """Set every layer of ``model`` from ``sd`` by name (``a.b.weight`` -> layer ``a_b``).
+
+    4-D weights are convolutions (OIHW -> HWIO), 1-D weights without a bias PReLU slopes.
+    ``permute[layer] = ("in" | "out", perm)`` reorders a kernel's input or output channels (and
+    an output permutation the bias too). Every tensor must be used and every layer filled.
+    """
     used, filled = set(), set()
     for wkey in [k for k in sd if k.endswith(".weight")]:
         prefix = wkey[: -len(".weight")]
         try:
             layer = model.get_layer(keras_layer_name(prefix))
         except ValueError:
-            raise ConversionError(f"{wkey}: RRDBNet has no layer {prefix}; is this a different "
+            raise ConversionError(f"{wkey}: {arch} has no layer {prefix}; is this a different "
                                   "architecture?") from None
-        if sd[wkey].ndim != 4:
-            raise ConversionError(f"{wkey} has shape {sd[wkey].shape}; RRDBNet holds only "
-                                  "convolutions (4-D weights)")
-        kernel = sd[wkey].astype(np.float32).transpose(2, 3, 1, 0)  # OIHW -> HWIO
-        if prefix == "conv_first" and UNSHUFFLE[args["scale"]] > 1:
-            kernel = kernel[:, :, unshuffle_permutation(UNSHUFFLE[args["scale"]]), :]
-        values = [kernel, sd.get(prefix + ".bias", np.zeros(0)).astype(np.float32)]
-        expected = [tuple(w.shape) for w in layer.get_weights()]
+        w = sd[wkey].astype(np.float32)
+        expected = [tuple(v.shape) for v in layer.get_weights()]
+        if w.ndim == 4:
+            values = [w.transpose(2, 3, 1, 0)]  # OIHW -> HWIO
+            if prefix + ".bias" in sd:
+                values.append(sd[prefix + ".bias"].astype(np.float32))
+            side, perm = permute.get(layer.name, (None, None))
+            if side == "in":
+                values[0] = values[0][:, :, perm, :]
+            elif side == "out":
+                values = [values[0][..., perm]] + [b[perm] for b in values[1:]]
+        elif w.ndim == 1 and prefix + ".bias" not in sd and len(expected) == 1:
+            values = [w.reshape(expected[0]) if math.prod(expected[0]) == w.size else w]
+        else:
+            raise ConversionError(f"{wkey} has shape {w.shape}; {arch} holds only convolutions "
+                                  "(4-D) and PReLU slopes (1-D)")
         if expected != [v.shape for v in values]:
             raise ConversionError(f"{prefix}: shapes {[v.shape for v in values]} do not fit "
                                   f"layer {layer.name} {expected}")
@@ -96,16 +270,22 @@ def convert_state_dict(sd: dict[str, np.ndarray]):
     missing = [layer.name for layer in model.layers if layer.weights and layer.name not in filled]
     unused = sorted(set(sd) - used)
     if missing or unused:
-        raise ConversionError(f"the file does not match RRDBNet: layers without weights "
+        raise ConversionError(f"the file does not match {arch}: layers without weights "
                               f"{missing[:3]}, tensors without a layer {unused[:3]}")
-    return model
+
+
+def convert_state_dict(sd: StateDict):
+    """A Keras generator holding the weights of ``sd``, its architecture detected."""
+    return detect_architecture(sd).convert(sd)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(
-        description="Convert a BasicSR ESRGAN/Real-ESRGAN RRDBNet .pth (params_ema or params) "
-                    "to a Keras .keras generator (input and output in [0, 1]). No torch needed.")
-    p.add_argument("pth", help="PyTorch checkpoint, e.g. RealESRGAN_x4plus.pth")
+        prog="python -m srgan_keras.convert",
+        description="Convert a published ESRGAN / Real-ESRGAN .pth (RRDBNet or SRVGGNetCompact; "
+                    "zip or legacy format; params_ema or params) to a Keras .keras generator "
+                    "(input and output in [0, 1]). No torch needed, no code from the file run.")
+    p.add_argument("pth", help="PyTorch checkpoint, e.g. realesr-general-x4v3.pth")
     p.add_argument("-o", "--output", required=True, help="the .keras file to write")
     p.add_argument("--key", default=None,
                    help="entry of the checkpoint holding the weights (default: params_ema, "
@@ -116,17 +296,16 @@ def main(argv=None) -> int:
         return 2
     try:
         sd = load_state_dict(a.pth, a.key)
-        model = convert_state_dict(sd)
+        arch = detect_architecture(sd)
+        what = arch.describe(sd)
+        model = arch.convert(sd)
     except (TorchFileError, ConversionError) as e:
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return 2
     from srgan_keras.data.imaging import atomic_write
 
     atomic_write(a.output, model.save)
-    shape = rrdbnet_shape(sd)
-    print(f"{a.pth} -> {a.output}: RRDBNet x{shape['scale']}, {shape['num_block']} blocks, "
-          f"{shape['num_feat']} features, growth {shape['num_grow_ch']}, "
-          f"{model.count_params():,} parameters")
+    print(f"{a.pth} -> {a.output}: {arch.name}, {what}, {model.count_params():,} parameters")
     return 0
 
 
