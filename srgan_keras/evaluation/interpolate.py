@@ -11,6 +11,11 @@ blend has fewer artefacts than blending the two *images*.
     python -m srgan_keras.interpolate --psnr A.keras --gan B.keras \\
         --alphas 0,0.2,0.4,0.6,0.8,1 --out-dir DIR [--data ../shared/data/Set5] [--vgg-weights W]
 
+The same blend at load time is Real-ESRGAN's denoise strength (``inference_realesrgan.py -dn``,
+deep network interpolation): :func:`denoise_blend` mixes a model with its weak-denoise ("wdn")
+twin, found beside it by :func:`find_wdn_twin`; ``load_generator(..., denoise_strength=s)`` and
+``upscale --denoise-strength s`` use it.
+
 The sweep writes ``DIR/interp_alpha0.20.keras``, ... and, with ``--data``, evaluates each with
 :mod:`srgan_keras.evaluation.evaluate`'s protocol into ``DIR/sweep.csv``, ``DIR/sweep.md`` and
 ``DIR/perception_distortion.png``. Distortion is PSNR-Y/SSIM-Y. The perception axis is the VGG54
@@ -73,6 +78,48 @@ def interpolate_models(psnr: keras.Model, gan: keras.Model, alpha: float) -> ker
     out = keras.models.clone_model(psnr)
     out.set_weights(blended)
     return out
+
+
+# Real-ESRGAN names its twins realesr-general-x4v3.pth / realesr-general-wdn-x4v3.pth
+# (inference_realesrgan.py replaces the one name by the other); ours are NAME.keras /
+# NAME_wdn.keras (our choice: saved_models/realesr_x4.keras and realesr_x4_wdn.keras).
+WDN_SUFFIX = "_wdn"
+REALESRGAN_WDN = ("realesr-general-", "realesr-general-wdn-")
+
+
+def wdn_candidates(path: str | Path) -> list[Path]:
+    """Where the weak-denoise twin of ``path`` may be, in the order they are tried."""
+    path = Path(path)
+    out = [path.with_name(path.stem + WDN_SUFFIX + path.suffix)]
+    general, wdn = REALESRGAN_WDN
+    if general in path.name and wdn not in path.name:
+        out.append(path.with_name(path.name.replace(general, wdn, 1)))
+    return out
+
+
+def find_wdn_twin(path: str | Path) -> Path:
+    """The weak-denoise twin beside ``path``, or a one-line InterpolationError."""
+    candidates = wdn_candidates(path)
+    for c in candidates:
+        if c.is_file():
+            return c
+    names = " or ".join(c.name for c in candidates)
+    raise InterpolationError(f"--denoise-strength needs the weak-denoise twin of {path}, but "
+                             f"no {names} is beside it; pass --wdn-model PATH, or leave "
+                             "--denoise-strength out to use the model as trained")
+
+
+def check_denoise_strength(strength: float) -> None:
+    if not 0.0 <= strength <= 1.0:
+        raise InterpolationError(f"--denoise-strength must be in [0, 1] (0 = the weak-denoise "
+                                 f"twin, 1 = the model as trained); got {strength}")
+
+
+def denoise_blend(model: keras.Model, wdn: keras.Model, strength: float) -> keras.Model:
+    """Real-ESRGAN's denoise strength: ``s W_model + (1 - s) W_wdn`` for every weight
+    (``RealESRGANer.dni`` with ``dni_weight = [s, 1 - s]``); Eq. 4 with alpha = s."""
+    check_denoise_strength(strength)
+    return interpolate_models(wdn, model, strength)
 
 
 def save(model: keras.Model, path: str | Path) -> None:

@@ -133,12 +133,24 @@ def resolve_model_path(path_or_name: str | os.PathLike | None) -> Path:
     return path
 
 
-def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4) -> Runner:
+def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4,
+                   denoise_strength: float | None = None,
+                   wdn: str | os.PathLike | None = None) -> Runner:
     """A runner for a model path or name (see the module docstring).
 
     ``scale`` is used by ``bicubic`` only; other runners read their scale from the model.
     ``.keras`` files load with ``safe_mode=True`` (no arbitrary code) and ``compile=False``.
+
+    ``denoise_strength`` ``s`` in [0, 1] (Real-ESRGAN's ``-dn``): the weights become
+    ``s W_model + (1 - s) W_wdn`` at load time, ``W_wdn`` those of the model's weak-denoise twin:
+    ``wdn``, else ``NAME_wdn.keras`` beside ``NAME.keras`` (``realesr_x4_wdn.keras`` for the
+    bundled ``realesr_x4.keras``), else Real-ESRGAN's name for it (``realesr-general-x4v3`` ->
+    ``realesr-general-wdn-x4v3``), see :func:`srgan_keras.interpolate.find_wdn_twin`. As in
+    Real-ESRGAN, ``s = 1`` needs no twin. ``None`` (the default) uses the model as trained;
+    Real-ESRGAN's script defaults to 0.5, but the model cards here measure the model itself.
     """
+    if denoise_strength is not None or wdn is not None:
+        return _load_denoise_blend(path_or_name, denoise_strength, wdn)
     if str(path_or_name) == "bicubic":
         return BicubicRunner(scale)
     path = resolve_model_path(path_or_name)
@@ -170,6 +182,30 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
         return KerasRunner(model, name=name)
     raise ValueError(f"{path}: unknown model format; expected a .keras file, a SavedModel "
                      "folder, a .tflite or .onnx file, srresnet, srgan or bicubic")
+
+
+def _load_denoise_blend(path_or_name, strength: float | None, wdn) -> Runner:
+    """A KerasRunner of the model blended with its weak-denoise twin (Real-ESRGAN's ``-dn``)."""
+    from srgan_keras.interpolate import check_denoise_strength, denoise_blend, find_wdn_twin
+
+    if strength is None:
+        raise ValueError("--wdn-model needs --denoise-strength S (0 = the weak-denoise twin, "
+                         "1 = the model as trained)")
+    check_denoise_strength(strength)
+    path = None if str(path_or_name) == "bicubic" else resolve_model_path(path_or_name)
+    if path is None or path.is_dir() or path.suffix.lower() != ".keras":
+        raise ValueError(f"--denoise-strength blends weights at load time, so it needs a .keras "
+                         f"model; {path or 'bicubic'} is not one")
+    runner = load_generator(path)
+    if strength == 1.0 and wdn is None:  # as Real-ESRGAN: the model alone, no twin needed
+        return runner
+    twin = Path(wdn).expanduser() if wdn is not None else find_wdn_twin(path)
+    if not twin.is_file():
+        raise ModelNotFoundError(f"--wdn-model {twin}: no such file")
+    if twin.suffix.lower() != ".keras":
+        raise ValueError(f"--wdn-model {twin}: the weak-denoise twin must be a .keras model")
+    blended = denoise_blend(runner.model, load_generator(twin).model, strength)
+    return KerasRunner(blended, name=f"{runner.name}_dn{strength:g}")
 
 
 def as_runner(model) -> Runner:

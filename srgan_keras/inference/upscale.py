@@ -1,7 +1,7 @@
 """Command line: upscale any image files with a trained generator (SRGAN's use, §1).
 
     python -m srgan_keras.upscale INPUT... [-o OUT_DIR] [--model PATH] [--tile N]
-        [--tile-overlap N] [--format png|jpg|webp] [--overwrite]
+        [--tile-overlap N] [--format png|jpg|webp] [--overwrite] [--denoise-strength S]
 
 INPUT is files, folders (searched recursively) or globs. Every output is ``<stem>_x<s>.<ext>``
 in OUT_DIR (default ``./upscaled``; a folder input keeps its sub-folders). Files are read by
@@ -174,6 +174,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--format", choices=("png", "jpg", "webp"), default=None,
                     help="output format (default: the input's, or png)")
     ap.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    ap.add_argument("--denoise-strength", type=float, default=None, metavar="S",
+                    help="0..1, as Real-ESRGAN's -dn: blend the model's weights with its "
+                         "weak-denoise twin (NAME_wdn.keras beside NAME.keras), "
+                         "S * model + (1 - S) * twin; lower keeps more noise and detail "
+                         "(default: the model as trained)")
+    ap.add_argument("--wdn-model", default=None, metavar="PATH",
+                    help="the weak-denoise twin for --denoise-strength, if not beside the model")
     ap.add_argument("--max-pixels", type=int, default=None,
                     help="refuse inputs with more pixels (decompression-bomb guard; "
                          f"default Pillow's {Image.MAX_IMAGE_PIXELS})")
@@ -193,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         tqdm.write(msg, file=sys.stderr)
 
     try:
-        runner = load_generator(args.model, scale=args.scale)
+        runner = load_generator(args.model, scale=args.scale,
+                                denoise_strength=args.denoise_strength, wdn=args.wdn_model)
     except (ModelNotFoundError, ValueError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
