@@ -114,6 +114,19 @@ def zip_bomb(path):
                 f.write(chunk)
 
 
+def pickle_bomb(path):
+    """The pickle entry itself deflated from 256 MiB (a valid pickle, then zeros after STOP)."""
+    with zipfile.ZipFile(path, "w") as z:
+        info = zipfile.ZipInfo("archive/data.pkl")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with z.open(info, "w", force_zip64=True) as f:
+            f.write(state_dict([(_str("w"), tensor("0", 4, (4,), (1,)))]))
+            chunk = bytes(1 << 20)
+            for _ in range(256):
+                f.write(chunk)
+        z.writestr("archive/data/0", bytes(16))
+
+
 def many_views(path):
     """One 8 MiB storage viewed whole by 300 differently named tensors (2.4 GB of copies)."""
     numel = 2 << 20
@@ -133,7 +146,8 @@ def legacy_huge_claim(path):
                  {"k": (10**11, bytes(16))})
 
 
-HOSTILE = {f.__name__: f for f in (zero_stride, zero_stride_large, zip_bomb, many_views,
+HOSTILE = {f.__name__: f for f in (zero_stride, zero_stride_large, zip_bomb, pickle_bomb,
+                                   many_views,
                                    huge_storage_claim, legacy_huge_claim)}
 
 CHILD = """
