@@ -147,8 +147,7 @@ def legacy_huge_claim(path):
 
 
 HOSTILE = {f.__name__: f for f in (zero_stride, zero_stride_large, zip_bomb, pickle_bomb,
-                                   many_views,
-                                   huge_storage_claim, legacy_huge_claim)}
+                                   many_views, huge_storage_claim, legacy_huge_claim)}
 
 CHILD = """
 import json, resource, sys, importlib.util
