@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srgan_keras import inference, upscale
-from srgan_keras.inference import load_generator
-from srgan_keras.srvgg import build_srvgg
+from srgan_keras.inference import runners, upscale
+from srgan_keras.inference.runners import load_generator
+from srgan_keras.nn.srvgg import build_srvgg
 
 
 def save_pair(folder, name: str = "realesr_x4", twin: str | None = "realesr_x4_wdn"):
@@ -46,8 +46,8 @@ def test_weights_are_s_model_plus_1_minus_s_wdn(tmp_path, s):
 
 def test_the_bundled_name_finds_its_wdn_twin(tmp_path, monkeypatch):
     model, wdn = save_pair(tmp_path)
-    monkeypatch.setattr(inference, "SAVED_MODELS", tmp_path)
-    monkeypatch.setitem(inference.BUNDLED, "realesr", "realesr_x4.keras")
+    monkeypatch.setattr(runners, "SAVED_MODELS", tmp_path)
+    monkeypatch.setitem(runners.BUNDLED, "realesr", "realesr_x4.keras")
     runner = load_generator("realesr", denoise_strength=0.0)
     for g, ww in zip(runner.model.get_weights(), wdn.get_weights()):
         np.testing.assert_array_equal(g, ww)
@@ -95,7 +95,7 @@ def test_converted_official_pair_matches_realesrgans_dni(tmp_path):
     torch = pytest.importorskip("torch")
     from test_convert import torch_srvgg
 
-    from srgan_keras import convert
+    from srgan_keras.export import convert
 
     general, weak = torch_srvgg(4), torch_srvgg(4)
     with torch.no_grad():

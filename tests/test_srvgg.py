@@ -16,8 +16,8 @@ import keras
 import numpy as np
 import pytest
 
-from srgan_keras.rrdbnet import output_range
-from srgan_keras.srvgg import build_srvgg
+from srgan_keras.nn.rrdbnet import output_range
+from srgan_keras.nn.srvgg import build_srvgg
 
 
 def tiny(scale: int = 4, num_conv: int = 2, seed: int = 0) -> keras.Model:
@@ -82,8 +82,8 @@ def test_safe_mode_keras_round_trip_in_a_fresh_process(tmp_path):
 
 
 def test_tiled_upscale_equals_the_whole_image():
-    from srgan_keras.inference import as_runner
-    from srgan_keras.tiling import upscale_image
+    from srgan_keras.inference.runners import as_runner
+    from srgan_keras.inference.tiling import upscale_image
 
     runner = as_runner(tiny(4))
     img = np.random.default_rng(2).random((37, 29, 3), dtype=np.float32)
@@ -100,8 +100,8 @@ onnx_missing = (importlib.util.find_spec("tf2onnx") is None
                                  pytest.param("onnx", marks=pytest.mark.skipif(
                                      onnx_missing, reason="pip install -e .[onnx]"))])
 def test_exported_formats_load_and_match_keras(tmp_path, fmt):
-    from srgan_keras import export
-    from srgan_keras.inference import as_runner, load_generator
+    from srgan_keras.export import export
+    from srgan_keras.inference.runners import as_runner, load_generator
 
     model = tiny(4)
     fn, name = {"saved_model": (export.export_saved_model, "sm"),
@@ -115,8 +115,8 @@ def test_exported_formats_load_and_match_keras(tmp_path, fmt):
 
 
 def test_evaluate_and_interpolate_take_it():
-    from srgan_keras.evaluate import evaluate_image
-    from srgan_keras.interpolate import interpolate_models
+    from srgan_keras.evaluation.evaluate import evaluate_image
+    from srgan_keras.evaluation.interpolate import interpolate_models
 
     a, b = tiny(2, seed=0), tiny(2, seed=1)
     mid = interpolate_models(a, b, 0.5)
@@ -129,7 +129,7 @@ def test_evaluate_and_interpolate_take_it():
 
 
 def test_train_cli_smoke(tmp_path):
-    from srgan_keras import train
+    from srgan_keras.training import trainer as train
 
     out = tmp_path / "run"
     assert train.main(["--preset", "tiny", "--generator", "srvgg", "--num-conv", "1",

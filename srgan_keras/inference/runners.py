@@ -186,7 +186,7 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
 
 def _load_denoise_blend(path_or_name, strength: float | None, wdn) -> Runner:
     """A KerasRunner of the model blended with its weak-denoise twin (Real-ESRGAN's ``-dn``)."""
-    from srgan_keras.interpolate import check_denoise_strength, denoise_blend, find_wdn_twin
+    from srgan_keras.evaluation.interpolate import check_denoise_strength, denoise_blend, find_wdn_twin
 
     if strength is None:
         raise ValueError("--wdn-model needs --denoise-strength S (0 = the weak-denoise twin, "
