@@ -145,7 +145,7 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
     ``s W_model + (1 - s) W_wdn`` at load time, ``W_wdn`` those of the model's weak-denoise twin:
     ``wdn``, else ``NAME_wdn.keras`` beside ``NAME.keras`` (``realesr_x4_wdn.keras`` for the
     bundled ``realesr_x4.keras``), else Real-ESRGAN's name for it (``realesr-general-x4v3`` ->
-    ``realesr-general-wdn-x4v3``), see :func:`srgan_keras.interpolate.find_wdn_twin`. As in
+    ``realesr-general-wdn-x4v3``), see :func:`srgan_keras.evaluation.interpolate.find_wdn_twin`. As in
     Real-ESRGAN, ``s = 1`` needs no twin. ``None`` (the default) uses the model as trained;
     Real-ESRGAN's script defaults to 0.5, but the model cards here measure the model itself.
     """
