@@ -216,6 +216,19 @@ def test_an_unknown_state_dict_is_refused_in_one_sentence(sd, why):
     assert msg.count(". ") == 0 and "SRVGGNetCompact" in msg
 
 
+def test_data_parallel_prefix_is_stripped():
+    rng = np.random.default_rng(0)
+    shapes = {"body.0.weight": (4, 3, 3, 3), "body.0.bias": (4,), "body.1.weight": (4,),
+              "body.2.weight": (4, 4, 3, 3), "body.2.bias": (4,), "body.3.weight": (4,),
+              "body.4.weight": (12, 4, 3, 3), "body.4.bias": (12,)}
+    sd = {k: rng.normal(size=v).astype(np.float32) for k, v in shapes.items()}
+    plain = convert.convert_state_dict(sd)
+    wrapped = convert.convert_state_dict({f"module.{k}": v for k, v in sd.items()})
+    assert plain.count_params() == sum(v.size for v in sd.values())
+    for a, b in zip(plain.get_weights(), wrapped.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_srvgg_with_a_bad_last_conv_is_named():
     sd = {"body.0.weight": np.zeros((8, 3, 3, 3), np.float32), "body.0.bias": np.zeros(8),
           "body.1.weight": np.zeros(8, np.float32)}

@@ -274,8 +274,17 @@ def copy_weights(model, sd: StateDict, permute: dict[str, tuple[str, np.ndarray]
                               f"{missing[:3]}, tensors without a layer {unused[:3]}")
 
 
+def strip_data_parallel(sd: StateDict) -> StateDict:
+    """``module.conv_first.weight`` -> ``conv_first.weight``: a model trained inside PyTorch's
+    ``DataParallel`` saves every key with that prefix (spandrel strips it too)."""
+    if sd and all(k.startswith("module.") for k in sd):
+        return {k[len("module."):]: v for k, v in sd.items()}
+    return sd
+
+
 def convert_state_dict(sd: StateDict):
     """A Keras generator holding the weights of ``sd``, its architecture detected."""
+    sd = strip_data_parallel(sd)
     return detect_architecture(sd).convert(sd)
 
 
@@ -295,7 +304,7 @@ def main(argv=None) -> int:
         print(f"error: -o {a.output}: the output must end in .keras", file=sys.stderr)
         return 2
     try:
-        sd = load_state_dict(a.pth, a.key)
+        sd = strip_data_parallel(load_state_dict(a.pth, a.key))
         arch = detect_architecture(sd)
         what = arch.describe(sd)
         model = arch.convert(sd)
