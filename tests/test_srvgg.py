@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import pytest
 
-from srgan_keras.nn.rrdbnet import output_range
+from srgan_keras.nn.outputs import output_range
 from srgan_keras.nn.srvgg import build_srvgg
 
 
