@@ -318,8 +318,34 @@ def test_no_reference_scores_niqe_of_model_and_bicubic(tmp_path, capsys, tiny_mo
     assert (tmp_path / "fig" / "photo.png").is_file()
 
 
+def test_niqe_column_beside_psnr_ssim(tmp_path, capsys):
+    """--niqe: NIQE of the model's and bicubic's outputs in the full-reference table; an output
+    too small for two 96x96 blocks has none ("-", left out of the mean)."""
+    from srgan_keras.evaluation.niqe import niqe
+
+    data = tmp_path / "hr"
+    data.mkdir()
+    Image.fromarray(_probe()).save(data / "small.png")  # 80x64: no NIQE
+    yy, xx = np.mgrid[0:200, 0:300]
+    rgb = np.stack([127 + 100 * np.sin(xx / 6.0), 127 + 90 * np.cos(yy / 9.0), xx * 0.8], -1)
+    Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(data / "wide.png")
+    rc = ev.main(["--model", "bicubic", "--data", str(data), "--niqe", "--degrade", "light",
+                  "--json", str(tmp_path / "r.json")])
+    assert rc == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    small, wide = report["images"]
+    assert small["niqe"] is None and wide["niqe"] is not None
+    sr = ev._upscale(ev.make_lr(np.asarray(Image.open(data / "wide.png")), 4, "light", 0, "wide"),
+                     BicubicRunner(4), None)
+    assert wide["niqe"] == pytest.approx(niqe(sr, border=4))
+    assert report["mean"]["niqe"] == pytest.approx(wide["niqe"])
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].split()[-1] == "niqe" and table[3].split()[-1] == "-"
+
+
 @pytest.mark.parametrize("flags", [["--no-reference", "--degrade", "light"],
-                                   ["--no-reference", "--save-lr", "lr"], ["--seed", "3"]])
+                                   ["--no-reference", "--save-lr", "lr"], ["--seed", "3"],
+                                   ["--no-reference", "--niqe"]])
 def test_flags_that_do_not_go_together_are_refused(small_set, capsys, flags):
     with pytest.raises(SystemExit) as e:
         ev.main(["--model", "bicubic", "--data", str(small_set), *flags])

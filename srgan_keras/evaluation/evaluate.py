@@ -4,7 +4,7 @@ SRGAN §3.1 (protocol) and §3.3 / Table 2 (the numbers).
 
     python -m srgan_keras.evaluate --model PATH|srresnet|srgan|bicubic --data DIR [--scale 4]
         [--json FILE] [--csv FILE] [--figure DIR] [--tile N]
-        [--degrade realesrgan|light --seed N [--save-lr DIR]] | [--no-reference]
+        [--degrade realesrgan|light --seed N [--save-lr DIR]] [--niqe] | [--no-reference]
 
 Protocol (SRGAN §3.1 and Table 2; BasicSR): each HR image is cropped to a multiple of the scale;
 its LR is the MATLAB-equivalent bicubic downscale that training uses
@@ -22,6 +22,7 @@ Two more modes:
 * ``--no-reference``: ``--data`` holds real LR photos with no HR; the model's output and bicubic
   are scored by NIQE (:mod:`srgan_keras.evaluation.niqe`, lower is more natural, ``scale`` border removed).
   NIQE rewards sharpness, not cleanliness: read it beside the full-reference numbers.
+  ``--niqe`` adds that column to the full-reference modes, so both are read in one table.
 
 A file that cannot be read or is too small is reported in one line naming it and skipped; the
 others are scored and the CLI exits with 1 (the report lists the skipped files).
@@ -126,7 +127,7 @@ def make_lr(hr: np.ndarray, scale: int, degrade: str | DegradationConfig | None 
 def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
                    tile: int | None = None, bicubic: bool = True,
                    name: str = "image", degrade: str | DegradationConfig | None = None,
-                   seed: int = 0) -> ImageResult:
+                   seed: int = 0, niqe: bool = False) -> ImageResult:
     """Metrics of one uint8 HR image (H, W, 3): crop, LR, SR by ``runner``, compare.
 
     ``runner``: anything :func:`srgan_keras.inference.runners.as_runner` takes (a runner or a Keras
@@ -134,8 +135,10 @@ def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
     images whole and tiles large ones with enough context to give the same numbers.
     ``bicubic=True`` also scores the bicubic baseline on the same LR. ``degrade`` (a preset name
     of :data:`srgan_keras.evaluation.degraded.PRESETS` or a config) replaces the bicubic LR by the
-    Real-ESRGAN pipeline's, seeded by ``(seed, name)``. An image too small to score raises
-    ``ValueError`` saying so (:func:`min_hr_side`).
+    Real-ESRGAN pipeline's, seeded by ``(seed, name)``. ``niqe=True`` adds the no-reference
+    ``niqe`` of each output (None when it is too small for two 96x96 blocks), to read beside the
+    full-reference numbers. An image too small to score raises ``ValueError`` saying so
+    (:func:`min_hr_side`).
     """
     runner = as_runner(runner)
     s = runner.scale if scale is None else int(scale)
@@ -150,11 +153,24 @@ def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
     lr = make_lr(hr, s, degrade, seed, name)
     sr = _upscale(lr, runner, tile)
     metrics = evaluate_pair(sr, hr, border=s)
+    if niqe:
+        metrics["niqe"] = _niqe_or_none(sr, s)
     bic_sr = bic = None
     if bicubic and not isinstance(runner, BicubicRunner):
         bic_sr = _upscale(lr, BicubicRunner(s), tile)
         bic = evaluate_pair(bic_sr, hr, border=s)
+        if niqe:
+            bic["niqe"] = _niqe_or_none(bic_sr, s)
     return ImageResult(name, metrics, bic, lr, sr, bic_sr, hr)
+
+
+def _niqe_or_none(img: np.ndarray, border: int) -> float | None:
+    from srgan_keras.evaluation.niqe import niqe
+
+    try:
+        return niqe(img, border=border)
+    except ValueError:  # fewer than two 96x96 blocks: NIQE is undefined
+        return None
 
 
 # (name, label for messages, loader): images are decoded one at a time, as they are scored
@@ -218,8 +234,14 @@ def _skip(skipped: list[dict], label: str, message: str) -> None:
     skipped.append({"image": label, "error": line})
 
 
-def _mean(rows: list[dict[str, float]], keys: Iterable[str] = METRICS) -> dict[str, float]:
-    return {k: float(np.mean([r[k] for r in rows])) for k in keys}
+def _mean(rows: list[dict], keys: Iterable[str] = METRICS) -> dict[str, float | None]:
+    """Means over images; a metric an image has no value for (None: NIQE of a small image) is
+    averaged over the others, and is None if no image has it."""
+    out = {}
+    for k in keys:
+        vals = [r[k] for r in rows if r.get(k) is not None]
+        out[k] = float(np.mean(vals)) if vals else None
+    return out
 
 
 def _check_save_dir(save_lr: str | Path | None, data_dir) -> Path | None:
@@ -242,12 +264,13 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
                     bicubic: bool = True, figure_dir: str | Path | None = None,
                     progress: bool = False, degrade: str | DegradationConfig | None = None,
                     seed: int = 0, save_lr: str | Path | None = None,
-                    skip_errors: bool = False) -> dict:
+                    skip_errors: bool = False, niqe: bool = False) -> dict:
     """Evaluate every image of ``data_dir``; returns the report dict ``--json`` writes.
 
     ``data_dir``: a folder (recursive), ``"builtin"`` or an iterable of ``(name, uint8 HR)``.
     ``degrade``/``seed``: Real-ESRGAN-degraded LR (see :func:`evaluate_image`); ``save_lr``: a
-    folder receiving each LR as ``<name>.png``.
+    folder receiving each LR as ``<name>.png``; ``niqe``: a ``niqe`` column beside the others
+    (report key ``"niqe": true``).
     Returns ``{"model", "data", "scale", "border", "protocol", "degrade", "images": [row, ...],
     "mean": {psnr_y, ssim_y, psnr_rgb, ssim_rgb}, "bicubic_mean": {...} or None, "skipped"}``,
     where a row is ``{"image", "height", "width", "lr_sha256", <metrics>, "bicubic": {<metrics>}
@@ -263,12 +286,13 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
     if degrade is not None:
         degraded.preset(degrade)  # an unknown preset fails before any work
     save_dir = _check_save_dir(save_lr, data_dir)
+    keys = METRICS + (("niqe",) if niqe else ())
     rows, results_bic, skipped = [], [], []
     sources = _sources(data_dir)
     for name, label, hr in _each(sources, progress, skip_errors, skipped, "evaluate"):
         try:
             res = evaluate_image(runner, hr, s, tile=tile, bicubic=bicubic, name=name,
-                                 degrade=degrade, seed=seed)
+                                 degrade=degrade, seed=seed, niqe=niqe)
         except ValueError as e:
             if not skip_errors:
                 raise ValueError(f"{label}: {e}") from e
@@ -293,8 +317,8 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
         "arrays", "scale": s, "border": s,
         "protocol": PROTOCOL if degrade is None else DEGRADED_PROTOCOL,
         "degrade": None if degrade is None else degraded.describe(degrade, seed),
-        "images": rows, "mean": _mean(rows),
-        "bicubic_mean": _mean(results_bic) if results_bic else None, "skipped": skipped,
+        "niqe": niqe, "images": rows, "mean": _mean(rows, keys),
+        "bicubic_mean": _mean(results_bic, keys) if results_bic else None, "skipped": skipped,
     }
 
 
@@ -417,7 +441,9 @@ def save_panels(path: str | Path, title: str, hr: np.ndarray,
 # ---------------------------------------------------------------- report formats
 
 def _columns(report: dict) -> tuple[str, ...]:
-    return (report["metric"],) if "metric" in report else METRICS
+    if "metric" in report:
+        return (report["metric"],)
+    return METRICS + (("niqe",) if report.get("niqe") else ())
 
 
 def _title(report: dict) -> str:
@@ -437,8 +463,8 @@ def format_table(report: dict) -> str:
     lines = [_title(report), head, "-" * len(head)]
 
     def row(name: str, method: str, m: dict) -> str:
-        vals = "".join(f"{m[c]:>10.4f}" if c.startswith("ssim") else f"{m[c]:>10.2f}"
-                       for c in cols)
+        vals = "".join(f"{'-':>10}" if m[c] is None else f"{m[c]:>10.4f}" if c.startswith("ssim")
+                       else f"{m[c]:>10.2f}" for c in cols)
         return f"{name[:15]:<16}{method[:13]:<14}{vals}"
 
     for r in report["images"]:
@@ -494,6 +520,8 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--no-reference", action="store_true",
                       help="--data holds real LR photos without HR: score the model's and "
                            "bicubic's upscales by NIQE (lower is more natural)")
+    ap.add_argument("--niqe", action="store_true",
+                    help="add NIQE (no-reference, lower is more natural) beside PSNR/SSIM")
     ap.add_argument("--seed", type=int, default=None,
                     help="seed of the --degrade draws (per image: this seed and the image name; "
                          "default 0)")
@@ -507,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.no_reference and args.save_lr:
         ap.error("--save-lr needs HR images to make LRs from; --no-reference takes LR photos")
+    if args.niqe and args.no_reference:
+        ap.error("--no-reference scores NIQE already; --niqe adds it to the PSNR/SSIM modes")
     if args.seed is not None and args.degrade is None:
         ap.error("--seed chooses the --degrade draws; without --degrade the LR is bicubic's")
     from srgan_keras.inference.runners import ModelNotFoundError
@@ -527,7 +557,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             report = evaluate_folder(runner, args.data, scale=args.scale, tile=args.tile,
                                      figure_dir=args.figure, progress=True, degrade=args.degrade,
-                                     seed=args.seed or 0, save_lr=args.save_lr, skip_errors=True)
+                                     seed=args.seed or 0, save_lr=args.save_lr, skip_errors=True,
+                                     niqe=args.niqe)
     except (ImageError, FileNotFoundError, FileExistsError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
