@@ -343,6 +343,25 @@ def test_niqe_column_beside_psnr_ssim(tmp_path, capsys):
     assert table[1].split()[-1] == "niqe" and table[3].split()[-1] == "-"
 
 
+@pytest.mark.parametrize("flag, target, says", [
+    ("--json", "folder", "is a folder, not a file"),
+    ("--csv", "file/r.csv", "is a file, not a folder"),
+    ("--figure", "file", "exists and is not a folder"),
+    ("--save-lr", "file/deeper/lr", "is a file, not a folder"),
+])
+def test_unwritable_outputs_fail_before_any_scoring(tmp_path, capsys, small_set, flag, target,
+                                                    says):
+    """Issue 17.10 for evaluate: an output that cannot be written is found before the work."""
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("mine")
+    rc = ev.main(["--model", str(tmp_path / "no_model.keras"), "--data", str(small_set),
+                  flag, str(tmp_path / target)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and err.startswith(f"error: {flag} {tmp_path / target}: ") and says in err
+    assert "no_model" not in err  # refused before the model was even looked for
+    assert (tmp_path / "file").read_text() == "mine"
+
+
 @pytest.mark.parametrize("flags", [["--no-reference", "--degrade", "light"],
                                    ["--no-reference", "--save-lr", "lr"], ["--seed", "3"],
                                    ["--no-reference", "--niqe"]])

@@ -499,6 +499,23 @@ def to_csv(report: dict) -> str:
     return buf.getvalue()
 
 
+def check_writable(path: str | Path, folder: bool, flag: str) -> None:
+    """Raise ``OSError`` (one sentence) if ``path`` cannot become a file (or, ``folder``, a
+    folder): the wrong kind already there, or a nearest existing parent that is not a writable
+    folder."""
+    p = Path(path)
+    if p.exists() and p.is_dir() != folder:
+        raise NotADirectoryError(f"{flag} {p}: exists and is not a folder") if folder else \
+            IsADirectoryError(f"{flag} {p}: is a folder, not a file")
+    parent = p if folder and p.exists() else p.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(f"{flag} {p}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"{flag} {p}: {parent} is not writable")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m srgan_keras.evaluate",
                                  description="PSNR/SSIM of a generator on a benchmark folder "
@@ -541,6 +558,14 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--seed chooses the --degrade draws; without --degrade the LR is bicubic's")
     from srgan_keras.inference.runners import ModelNotFoundError
 
+    try:  # outputs that cannot be written fail now, not after minutes of scoring
+        for flag, path, folder in (("--json", args.json, False), ("--csv", args.csv, False),
+                                   ("--figure", args.figure, True), ("--save-lr", args.save_lr, True)):
+            if path is not None:
+                check_writable(path, folder, flag)
+    except OSError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     try:
         runner = load_generator(args.model, scale=args.scale or 4)
     except (ModelNotFoundError, ValueError, ImportError) as e:
