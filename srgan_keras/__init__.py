@@ -4,17 +4,17 @@ Importing the package registers its custom layers, so ``.keras`` files saved by 
 ``keras.saving.load_model(path, safe_mode=True)``.
 """
 
-import os
+from srgan_keras import startup as _startup
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TF's C++ start-up chatter
+_startup.import_tensorflow()  # first: every CLI starts quiet (issue 16.1; --verbose shows it)
 
-from srgan_keras import _compat
-from srgan_keras.inference.runners import load_generator
-from srgan_keras.inference.tiling import upscale_image
-from srgan_keras.nn import layers as layers  # noqa: F401  (registers the custom layers)
-from srgan_keras.nn.discriminator import build_discriminator
-from srgan_keras.nn.srresnet import build_srresnet
-from srgan_keras.training.config import PRESETS, TrainConfig, get_config
+from srgan_keras import _compat  # noqa: E402
+from srgan_keras.inference.runners import load_generator  # noqa: E402
+from srgan_keras.inference.tiling import upscale_image  # noqa: E402
+from srgan_keras.nn import layers as layers  # noqa: F401, E402  (registers the custom layers)
+from srgan_keras.nn.discriminator import build_discriminator  # noqa: E402
+from srgan_keras.nn.srresnet import build_srresnet  # noqa: E402
+from srgan_keras.training.config import PRESETS, TrainConfig, get_config  # noqa: E402
 
 _compat.install()  # the 0.1 flat module names (srgan_keras.generator, ...) stay importable for now
 

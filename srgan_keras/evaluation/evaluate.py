@@ -64,6 +64,7 @@ from srgan_keras.evaluation import degraded
 from srgan_keras.evaluation.metrics import SSIM_WINDOW, evaluate_pair, rgb_to_y
 from srgan_keras.inference.runners import BicubicRunner, Runner, as_runner, load_generator
 from srgan_keras.inference.tiling import DEFAULT_TILE, upscale_image
+from srgan_keras.startup import add_verbose_flag
 
 METRICS = ("psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb")
 # Receptive-field radius of the paper's SRResNet in LR pixels: 4 (k9 head) + 33 (k3 body
@@ -520,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m srgan_keras.evaluate",
                                  description="PSNR/SSIM of a generator on a benchmark folder "
                                              "(or NIQE of its output on real LR photos).")
+    add_verbose_flag(ap)
     ap.add_argument("--model", required=True,
                     help="a .keras file, SavedModel folder, .tflite file, srresnet, srgan "
                          "or bicubic")

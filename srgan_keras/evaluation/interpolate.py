@@ -37,6 +37,7 @@ import numpy as np
 
 import srgan_keras  # noqa: F401  (registers the custom layers for load_model)
 from srgan_keras.data.imaging import ImageError, atomic_write
+from srgan_keras.startup import add_verbose_flag
 
 
 class InterpolationError(ValueError):
@@ -258,6 +259,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m srgan_keras.interpolate",
                                 description="ESRGAN network interpolation (Eq. 4) of two "
                                             "generators with the same architecture.")
+    add_verbose_flag(p)
     p.add_argument("--psnr", required=True, help="the PSNR-oriented generator (.keras)")
     p.add_argument("--gan", required=True, help="the GAN generator fine-tuned from it (.keras)")
     p.add_argument("--alpha", type=float, help="one blend: 0 = PSNR model, 1 = GAN model")

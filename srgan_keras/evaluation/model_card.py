@@ -32,6 +32,8 @@ import json
 import sys
 from pathlib import Path
 
+from srgan_keras.startup import add_verbose_flag
+
 BEGIN, END = "<!-- evaluation:begin -->", "<!-- evaluation:end -->"
 
 
@@ -182,6 +184,7 @@ def comparison_figure(path: Path, name: str, hr, models: list[Path], degrade: st
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_verbose_flag(p)
     p.add_argument("--model", action="append", required=True, type=Path,
                    help="a generator file (repeat); its file name is its key in metrics.json")
     p.add_argument("--data", action="append", required=True, type=Path,

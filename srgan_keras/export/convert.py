@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from srgan_keras.export.torch_pickle import TorchFileError, load_state_dict
+from srgan_keras.startup import add_verbose_flag
 
 StateDict = dict[str, np.ndarray]
 IN_CHANNELS_TO_SCALE = {3: 4, 12: 2, 48: 1}  # conv_first input channels: 3, 3*2^2, 3*4^2
@@ -294,6 +295,7 @@ def main(argv=None) -> int:
         description="Convert a published ESRGAN / Real-ESRGAN .pth (RRDBNet or SRVGGNetCompact; "
                     "zip or legacy format; params_ema or params) to a Keras .keras generator "
                     "(input and output in [0, 1]). No torch needed, no code from the file run.")
+    add_verbose_flag(p)
     p.add_argument("pth", help="PyTorch checkpoint, e.g. realesr-general-x4v3.pth")
     p.add_argument("-o", "--output", required=True, help="the .keras file to write")
     p.add_argument("--key", default=None,

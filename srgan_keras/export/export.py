@@ -57,6 +57,7 @@ from srgan_keras.data.imaging import (
 )
 from srgan_keras.evaluation.metrics import evaluate_pair, psnr
 from srgan_keras.nn.outputs import output_range
+from srgan_keras.startup import add_verbose_flag
 
 FORMATS = ("saved_model", "tflite", "onnx")  # onnx: optional extra, pip install -e .[onnx]
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
@@ -549,6 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m srgan_keras.export",
         description="Export a trained generator to a SavedModel or TFLite file and check its "
                     "parity with the Keras model (report printed and saved beside the output).")
+    add_verbose_flag(p)
     p.add_argument("--model", required=True, help="the generator's .keras file")
     p.add_argument("--to", required=True, choices=FORMATS, help="output format")
     p.add_argument("--quantize", default="none", choices=QUANTIZATIONS,

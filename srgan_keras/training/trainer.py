@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from srgan_keras.startup import add_verbose_flag
 from srgan_keras.training.config import PRESETS, TrainConfig, add_config_flags, config_from_args
 
 REPO_SAVED_MODELS = Path("saved_models")
@@ -38,6 +39,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m srgan_keras.train",
         description="Train SRResNet/SRGAN (Ledig et al. 2017). Every config field is a flag.")
+    add_verbose_flag(p)
     p.add_argument("--preset", default="demo",
                    help=f"starting point: {', '.join(PRESETS)} (default demo; paper = the paper's values)")
     add_config_flags(p)
