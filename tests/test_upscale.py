@@ -235,9 +235,18 @@ def test_cli_never_overwrites_without_flag_nor_an_input(tmp_path, capsys, tiny_m
     rc, out, err = run_cli(capsys, *args)
     assert rc == 0 and "skipped" in err and "--overwrite" in err
     assert (out_dir / "p_x4.png").read_bytes() == b"precious"
+    # --overwrite replaces only outputs this CLI wrote, never a user's file of the same name
+    rc, out, err = run_cli(capsys, *args, "--overwrite")
+    assert rc == 1 and "not written by this command" in err
+    assert (out_dir / "p_x4.png").read_bytes() == b"precious"
+    (out_dir / "p_x4.png").unlink()
+    rc, out, err = run_cli(capsys, *args)
+    first = (out_dir / "p_x4.png").read_bytes()
+    Image.fromarray(photo(10, 12, seed=5)).save(tmp_path / "p.png")
     rc, out, err = run_cli(capsys, *args, "--overwrite")
     assert rc == 0 and "1 upscaled" in out
     assert Image.open(out_dir / "p_x4.png").size == (48, 40)
+    assert (out_dir / "p_x4.png").read_bytes() != first
     # an output that would land on an input is refused, even with --overwrite
     Image.fromarray(photo(10, 12)).save(tmp_path / "p_x4.png")
     before = (tmp_path / "p_x4.png").read_bytes()

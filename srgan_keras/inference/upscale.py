@@ -1,36 +1,91 @@
 """Command line: upscale any image files with a trained generator (SRGAN's use, §1).
 
-    python -m srgan_keras.upscale INPUT... [-o OUT_DIR] [--model PATH] [--tile N]
-        [--tile-overlap N] [--format png|jpg|webp] [--overwrite] [--denoise-strength S]
+    python -m srgan_keras.upscale INPUT... [-o OUT_DIR] [--model PATH] [--outscale F |
+        --width W --height H] [--color-fix] [--format png|jpg|webp] [--quality Q]
+        [--tile N] [--overwrite] [--denoise-strength S] [-q | --verbose]
 
 INPUT is files, folders (searched recursively) or globs. Every output is ``<stem>_x<s>.<ext>``
-in OUT_DIR (default ``./upscaled``; a folder input keeps its sub-folders). Files are read by
-:func:`srgan_keras.data.imaging.load_image` (gray, RGBA/LA, palette, 16-bit, CMYK, EXIF rotation)
-and upscaled tile by tile (:mod:`srgan_keras.inference.tiling`). A file that cannot be read is reported on
-one line and skipped; the exit status is 1 if any failed. Outputs are written to a temporary file
-and renamed; an existing output is kept unless ``--overwrite``; an input is never overwritten.
-This module is a thin layer over :func:`srgan_keras.inference.tiling.upscale_image`.
+in OUT_DIR (default ``./upscaled``; a folder input keeps its sub-folders); ``<s>`` is the
+network's scale, ``--outscale`` (``cat_x2.5.png``) or the ``--width``/``--height`` box
+(``cat_800x600.png``). Files are read by :func:`srgan_keras.data.imaging.load_image` (gray, RGBA/LA,
+palette, 16-bit, CMYK, EXIF rotation, GIF: first frame) and upscaled by
+:func:`srgan_keras.inference.tiling.upscale_image` (automatic tiles, Lanczos to the final size, optional
+colour fix); ICC profile, EXIF, PNG text and DPI are carried over (:mod:`srgan_keras.data.metadata`).
+
+Safety (issues 16.8 and 17): every file is checked from its header before anything is computed
+(decompression bomb, an output too large for memory or for WebP/JPEG, an unusable output
+folder); a bad input is reported on one line and the others are still processed; the exit
+status is 1 if any failed, 130 on Ctrl-C. Outputs are written to a temporary
+``.<name>.XXXXXXXX.<ext>`` file, locked while written, and renamed; such files left by a killed
+run are never taken as inputs and are removed by the next run into that folder. An existing
+output is kept unless ``--overwrite``, and even then only files this CLI wrote (marked in their
+metadata) are replaced; an input is never overwritten.
+
+With ``--outscale 2`` and no ``--model``, a bundled x2 twin of the default model
+(``<name>_x2.keras`` beside ``<name>_x4.keras`` in ``saved_models/``) is used when one exists,
+so x2 is not x4 then halved; any x2 generator can be given with ``--model``.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import fcntl
+import math
 import os
 import re
 import struct
 import sys
+import time
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from srgan_keras.data.imaging import ImageError, LoadedImage, atomic_write, list_images, load_image
-from srgan_keras.inference.tiling import DEFAULT_OVERLAP, DEFAULT_PRE_PAD, DEFAULT_TILE, upscale_image
+from srgan_keras.data.imaging import (
+    IMAGE_EXTENSIONS,
+    ImageError,
+    LoadedImage,
+    atomic_write,
+    list_images,
+    load_image,
+)
+from srgan_keras.data.metadata import (
+    SOFTWARE,
+    OutputMetadata,
+    Probe,
+    metadata_for,
+    png_chunk,
+    png_chunks,
+    probe,
+)
+from srgan_keras.data.metadata import is_ours as written_by_us
+from srgan_keras.inference.tiling import (
+    DEFAULT_OVERLAP,
+    DEFAULT_PRE_PAD,
+    auto_tile,
+    available_memory,
+    bytes_per_pixel,
+    memory_needed,
+    output_size,
+    tile_grid,
+    upscale_image,
+)
+from srgan_keras.startup import add_verbose_flag
 
 FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}
-QUALITY = 95  # our choice for JPEG and WebP output
+INPUT_EXTENSIONS = (*IMAGE_EXTENSIONS, ".gif")  # GIF: the first frame (a note if animated)
+# Our choice: visually lossless by default (Pillow's own default is 75). JPEG at >= 90 is
+# written with 4:4:4 chroma (no subsampling), below with Pillow's 4:2:0.
+DEFAULT_QUALITY = 95
+MAX_SIDE = {"WEBP": 16383, "JPEG": 65500}  # libwebp's and libjpeg's largest side in pixels
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Our outputs' stems end like this, and our temporary files are ".<stem>.<8 chars>.<ext>"
+# (tempfile.mkstemp's random part: lowercase letters, digits and "_").
+OUTPUT_STEM = re.compile(r"_(x\d+(\.\d+)?|\d+x\d+|w\d+|h\d+)$")
+TEMP_NAME = re.compile(r"^\.(?P<stem>.+)\.[a-z0-9_]{8}\.[A-Za-z0-9]+$")
 
 
 def read_input(path: Path) -> LoadedImage:
@@ -57,19 +112,15 @@ def read_input(path: Path) -> LoadedImage:
     return LoadedImage(np.ascontiguousarray(arr[..., :3], dtype=np.float32), alpha, False, 16)
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    """One PNG chunk: length, type, data, CRC-32 of type + data (PNG spec §5.3)."""
-    return (struct.pack(">I", len(data)) + kind + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-
-def write_png_streaming(f, arr: np.ndarray, rows_per_chunk: int = 64) -> None:
+def write_png_streaming(f, arr: np.ndarray, rows_per_chunk: int = 64, extra: bytes = b"") -> None:
     """Write uint8/uint16 (H, W[, C]) as PNG a few rows at a time: no full-size copy in memory.
 
     Pillow's ``fromarray`` would copy an 8000x6000 RGB output into 4 bytes per pixel (183 MiB)
     before encoding; this streams rows through ``zlib`` instead, which keeps the upscale peak
-    within the bound of issue 3. Every row uses the PNG "Sub" filter (type 1: each byte minus
-    the byte one pixel to its left), our choice: cheap to vectorise and good on photographs.
+    within the bound of issue 3. ``extra`` is ready-made chunks written before the pixels
+    (:func:`srgan_keras.data.metadata.png_chunks`). Every row uses the PNG "Sub" filter (type 1:
+    each byte minus the byte one pixel to its left), our choice: cheap to vectorise and good on
+    photographs.
     """
     arr = arr if arr.ndim == 3 else arr[..., None]
     h, w, c = arr.shape
@@ -77,7 +128,8 @@ def write_png_streaming(f, arr: np.ndarray, rows_per_chunk: int = 64) -> None:
     colour_type = {1: 0, 2: 4, 3: 2, 4: 6}[c]  # gray, gray+alpha, RGB, RGBA
     bpp = c * depth // 8  # bytes per pixel
     f.write(PNG_SIGNATURE)
-    f.write(_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, colour_type, 0, 0, 0)))
+    f.write(png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, colour_type, 0, 0, 0)))
+    f.write(extra)
     z = zlib.compressobj(6)
     big_endian = np.dtype(">u2") if depth == 16 else np.dtype(np.uint8)
     for y in range(0, h, rows_per_chunk):
@@ -88,34 +140,67 @@ def write_png_streaming(f, arr: np.ndarray, rows_per_chunk: int = 64) -> None:
         np.subtract(raw[:, bpp:], raw[:, :-bpp], out=rows[:, 1 + bpp:])  # wraps mod 256
         data = z.compress(rows.tobytes())
         if data:
-            f.write(_chunk(b"IDAT", data))
-    f.write(_chunk(b"IDAT", z.flush()))
-    f.write(_chunk(b"IEND", b""))
+            f.write(png_chunk(b"IDAT", data))
+    f.write(png_chunk(b"IDAT", z.flush()))
+    f.write(png_chunk(b"IEND", b""))
 
 
-def write_output(path: Path, out: np.ndarray, fmt: str) -> str | None:
-    """Write an upscaled array atomically; returns a note when something had to be dropped."""
+def _write_locked(path: Path, write_fn) -> None:
+    """``atomic_write``, with the temporary file ``flock``-ed from just after its creation until
+    after the rename, so a later run can tell a live write from a killed run's leftover."""
+    held: list[int] = []
+
+    def locked(tmp: str) -> None:
+        fd = os.open(tmp, os.O_RDWR)
+        held.append(fd)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        write_fn(tmp)
+
+    try:
+        atomic_write(path, locked)
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
+def write_output(path: Path, out: np.ndarray, fmt: str, meta: OutputMetadata | None = None,
+                 quality: int = DEFAULT_QUALITY) -> str | None:
+    """Write an upscaled array atomically with its metadata; returns a note when something had
+    to be dropped (16 bits or alpha in JPEG, metadata the format cannot hold)."""
     fmt = FORMATS[fmt]
+    meta = meta or OutputMetadata()
+    notes = list(meta.notes)
     if fmt == "PNG":  # any layout, 8 or 16 bits
+        extra = png_chunks(meta)
 
         def save_png(tmp: str) -> None:
             with open(tmp, "wb") as f:
-                write_png_streaming(f, out)
+                write_png_streaming(f, out, extra=extra)
 
-        atomic_write(path, save_png)
-        return None
-    note = None
+        _write_locked(path, save_png)
+        return "; ".join(notes) or None
     if out.dtype == np.uint16:
         out = ((out.astype(np.uint32) + 128) // 257).astype(np.uint8)  # 16 -> 8 bits, rounded
-        note = f"{fmt} has no 16-bit samples: written with 8"
+        notes.append(f"{fmt} has no 16-bit samples: written with 8")
     if fmt == "JPEG" and out.ndim == 3 and out.shape[2] in (2, 4):
         out = out[..., :-1] if out.shape[2] == 4 else out[..., 0]
-        note = "JPEG has no alpha channel: alpha dropped"
+        notes.append("JPEG has no alpha channel: alpha dropped")
     if out.ndim == 3 and out.shape[2] == 1:
         out = out[..., 0]
     image = Image.fromarray(out)  # L, LA, RGB or RGBA from the shape
-    atomic_write(path, lambda tmp: image.save(tmp, format=fmt, quality=QUALITY))
-    return note
+    options: dict = {"quality": int(quality)}
+    if meta.icc:
+        options["icc_profile"] = meta.icc
+    if meta.exif:
+        options["exif"] = meta.exif
+    if fmt == "JPEG":
+        options["subsampling"] = 0 if quality >= 90 else 2  # 4:4:4, or Pillow's 4:2:0
+        if meta.dpi:
+            options["dpi"] = tuple(round(d) for d in meta.dpi)
+    if fmt == "WEBP" and quality >= 100:
+        options["lossless"] = True  # our choice: --quality 100 in WebP means lossless
+    _write_locked(path, lambda tmp: image.save(tmp, format=fmt, **options))
+    return "; ".join(notes) or None
 
 
 def output_format(src: Path, requested: str | None) -> str:
@@ -126,33 +211,143 @@ def output_format(src: Path, requested: str | None) -> str:
     return ext if ext in FORMATS else "png"
 
 
-def collect_inputs(inputs: list[str], out_dir: Path) -> tuple[list[tuple[Path, Path]], list[str]]:
-    """(file, sub-folder for its output) pairs, and one error line per INPUT that matched nothing.
+def broken_link(path: Path) -> str | None:
+    """Why ``path`` is a symlink that leads nowhere, or None if it is not one."""
+    if not path.is_symlink():
+        return None
+    try:
+        os.stat(path)
+        return None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "symlink loop (it points back to itself)"
+        return f"dangling symlink (its target {os.readlink(path)} does not exist)"
 
-    Earlier outputs (``*_x<digits>`` files under OUT_DIR) are left out of folder searches, so
-    running twice does not upscale the first run's results; files named explicitly are kept.
+
+def is_partial_output(path: Path) -> bool:
+    """A temporary ``.<stem>_x4.XXXXXXXX.<ext>`` file of ours (a killed run leaves them)."""
+    m = TEMP_NAME.match(path.name)
+    return bool(m and OUTPUT_STEM.search(m.group("stem")))
+
+
+def clean_partial_outputs(folder: Path, min_age: float = 5.0) -> list[Path]:
+    """Remove our temporary files in ``folder`` that no live process is writing.
+
+    A writer holds an ``flock`` on its temporary file until the rename (:func:`_write_locked`),
+    so one we can lock belongs to a run that was killed; files younger than ``min_age``
+    seconds are left for the next run (our choice: the instant between creating and locking).
+    """
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    now = time.time()
+    for f in entries:
+        if not (is_partial_output(f) and f.is_file() and not f.is_symlink()):
+            continue
+        try:
+            if now - f.stat().st_mtime < min_age:
+                continue
+            fd = os.open(f, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live writer holds it
+        else:
+            f.unlink(missing_ok=True)
+            removed.append(f)
+        finally:
+            os.close(fd)
+    return removed
+
+
+def collect_inputs(inputs: list[str], out_dir: Path) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """(file, sub-folder for its output) pairs, and one error line per problem found.
+
+    In folders: image files (GIF included); broken symlinks are reported; our own temporary
+    files are never inputs; earlier outputs (``*_x<digits>`` files under OUT_DIR that carry our
+    mark) are left out, so running twice does not upscale the first run's results; a user's
+    file merely named like an output is an input like any other. Files named explicitly are
+    always kept.
     """
     out_root = out_dir.resolve()
 
     def earlier_output(f: Path) -> bool:
-        return out_root in f.resolve().parents and re.search(r"_x\d+$", f.stem) is not None
+        return (out_root in f.resolve().parents and OUTPUT_STEM.search(f.stem) is not None
+                and written_by_us(f))
 
     found: list[tuple[Path, Path]] = []
     errors: list[str] = []
     seen: set[Path] = set()  # a file named twice (folder and glob) is upscaled once
+
+    def add(f: Path, sub: Path) -> None:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            found.append((f, sub))
+
     for arg in inputs:
         p = Path(arg)
-        if p.is_dir():
-            files = [f for f in list_images(p) if not earlier_output(f)]
-            pairs = [(f, f.parent.relative_to(p)) for f in files]
+        why = broken_link(p)
+        if why:
+            errors.append(f"{arg}: {why}")
+        elif p.is_dir():
+            n = len(found)
+            for f in sorted(p.rglob("*")):
+                why = broken_link(f)
+                if why:
+                    errors.append(f"{f}: {why}")
+                elif (f.is_file() and f.suffix.lower() in INPUT_EXTENSIONS
+                      and not is_partial_output(f) and not earlier_output(f)):
+                    add(f, f.parent.relative_to(p))
+            if len(found) == n and not any(e.startswith(f"{p}{os.sep}") for e in errors):
+                errors.append(f"{arg}: no image files found in this folder")
+        elif p.is_file():
+            add(p, Path())
         else:
-            pairs = [(f, Path()) for f in list_images(arg)]
-        if not pairs:
-            errors.append(f"{arg}: no image files found" if p.is_dir() or not p.exists()
-                          else f"{arg}: not a file")
-        found += [(f, sub) for f, sub in pairs if f.resolve() not in seen]
-        seen.update(f.resolve() for f, _ in pairs)
+            files = [f for f in list_images(arg) if not is_partial_output(f)]
+            if not files:
+                errors.append(f"{arg}: no such file or folder" if not any(c in arg for c in "*?[")
+                              else f"{arg}: no files match")
+            for f in files:
+                add(f, Path())
     return found, errors
+
+
+def check_out_dir(out_dir: Path) -> str | None:
+    """Why OUT_DIR cannot receive files (a file, read-only, under a file), or None if it can."""
+    if out_dir.exists() and not out_dir.is_dir():
+        return f"{out_dir}: the output folder is a file; choose another -o"
+    existing = out_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{out_dir}: cannot be created, {existing} is a file; choose another -o"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{out_dir}: the output folder is read-only; choose another -o"
+    try:
+        import tempfile
+
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as e:
+        return f"{out_dir}: cannot write in {existing} ({e.strerror or e}); choose another -o"
+    return None
+
+
+def parse_tile(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected auto or a number of pixels, got {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return n
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -164,16 +359,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--model", default=None,
                     help="a .keras file, SavedModel folder, .tflite file, srresnet, srgan or "
                          "bicubic (default: the bundled model in saved_models/)")
-    ap.add_argument("--tile", type=int, default=DEFAULT_TILE,
-                    help=f"LR tile side in pixels, 0 = whole image (default {DEFAULT_TILE})")
+    size = ap.add_argument_group("output size (default: the model's scale)")
+    size.add_argument("--outscale", type=float, default=None,
+                      help="final scale, e.g. 2.5: the network's output resized by Lanczos")
+    size.add_argument("--width", type=int, default=None, help="fit inside this width")
+    size.add_argument("--height", type=int, default=None, help="fit inside this height")
+    ap.add_argument("--color-fix", action="store_true",
+                    help="keep the input's low-frequency colour (wavelet colour fix)")
+    ap.add_argument("--format", choices=("png", "jpg", "webp"), default=None,
+                    help="output format (default: the input's, or png)")
+    ap.add_argument("--quality", type=int, default=DEFAULT_QUALITY,
+                    help=f"JPEG/WebP quality 1-100 (default {DEFAULT_QUALITY}, visually "
+                         "lossless; JPEG >= 90 keeps full chroma; WebP 100 = lossless)")
+    ap.add_argument("--tile", type=parse_tile, default="auto",
+                    help="LR tile side in pixels, 0 = whole image (default auto: from the "
+                         "image size and the memory available)")
     ap.add_argument("--tile-overlap", type=int, default=DEFAULT_OVERLAP,
                     help=f"context pixels around each tile (default {DEFAULT_OVERLAP})")
     ap.add_argument("--pre-pad", type=int, default=DEFAULT_PRE_PAD,
                     help=f"reflection padding at the borders (default {DEFAULT_PRE_PAD})")
     ap.add_argument("--scale", type=int, default=4, help="scale of --model bicubic only")
-    ap.add_argument("--format", choices=("png", "jpg", "webp"), default=None,
-                    help="output format (default: the input's, or png)")
-    ap.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    ap.add_argument("--overwrite", action="store_true",
+                    help="replace existing outputs (only files this command wrote)")
     ap.add_argument("--denoise-strength", type=float, default=None, metavar="S",
                     help="0..1, as Real-ESRGAN's -dn: blend the model's weights with its "
                          "weak-denoise twin (NAME_wdn.keras beside NAME.keras), "
@@ -182,92 +389,222 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--wdn-model", default=None, metavar="PATH",
                     help="the weak-denoise twin for --denoise-strength, if not beside the model")
     ap.add_argument("--max-pixels", type=int, default=None,
-                    help="refuse inputs with more pixels (decompression-bomb guard; "
-                         f"default Pillow's {Image.MAX_IMAGE_PIXELS})")
+                    help="refuse inputs with more pixels (decompression-bomb guard; 0 = no "
+                         f"limit; default Pillow's {Image.MAX_IMAGE_PIXELS})")
+    ap.add_argument("-q", "--quiet", action="store_true",
+                    help="no progress bar and no per-file lines (failures and the summary stay)")
+    add_verbose_flag(ap)
     args = ap.parse_args(argv)
-    if args.tile < 0 or args.tile_overlap < 0 or args.pre_pad < 0:
-        ap.error("--tile, --tile-overlap and --pre-pad must be >= 0")
+    if args.tile_overlap < 0 or args.pre_pad < 0:
+        ap.error("--tile-overlap and --pre-pad must be >= 0")
+    if args.outscale is not None and not (args.outscale > 0 and math.isfinite(args.outscale)):
+        ap.error("--outscale must be a positive number")
+    if (args.width is not None and args.width < 1) or (args.height is not None and args.height < 1):
+        ap.error("--width and --height must be positive")
+    if args.outscale is not None and (args.width or args.height):
+        ap.error("give either --outscale or --width/--height, not both")
+    if not 1 <= args.quality <= 100:
+        ap.error("--quality must be between 1 and 100")
+    if args.max_pixels is not None and args.max_pixels < 0:
+        ap.error("--max-pixels must be >= 0 (0 = no limit)")
     return args
+
+
+def choose_model(args: argparse.Namespace) -> str | None:
+    """``--model``, or for ``--outscale <= 2`` a bundled x2 twin of the default model if any."""
+    if args.model is not None or args.outscale is None or args.outscale > 2:
+        return args.model
+    from srgan_keras.inference.runners import ModelNotFoundError, resolve_model_path
+
+    try:
+        default = resolve_model_path(None)
+    except ModelNotFoundError:
+        return None
+    twin = default.with_name(default.name.replace("_x4", "_x2"))
+    return str(twin) if twin != default and twin.exists() else None
+
+
+@dataclass
+class Job:
+    """One planned upscale: what is read, what is written, how large."""
+
+    src: Path
+    dst: Path
+    fmt: str
+    probe: Probe
+    size: tuple[int, int]  # final (height, width)
+
+
+def _sample_layout(p: Probe) -> tuple[int, int]:
+    """(channels, bits) the decoded image will have, from the header (an upper bound)."""
+    alpha = p.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (p.mode == "P" and p.format != "JPEG")
+    gray = p.mode in ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "F")
+    bits = 16 if p.mode.startswith("I") or p.mode == "F" else 8
+    if p.format == "PNG" and bits == 8:
+        with open(p.path, "rb") as f:
+            head = f.read(26)
+        bits = 16 if len(head) > 24 and head[24] == 16 else 8
+    return (1 + alpha) if gray else (3 + alpha), bits
+
+
+def plan(args: argparse.Namespace, files: list[tuple[Path, Path]], scale: int, say, fail
+         ) -> list[Job]:
+    """Check every file from its header and name its output; refusals go to ``fail``."""
+    out_dir = Path(args.out_dir)
+    inputs = {f.resolve() for f, _ in files}
+    planned: dict[Path, Path] = {}
+    jobs = []
+    for src, sub in files:
+        try:
+            p = probe(src)
+        except ImageError as e:
+            fail(str(e))
+            continue
+        fmt = output_format(src, args.format)
+        size = output_size(p.height, p.width, scale, args.outscale, args.width, args.height)
+        if args.width or args.height:
+            tag = f"{size[1]}x{size[0]}"
+        else:
+            tag = f"x{scale if args.outscale is None else format(args.outscale, 'g')}"
+        dst = out_dir / sub / f"{src.stem}_{tag}.{fmt}"
+        key = dst.resolve()
+        limit = MAX_SIDE.get(FORMATS[fmt])
+        channels, bits = _sample_layout(p)
+        need = memory_needed(p.height, p.width, channels, bits, scale, size)
+        avail = available_memory()
+        if key in inputs:
+            fail(f"{src}: its output {dst} is an input file; choose another -o")
+        elif key in planned:
+            fail(f"{src}: same output name {dst} as {planned[key]}; upscale it separately")
+        elif limit and max(size) > limit:
+            fail(f"{src}: a {size[1]}x{size[0]} output is larger than {FORMATS[fmt]} allows "
+                 f"({limit} px per side); use --format png or a smaller --outscale")
+        elif need > avail:
+            fail(f"{src}: its {size[1]}x{size[0]} output needs {need / 2**30:.1f} GiB, more than "
+                 f"the {avail / 2**30:.1f} GiB of memory available; use a smaller --outscale")
+        elif dst.is_dir():
+            fail(f"{src}: its output {dst} is a folder")
+        elif dst.exists() and not args.overwrite:
+            planned[key] = src
+            say(f"skipped: {src}: {dst} exists (pass --overwrite to replace it)", skip=True)
+        elif dst.exists() and not written_by_us(dst):
+            fail(f"{src}: {dst} exists and was not written by this command; not overwritten "
+                 "(move it or choose another -o)")
+        else:
+            planned[key] = src
+            if p.frames > 1 and p.format == "GIF":
+                say(f"note: {src}: animated GIF ({p.frames} frames): only the first is upscaled")
+            jobs.append(Job(src, dst, fmt, p, size))
+    return jobs
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from tqdm import tqdm
+    stats = {"done": 0}
+    try:
+        return _main(args, stats)
+    except KeyboardInterrupt:
+        print(f"interrupted: {stats['done']} upscaled before Ctrl-C; no partial output was kept",
+              file=sys.stderr)
+        return 130
 
+
+def _main(args: argparse.Namespace, stats: dict) -> int:
     from srgan_keras.inference.runners import ModelNotFoundError, load_generator
 
-    def say(msg: str) -> None:
-        tqdm.write(msg, file=sys.stderr)
-
+    problem = check_out_dir(Path(args.out_dir))
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
-        runner = load_generator(args.model, scale=args.scale,
+        runner = load_generator(choose_model(args), scale=args.scale,
                                 denoise_strength=args.denoise_strength, wdn=args.wdn_model)
     except (ModelNotFoundError, ValueError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     limit = Image.MAX_IMAGE_PIXELS
     if args.max_pixels is not None:
-        Image.MAX_IMAGE_PIXELS = args.max_pixels
+        Image.MAX_IMAGE_PIXELS = args.max_pixels or None  # 0: no limit
     try:
-        return _run(args, runner, say)
+        return _run(args, runner, stats)
     finally:
         Image.MAX_IMAGE_PIXELS = limit  # main() may be called in-process (tests, notebooks)
 
 
-def _run(args: argparse.Namespace, runner, say) -> int:
-    """Upscale every input; one line per failure; the summary; the exit status."""
+def _run(args: argparse.Namespace, runner, stats: dict) -> int:
+    """Plan, then upscale every input; one line per file and per failure; the summary."""
     from tqdm import tqdm
+
+    counts = {"failed": 0, "skipped": 0}
+
+    def say(msg: str, skip: bool = False, out=None) -> None:
+        counts["skipped"] += skip
+        if not args.quiet or msg.startswith("failed:"):
+            tqdm.write(msg, file=out or sys.stderr)
+
+    def fail(msg: str) -> None:
+        counts["failed"] += 1
+        say(f"failed: {msg}")
 
     out_dir = Path(args.out_dir)
     files, errors = collect_inputs(args.inputs, out_dir)
     for line in errors:
-        say(f"failed: {line}")
-    inputs = {f.resolve() for f, _ in files}
-    planned: dict[Path, Path] = {}
-    done = failed = skipped = 0
-    for src, sub in tqdm(files, desc="images", unit="image", disable=None):
-        fmt = output_format(src, args.format)
-        dst = out_dir / sub / f"{src.stem}_x{runner.scale}.{fmt}"
-        key = dst.resolve()
-        if key in inputs:
-            say(f"failed: {src}: its output {dst} is an input file; choose another -o")
-            failed += 1
-            continue
-        if key in planned:
-            say(f"failed: {src}: same output name {dst} as {planned[key]}; upscale it separately")
-            failed += 1
-            continue
-        planned[key] = src
-        if dst.exists() and not args.overwrite:
-            say(f"skipped: {src}: {dst} exists (pass --overwrite to replace it)")
-            skipped += 1
-            continue
-        try:
-            image = read_input(src)
-            out = upscale_image(image, runner, tile=args.tile or None,
-                                tile_overlap=args.tile_overlap, pre_pad=args.pre_pad,
-                                progress=True)
-            note = write_output(dst, out, fmt)
-            del out
-        except ImageError as e:
-            say(f"failed: {e}")
-            failed += 1
-            continue
-        except Exception as e:  # one line per file, then the next; Ctrl-C still stops the run
-            first = (str(e).strip().splitlines() or [""])[0]
-            say(f"failed: {src}: {type(e).__name__}: {first}")
-            failed += 1
-            continue
-        if note:
-            say(f"note: {dst}: {note}")
-        done += 1
-    failed += len(errors)
-    summary = f"{done} upscaled, {failed} failed"
-    if skipped:
-        summary += f", {skipped} skipped (already exist)"
+        fail(line)
+    jobs = plan(args, files, runner.scale, say, fail)
+    for folder in sorted({j.dst.parent for j in jobs}):
+        for f in clean_partial_outputs(folder):
+            say(f"removed: {f} (a partial output left by an interrupted run)")
+    total = sum(j.probe.width * j.probe.height for j in jobs)
+    tiles = 0
+    if len(jobs) == 1:
+        j = jobs[0]
+        tile = args.tile if args.tile != "auto" else auto_tile(
+            j.probe.height, j.probe.width, runner, args.tile_overlap, args.pre_pad)
+        tiles = len(list(tile_grid(j.probe.height, j.probe.width, tile or None)))
+    show_bar = not args.quiet and (len(jobs) > 1 or tiles > 3)
+    bar = tqdm(total=total, unit="px", unit_scale=True, disable=None if show_bar else True,
+               bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+    bytes_per_pixel(runner)  # once, before the first file's clock starts
+    try:
+        offset = 0
+        for i, job in enumerate(jobs, 1):
+            bar.set_description_str(f"{i}/{len(jobs)} {job.src.name}")
+            start = time.time()
+            try:
+                image = read_input(job.src)
+                out = upscale_image(
+                    image, runner, tile=args.tile or None, tile_overlap=args.tile_overlap,
+                    pre_pad=args.pre_pad, size=job.size, color_fix=args.color_fix,
+                    progress=lambda done, _, o=offset: bar.update(o + done - bar.n),
+                    on_note=lambda msg, s=job.src: say(f"note: {s}: {msg}"))
+                gray = image.gray
+                del image
+                meta = metadata_for(job.probe, job.size[1], job.size[0], gray, FORMATS[job.fmt],
+                                    f"{SOFTWARE} ({runner.name})")
+                note = write_output(job.dst, out, job.fmt, meta, args.quality)
+                del out
+            except ImageError as e:
+                fail(str(e))
+                continue
+            except Exception as e:  # one line per file, then the next; Ctrl-C still stops the run
+                first = (str(e).strip().splitlines() or [""])[0]
+                fail(f"{job.src}: {type(e).__name__}: {first}")
+                continue
+            finally:
+                offset += job.probe.width * job.probe.height
+                bar.update(offset - bar.n)
+            if note:
+                say(f"note: {job.dst}: {note}")
+            stats["done"] += 1
+            say(f"upscaled: {job.src} -> {job.dst} ({job.probe.width}x{job.probe.height} -> "
+                f"{job.size[1]}x{job.size[0]}, {time.time() - start:.1f} s)", out=sys.stdout)
+    finally:
+        bar.close()
+    summary = f"{stats['done']} upscaled, {counts['failed']} failed"
+    if counts["skipped"]:
+        summary += f", {counts['skipped']} skipped (already exist)"
     print(f"{summary} -> {out_dir}{os.sep}")
-    return 1 if failed else 0
-
+    return 1 if counts["failed"] else 0
 
 if __name__ == "__main__":
     sys.exit(main())
