@@ -1,7 +1,9 @@
-"""Issue 3's two acceptance numbers for tiled upscaling, on this machine.
+"""Tiled upscaling on this machine: seams and memory (issue 3), speed and memory (issue 16.2).
 
     python -m benchmarks.bench_upscale seams   [--tile 64] [--overlaps 0 8 16 24 40]
     python -m benchmarks.bench_upscale memory  [--size 2000x1500] [--tile N]
+    python -m benchmarks.bench_upscale speed   [--size 400x300] [--tiles 80 128 256]
+    python -m benchmarks.bench_upscale peak    [--size 4000x3000] [--seconds 60]
 
 Both use the paper-size SRResNet (B=16, 64 features), untrained (random weights, BatchNorm in
 inference mode), saved to a temporary ``.keras`` file: memory and seams depend on the graph, not
@@ -14,6 +16,16 @@ Acceptance: tile 64, overlap >= 16 -> max <= 2, mean < 0.1.
 ``memory``: ``python -m srgan_keras.upscale`` on a WxH photo in a subprocess; its peak RSS
 (``ru_maxrss`` of the child) against the budget output bytes + 1 GiB (the 2000x1500 -> 8000x6000
 case). Peak RSS includes TensorFlow's own ~0.6 GiB after import.
+
+``speed`` (issue 16.2): seconds per output megapixel of every bundled model in ``saved_models/``
+on a WxH photo, before (the old fixed 80 px tile, 16 px overlap) and after (``tile="auto"``),
+plus a sweep of fixed tiles for the first model, and max |auto - whole| in grey levels.
+
+``peak`` (issue 16.2): the CLI on a WxH photo (4000x3000 -> 16000x12000) in a subprocess, with
+``--tile 80`` (before) and the automatic tile (after); its peak RSS (``VmHWM``) sampled for at
+most ``--seconds`` (the whole run takes tens of minutes), then the child is stopped. The output
+array (``np.empty``) only becomes resident as tiles are written, so the full run's peak is the
+activation peak measured here plus the output bytes printed beside it.
 """
 
 from __future__ import annotations
@@ -86,6 +98,79 @@ def memory(args: argparse.Namespace, tmp: Path) -> None:
           f"{out_bytes / 2**20:.0f} MiB + 1 GiB): {'ok' if peak <= budget else 'OVER'}")
 
 
+def cpu_name() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    except OSError:
+        return "unknown CPU (no lscpu)"
+    return next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
+                 if ln.startswith("Model name")), "unknown CPU")
+
+
+def bundled_models() -> list[Path]:
+    from srgan_keras.inference import SAVED_MODELS
+
+    return sorted(p for p in SAVED_MODELS.iterdir() if p.suffix in (".keras", ".tflite"))
+
+
+def speed(args: argparse.Namespace, tmp: Path) -> None:
+    from srgan_keras.inference import load_generator
+    from srgan_keras.tiling import DEFAULT_OVERLAP, auto_tile, upscale_image
+
+    w, h = (int(v) for v in args.size.lower().split("x"))
+    img = photo(w, h)
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; {w}x{h} -> x4, overlap {DEFAULT_OVERLAP}")
+
+    def timed(runner, tile) -> tuple[float, np.ndarray]:
+        t = time.perf_counter()
+        out = upscale_image(img, runner, tile=tile)
+        return time.perf_counter() - t, out
+
+    print(f"{'model':<26} {'tile':>12} {'s/output Mpx':>13} {'max|d| vs whole':>16}")
+    for i, path in enumerate(bundled_models()):
+        runner = load_generator(path)
+        upscale_image(img[:32, :32], runner, tile=None)  # warm-up: trace / allocate once
+        mpx = w * h * runner.scale**2 / 1e6
+        t_whole, whole = timed(runner, None)
+        chosen = auto_tile(h, w, runner)
+        rows = [(80, "before: 80")] + ([(t, str(t)) for t in args.tiles] if i == 0 else [])
+        rows.append(("auto", f"after: {chosen or 'whole'}"))
+        for tile, label in rows:
+            sec, out = timed(runner, tile)
+            d = np.abs(out.astype(int) - whole).max()
+            print(f"{path.name:<26} {label:>12} {sec / mpx:>13.2f} {d:>16}", flush=True)
+        print(f"{path.name:<26} {'whole':>12} {t_whole / mpx:>13.2f} {0:>16}", flush=True)
+
+
+def peak(args: argparse.Namespace, tmp: Path) -> None:
+    w, h = (int(v) for v in args.size.lower().split("x"))
+    src = tmp / "photo.png"
+    Image.fromarray(photo(w, h)).save(src)
+    out_mib = w * 4 * h * 4 * 3 / 2**20
+    print(f"CPU: {cpu_name()}; {w}x{h} -> {4 * w}x{4 * h} (output array {out_mib:.0f} MiB)")
+    for label, extra in (("before (--tile 80)", ["--tile", "80"]), ("after (auto)", [])):
+        cmd = [sys.executable, "-m", "srgan_keras.upscale", str(src), "-o", str(tmp / "out"),
+               "-q", "--overwrite", *extra]
+        child = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        hwm, t0 = 0, time.time()
+        while child.poll() is None and time.time() - t0 < args.seconds:
+            try:
+                status = Path(f"/proc/{child.pid}/status").read_text()
+                hwm = max(hwm, int(next(ln.split()[1] for ln in status.splitlines()
+                                        if ln.startswith("VmHWM"))))
+            except (OSError, StopIteration):
+                pass
+            time.sleep(0.2)
+        finished = child.poll() is not None
+        if not finished:
+            child.kill()  # our own child, by its handle
+            child.wait()
+        print(f"{label:<20} peak RSS {hwm / 1024:>6.0f} MiB in the first {time.time() - t0:.0f} s"
+              f" ({'finished' if finished else 'stopped'}); full run <= that + "
+              f"{out_mib:.0f} MiB of output", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -95,9 +180,16 @@ def main() -> None:
     m = sub.add_parser("memory")
     m.add_argument("--size", default="2000x1500")
     m.add_argument("--tile", type=int, default=None, help="default: the CLI's")
+    sp = sub.add_parser("speed")
+    sp.add_argument("--size", default="400x300")
+    sp.add_argument("--tiles", type=int, nargs="*", default=[128, 256])
+    pk = sub.add_parser("peak")
+    pk.add_argument("--size", default="4000x3000")
+    pk.add_argument("--seconds", type=float, default=60)
     args = ap.parse_args()
+    run = {"seams": seams, "memory": memory, "speed": speed, "peak": peak}[args.what]
     with tempfile.TemporaryDirectory() as tmp:
-        (seams if args.what == "seams" else memory)(args, Path(tmp))
+        run(args, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -22,16 +22,19 @@ a CLI parses its arguments; :func:`add_verbose_flag` declares it, so ``--help`` 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
 import tempfile
+from collections.abc import Iterator
 
 # A glog/absl line: severity letter, MMDD, time, thread id, file:line] (absl's log format).
 _GLOG_LINE = re.compile(rb"^[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w./-]+:\d+\]")
 # The other start-up lines TensorFlow writes without the glog prefix.
 _PLAIN_CHATTER = (b"WARNING: All log messages before absl::InitializeLog()",
-                  b"To enable the following instructions:")
+                  b"To enable the following instructions:",
+                  b"INFO: Created TensorFlow Lite XNNPACK delegate")
 
 
 def verbose_requested(argv: list[str] | None = None) -> bool:
@@ -44,6 +47,39 @@ def verbose_requested(argv: list[str] | None = None) -> bool:
 def is_chatter(line: bytes) -> bool:
     """True for TensorFlow's start-up log lines (the ones quiet mode drops)."""
     return bool(_GLOG_LINE.match(line)) or line.startswith(_PLAIN_CHATTER)
+
+
+@contextlib.contextmanager
+def filtered_stderr(verbose: bool | None = None) -> Iterator[None]:
+    """Point fd 2 at a temporary file for the block, then write back all but the chatter.
+
+    Used around TensorFlow's import and around creating a TFLite interpreter (its ``INFO:
+    Created TensorFlow Lite XNNPACK delegate`` line). Does nothing when verbose.
+    """
+    verbose = verbose_requested() if verbose is None else verbose
+    try:
+        if verbose:
+            raise ValueError
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # verbose, or no usable fd 2 (embedded)
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            kept = [ln for ln in capture.read().splitlines(keepends=True) if not is_chatter(ln)]
+            if kept:
+                os.write(2, b"".join(kept))
 
 
 def import_tensorflow(verbose: bool | None = None):
@@ -59,30 +95,10 @@ def import_tensorflow(verbose: bool | None = None):
         return tf
     # our choice: C++ INFO and WARNING logs stay hidden after start-up too; errors still show
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):  # no usable fd 2 (an embedded interpreter)
+    with filtered_stderr(verbose=False):
         import tensorflow as tf
 
-        return tf
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()  # runs the CUDA probe (the cuInit line) now
-        finally:
-            try:
-                sys.stderr.flush()
-            except (OSError, ValueError):
-                pass
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            kept = [ln for ln in capture.read().splitlines(keepends=True) if not is_chatter(ln)]
-            if kept:
-                os.write(2, b"".join(kept))
+        tf.config.list_physical_devices()  # runs the CUDA probe (the cuInit line) now
     import absl.logging
 
     absl.logging.set_verbosity(absl.logging.ERROR)  # Python-side absl warnings too

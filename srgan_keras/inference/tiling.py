@@ -39,7 +39,7 @@ LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 # Automatic tiles (issue 16.2). Our choices, measured with benchmarks/bench_upscale.py:
 LIVE_BUFFERS = 4  # a conv layer's input, output, a residual skip and oneDNN's scratch
 FALLBACK_BYTES_PER_PIXEL = 16 * 1024  # the paper SRResNet's estimate, for runners we cannot inspect
-MAX_ACTIVATION_BYTES = 4 * 2**30  # at most this much for one tile, on a machine shared by many
+MAX_ACTIVATION_BYTES = 2 * 2**30  # at most this much for one tile: speed is flat from 128 px up
 MEMORY_FRACTION = 0.5  # ... and at most this share of the memory available now
 MIN_TILE = 16  # an OOM halves the tile down to this side, then gives up
 Progress = Callable[[int, int], None]  # (LR pixels done, LR pixels in total)

@@ -73,7 +73,7 @@ from srgan_keras.inference.tiling import (
     tile_grid,
     upscale_image,
 )
-from srgan_keras.startup import add_verbose_flag
+from srgan_keras.startup import add_verbose_flag, filtered_stderr
 
 FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}
 INPUT_EXTENSIONS = (*IMAGE_EXTENSIONS, ".gif")  # GIF: the first frame (a note if animated)
@@ -517,8 +517,9 @@ def _main(args: argparse.Namespace, stats: dict) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     try:
-        runner = load_generator(choose_model(args), scale=args.scale,
-                                denoise_strength=args.denoise_strength, wdn=args.wdn_model)
+        with filtered_stderr(args.verbose):  # a TFLite interpreter announces its XNNPACK delegate
+            runner = load_generator(choose_model(args), scale=args.scale,
+                                    denoise_strength=args.denoise_strength, wdn=args.wdn_model)
     except (ModelNotFoundError, ValueError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
