@@ -108,14 +108,14 @@ def cpu_name() -> str:
 
 
 def bundled_models() -> list[Path]:
-    from srgan_keras.inference import SAVED_MODELS
+    from srgan_keras.inference.runners import SAVED_MODELS
 
     return sorted(p for p in SAVED_MODELS.iterdir() if p.suffix in (".keras", ".tflite"))
 
 
 def speed(args: argparse.Namespace, tmp: Path) -> None:
-    from srgan_keras.inference import load_generator
-    from srgan_keras.tiling import DEFAULT_OVERLAP, auto_tile, upscale_image
+    from srgan_keras.inference.runners import load_generator
+    from srgan_keras.inference.tiling import DEFAULT_OVERLAP, auto_tile, upscale_image
 
     w, h = (int(v) for v in args.size.lower().split("x"))
     img = photo(w, h)

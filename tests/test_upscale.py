@@ -410,7 +410,7 @@ class CountingRunner:
 
 
 def test_auto_tile_whole_image_when_it_fits_else_hundreds(tiny_runner, monkeypatch):
-    from srgan_keras import tiling
+    from srgan_keras.inference import tiling
 
     runner = CountingRunner(tiny_runner)
     img = photo(120, 150)
@@ -515,7 +515,7 @@ def test_cli_keeps_png_text_and_16_bits_and_quality(tmp_path, capsys, tiny_model
 
 
 def test_cmyk_profile_is_not_put_on_rgb_output(tmp_path):
-    from srgan_keras.metadata import metadata_for, probe
+    from srgan_keras.data.metadata import metadata_for, probe
 
     Image.fromarray(photo(8, 8)).convert("CMYK").save(
         tmp_path / "c.jpg", icc_profile=b"\0" * 16 + b"CMYK" + b"\0" * 120)
@@ -546,8 +546,8 @@ def test_outscale_and_fit_inside_use_lanczos_after_the_network(tmp_path, capsys,
 def test_outscale_2_uses_a_bundled_x2_twin(tmp_path, monkeypatch, tiny_model_path):
     import keras
 
-    from srgan_keras import inference
-    from srgan_keras.generator import build_srresnet
+    from srgan_keras.inference import runners as inference
+    from srgan_keras.nn.srresnet import build_srresnet
 
     (tmp_path / "srresnet_x4.keras").write_bytes(tiny_model_path.read_bytes())
     keras.utils.set_random_seed(0)
@@ -637,8 +637,8 @@ def test_cli_missing_directory_unreadable_one_line_each(tmp_path, capsys, tiny_m
     assert "empty.jpg: empty file" in lines[1]
     assert "locked.png: unreadable (permission denied)" in lines[2]
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["good_x4.png"]
-    from srgan_keras.imaging import ImageError
-    from srgan_keras.metadata import probe
+    from srgan_keras.data.imaging import ImageError
+    from srgan_keras.data.metadata import probe
 
     with pytest.raises(ImageError, match="is a directory"):
         probe(tmp_path / "folder.png")

@@ -2,6 +2,8 @@
 
 - :mod:`.imaging`: reading and writing image files (uint8/uint16) and the value ranges images
   live in (LR [0, 1], HR/SR [-1, 1]: SRGAN §3.2).
+- :mod:`.metadata`: what a photo carries besides pixels (ICC profile, EXIF, PNG text, DPI), read
+  from the header and written onto its upscale.
 - :mod:`.degradation`: the bicubic degradation that makes LR from HR (SRGAN §3.1).
 - :mod:`.realesrgan_degradation`: Real-ESRGAN's second-order degradations (Wang et al. 2021, §3,
   Fig. 2).

@@ -3,7 +3,8 @@
 - :mod:`.runners`: one runner protocol over ``.keras`` files, bundled models and bicubic;
   :mod:`.exported` adds SavedModel, TFLite and ONNX files.
 - :mod:`.tiling`: tiles with context padding for images of any size (as Real-ESRGAN's inference
-  script does).
+  script does); the tile size chosen from the memory available.
+- :mod:`.colorfix`: the wavelet colour fix (StableSR) that keeps the input's low-frequency colour.
 - :mod:`.upscale`: the ``upscale`` CLI.
 """
 
