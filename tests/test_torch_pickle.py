@@ -240,7 +240,7 @@ def test_legacy_size_header_must_agree_with_the_pickle(tmp_path):
 @pytest.mark.parametrize("pickled,says", [
     (b"\x80\x02}(K\x00" + tensor("0", 4, (4,), (1,)) + b"u.", "has the key 0, not a layer name"),
     (b"\x80\x02}(" + _str("params") + tensor("0", 4, (4,), (1,)) + b"u.",
-     "entry 'params' holds a ndarray, not a state dict"),
+     "entry 'params' holds a tensor, not a state dict"),
     (b"\x80\x02]" + b".", "holds a list, not a state dict"),
 ], ids=["integer-keys", "params-is-a-tensor", "a-list"])
 def test_odd_contents_are_one_line_and_exit_2(tmp_path, capsys, pickled, says):

@@ -404,8 +404,9 @@ def load_state_dict(path: str | os.PathLike, key: str | None = None) -> dict[str
                 obj, where = obj[k], f"entry {k!r}"
                 break
     if not isinstance(obj, dict):
-        raise TorchFileError(f"{path}: {where} holds a {type(obj).__name__}, not a state dict "
-                             "of named tensors")
+        what = "tensor" if isinstance(obj, np.ndarray) else type(obj).__name__
+        raise TorchFileError(f"{path}: {where} holds a {what}, not a state dict of named "
+                             "tensors")
     bad_key = next((k for k in obj if not isinstance(k, str)), None)
     if bad_key is not None:
         raise TorchFileError(f"{path}: {where} has the key {bad_key!r:.40}, not a layer name; "
