@@ -96,22 +96,26 @@ onnx_missing = (importlib.util.find_spec("tf2onnx") is None
                 or importlib.util.find_spec("onnxruntime") is None)
 
 
-@pytest.mark.parametrize("fmt", ["saved_model", "tflite",
-                                 pytest.param("onnx", marks=pytest.mark.skipif(
-                                     onnx_missing, reason="pip install -e .[onnx]"))])
-def test_exported_formats_load_and_match_keras(tmp_path, fmt):
+@pytest.mark.parametrize("fmt,atol", [("saved_model", 1e-5), ("tflite", 1e-5),
+                                      ("tflite-float16", 1e-3),  # the bundled model's format
+                                      pytest.param("onnx", 1e-5, marks=pytest.mark.skipif(
+                                          onnx_missing, reason="pip install -e .[onnx]"))])
+def test_exported_formats_load_and_match_keras(tmp_path, fmt, atol):
+    from functools import partial
+
     from srgan_keras.export import export
     from srgan_keras.inference.runners import as_runner, load_generator
 
     model = tiny(4)
     fn, name = {"saved_model": (export.export_saved_model, "sm"),
                 "tflite": (export.export_tflite, "g.tflite"),
+                "tflite-float16": (partial(export.export_tflite, quantize="float16"), "h.tflite"),
                 "onnx": (export.export_onnx, "g.onnx")}[fmt]
     runner = load_generator(fn(model, tmp_path / name))
     x = np.random.default_rng(3).random((1, 11, 13, 3), dtype=np.float32)
     ref = as_runner(model)(x)
     assert runner.scale == 4 and ref.std() > 0.05
-    assert np.abs(runner(x) - ref).max() < 1e-5
+    assert np.abs(runner(x) - ref).max() < atol
 
 
 def test_evaluate_and_interpolate_take_it():
