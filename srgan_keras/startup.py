@@ -17,6 +17,8 @@ writes back every captured line that is *not* a glog-formatted start-up message,
 ``--verbose`` on any CLI command line (or ``SRGAN_KERAS_VERBOSE=1``) leaves everything as
 TensorFlow prints it. The flag is read from ``sys.argv`` because the package is imported before
 a CLI parses its arguments; :func:`add_verbose_flag` declares it, so ``--help`` lists it.
+Ctrl-C during this import (the first seconds of every CLI) exits with one line and status 130,
+as the CLIs do later (issue 17.9).
 """
 
 from __future__ import annotations
@@ -95,10 +97,16 @@ def import_tensorflow(verbose: bool | None = None):
         return tf
     # our choice: C++ INFO and WARNING logs stay hidden after start-up too; errors still show
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with filtered_stderr(verbose=False):
-        import tensorflow as tf
+    try:
+        with filtered_stderr(verbose=False):
+            import tensorflow as tf
 
-        tf.config.list_physical_devices()  # runs the CUDA probe (the cuInit line) now
+            tf.config.list_physical_devices()  # runs the CUDA probe (the cuInit line) now
+    except KeyboardInterrupt:
+        if sys.argv[:1] == ["-m"]:  # `python -m srgan_keras.<cli>`, still importing the package
+            print("interrupted while starting up", file=sys.stderr)
+            raise SystemExit(130) from None
+        raise
     import absl.logging
 
     absl.logging.set_verbosity(absl.logging.ERROR)  # Python-side absl warnings too

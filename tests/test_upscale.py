@@ -765,3 +765,22 @@ def test_gifs_and_broken_symlinks_reported_max_pixels_zero(tmp_path, capsys, tin
     rc, out, err = run_cli(capsys, folder / "still.png", "-o", tmp_path / "o3", "--model",
                            tiny_model_path, "--max-pixels", 0)
     assert rc == 0 and "1 upscaled, 0 failed" in out, err
+
+
+def test_ctrl_c_while_starting_up_is_one_line_and_exit_130(tmp_path):
+    """Ctrl-C in the first seconds (TensorFlow still importing) is no 20-line traceback either."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, "-m", "srgan_keras.upscale", str(tmp_path / "x.png"),
+                             "--model", "bicubic", "-o", str(tmp_path / "o")], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)  # TensorFlow's import takes 5 s or more here
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert len(err.strip().splitlines()) == 1 and "interrupted" in err, err
