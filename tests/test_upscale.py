@@ -610,6 +610,11 @@ def test_cli_output_too_large_for_memory_refused_before_decoding(tmp_path, capsy
     assert "1200x800 output needs" in line and "memory available" in line
     assert decoded == ["small.png"]  # the big one was never decoded
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["small_x4.png"]
+    # a header claiming 3000x2000 pixels and no pixel data: refused from the header alone
+    bomb_png(tmp_path / "huge.png", side=3000)
+    rc, out, err = run_cli(capsys, tmp_path / "huge.png", "-o", tmp_path / "o", "--model",
+                           tiny_model_path)
+    assert rc == 1 and "12000x12000 output needs" in err, err
 
 
 def test_cli_missing_directory_unreadable_one_line_each(tmp_path, capsys, tiny_model_path,

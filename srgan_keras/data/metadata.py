@@ -83,11 +83,19 @@ def probe(path: str | os.PathLike) -> Probe:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:
-                exif = im.getexif()
+                if im.format == "PNG":  # PNG's getexif() decodes the pixels: read eXIf from info
+                    exif = Image.Exif()
+                    if im.info.get("exif"):
+                        exif.load(im.info["exif"])
+                else:  # JPEG, WebP, TIFF: EXIF comes with the header
+                    exif = im.getexif()
                 w, h = im.size
                 if exif.get(TAG_ORIENTATION, 1) in TRANSPOSING:
                     w, h = h, w
-                text = dict(getattr(im, "text", {}) or {}) if im.format == "PNG" else {}
+                # PNG text chunks before the pixels (``im.text`` would decode them to reach
+                # those after: only the header is read here); Pillow puts them in ``info``
+                text = ({k: v for k, v in im.info.items() if isinstance(v, str)}
+                        if im.format == "PNG" else {})
                 dpi = im.info.get("dpi")
                 software = str(exif.get(TAG_SOFTWARE) or im.info.get("Software") or "")
                 return Probe(path, w, h, im.mode, im.format or "", getattr(im, "n_frames", 1),
