@@ -24,6 +24,9 @@ metadata) are replaced; an input is never overwritten.
 With ``--outscale 2`` and no ``--model``, a bundled x2 twin of the default model
 (``<name>_x2.keras`` beside ``<name>_x4.keras`` in ``saved_models/``) is used when one exists,
 so x2 is not x4 then halved; any x2 generator can be given with ``--model``.
+
+A video file named as an INPUT (``clip.mp4``) is handed to :mod:`srgan_keras.inference.video`
+(every frame upscaled; the source's frame rate, audio and subtitles kept).
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ from srgan_keras.data.metadata import (
     probe,
 )
 from srgan_keras.data.metadata import is_ours as written_by_us
+from srgan_keras.inference import video
 from srgan_keras.inference.tiling import (
     DEFAULT_OVERLAP,
     DEFAULT_PRE_PAD,
@@ -551,7 +555,8 @@ def _run(args: argparse.Namespace, runner, stats: dict) -> int:
     files, errors = collect_inputs(args.inputs, out_dir)
     for line in errors:
         fail(line)
-    jobs = plan(args, files, runner.scale, say, fail)
+    videos = [(f, sub) for f, sub in files if video.is_video(f)]  # srgan_keras.inference.video
+    jobs = plan(args, [(f, sub) for f, sub in files if not video.is_video(f)], runner.scale, say, fail)
     for folder in sorted({j.dst.parent for j in jobs}):
         for f in clean_partial_outputs(folder):
             say(f"removed: {f} (a partial output left by an interrupted run)")
@@ -601,6 +606,7 @@ def _run(args: argparse.Namespace, runner, stats: dict) -> int:
                 f"{job.size[1]}x{job.size[0]}, {time.time() - start:.1f} s)", out=sys.stdout)
     finally:
         bar.close()
+    video.run_cli(videos, args, runner, say, fail, stats)
     summary = f"{stats['done']} upscaled, {counts['failed']} failed"
     if counts["skipped"]:
         summary += f", {counts['skipped']} skipped (already exist)"
