@@ -1,0 +1,331 @@
+"""A local web page to try the generators: drop an image, choose a model, compare, download.
+
+    python -m srgan_keras.app [--port N] [--model PATH ...] [--tile N] [--open]
+
+Gradio (the ``[app]`` extra) serves one page on 127.0.0.1 only; nothing is fetched from the
+internet while it runs: analytics and Gradio's version check are off, no share tunnel (frpc) is
+started, server-side rendering (a Node process) is off, and the theme's fonts are the ones in the
+Gradio wheel. The page has
+
+- an image drop zone (the original file is used, so 16-bit PNGs, alpha, gray and EXIF rotation
+  are handled exactly as by ``python -m srgan_keras.upscale``);
+- the model: the bundled generators (every entry of ``inference.BUNDLED`` whose file exists,
+  so models added later appear by themselves), ``bicubic`` as the baseline, and any ``--model``
+  given on the command line;
+- a denoise-strength slider, shown only for a model that has a weak-denoise twin to interpolate
+  with (issue 12.5; Real-ESRGAN's ``-dn``), detected from the loading API;
+- a before/after slider (Gradio's ``ImageSlider``; two images side by side on a Gradio without
+  it), where *before* is the input enlarged by bicubic interpolation to the output's size;
+- the result as a file to download, in the input's format, named ``<stem>_x<s>.<ext>``.
+
+Images run tile by tile (:mod:`srgan_keras.tiling`) with a progress bar over the tiles, one
+request at a time (two would share the same CPU cores and both finish later).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import inspect
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from srgan_keras.imaging import LoadedImage
+
+HOST = "127.0.0.1"  # local only: the page is never served on other interfaces
+PREVIEW_SIDE = 2048  # our choice: the slider shows at most this many pixels on the long side
+EXTRA_HINT = "pip install 'srgan_keras[app]'"
+DENOISE_DEFAULT = 0.5  # Real-ESRGAN's inference script default for -dn
+
+
+def _offline_gradio_env() -> None:
+    """Before Gradio is imported: no usage analytics and no version check (both are HTTP requests
+    to Gradio's servers), no Hugging Face Hub telemetry or look-ups (Gradio imports its client)."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+class AppError(ValueError):
+    """A request the page cannot serve; shown to the user as one line."""
+
+
+def model_choices(extra: list[str] | None = None) -> list[str]:
+    """Bundled models whose file exists (the default first), ``bicubic``, then ``extra`` paths."""
+    from srgan_keras import inference
+
+    order = list(inference.DEFAULT_ORDER) + [k for k in inference.BUNDLED
+                                             if k not in inference.DEFAULT_ORDER]
+    bundled = [k for k in order if (inference.SAVED_MODELS / inference.BUNDLED[k]).exists()]
+    return bundled + ["bicubic"] + [str(m) for m in extra or [] if str(m) not in bundled]
+
+
+def _loader_takes_denoise() -> bool:
+    from srgan_keras import inference
+
+    return "denoise_strength" in inspect.signature(inference.load_generator).parameters
+
+
+@functools.lru_cache(maxsize=4)
+def load_runner(model: str, denoise_strength: float | None = None):
+    """A runner for ``model`` (cached: a generator loads once per strength)."""
+    from srgan_keras.inference import ModelNotFoundError, load_generator
+
+    try:
+        if denoise_strength is None:
+            return load_generator(model)
+        return load_generator(model, denoise_strength=denoise_strength)
+    except (ModelNotFoundError, ValueError, ImportError) as e:
+        raise AppError(str(e)) from None
+
+
+@functools.cache
+def denoise_supported(model: str) -> bool:
+    """True when the loading API can interpolate ``model`` with a weak-denoise twin.
+
+    Feature detection: ``inference.supports_denoise_strength(model)`` where it exists; else a
+    ``load_generator`` that takes ``denoise_strength`` and accepts it for this model; else False.
+    """
+    from srgan_keras import inference
+
+    check = getattr(inference, "supports_denoise_strength", None)
+    if callable(check):
+        return bool(check(model))
+    if model == "bicubic" or not _loader_takes_denoise():
+        return False
+    try:
+        load_runner(model, DENOISE_DEFAULT)
+    except (AppError, TypeError):
+        return False
+    return True
+
+
+def _to_uint8(a: np.ndarray) -> np.ndarray:
+    return ((a.astype(np.uint32) + 128) // 257).astype(np.uint8) if a.dtype == np.uint16 else a
+
+
+@dataclass
+class Result:
+    """One upscaled upload: the written file, the decoded input, the output array, a summary."""
+
+    path: Path
+    image: LoadedImage
+    out: np.ndarray
+    summary: str
+
+
+def previews(image: LoadedImage, out: np.ndarray):
+    """(before, after) PIL images of one size for the slider, at most PREVIEW_SIDE on a side.
+
+    *before* is the input (EXIF-rotated, as the model saw it) enlarged by bicubic interpolation;
+    both keep the alpha channel, gray stays gray.
+    """
+    from PIL import Image
+
+    from srgan_keras.imaging import to_uint8
+
+    after = Image.fromarray(_to_uint8(out[..., 0] if out.ndim == 3 and out.shape[2] == 1 else out))
+    w, h = after.size
+    k = min(1.0, PREVIEW_SIDE / max(w, h))
+    size = (max(1, round(w * k)), max(1, round(h * k)))
+    if size != after.size:
+        after = after.resize(size, Image.Resampling.LANCZOS)
+    colour = image.rgb[..., :1] if image.gray else image.rgb
+    if image.alpha is not None:
+        colour = np.concatenate([colour, image.alpha[..., None]], axis=2)
+    small = to_uint8(colour)
+    before = Image.fromarray(small[..., 0] if small.shape[2] == 1 else small)
+    return before.resize(size, Image.Resampling.BICUBIC), after
+
+
+def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | None,
+                 out_dir: str | os.PathLike, tile: int | None,
+                 on_progress: Callable[[int, int | None], None] | None = None) -> Result:
+    """Upscale one uploaded file into ``out_dir/<stem>_x<s>.<ext>`` (the input's format).
+
+    ``denoise_strength`` applies to models that support it and is ignored for the others;
+    ``on_progress(done, total)`` is called after every tile. Raises AppError with one line for a
+    file that is not an image or a model that cannot load.
+    """
+    from srgan_keras.imaging import ImageError
+    from srgan_keras.tiling import tile_grid, upscale_image
+    from srgan_keras.upscale import output_format, read_input, write_output
+
+    src = Path(path)
+    strength = None
+    if denoise_strength is not None and denoise_supported(model):
+        strength = round(float(denoise_strength), 2)
+    runner = load_runner(model, strength)
+    try:
+        image = read_input(src)
+    except ImageError as e:  # the upload's temporary path means nothing to the user
+        raise AppError(str(e).replace(str(src), src.name)) from None
+    h, w = image.rgb.shape[:2]
+    counted = _CountingRunner(runner, len(list(tile_grid(h, w, tile))), on_progress)
+    t0 = time.perf_counter()
+    out = upscale_image(image, counted, tile=tile)
+    seconds = time.perf_counter() - t0
+    fmt = output_format(src, None)
+    dst = Path(out_dir) / f"{src.stem}_x{runner.scale}.{fmt}"
+    note = write_output(dst, out, fmt)
+    name = Path(model).name if strength is None else f"{Path(model).name}, denoise {strength:.2f}"
+    summary = (f"{w}x{h} -> {out.shape[1]}x{out.shape[0]} with {name} in {seconds:.1f} s"
+               + (f" ({note})" if note else ""))
+    return Result(dst, image, out, summary)
+
+
+class _CountingRunner:
+    """A runner that reports each call (one per tile) to ``on_progress(done, total)``."""
+
+    def __init__(self, runner, total: int | None, on_progress):
+        self.runner, self.total, self.on_progress, self.done = runner, total, on_progress, 0
+        self.scale, self.name = runner.scale, runner.name
+
+    def __call__(self, lr: np.ndarray) -> np.ndarray:
+        sr = self.runner(lr)
+        self.done += 1
+        if self.on_progress is not None:
+            self.on_progress(min(self.done, self.total or self.done), self.total)
+        return sr
+
+
+def build_ui(models: list[str], tile: int | None, work_dir: Path):
+    """The page as a ``gradio.Blocks`` (not launched)."""
+    _offline_gradio_env()
+    import gradio as gr
+
+    from srgan_keras.inference import BUNDLED
+
+    has_slider = hasattr(gr, "ImageSlider")
+    bundled = set(BUNDLED) | {"bicubic"}
+
+    def on_model(model: str):
+        return gr.update(visible=denoise_supported(model))
+
+    def run(upload, model, strength, progress=gr.Progress()):  # noqa: B008 (Gradio's API)
+        # The event runs with preprocess=False: ``upload`` is the uploaded file's record, so the
+        # original file is read (gr.Image's preprocessing would re-decode it to 8-bit RGB,
+        # dropping 16-bit samples, alpha and metadata).
+        path = upload.get("path") if isinstance(upload, dict) else None
+        if not path:
+            raise gr.Error("Drop an image first.")
+        progress(0, desc="loading the model")
+        job = Path(tempfile.mkdtemp(dir=work_dir))
+
+        def tiles(done: int, total: int | None) -> None:
+            progress((done, total), desc="tiles", unit="tiles")
+
+        try:
+            result = upscale_file(path, model, strength, job, tile, tiles)
+        except AppError as e:
+            shutil.rmtree(job, ignore_errors=True)
+            raise gr.Error(str(e)) from None
+        before, after = previews(result.image, result.out)
+        if has_slider:
+            return (before, after), str(result.path), result.summary
+        return before, after, str(result.path), result.summary
+
+    with gr.Blocks(title="srgan_keras: upscale an image", analytics_enabled=False,
+                   delete_cache=(3600, 3600)) as demo:
+        gr.Markdown("## srgan_keras: upscale an image\nDrop an image, choose a model, press "
+                    "**Upscale**. Everything runs on this computer.")
+        with gr.Row():
+            with gr.Column(scale=1):
+                image = gr.Image(label="Image", type="filepath", image_mode=None,
+                                 sources=["upload", "clipboard"], elem_id="input-image")
+                labels = [(Path(m).name if m not in bundled else m, m) for m in models]
+                model = gr.Dropdown(labels, value=models[0], label="Model", elem_id="model")
+                strength = gr.Slider(0, 1, value=DENOISE_DEFAULT, step=0.05,
+                                     label="Denoise strength (0 keeps noise and detail, 1 removes "
+                                           "the most)",
+                                     visible=denoise_supported(models[0]), elem_id="denoise")
+                button = gr.Button("Upscale", variant="primary", elem_id="upscale")
+            with gr.Column(scale=2):
+                if has_slider:
+                    results = [gr.ImageSlider(label="Before (bicubic) | after", type="pil",
+                                              format="png", elem_id="compare")]
+                else:
+                    results = [gr.Image(label="Before (bicubic)", type="pil", format="png"),
+                               gr.Image(label="After", type="pil", format="png",
+                                        elem_id="compare")]
+                download = gr.File(label="Download the result", elem_id="download")
+                info = gr.Markdown(elem_id="summary")
+        model.change(on_model, model, strength)
+        button.click(run, [image, model, strength], [*results, download, info],
+                     concurrency_limit=1, preprocess=False)
+    return demo
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from srgan_keras.tiling import DEFAULT_TILE
+
+    ap = argparse.ArgumentParser(prog="python -m srgan_keras.app",
+                                 description="A local web page to upscale images.")
+    ap.add_argument("--port", type=int, default=None,
+                    help="port on 127.0.0.1 (default: the first free one from 7860)")
+    ap.add_argument("--model", action="append", default=[], metavar="PATH",
+                    help="another generator to offer (.keras, SavedModel, .tflite, .onnx); repeatable")
+    ap.add_argument("--tile", type=int, default=DEFAULT_TILE,
+                    help=f"LR tile side, 0 = whole image (default {DEFAULT_TILE})")
+    ap.add_argument("--open", action="store_true", help="open the page in the default browser")
+    args = ap.parse_args(argv)
+    if args.tile < 0:
+        ap.error("--tile must be >= 0")
+    for m in args.model:
+        if not Path(m).exists():
+            ap.error(f"--model {m}: no such file or folder")
+    return args
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    _offline_gradio_env()
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        print(f"error: the web page needs Gradio, which is not installed: {EXTRA_HINT}",
+              file=sys.stderr)
+        return 2
+    models = model_choices(args.model)
+    work_dir = Path(tempfile.mkdtemp(prefix="srgan_keras_app_"))
+    signal.signal(signal.SIGTERM, _stop)  # a service manager's stop: clean up as for Ctrl-C
+    demo = None
+    try:
+        demo = build_ui(models, args.tile or None, work_dir)
+        demo.queue(default_concurrency_limit=1)
+        # No Node server for server-side rendering, no web-app manifest, no MCP endpoint, where
+        # this Gradio has those switches at all.
+        extras = {k: False for k in ("ssr_mode", "pwa", "mcp_server")
+                  if k in inspect.signature(demo.launch).parameters}
+        demo.launch(server_name=HOST, server_port=args.port, share=False, inbrowser=args.open,
+                    show_error=True, prevent_thread_lock=True, **extras)
+        while demo.is_running:  # until Ctrl-C or SIGTERM
+            time.sleep(0.2)
+    except OSError as e:  # the port is taken
+        why = "in use; pass another --port" if "empty port" in str(e) else _first_line(e)
+        print(f"error: cannot serve on {HOST}:{args.port or 7860}: {why}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    finally:
+        if demo is not None:
+            demo.close()
+        shutil.rmtree(work_dir, ignore_errors=True)
+    return 0

@@ -1,0 +1,262 @@
+"""The local web page (issue 16.7): the upscaling behind it, and the page end to end in Chromium.
+
+The browser test starts ``python -m srgan_keras.app`` on a free loopback port under
+``tests/offline_guard.py`` (every non-loopback connection refused and logged), drives Debian's
+Chromium with Playwright, and checks the result's size. It needs Gradio in the server's Python
+(``SRGAN_APP_PYTHON``, set by ``.ci/run`` to a venv with the ``[app]`` extra, else this Python),
+the ``playwright`` package here, and ``/usr/bin/chromium``; it is skipped, saying which is
+missing, without them.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from srgan_keras import webapp
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("SRGAN_CHROMIUM", "/usr/bin/chromium")
+# Flags from the machine notes: without the background-networking ones Chromium keeps trying to
+# reach Google's hosts; Playwright adds the fresh --user-data-dir of launch_persistent_context.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def save_png(path: Path, arr: np.ndarray) -> Path:
+    Image.fromarray(arr).save(path)
+    return path
+
+
+@pytest.fixture
+def photo(tmp_path) -> Path:
+    rng = np.random.default_rng(0)
+    return save_png(tmp_path / "photo.png", (rng.random((24, 32, 3)) * 255).astype(np.uint8))
+
+
+def test_upscale_file_writes_x4_in_the_input_format_and_counts_tiles(photo, tiny_model_path,
+                                                                      tmp_path):
+    calls = []
+    result = webapp.upscale_file(photo, str(tiny_model_path), None, tmp_path / "out", tile=16,
+                                 on_progress=lambda done, total: calls.append((done, total)))
+    assert result.path == tmp_path / "out" / "photo_x4.png"
+    with Image.open(result.path) as im:
+        assert im.size == (128, 96) and im.mode == "RGB"
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]  # 32x24 in 16 px tiles: 2 x 2
+    assert result.summary.startswith("32x24 -> 128x96 with tiny_x4.keras in ")
+
+    from srgan_keras.tiling import upscale_image
+
+    want = upscale_image(np.asarray(Image.open(photo)), str(tiny_model_path), tile=16)
+    np.testing.assert_array_equal(np.asarray(Image.open(result.path)), want)
+
+
+def test_previews_are_one_size_and_keep_alpha_and_gray(tmp_path, tiny_model_path):
+    rgba = np.zeros((24, 32, 4), np.uint8)
+    rgba[..., 1], rgba[..., 3] = 200, 128
+    result = webapp.upscale_file(save_png(tmp_path / "a.png", rgba), "bicubic", None, tmp_path,
+                                 tile=None)
+    before, after = webapp.previews(result.image, result.out)
+    assert before.size == after.size == (128, 96) and before.mode == after.mode == "RGBA"
+    assert abs(int(np.asarray(before)[50, 60, 1]) - 200) <= 1
+    gray = save_png(tmp_path / "g.png", np.full((24, 32), 90, np.uint8))
+    result = webapp.upscale_file(gray, "bicubic", None, tmp_path, tile=None)
+    before, after = webapp.previews(result.image, result.out)
+    assert before.mode == after.mode == "L"
+
+    big = webapp.Result(tmp_path / "x.png", result.image, np.zeros((3000, 4000), np.uint8), "")
+    before, after = webapp.previews(big.image, big.out)
+    assert before.size == after.size == (webapp.PREVIEW_SIDE, 1536)  # long side capped
+
+
+def test_a_bad_upload_is_one_line_naming_the_file_not_the_temp_path(tmp_path):
+    bad = tmp_path / "upload" / "notes.png"
+    bad.parent.mkdir()
+    bad.write_text("not an image")
+    with pytest.raises(webapp.AppError) as e:
+        webapp.upscale_file(bad, "bicubic", None, tmp_path, tile=None)
+    assert str(e.value) == "notes.png: not an image file"
+    with pytest.raises(webapp.AppError, match="does not exist"):
+        webapp.upscale_file(bad, str(tmp_path / "missing.keras"), None, tmp_path, tile=None)
+
+
+def test_model_choices_list_bundled_then_bicubic_then_extra(tmp_path):
+    from srgan_keras import inference
+
+    choices = webapp.model_choices([str(tmp_path / "mine.keras")])
+    bundled = [k for k in inference.BUNDLED if (inference.SAVED_MODELS / inference.BUNDLED[k]).exists()]
+    assert choices[:len(bundled)] == [k for k in choices if k in bundled]
+    assert set(choices[:len(bundled)]) == set(bundled)
+    assert choices[len(bundled):] == ["bicubic", str(tmp_path / "mine.keras")]
+    if "srresnet" in bundled:
+        assert choices[0] == "srresnet"  # the loader's default comes first
+
+
+def test_denoise_slider_follows_what_the_loading_api_supports(monkeypatch):
+    from srgan_keras import inference
+
+    webapp.denoise_supported.cache_clear()
+    assert not webapp.denoise_supported("bicubic")
+    # a loader with a per-model check (the API issue 12.5 adds)
+    monkeypatch.setattr(inference, "supports_denoise_strength", lambda m: m == "realesr",
+                        raising=False)
+    assert webapp.denoise_supported("realesr") and not webapp.denoise_supported("srresnet")
+    webapp.denoise_supported.cache_clear()
+    monkeypatch.delattr(inference, "supports_denoise_strength")
+
+    # a loader that only takes the argument: asked once, refusing with ValueError for others
+    seen = []
+
+    def load_generator(path_or_name=None, scale=4, denoise_strength=None):
+        seen.append((path_or_name, denoise_strength))
+        if path_or_name != "realesr":
+            raise ValueError(f"{path_or_name} has no weak-denoise twin")
+        return inference.BicubicRunner(4)
+
+    monkeypatch.setattr(inference, "load_generator", load_generator)
+    webapp.load_runner.cache_clear()
+    try:
+        assert webapp.denoise_supported("realesr") and not webapp.denoise_supported("srgan")
+        assert ("realesr", webapp.DENOISE_DEFAULT) in seen
+    finally:
+        webapp.denoise_supported.cache_clear()
+        webapp.load_runner.cache_clear()
+
+
+def test_without_gradio_one_line_says_how_to_get_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "gradio", None)
+    for name in ("GRADIO_ANALYTICS_ENABLED", "HF_HUB_DISABLE_TELEMETRY", "HF_HUB_OFFLINE"):
+        monkeypatch.setenv(name, "")  # main() sets them; restored after the test
+    assert webapp.main([]) == 2
+    assert capsys.readouterr().err == ("error: the web page needs Gradio, which is not installed: "
+                                       "pip install 'srgan_keras[app]'\n")
+
+
+# --------------------------------------------------------------------------- in the browser
+
+
+def _app_python() -> str | None:
+    """A Python that has Gradio and can import this checkout, or None."""
+    exe = os.environ.get("SRGAN_APP_PYTHON") or sys.executable
+    ok = subprocess.run([exe, "-c", "import gradio"], capture_output=True).returncode == 0
+    return exe if ok else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_page(url: str, proc: subprocess.Popen, log: Path, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the app exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(1)
+    pytest.fail(f"the app did not answer at {url} in {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def _missing(reason: str) -> None:
+    """Skip locally; in CI (.ci/run installs all three) a missing piece is a failure."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the browser test: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.mark.slow
+def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_path, tmp_path):
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _missing("the playwright package is not installed (pip install -e '.[dev]')")
+    if not Path(CHROMIUM).exists():
+        _missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    app_python = _app_python()
+    if app_python is None:
+        _missing("Gradio is not installed (pip install 'srgan_keras[app]', or set "
+                 "SRGAN_APP_PYTHON to a Python that has it)")
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    blocked, server_log = tmp_path / "blocked.log", tmp_path / "server.log"
+    blocked.write_text("")
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
+    with open(server_log, "w") as out:
+        proc = subprocess.Popen(
+            [app_python, str(REPO / "tests" / "offline_guard.py"), str(blocked), "srgan_keras.app",
+             "--port", str(port), "--model", str(tiny_model_path), "--tile", "16"],
+            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
+    try:
+        _wait_for_page(url, proc, server_log)
+        requests: list[str] = []
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch_persistent_context(  # a fresh --user-data-dir
+                str(tmp_path / "chromium"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                viewport={"width": 1200, "height": 820})
+            page = browser.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(url, wait_until="networkidle")
+            assert page.title() == "srgan_keras: upscale an image"
+
+            # choose the tiny model (its file name is the label), then drop the image
+            page.click("#model input")
+            page.get_by_role("option", name="tiny_x4.keras").click()
+            denoise = page.locator("#denoise")
+            assert denoise.count() == 0 or not denoise.is_visible()  # no weak-denoise twin
+            page.set_input_files("#input-image input[type=file]", str(photo))
+            page.wait_for_selector("#input-image img", timeout=30_000)
+            page.click("#upscale")
+            page.wait_for_selector("#download a", timeout=120_000)
+            summary = page.inner_text("#summary")
+            assert summary.startswith("32x24 -> 128x96 with tiny_x4.keras in "), summary
+
+            slider = page.locator("#compare img")
+            sizes = [slider.nth(i).evaluate("e => [e.naturalWidth, e.naturalHeight]")
+                     for i in range(slider.count())]
+            assert sizes == [[128, 96], [128, 96]], sizes  # before and after, same size
+
+            href = page.get_attribute("#download a", "href")
+            assert href.endswith("/photo_x4.png"), href
+            data = page.request.get(href).body()
+            with Image.open(io.BytesIO(data)) as im:
+                assert im.size == (128, 96)
+                got = np.asarray(im.convert("RGB"))
+            page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+            if os.environ.get("SRGAN_APP_SCREENSHOT"):
+                shutil.copy(tmp_path / "page.png", os.environ["SRGAN_APP_SCREENSHOT"])
+            browser.close()
+
+        from srgan_keras.tiling import upscale_image
+
+        want = upscale_image(np.asarray(Image.open(photo)), str(tiny_model_path), tile=16)
+        np.testing.assert_array_equal(got, want)  # the downloaded file is the model's output
+        outside = [u for u in requests if not u.startswith(f"http://127.0.0.1:{port}/")]
+        assert outside == [], outside  # the page loads nothing (fonts, scripts) from elsewhere
+        assert blocked.read_text() == "", blocked.read_text()  # nor does the server
+    finally:
+        proc.terminate()
+        try:
+            rc = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            rc = None
+    assert rc == 0, server_log.read_text()[-3000:]  # SIGTERM shuts the server down cleanly
