@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srgan_keras import webapp
+from srgan_keras.inference import webapp
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("SRGAN_CHROMIUM", "/usr/bin/chromium")
@@ -56,7 +56,7 @@ def test_upscale_file_writes_x4_in_the_input_format_and_counts_tiles(photo, tiny
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]  # 32x24 in 16 px tiles: 2 x 2
     assert result.summary.startswith("32x24 -> 128x96 with tiny_x4.keras in ")
 
-    from srgan_keras.tiling import upscale_image
+    from srgan_keras.inference.tiling import upscale_image
 
     want = upscale_image(np.asarray(Image.open(photo)), str(tiny_model_path), tile=16)
     np.testing.assert_array_equal(np.asarray(Image.open(result.path)), want)
@@ -92,10 +92,10 @@ def test_a_bad_upload_is_one_line_naming_the_file_not_the_temp_path(tmp_path):
 
 
 def test_model_choices_list_bundled_then_bicubic_then_extra(tmp_path):
-    from srgan_keras import inference
+    from srgan_keras.inference import runners
 
     choices = webapp.model_choices([str(tmp_path / "mine.keras")])
-    bundled = [k for k in inference.BUNDLED if (inference.SAVED_MODELS / inference.BUNDLED[k]).exists()]
+    bundled = [k for k in runners.BUNDLED if (runners.SAVED_MODELS / runners.BUNDLED[k]).exists()]
     assert choices[:len(bundled)] == [k for k in choices if k in bundled]
     assert set(choices[:len(bundled)]) == set(bundled)
     assert choices[len(bundled):] == ["bicubic", str(tmp_path / "mine.keras")]
@@ -104,16 +104,16 @@ def test_model_choices_list_bundled_then_bicubic_then_extra(tmp_path):
 
 
 def test_denoise_slider_follows_what_the_loading_api_supports(monkeypatch):
-    from srgan_keras import inference
+    from srgan_keras.inference import runners
 
     webapp.denoise_supported.cache_clear()
     assert not webapp.denoise_supported("bicubic")
     # a loader with a per-model check (the API issue 12.5 adds)
-    monkeypatch.setattr(inference, "supports_denoise_strength", lambda m: m == "realesr",
+    monkeypatch.setattr(runners, "supports_denoise_strength", lambda m: m == "realesr",
                         raising=False)
     assert webapp.denoise_supported("realesr") and not webapp.denoise_supported("srresnet")
     webapp.denoise_supported.cache_clear()
-    monkeypatch.delattr(inference, "supports_denoise_strength")
+    monkeypatch.delattr(runners, "supports_denoise_strength")
 
     # a loader that only takes the argument: asked once, refusing with ValueError for others
     seen = []
@@ -122,9 +122,9 @@ def test_denoise_slider_follows_what_the_loading_api_supports(monkeypatch):
         seen.append((path_or_name, denoise_strength))
         if path_or_name != "realesr":
             raise ValueError(f"{path_or_name} has no weak-denoise twin")
-        return inference.BicubicRunner(4)
+        return runners.BicubicRunner(4)
 
-    monkeypatch.setattr(inference, "load_generator", load_generator)
+    monkeypatch.setattr(runners, "load_generator", load_generator)
     webapp.load_runner.cache_clear()
     try:
         assert webapp.denoise_supported("realesr") and not webapp.denoise_supported("srgan")
@@ -244,7 +244,7 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
                 shutil.copy(tmp_path / "page.png", os.environ["SRGAN_APP_SCREENSHOT"])
             browser.close()
 
-        from srgan_keras.tiling import upscale_image
+        from srgan_keras.inference.tiling import upscale_image
 
         want = upscale_image(np.asarray(Image.open(photo)), str(tiny_model_path), tile=16)
         np.testing.assert_array_equal(got, want)  # the downloaded file is the model's output

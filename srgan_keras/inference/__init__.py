@@ -5,7 +5,9 @@
 - :mod:`.tiling`: tiles with context padding for images of any size (as Real-ESRGAN's inference
   script does); the tile size chosen from the memory available.
 - :mod:`.colorfix`: the wavelet colour fix (StableSR) that keeps the input's low-frequency colour.
-- :mod:`.upscale`: the ``upscale`` CLI.
+- :mod:`.upscale`: the ``upscale`` CLI; it hands video files to :mod:`.video` (frames through
+  ffmpeg, the source's frame rate and audio kept).
+- :mod:`.webapp`: the local web page (``python -m srgan_keras.app``, Gradio).
 """
 
 

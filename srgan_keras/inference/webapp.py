@@ -9,7 +9,7 @@ Gradio wheel. The page has
 
 - an image drop zone (the original file is used, so 16-bit PNGs, alpha, gray and EXIF rotation
   are handled exactly as by ``python -m srgan_keras.upscale``);
-- the model: the bundled generators (every entry of ``inference.BUNDLED`` whose file exists,
+- the model: the bundled generators (every entry of ``runners.BUNDLED`` whose file exists,
   so models added later appear by themselves), ``bicubic`` as the baseline, and any ``--model``
   given on the command line;
 - a denoise-strength slider, shown only for a model that has a weak-denoise twin to interpolate
@@ -18,7 +18,7 @@ Gradio wheel. The page has
   it), where *before* is the input enlarged by bicubic interpolation to the output's size;
 - the result as a file to download, in the input's format, named ``<stem>_x<s>.<ext>``.
 
-Images run tile by tile (:mod:`srgan_keras.tiling`) with a progress bar over the tiles, one
+Images run tile by tile (:mod:`srgan_keras.inference.tiling`) with a progress bar over the tiles, one
 request at a time (two would share the same CPU cores and both finish later).
 """
 
@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srgan_keras.imaging import LoadedImage
+from srgan_keras.data.imaging import LoadedImage
 
 HOST = "127.0.0.1"  # local only: the page is never served on other interfaces
 PREVIEW_SIDE = 2048  # our choice: the slider shows at most this many pixels on the long side
@@ -61,24 +61,24 @@ class AppError(ValueError):
 
 def model_choices(extra: list[str] | None = None) -> list[str]:
     """Bundled models whose file exists (the default first), ``bicubic``, then ``extra`` paths."""
-    from srgan_keras import inference
+    from srgan_keras.inference import runners
 
-    order = list(inference.DEFAULT_ORDER) + [k for k in inference.BUNDLED
-                                             if k not in inference.DEFAULT_ORDER]
-    bundled = [k for k in order if (inference.SAVED_MODELS / inference.BUNDLED[k]).exists()]
+    order = list(runners.DEFAULT_ORDER) + [k for k in runners.BUNDLED
+                                             if k not in runners.DEFAULT_ORDER]
+    bundled = [k for k in order if (runners.SAVED_MODELS / runners.BUNDLED[k]).exists()]
     return bundled + ["bicubic"] + [str(m) for m in extra or [] if str(m) not in bundled]
 
 
 def _loader_takes_denoise() -> bool:
-    from srgan_keras import inference
+    from srgan_keras.inference import runners
 
-    return "denoise_strength" in inspect.signature(inference.load_generator).parameters
+    return "denoise_strength" in inspect.signature(runners.load_generator).parameters
 
 
 @functools.lru_cache(maxsize=4)
 def load_runner(model: str, denoise_strength: float | None = None):
     """A runner for ``model`` (cached: a generator loads once per strength)."""
-    from srgan_keras.inference import ModelNotFoundError, load_generator
+    from srgan_keras.inference.runners import ModelNotFoundError, load_generator
 
     try:
         if denoise_strength is None:
@@ -92,12 +92,12 @@ def load_runner(model: str, denoise_strength: float | None = None):
 def denoise_supported(model: str) -> bool:
     """True when the loading API can interpolate ``model`` with a weak-denoise twin.
 
-    Feature detection: ``inference.supports_denoise_strength(model)`` where it exists; else a
+    Feature detection: ``runners.supports_denoise_strength(model)`` where it exists; else a
     ``load_generator`` that takes ``denoise_strength`` and accepts it for this model; else False.
     """
-    from srgan_keras import inference
+    from srgan_keras.inference import runners
 
-    check = getattr(inference, "supports_denoise_strength", None)
+    check = getattr(runners, "supports_denoise_strength", None)
     if callable(check):
         return bool(check(model))
     if model == "bicubic" or not _loader_takes_denoise():
@@ -131,7 +131,7 @@ def previews(image: LoadedImage, out: np.ndarray):
     """
     from PIL import Image
 
-    from srgan_keras.imaging import to_uint8
+    from srgan_keras.data.imaging import to_uint8
 
     after = Image.fromarray(_to_uint8(out[..., 0] if out.ndim == 3 and out.shape[2] == 1 else out))
     w, h = after.size
@@ -156,9 +156,9 @@ def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | 
     ``on_progress(done, total)`` is called after every tile. Raises AppError with one line for a
     file that is not an image or a model that cannot load.
     """
-    from srgan_keras.imaging import ImageError
-    from srgan_keras.tiling import tile_grid, upscale_image
-    from srgan_keras.upscale import output_format, read_input, write_output
+    from srgan_keras.data.imaging import ImageError
+    from srgan_keras.inference.tiling import tile_grid, upscale_image
+    from srgan_keras.inference.upscale import output_format, read_input, write_output
 
     src = Path(path)
     strength = None
@@ -203,7 +203,7 @@ def build_ui(models: list[str], tile: int | None, work_dir: Path):
     _offline_gradio_env()
     import gradio as gr
 
-    from srgan_keras.inference import BUNDLED
+    from srgan_keras.inference.runners import BUNDLED
 
     has_slider = hasattr(gr, "ImageSlider")
     bundled = set(BUNDLED) | {"bicubic"}
@@ -266,7 +266,7 @@ def build_ui(models: list[str], tile: int | None, work_dir: Path):
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from srgan_keras.tiling import DEFAULT_TILE
+    from srgan_keras.inference.tiling import DEFAULT_TILE
 
     ap = argparse.ArgumentParser(prog="python -m srgan_keras.app",
                                  description="A local web page to upscale images.")
