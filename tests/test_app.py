@@ -53,7 +53,8 @@ def test_upscale_file_writes_x4_in_the_input_format_and_counts_tiles(photo, tiny
     assert result.path == tmp_path / "out" / "photo_x4.png"
     with Image.open(result.path) as im:
         assert im.size == (128, 96) and im.mode == "RGB"
-    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]  # 32x24 in 16 px tiles: 2 x 2
+    assert len(calls) == 4 and calls[-1] == (768, 768)  # 32x24 in 16 px tiles: 2 x 2, pixels
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     assert result.summary.startswith("32x24 -> 128x96 with tiny_x4.keras in ")
 
     from srgan_keras.inference.tiling import upscale_image
@@ -103,35 +104,35 @@ def test_model_choices_list_bundled_then_bicubic_then_extra(tmp_path):
         assert choices[0] == "srresnet"  # the loader's default comes first
 
 
-def test_denoise_slider_follows_what_the_loading_api_supports(monkeypatch):
+def with_wdn_twin(model: Path, folder: Path, stem: str = "dn_x4") -> Path:
+    """A copy of ``model`` with a weak-denoise twin beside it (``<stem>_wdn.keras``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(model, folder / f"{stem}.keras")
+    shutil.copy(model, folder / f"{stem}_wdn.keras")
+    return folder / f"{stem}.keras"
+
+
+def test_denoise_slider_follows_what_the_loading_api_supports(tiny_model_path, tmp_path,
+                                                                monkeypatch, photo):
     from srgan_keras.inference import runners
 
     webapp.denoise_supported.cache_clear()
-    assert not webapp.denoise_supported("bicubic")
-    # a loader with a per-model check (the API issue 12.5 adds)
-    monkeypatch.setattr(runners, "supports_denoise_strength", lambda m: m == "realesr",
-                        raising=False)
-    assert webapp.denoise_supported("realesr") and not webapp.denoise_supported("srresnet")
-    webapp.denoise_supported.cache_clear()
-    monkeypatch.delattr(runners, "supports_denoise_strength")
-
-    # a loader that only takes the argument: asked once, refusing with ValueError for others
-    seen = []
-
-    def load_generator(path_or_name=None, scale=4, denoise_strength=None):
-        seen.append((path_or_name, denoise_strength))
-        if path_or_name != "realesr":
-            raise ValueError(f"{path_or_name} has no weak-denoise twin")
-        return runners.BicubicRunner(4)
-
-    monkeypatch.setattr(runners, "load_generator", load_generator)
-    webapp.load_runner.cache_clear()
+    dn = with_wdn_twin(tiny_model_path, tmp_path / "models")
     try:
-        assert webapp.denoise_supported("realesr") and not webapp.denoise_supported("srgan")
-        assert ("realesr", webapp.DENOISE_DEFAULT) in seen
+        assert webapp.denoise_supported(str(dn))  # NAME_wdn.keras beside it
+        assert not webapp.denoise_supported(str(tiny_model_path))  # no twin
+        assert not webapp.denoise_supported("bicubic")
+        result = webapp.upscale_file(photo, str(dn), 0.3, tmp_path / "out", tile=None)
+        assert result.summary.startswith("32x24 -> 128x96 with dn_x4.keras, denoise 0.30 in ")
+        result = webapp.upscale_file(photo, str(tiny_model_path), 0.3, tmp_path / "out", tile=None)
+        assert "denoise" not in result.summary  # ignored where the model has no twin
+
+        webapp.denoise_supported.cache_clear()  # a loader with its own per-model check wins
+        monkeypatch.setattr(runners, "supports_denoise_strength", lambda m: m == "realesr",
+                            raising=False)
+        assert webapp.denoise_supported("realesr") and not webapp.denoise_supported(str(dn))
     finally:
         webapp.denoise_supported.cache_clear()
-        webapp.load_runner.cache_clear()
 
 
 def test_without_gradio_one_line_says_how_to_get_it(monkeypatch, capsys):
@@ -193,6 +194,7 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
         _missing("Gradio is not installed (pip install 'srgan_keras[app]', or set "
                  "SRGAN_APP_PYTHON to a Python that has it)")
 
+    dn = with_wdn_twin(tiny_model_path, tmp_path / "models")  # shows the denoise slider
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     blocked, server_log = tmp_path / "blocked.log", tmp_path / "server.log"
@@ -202,7 +204,8 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
     with open(server_log, "w") as out:
         proc = subprocess.Popen(
             [app_python, str(REPO / "tests" / "offline_guard.py"), str(blocked), "srgan_keras.app",
-             "--port", str(port), "--model", str(tiny_model_path), "--tile", "16"],
+             "--port", str(port), "--model", str(tiny_model_path), "--model", str(dn),
+             "--tile", "16"],
             stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
     try:
         _wait_for_page(url, proc, server_log)
@@ -216,11 +219,15 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
             page.goto(url, wait_until="networkidle")
             assert page.title() == "srgan_keras: upscale an image"
 
-            # choose the tiny model (its file name is the label), then drop the image
+            # a model with a weak-denoise twin shows the slider, the tiny model (its file name
+            # is the label) hides it; then drop the image
+            denoise = page.locator("#denoise")
+            page.click("#model input")
+            page.get_by_role("option", name="dn_x4.keras").click()
+            denoise.wait_for(state="visible", timeout=10_000)
             page.click("#model input")
             page.get_by_role("option", name="tiny_x4.keras").click()
-            denoise = page.locator("#denoise")
-            assert denoise.count() == 0 or not denoise.is_visible()  # no weak-denoise twin
+            denoise.wait_for(state="hidden", timeout=10_000)
             page.set_input_files("#input-image input[type=file]", str(photo))
             page.wait_for_selector("#input-image img", timeout=30_000)
             page.click("#upscale")

@@ -103,7 +103,7 @@ def test_rotated_phone_video_comes_out_upright(clip, tmp_path):
 
 
 class FailsOnFrame:
-    """A runner that raises on its n-th call (0-based), like a tile that ran out of memory."""
+    """A runner that raises on its n-th call (0-based); out of memory is retried by the tiler."""
 
     def __init__(self, inner, n: int, exc: BaseException):
         self.inner, self.n, self.exc, self.calls = inner, n, exc, 0
@@ -120,11 +120,11 @@ def test_a_frame_the_model_fails_on_does_not_lose_the_rest(clip, tmp_path):
     from srgan_keras.inference.runners import BicubicRunner
 
     dst = tmp_path / "clip_x4.mp4"
-    runner = FailsOnFrame(BicubicRunner(4), 2, MemoryError("out of memory"))
+    runner = FailsOnFrame(BicubicRunner(4), 2, ValueError("the model gave NaN"))
     report = video.upscale_video(clip, dst, runner, tiling={"tile": None}, progress=False)
     n_src, _ = imageio_ffmpeg.count_frames_and_secs(str(clip))
     assert report.frames == n_src and report.fallback_frames == [2]
-    assert "frame 2: MemoryError: out of memory" in report.summary()
+    assert "frame 2: ValueError: the model gave NaN" in report.summary()
     assert imageio_ffmpeg.count_frames_and_secs(str(dst))[0] == n_src
 
 
@@ -187,3 +187,21 @@ def test_output_container_and_name():
     assert video.output_path("a/clip.MOV", "out", 4) == Path("out/clip_x4.mov")
     assert video.output_path("clip.webm", "out", 2) == Path("out/clip_x2.mp4")  # no H.264 in WebM
     assert video.is_video("x.mkv") and not video.is_video("x.png") and not video.is_video("x.gif")
+
+
+def test_existing_outputs_follow_the_cli_rules(clip, tmp_path, capsys):
+    """Kept without --overwrite; with it, only a video this CLI wrote is replaced."""
+    out = tmp_path / "out"
+    args = [str(clip), "-o", str(out), "--model", "bicubic"]
+    assert upscale_main(args) == 0
+    dst = out / "clip_x4.mp4"
+    assert video.is_ours(dst, FFMPEG) and not video.is_ours(clip, FFMPEG)
+    assert upscale_main(args) == 0
+    assert f"skipped: {clip}: {dst} exists" in capsys.readouterr().err
+    assert upscale_main(args + ["--overwrite"]) == 0  # ours: replaced
+    foreign = make_clip(tmp_path / "theirs.mp4", audio=False)
+    foreign.replace(dst)
+    before = dst.read_bytes()
+    assert upscale_main(args + ["--overwrite"]) == 1
+    assert "was not written by this command; not overwritten" in capsys.readouterr().err
+    assert dst.read_bytes() == before

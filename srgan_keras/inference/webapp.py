@@ -18,8 +18,9 @@ Gradio wheel. The page has
   it), where *before* is the input enlarged by bicubic interpolation to the output's size;
 - the result as a file to download, in the input's format, named ``<stem>_x<s>.<ext>``.
 
-Images run tile by tile (:mod:`srgan_keras.inference.tiling`) with a progress bar over the tiles, one
-request at a time (two would share the same CPU cores and both finish later).
+Images run tile by tile when large (:mod:`srgan_keras.inference.tiling`, the tile size chosen
+from the memory available) with a progress bar, one request at a time (two would share the same
+CPU cores and both finish later).
 """
 
 from __future__ import annotations
@@ -90,10 +91,11 @@ def load_runner(model: str, denoise_strength: float | None = None):
 
 @functools.cache
 def denoise_supported(model: str) -> bool:
-    """True when the loading API can interpolate ``model`` with a weak-denoise twin.
+    """True when ``model`` has a weak-denoise twin to blend with (``load_generator``'s
+    ``denoise_strength``, issue 12.5): a ``.keras`` file with ``NAME_wdn.keras`` beside it.
 
-    Feature detection: ``runners.supports_denoise_strength(model)`` where it exists; else a
-    ``load_generator`` that takes ``denoise_strength`` and accepts it for this model; else False.
+    Feature detection, so the page follows the loading API: ``runners.supports_denoise_strength``
+    where it exists; else the twin look-up of :mod:`srgan_keras.evaluation.interpolate`; else no.
     """
     from srgan_keras.inference import runners
 
@@ -103,10 +105,12 @@ def denoise_supported(model: str) -> bool:
     if model == "bicubic" or not _loader_takes_denoise():
         return False
     try:
-        load_runner(model, DENOISE_DEFAULT)
-    except (AppError, TypeError):
+        from srgan_keras.evaluation.interpolate import wdn_candidates
+
+        path = runners.resolve_model_path(model)
+    except (ImportError, runners.ModelNotFoundError):
         return False
-    return True
+    return path.suffix.lower() == ".keras" and any(c.is_file() for c in wdn_candidates(path))
 
 
 def _to_uint8(a: np.ndarray) -> np.ndarray:
@@ -148,16 +152,18 @@ def previews(image: LoadedImage, out: np.ndarray):
 
 
 def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | None,
-                 out_dir: str | os.PathLike, tile: int | None,
+                 out_dir: str | os.PathLike, tile: int | str | None = "auto",
                  on_progress: Callable[[int, int | None], None] | None = None) -> Result:
     """Upscale one uploaded file into ``out_dir/<stem>_x<s>.<ext>`` (the input's format).
 
     ``denoise_strength`` applies to models that support it and is ignored for the others;
-    ``on_progress(done, total)`` is called after every tile. Raises AppError with one line for a
+    ``tile`` as for :func:`~srgan_keras.inference.tiling.upscale_image` (``"auto"``: from the
+    image size and the memory available); ``on_progress(done, total)`` (pixels) after every
+    tile. Raises AppError with one line for a
     file that is not an image or a model that cannot load.
     """
     from srgan_keras.data.imaging import ImageError
-    from srgan_keras.inference.tiling import tile_grid, upscale_image
+    from srgan_keras.inference.tiling import upscale_image
     from srgan_keras.inference.upscale import output_format, read_input, write_output
 
     src = Path(path)
@@ -170,9 +176,8 @@ def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | 
     except ImageError as e:  # the upload's temporary path means nothing to the user
         raise AppError(str(e).replace(str(src), src.name)) from None
     h, w = image.rgb.shape[:2]
-    counted = _CountingRunner(runner, len(list(tile_grid(h, w, tile))), on_progress)
     t0 = time.perf_counter()
-    out = upscale_image(image, counted, tile=tile)
+    out = upscale_image(image, runner, tile=tile, progress=on_progress or False)
     seconds = time.perf_counter() - t0
     fmt = output_format(src, None)
     dst = Path(out_dir) / f"{src.stem}_x{runner.scale}.{fmt}"
@@ -183,22 +188,7 @@ def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | 
     return Result(dst, image, out, summary)
 
 
-class _CountingRunner:
-    """A runner that reports each call (one per tile) to ``on_progress(done, total)``."""
-
-    def __init__(self, runner, total: int | None, on_progress):
-        self.runner, self.total, self.on_progress, self.done = runner, total, on_progress, 0
-        self.scale, self.name = runner.scale, runner.name
-
-    def __call__(self, lr: np.ndarray) -> np.ndarray:
-        sr = self.runner(lr)
-        self.done += 1
-        if self.on_progress is not None:
-            self.on_progress(min(self.done, self.total or self.done), self.total)
-        return sr
-
-
-def build_ui(models: list[str], tile: int | None, work_dir: Path):
+def build_ui(models: list[str], tile: int | str | None, work_dir: Path):
     """The page as a ``gradio.Blocks`` (not launched)."""
     _offline_gradio_env()
     import gradio as gr
@@ -221,8 +211,8 @@ def build_ui(models: list[str], tile: int | None, work_dir: Path):
         progress(0, desc="loading the model")
         job = Path(tempfile.mkdtemp(dir=work_dir))
 
-        def tiles(done: int, total: int | None) -> None:
-            progress((done, total), desc="tiles", unit="tiles")
+        def tiles(done: int, total: int) -> None:
+            progress(done / max(total, 1), desc="upscaling")
 
         try:
             result = upscale_file(path, model, strength, job, tile, tiles)
@@ -266,7 +256,7 @@ def build_ui(models: list[str], tile: int | None, work_dir: Path):
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from srgan_keras.inference.tiling import DEFAULT_TILE
+    from srgan_keras.inference.upscale import parse_tile
 
     ap = argparse.ArgumentParser(prog="python -m srgan_keras.app",
                                  description="A local web page to upscale images.")
@@ -274,12 +264,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="port on 127.0.0.1 (default: the first free one from 7860)")
     ap.add_argument("--model", action="append", default=[], metavar="PATH",
                     help="another generator to offer (.keras, SavedModel, .tflite, .onnx); repeatable")
-    ap.add_argument("--tile", type=int, default=DEFAULT_TILE,
-                    help=f"LR tile side, 0 = whole image (default {DEFAULT_TILE})")
+    ap.add_argument("--tile", type=parse_tile, default="auto",
+                    help="LR tile side in pixels, 0 = whole image (default auto: from the image "
+                         "size and the memory available)")
     ap.add_argument("--open", action="store_true", help="open the page in the default browser")
     args = ap.parse_args(argv)
-    if args.tile < 0:
-        ap.error("--tile must be >= 0")
     for m in args.model:
         if not Path(m).exists():
             ap.error(f"--model {m}: no such file or folder")
