@@ -8,10 +8,17 @@ Sources (``--data``): ``builtin`` (scikit-image's photos, no download), a folder
 folder of HR paired by file name with a folder of LR (``--lr-data``), or ``tfds:NAME[:SPLIT]``.
 Random flips and 90 degree rotations are applied (our choice; the paper is silent), and optional
 colour jitter. Small sources are decoded once into memory; large ones are streamed from disk.
+
+The data order is a function of ``(seed, step)`` (our design): batch ``k`` of a folder or the
+built-in photos, its crops, flips, colour jitter and Real-ESRGAN degradations are drawn from
+random generators seeded with ``(seed, k)``, so a run resumed at step ``k`` sees the batches the
+uninterrupted run would have seen, and ends with the same weights. (A ``tfds:`` source keeps
+tensorflow-datasets' own shuffling, which restarts on a resume.)
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +41,11 @@ from srgan_keras.data.imaging import (
 from srgan_keras.training.config import TrainConfig
 
 CROPS_PER_IMAGE = 8  # streaming: random crops taken from each decoded file (our choice)
+# Streaming: stop when this many files in a row failed to decode and none ever has (our choice;
+# enough to rule out bad luck in a source that holds a few broken files).
+MAX_FAILURES_BEFORE_FIRST_DECODE = 100
+JITTER_STREAM = 1000  # stateless_fold_in offsets of the colour jitter (our choice: apart from degradation's)
+MAX_SKIP_WARNINGS = 20  # streaming: files named in a warning; the rest are counted (our choice)
 
 
 class DataError(ValueError):
@@ -184,12 +196,13 @@ def _augment_numpy(rng: np.random.Generator, *arrays: np.ndarray) -> list[np.nda
     return out
 
 
-def _pool_batches(pool: ImagePool, cfg: TrainConfig, seed: int):
-    """Endless batches of (HR uint8, LR uint8 or zeros) crops, each from a distinct image when possible."""
-    rng = np.random.default_rng(seed)
+def _pool_batches(pool: ImagePool, cfg: TrainConfig, seed: int, start_step: int = 0):
+    """Endless batches of (HR uint8, LR uint8 or zeros) crops, each from a distinct image when
+    possible; batch ``k`` (from ``start_step`` on) is a function of ``(seed, k)`` alone."""
     n, s, size = len(pool.hr), cfg.scale, cfg.hr_size
     lr_size = size // s
-    while True:
+    for step in itertools.count(start_step):
+        rng = np.random.default_rng([seed, step])
         idx = rng.choice(n, cfg.batch_size, replace=n < cfg.batch_size)
         hrs, lrs = [], []
         for i in idx:
@@ -210,33 +223,95 @@ def _pool_batches(pool: ImagePool, cfg: TrainConfig, seed: int):
         yield np.stack(hrs), lr_batch
 
 
-def _streamed_crops(paths: list[Path], cfg: TrainConfig, seed: int) -> tf.data.Dataset:
-    """Decode files in parallel (Pillow, so every format and mode works), CROPS_PER_IMAGE crops each."""
+_stream_failures: list[DataError] = []  # what a stream raised inside tf.data (see stream_failure)
+
+
+def stream_failure(error: BaseException) -> DataError | None:
+    """The :class:`DataError` that stopped a streamed source, if ``error`` is TensorFlow's
+    wrapping of it (an exception inside a ``tf.data`` generator reaches the loop as an OpError)."""
+    if isinstance(error, tf.errors.OpError) and _stream_failures:
+        return _stream_failures[-1]
+    return None
+
+
+def _crops_of_file(path: Path, cfg: TrainConfig, rng_seed: list[int]) -> np.ndarray:
+    """CROPS_PER_IMAGE random augmented HR crops of one file; raises ImageError."""
     size = cfg.hr_size
+    img = _decode_checked(path, size)
+    rng = np.random.default_rng(rng_seed)
+    crops = []
+    for _ in range(CROPS_PER_IMAGE):
+        y = int(rng.integers(img.shape[0] - size + 1))
+        x = int(rng.integers(img.shape[1] - size + 1))
+        (c,) = _augment_numpy(rng, img[y:y + size, x:x + size])
+        crops.append(c)
+    return np.stack(crops)
 
-    def decode_and_crop(path_t, seed_t):
-        rng = np.random.default_rng(int(seed_t))
+
+def _streamed_batches(paths: list[Path], cfg: TrainConfig, seed: int, start_step: int = 0):
+    """Endless HR batches decoded from disk, a function of ``(seed, step)`` like the pool's.
+
+    Steps come in chunks of CROPS_PER_IMAGE: chunk ``c`` takes ``batch_size`` files in the
+    order of a permutation drawn from ``(seed, c)``, decodes them in parallel (Pillow, so every
+    format and mode works) and cuts CROPS_PER_IMAGE crops from each; batch ``r`` of the chunk
+    holds crop ``r`` of every file, so a batch's crops come from distinct files. A file that
+    fails to decode is replaced by the next in the permutation, named in a warning once, and not
+    tried again. When every file has failed, or the first MAX_FAILURES_BEFORE_FIRST_DECODE tried
+    all failed, the stream stops with a :class:`DataError` (it retried forever before).
+    """
+    n, b = len(paths), cfg.batch_size
+    bad: dict[int, str] = {}
+    decoded_any = False
+    chunk, skip = divmod(start_step, CROPS_PER_IMAGE)
+
+    def stop(why: str) -> DataError:
+        first = next(iter(bad.values()))
+        err = DataError(f"--data {cfg.data}: {why} (first: {first}); the streamed source cannot "
+                        "make a batch: check the files, or remove the broken ones")
+        _stream_failures.append(err)
+        return err
+
+    def work(item):  # (slot k of chunk c's permutation, file i, c) -> (k, crops or None, error)
+        k, i, c = item
         try:
-            img = _decode_checked(Path(path_t.numpy().decode()), size)
+            return k, _crops_of_file(paths[i], cfg, [seed, c, k]), None
         except ImageError as e:
-            print(f"warning: skipped {e}", file=sys.stderr)
-            return np.zeros((0, size, size, 3), np.uint8)
-        crops = []
-        for _ in range(CROPS_PER_IMAGE):
-            y = int(rng.integers(img.shape[0] - size + 1))
-            x = int(rng.integers(img.shape[1] - size + 1))
-            (c,) = _augment_numpy(rng, img[y:y + size, x:x + size])
-            crops.append(c)
-        return np.stack(crops)
+            return k, None, str(e)
 
-    ds = tf.data.Dataset.from_tensor_slices([str(p) for p in paths])
-    ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True).repeat()
-    ds = tf.data.Dataset.zip((ds, tf.data.Dataset.random(seed=seed)))
-    ds = ds.map(lambda p, r: tf.ensure_shape(tf.py_function(decode_and_crop, [p, r], tf.uint8),
-                                             [None, size, size, 3]),
-                num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
-    ds = ds.unbatch().shuffle(CROPS_PER_IMAGE * 64, seed=seed)
-    return ds.batch(cfg.batch_size, drop_remainder=True)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        while True:
+            rng = np.random.default_rng([seed, chunk])
+            order = [int(i) for i in rng.permutation(n)]
+            chosen: list[tuple[int, np.ndarray]] = []  # (slot in the permutation, crops)
+            pos = 0
+            while len(chosen) < b and pos < n:
+                want = order[pos:pos + (b - len(chosen))]
+                pos += len(want)
+                todo = [(k, i, chunk) for k, i in enumerate(want, pos - len(want)) if i not in bad]
+                for k, crops, err in pool.map(work, todo):
+                    i = order[k]
+                    if err is None:
+                        chosen.append((k, crops))
+                        decoded_any = True
+                        continue
+                    bad[i] = err
+                    if len(bad) <= MAX_SKIP_WARNINGS:
+                        print(f"warning: skipped {err}", file=sys.stderr)
+                    elif len(bad) == MAX_SKIP_WARNINGS + 1:
+                        print("warning: more files fail to decode; they are skipped without a "
+                              "warning each", file=sys.stderr)
+                if len(bad) == n:
+                    raise stop(f"none of the {n} files decodes, although their headers read")
+                if not decoded_any and len(bad) >= MAX_FAILURES_BEFORE_FIRST_DECODE:
+                    raise stop(f"the first {len(bad)} files tried all fail to decode")
+            chosen.sort(key=lambda kc: kc[0])
+            crops = [c for _, c in chosen]
+            while len(crops) < b:  # fewer good files than a batch: repeat them
+                crops += crops[: b - len(crops)]
+            stacked = np.stack(crops, axis=1)  # (CROPS_PER_IMAGE, B, size, size, 3)
+            for r in range(skip, CROPS_PER_IMAGE):
+                yield stacked[r]
+            chunk, skip = chunk + 1, 0
 
 
 def _tfds_crops(spec: str, cfg: TrainConfig, seed: int) -> tf.data.Dataset:
@@ -271,11 +346,15 @@ def _tfds_crops(spec: str, cfg: TrainConfig, seed: int) -> tf.data.Dataset:
     return ds.shuffle(256, seed=seed).batch(cfg.batch_size, drop_remainder=True)
 
 
-def _color_jitter(hr255):
-    """Brightness and saturation jitter of HR crops (our option, after seed 001): +-10 %."""
+def _color_jitter(hr255, seed):
+    """Brightness and saturation jitter of HR crops (our option, after seed 001): +-10 %.
+
+    Stateless draws from ``seed`` (the batch's), so a resumed run jitters as the uninterrupted one.
+    """
     x = hr255 / 255.0
-    x = tf.image.random_brightness(x, 0.1)
-    x = tf.image.random_saturation(x, 0.9, 1.1)
+    fold = tf.random.experimental.stateless_fold_in
+    x = tf.image.stateless_random_brightness(x, 0.1, fold(seed, JITTER_STREAM))
+    x = tf.image.stateless_random_saturation(x, 0.9, 1.1, fold(seed, JITTER_STREAM + 1))
     return tf.clip_by_value(x, 0.0, 1.0) * 255.0
 
 
@@ -290,7 +369,7 @@ def make_pair(hr_uint8, lr_uint8, cfg: TrainConfig, seed=(0, 0), lr_given: bool 
     """
     hr255 = tf.cast(hr_uint8, tf.float32)
     if cfg.color_jitter:
-        hr255 = _color_jitter(hr255)
+        hr255 = _color_jitter(hr255, tf.cast(seed, tf.int64))
     target01 = None
     if lr_given:
         lr01 = tf.cast(lr_uint8, tf.float32) / 255.0
@@ -306,8 +385,11 @@ def make_pair(hr_uint8, lr_uint8, cfg: TrainConfig, seed=(0, 0), lr_given: bool 
     return lr01, hr, target
 
 
-def training_dataset(cfg: TrainConfig, seed: int | None = None) -> tf.data.Dataset:
-    """Endless batches ``(lr (B, h, w, 3) in [0,1], hr (B, H, W, 3) in [-1,1], target like hr)``."""
+def training_dataset(cfg: TrainConfig, seed: int | None = None, start_step: int = 0) -> tf.data.Dataset:
+    """Endless batches ``(lr (B, h, w, 3) in [0,1], hr (B, H, W, 3) in [-1,1], target like hr)``.
+
+    The first batch is the one of step ``start_step`` (a resumed run passes its step count).
+    """
     seed = cfg.seed if seed is None else seed
     size, lr_size = cfg.hr_size, cfg.hr_size // cfg.scale
     lr_given = False  # True when the source yields LR crops (paired files, whole-image LR)
@@ -320,21 +402,22 @@ def training_dataset(cfg: TrainConfig, seed: int | None = None) -> tf.data.Datas
             lr_shape = (cfg.batch_size, lr_size, lr_size, 3) if source.lr is not None else (
                 cfg.batch_size, 1, 1, 3)
             ds = tf.data.Dataset.from_generator(
-                lambda: _pool_batches(source, cfg, seed),
+                lambda: _pool_batches(source, cfg, seed, start_step),
                 output_signature=(tf.TensorSpec((cfg.batch_size, size, size, 3), tf.uint8),
                                   tf.TensorSpec(lr_shape, tf.uint8)))
         else:
-            ds = _streamed_crops(source, cfg, seed).map(
-                lambda hr: (hr, tf.zeros((1, 1, 1, 3), tf.uint8)))
-    if cfg.degradation == "realesrgan":
-        from srgan_keras.data.realesrgan_degradation import check_size, seed_for
+            ds = tf.data.Dataset.from_generator(
+                lambda: _streamed_batches(source, cfg, seed, start_step),
+                output_signature=tf.TensorSpec((cfg.batch_size, size, size, 3), tf.uint8)
+            ).map(lambda hr: (hr, tf.zeros((1, 1, 1, 3), tf.uint8)))
+    from srgan_keras.data.realesrgan_degradation import check_size, seed_for
 
+    if cfg.degradation == "realesrgan":
         check_size(cfg.hr_size, cfg.scale)
-        ds = ds.enumerate().map(lambda i, b: make_pair(b[0], b[1], cfg, seed_for(seed, i)),
-                                num_parallel_calls=tf.data.AUTOTUNE)
-    else:
-        ds = ds.map(lambda hr, lr: make_pair(hr, lr, cfg, lr_given=lr_given),
-                    num_parallel_calls=tf.data.AUTOTUNE)
+    # Element i is the batch of step start_step + i: its degradation and jitter seed (seed, step).
+    ds = ds.enumerate(start=start_step).map(
+        lambda i, b: make_pair(b[0], b[1], cfg, seed_for(seed, i), lr_given=lr_given),
+        num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
