@@ -16,17 +16,17 @@ import argparse
 import json
 import math
 import os
-import signal
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
 from srgan_keras.startup import add_verbose_flag
+from srgan_keras.training.checkpoints import CheckpointError, CheckpointStore, NonFiniteError, clean_leftovers
 from srgan_keras.training.config import PRESETS, TrainConfig, add_config_flags, config_from_args
+from srgan_keras.training.interrupts import GracefulStop, Interrupted
 
 REPO_SAVED_MODELS = Path("saved_models")
 
@@ -101,25 +101,6 @@ def check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
         print(f"note: continuing the run in {run_dir} with changed settings: {diffs}")
 
 
-class _Terminated(Exception):
-    """SIGTERM arrived (a scheduler's pre-emption, ``kill``): checkpoint like Ctrl-C does."""
-
-
-def _on_sigterm_raise_interrupt():
-    """Route SIGTERM to :class:`_Terminated` in the main thread; return the handler it replaced.
-
-    Clusters pre-empt jobs with SIGTERM and a grace period, and a job started in the background
-    by a non-interactive shell ignores SIGINT, so SIGTERM is the signal that must save progress.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def handler(signum, frame):
-        raise _Terminated()
-
-    return signal.signal(signal.SIGTERM, handler)
-
-
 def is_chief(strategy) -> bool:
     """True unless this process is a non-chief worker of a multi-worker strategy."""
     resolver = getattr(strategy, "cluster_resolver", None)
@@ -149,7 +130,7 @@ class Trainer:
         import tensorflow as tf
 
         from srgan_keras.data.degradation import bicubic_downscale, bicubic_upscale
-        from srgan_keras.data.pipeline import training_dataset, validation_images
+        from srgan_keras.data.pipeline import validation_images
         from srgan_keras.nn.models import build_critic, build_generator
         from srgan_keras.training.losses import ContentLoss, adversarial_loss
         from srgan_keras.training.optimizers import FusedAdam
@@ -208,8 +189,9 @@ class Trainer:
         # folder; the others into a scratch folder, as tf.distribute's guide prescribes.
         self.is_chief = is_chief(strategy)
         ckpt_dir = run_dir / "checkpoints" if self.is_chief else Path(tempfile.mkdtemp())
-        self.manager = tf.train.CheckpointManager(self.ckpt, str(ckpt_dir), max_to_keep=3)
-        self.dataset = training_dataset(cfg)
+        self.store = CheckpointStore(self.ckpt, ckpt_dir, max_to_keep=3,
+                                     finite=self.G.trainable_variables + self.D.trainable_variables)
+        self.dataset = None  # made in run(), at the resumed step (the data order is f(seed, step))
         self.writer = (tf.summary.create_file_writer(str(run_dir / "logs")) if self.is_chief
                        else tf.summary.create_noop_writer())
         self._twin = None  # float32 copy of G under mixed precision (float32_generator)
@@ -221,14 +203,20 @@ class Trainer:
     def restore_or_init(self) -> None:
         import keras
 
-        latest = self.manager.latest_checkpoint
-        if latest:
-            self.ckpt.restore(latest).assert_existing_objects_matched()
+        restored = self.store.restore()  # may raise CheckpointError, having changed nothing
+        for note in restored.notes:
+            print(f"note: {note}")
+        if restored.path:
             print(f"resuming from step {self.total_done()} "
                   f"(pretrain {int(self.pre_done.numpy())}/{self.pre_steps}, "
                   f"gan {int(self.gan_done.numpy())}/{self.gan_steps}) in {self.run_dir}")
         elif self.cfg.init_from:
-            src = keras.saving.load_model(self.cfg.init_from, safe_mode=True, compile=False)
+            try:
+                src = keras.saving.load_model(self.cfg.init_from, safe_mode=True, compile=False)
+            except Exception as e:  # noqa: BLE001 -- missing, not a .keras, Lambda layers, ...
+                msg = (str(e).strip().splitlines() or [type(e).__name__])[0]
+                raise TrainingError(f"--init-from {self.cfg.init_from}: cannot be loaded in safe "
+                                    f"mode ({msg[:200]})") from None
             try:
                 self.G.set_weights(src.get_weights())
             except ValueError as e:
@@ -317,7 +305,10 @@ class Trainer:
         import tensorflow as tf
         from tqdm import tqdm
 
+        from srgan_keras.data.pipeline import training_dataset
+
         self.restore_or_init()
+        self.dataset = training_dataset(self.cfg, start_step=self.total_done())
         if self.strategy.num_replicas_in_sync > 1:
             it = iter(self.strategy.experimental_distribute_dataset(self.dataset))
         else:
@@ -326,29 +317,43 @@ class Trainer:
                   ("gan", self.gan_steps, self.gan_done, self.model.train_step, self.g_opt)]
         total = self.pre_steps + self.gan_steps
         last_opt = None
-        previous = _on_sigterm_raise_interrupt()
-        try:
-            for name, steps, done, step_fn, opt in phases:
-                if steps == 0:
-                    continue
-                last_opt = opt
-                if int(done.numpy()) >= steps:
-                    continue
-                if not self._run_phase(name, steps, done, self._compiled(step_fn), it, total, tqdm):
-                    return 3
-        except (KeyboardInterrupt, _Terminated) as e:
-            signum = signal.SIGTERM if isinstance(e, _Terminated) else signal.SIGINT
-            path = self.manager.save()
-            print(f"\ninterrupted at step {self.total_done()}: checkpoint saved to {path}; "
-                  "run the same command to resume")
-            return 128 + int(signum)  # 130 for Ctrl-C, 143 for SIGTERM, as a shell reports them
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
-        self.manager.save()
-        if last_opt is not None and self.cfg.ema_decay:
-            last_opt.finalize_variable_values(self.G.trainable_variables)  # G <- its EMA
-        self.finish(tf)
+        with GracefulStop() as self.stop:
+            try:
+                for name, steps, done, step_fn, opt in phases:
+                    if steps == 0:
+                        continue
+                    last_opt = opt
+                    if int(done.numpy()) >= steps:
+                        continue
+                    if not self._run_phase(name, steps, done, self._compiled(step_fn), it, total, tqdm):
+                        return 3
+                with self.stop.critical():
+                    self.store.save()
+            except NonFiniteError as e:
+                print(f"error: {e} at step {self.total_done()}; stopping. The last good checkpoint "
+                      f"is kept ({self.store.latest or 'none yet'}); lower the learning rate or "
+                      "check the data.", file=sys.stderr)
+                return 3
+            except Interrupted as e:
+                try:
+                    with self.stop.shielded():  # a second signal cannot cut this save short
+                        path = self.store.save()
+                except NonFiniteError as bad:
+                    print(f"\ninterrupted at step {self.total_done()}; not saved: {bad}. The last "
+                          f"good checkpoint is kept ({self.store.latest or 'none yet'})",
+                          file=sys.stderr)
+                    return e.exit_code
+                print(f"\ninterrupted at step {self.total_done()}: checkpoint saved to {path}; "
+                      "run the same command to resume")
+                return e.exit_code  # 130 for Ctrl-C, 143 for SIGTERM, as a shell reports them
+            if last_opt is not None and self.cfg.ema_decay:
+                last_opt.finalize_variable_values(self.G.trainable_variables)  # G <- its EMA
+            try:
+                self.finish(tf)  # atomic writes: an interrupt here leaves no partial file
+            except Interrupted as e:
+                print(f"\ninterrupted while writing the final files; all {self.total_done()} steps "
+                      "are checkpointed: run the same command to write them")
+                return e.exit_code
         return 0
 
     def _run_phase(self, name, steps, done, step, it, total, tqdm) -> bool:
@@ -361,21 +366,23 @@ class Trainer:
                    file=sys.stdout, mininterval=1.0)
         t0, n0 = time.perf_counter(), start
         for i in range(start, steps):
-            logs = step(next(it))
-            done.assign_add(1)
+            with self.stop.critical():  # an update and its counter, never one without the other
+                logs = step(next(it))
+                done.assign_add(1)
             bar.update(1)
             g = offset + i + 1  # global step across both phases
+            # Every step, so that no step before a checkpoint escapes (the losses are computed).
+            vals = {k: float(v) for k, v in logs.items()}
+            bad = [k for k, v in vals.items() if not math.isfinite(v)]
+            if bad:
+                bar.close()
+                last = self.store.latest or "none yet"
+                flag = "--pretrain-lr" if name == "pretrain" else "--gan-lr"
+                print(f"error: {', '.join(bad)} became NaN/Inf at step {g}; stopping. The last "
+                      f"good checkpoint is kept ({last}); lower {flag} or check the data.",
+                      file=sys.stderr)
+                return False
             if (i + 1) % cfg.log_every == 0 or i + 1 == steps:
-                vals = {k: float(v) for k, v in logs.items()}
-                bad = [k for k, v in vals.items() if not math.isfinite(v)]
-                if bad:
-                    bar.close()
-                    last = self.manager.latest_checkpoint or "none yet"
-                    flag = "--pretrain-lr" if name == "pretrain" else "--gan-lr"
-                    print(f"error: {', '.join(bad)} became NaN/Inf at step {g}; stopping. The last "
-                          f"good checkpoint is kept ({last}); lower {flag} or check the data.",
-                          file=sys.stderr)
-                    return False
                 dt = time.perf_counter() - t0
                 vals["steps_per_s"] = (i + 1 - n0) / dt if dt > 0 else 0.0
                 t0, n0 = time.perf_counter(), i + 1
@@ -388,7 +395,8 @@ class Trainer:
                 bar.set_postfix({k: f"{v:.4g}" for k, v in vals.items()
                                  if k in ("g_loss", "d_loss", "d_real", "d_fake", "steps_per_s")})
             if (i + 1) % cfg.ckpt_every == 0:
-                self.manager.save()
+                with self.stop.critical():
+                    self.store.save()  # refuses NaN/Inf weights (NonFiniteError)
             if (i + 1) % cfg.val_every == 0 and i + 1 < steps:
                 self._log_validation(g, bar)
         bar.close()
@@ -443,7 +451,7 @@ def main(argv=None) -> int:
     strategy = _setup_runtime(cfg)
 
     from srgan_keras.data.imaging import atomic_write
-    from srgan_keras.data.pipeline import DataError
+    from srgan_keras.data.pipeline import DataError, stream_failure
     from srgan_keras.training.losses import VGGWeightsUnavailable
 
     print(f"srgan_keras training, preset {args.preset!r}, run folder {run_dir}")
@@ -453,6 +461,16 @@ def main(argv=None) -> int:
     except TrainingError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if is_chief(strategy):
+        import tensorflow as tf
+
+        try:  # before anything is written: a folder whose checkpoints all fail stays untouched
+            CheckpointStore(tf.train.Checkpoint(), run_dir / "checkpoints").preflight()
+        except CheckpointError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        for name in clean_leftovers(run_dir, run_dir / "checkpoints"):
+            print(f"note: removed {name}, left by an interrupted run")
     run_dir.mkdir(parents=True, exist_ok=True)
     if is_chief(strategy):
         atomic_write(run_dir / "config.json",
@@ -461,8 +479,14 @@ def main(argv=None) -> int:
     try:
         trainer = Trainer(cfg, run_dir, strategy)
         return trainer.run()
-    except (DataError, VGGWeightsUnavailable, TrainingError) as e:
+    except (DataError, VGGWeightsUnavailable, TrainingError, CheckpointError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:
+        failure = stream_failure(e)  # a data stream's DataError, raised inside tf.data
+        if failure is None:
+            raise
+        print(f"error: {failure}", file=sys.stderr)
         return 2
 
 
