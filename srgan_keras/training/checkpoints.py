@@ -27,9 +27,11 @@ broken (our choices):
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,9 +254,15 @@ class CheckpointStore:
         return path
 
     def _record_state(self) -> None:
-        # Names relative to the folder, as the manager writes them, so the folder can be moved.
-        tf.compat.v1.train.update_checkpoint_state(
-            str(self.directory), Path(self.latest).name,
-            all_model_checkpoint_paths=[Path(p).name for p, _ in self._rotated],
-            all_model_checkpoint_timestamps=[t for _, t in self._rotated],
-            last_preserved_timestamp=self._last_preserved)
+        """Write the state file as the manager does: a text ``CheckpointState`` with names relative
+        to the folder (so it can be moved), through a ``checkpoint.tmp<hex>`` file and a rename."""
+        lines = [f'model_checkpoint_path: "{Path(self.latest).name}"']
+        lines += [f'all_model_checkpoint_paths: "{Path(p).name}"' for p, _ in self._rotated]
+        lines += [f"all_model_checkpoint_timestamps: {t!r}" for _, t in self._rotated]
+        lines.append(f"last_preserved_timestamp: {self._last_preserved!r}")
+        tmp = self.directory / f"{STATE_FILE}.tmp{uuid.uuid4().hex}"
+        try:
+            tmp.write_text("\n".join(lines) + "\n")
+            os.replace(tmp, self.directory / STATE_FILE)
+        finally:
+            tmp.unlink(missing_ok=True)
