@@ -3,9 +3,11 @@
     python -m srgan_keras.train                              # demo: built-in photos, < 10 min on a CPU
     python -m srgan_keras.train --preset paper --data DIR    # the paper's schedule (a GPU's work)
 
-Running the same command again resumes from the run folder's last checkpoint and stops at the same
-total step count. Ctrl-C or SIGTERM saves a checkpoint and exits (130 / 143); a NaN/Inf loss stops
-the run and keeps the last good checkpoint. The run folder (``--out``, default
+Running the same command again resumes from the run folder's newest intact checkpoint
+(:mod:`srgan_keras.training.checkpoints`) and stops at the same total step count, with the weights
+of an uninterrupted run. Ctrl-C or SIGTERM saves a checkpoint and exits (130 / 143; a second signal
+waits for that save, :mod:`srgan_keras.training.interrupts`); a NaN/Inf loss stops the run and keeps
+the last good checkpoint. The run folder (``--out``, default
 ``saved_models/<preset>``) holds ``config.json``, ``logs/`` (TensorBoard), ``checkpoints/``,
 ``samples.png`` and ``generator.keras``.
 """
