@@ -212,14 +212,15 @@ class CheckpointStore:
         out.notes += failures
         if out.path is None:
             raise self._none_restores(out.notes)
-        state_latest = (Path(state.model_checkpoint_path).name if state is not None else None)
-        clean = not out.notes and state_latest == Path(out.path).name
-        if clean:
-            # As the manager: the state's checkpoints stay in the rotation.
+        if not out.notes and state is not None:
+            # A clean resume, as the manager's: the state's checkpoints stay in the rotation (and
+            # the restored one, if a kill came between its write and the state's update).
             stamps = list(state.all_model_checkpoint_timestamps) or [time.time()] * len(
                 state.all_model_checkpoint_paths)
             self._rotated = [(str(self.directory / Path(p).name), t)
                              for p, t in zip(state.all_model_checkpoint_paths, stamps)]
+            if out.path not in [p for p, _ in self._rotated]:
+                self._rotated.append((out.path, time.time()))
             self._last_preserved = state.last_preserved_timestamp
         elif out.notes:
             out.notes.append("the checkpoints already in the folder are kept as they are; new "
