@@ -20,9 +20,10 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from srgan_keras import data, train
-from srgan_keras.config import get_config
+from srgan_keras.data import pipeline as data
+from srgan_keras.training import trainer as train
 from srgan_keras.training.checkpoints import CheckpointStore, clean_leftovers
+from srgan_keras.training.config import get_config
 
 REPO = Path(__file__).resolve().parents[1]
 PRETRAIN = ["--preset", "tiny", "--phase", "pretrain", "--val-every", "1000", "--log-every", "1000"]
@@ -154,7 +155,7 @@ def test_the_training_cli_removes_the_leftovers_before_it_starts(tmp_path, capsy
 _SIGTERM_WHILE_SAVING_THE_GENERATOR = """
 import os, signal, sys, time
 import keras
-from srgan_keras import train
+from srgan_keras.training import trainer as train
 real_save = keras.Model.save
 def save(self, path, *a, **k):
     open(path, "wb").write(b"partial")

@@ -7,4 +7,6 @@
 - :mod:`.optimizers`: Adam (SRGAN §3.2) with a fused update; :mod:`.schedules`: learning rates.
 - :mod:`.srgan`: one SRResNet pre-training step and one GAN step (SRGAN §2.1, Eq. 3).
 - :mod:`.trainer`: the loop with phases, checkpoints, validation and the ``train`` CLI.
+- :mod:`.checkpoints`: the run folder's checkpoints (newest intact one restored, none lost, no
+  NaN saved, a killed save's leftovers removed); :mod:`.interrupts`: Ctrl-C/SIGTERM at safe points.
 """
