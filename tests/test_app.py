@@ -53,7 +53,8 @@ def test_upscale_file_writes_x4_in_the_input_format_and_counts_tiles(photo, tiny
     assert result.path == tmp_path / "out" / "photo_x4.png"
     with Image.open(result.path) as im:
         assert im.size == (128, 96) and im.mode == "RGB"
-    assert len(calls) == 4 and calls[-1] == (768, 768)  # 32x24 in 16 px tiles: 2 x 2, pixels
+    assert calls[0] == (0, 768)  # the start, once the model is loaded
+    assert len(calls) == 5 and calls[-1] == (768, 768)  # then 32x24 in 16 px tiles: 2 x 2
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     assert result.summary.startswith("32x24 -> 128x96 with tiny_x4.keras in ")
 

@@ -176,6 +176,8 @@ def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | 
     except ImageError as e:  # the upload's temporary path means nothing to the user
         raise AppError(str(e).replace(str(src), src.name)) from None
     h, w = image.rgb.shape[:2]
+    if on_progress is not None:
+        on_progress(0, h * w)  # the model is loaded: the upscaling starts
     t0 = time.perf_counter()
     out = upscale_image(image, runner, tile=tile, progress=on_progress or False)
     seconds = time.perf_counter() - t0
@@ -211,7 +213,7 @@ def build_ui(models: list[str], tile: int | str | None, work_dir: Path):
         progress(0, desc="loading the model")
         job = Path(tempfile.mkdtemp(dir=work_dir))
 
-        def tiles(done: int, total: int) -> None:
+        def tiles(done: int, total: int) -> None:  # pixels done (per tile; whole image: 0, all)
             progress(done / max(total, 1), desc="upscaling")
 
         try:
@@ -251,7 +253,7 @@ def build_ui(models: list[str], tile: int | str | None, work_dir: Path):
                 info = gr.Markdown(elem_id="summary")
         model.change(on_model, model, strength)
         button.click(run, [image, model, strength], [*results, download, info],
-                     concurrency_limit=1, preprocess=False)
+                     concurrency_limit=1, preprocess=False, show_progress_on=results[-1])
     return demo
 
 
