@@ -205,3 +205,14 @@ def test_existing_outputs_follow_the_cli_rules(clip, tmp_path, capsys):
     assert upscale_main(args + ["--overwrite"]) == 1
     assert "was not written by this command; not overwritten" in capsys.readouterr().err
     assert dst.read_bytes() == before
+
+
+def test_outscale_and_a_size_box_apply_to_videos(clip, tmp_path, capsys):
+    """--outscale and --width/--height resize every frame after the network (even sides)."""
+    out = tmp_path / "out"
+    assert upscale_main([str(clip), "-o", str(out), "--model", "bicubic", "--outscale", "2.5"]) == 0
+    info = video.probe(out / "clip_x2.5.mp4")
+    assert (info.width, info.height) == (80, 60) and info.fps == Fraction(30000, 1001)
+    assert upscale_main([str(clip), "-o", str(out), "--model", "bicubic", "--width", "60"]) == 0
+    info = video.probe(out / "clip_60x44.mp4")  # 32x24 fit in width 60: 60x45, 45 -> 44 (even)
+    assert (info.width, info.height) == (60, 44) and info.audio == 1

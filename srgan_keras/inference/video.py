@@ -113,11 +113,13 @@ def is_video(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
-def output_path(src: str | os.PathLike, out_dir: str | os.PathLike, scale: int) -> Path:
-    """``<out_dir>/<stem>_x<scale>.<ext>``: the source's container if kept, else ``.mp4``."""
+def output_path(src: str | os.PathLike, out_dir: str | os.PathLike, scale: int | str) -> Path:
+    """``<out_dir>/<stem>_x<scale>.<ext>`` (or ``_<tag>`` for a str such as ``x2.5``, ``640x360``):
+    the source's container if kept, else ``.mp4``."""
     src = Path(src)
     ext = src.suffix.lower() if src.suffix.lower() in KEEP_CONTAINER else ".mp4"
-    return Path(out_dir) / f"{src.stem}_x{scale}{ext}"
+    tag = f"x{scale}" if isinstance(scale, int) else scale
+    return Path(out_dir) / f"{src.stem}_{tag}{ext}"
 
 
 def ffmpeg_exe(src: str | os.PathLike = "video") -> str:
@@ -294,7 +296,8 @@ def _mux(ffmpeg: str, video: str, src: Path, dst: str, info: VideoInfo, report: 
 
 
 def upscale_video(src: str | os.PathLike, dst: str | os.PathLike, model, *,
-                  tiling: dict | None = None, crf: int = CRF, progress: bool = True,
+                  tiling: dict | None = None, size: tuple[int, int] | None = None,
+                  crf: int = CRF, progress: bool = True,
                   software: str | None = SOFTWARE,
                   on_frame: Callable[[int, int | None], None] | None = None) -> VideoReport:
     """Upscale every frame of ``src`` by ``model`` and write ``dst`` with the source's audio.
@@ -304,7 +307,9 @@ def upscale_video(src: str | os.PathLike, dst: str | os.PathLike, model, *,
         dst: the output file; its suffix picks the container (.mp4, .mov, .mkv); written atomically.
         model: a runner, a Keras generator or a model path (see ``load_generator``).
         tiling: keyword arguments for :func:`srgan_keras.inference.tiling.upscale_image` per frame
-            (``tile``, ``tile_overlap``, ``pre_pad``); None: its defaults.
+            (``tile``, ``tile_overlap``, ``pre_pad``, ``color_fix``); None: its defaults.
+        size: final frame (height, width), reached by Lanczos after the network as for images
+            (even sides: 4:2:0 video needs them); None: the network's scale.
         crf: x264 constant rate factor (lower = larger file, closer to the upscaled frames).
         progress: a tqdm bar over the frames.
         on_frame: called as ``on_frame(done, total_estimate)`` after each frame (e.g. a web page).
@@ -323,6 +328,9 @@ def upscale_video(src: str | os.PathLike, dst: str | os.PathLike, model, *,
     runner = as_runner(model)
     s = runner.scale
     kwargs = dict(tiling or {})
+    out_h, out_w = size if size is not None else (info.height * s, info.width * s)
+    if size is not None:
+        kwargs["size"] = size
     fallback = BicubicRunner(s)
     report = VideoReport(info=info)
     total = info.frames_estimate
@@ -335,7 +343,7 @@ def upscale_video(src: str | os.PathLike, dst: str | os.PathLike, model, *,
     dst.parent.mkdir(parents=True, exist_ok=True)
     fd, video_tmp = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=".video.mp4", dir=dst.parent)
     os.close(fd)
-    encoder = _Encoder(ffmpeg, video_tmp, info.width * s, info.height * s, info.fps, info.sar, crf)
+    encoder = _Encoder(ffmpeg, video_tmp, out_w, out_h, info.fps, info.sar, crf)
     frames = read_frames(src, info, ffmpeg, report)
     try:
         for i, frame in enumerate(frames):
@@ -387,26 +395,34 @@ def run_cli(videos: list[tuple[Path, Path]], args, runner, say, fail, stats: dic
 
     Follows the CLI's rules for images: an existing output is kept unless ``--overwrite``, and
     even then only a video this CLI wrote (our ``comment`` tag) is replaced; an input is never
-    an output. The tiling flags apply per frame; the image-only flags (``--outscale``,
-    ``--width``/``--height``, ``--color-fix``, ``--format``) are said not to apply.
+    an output. The tiling flags, ``--color-fix`` and the output size (``--outscale``,
+    ``--width``/``--height``, rounded down to even sides) apply per frame; ``--format`` (an image
+    format) is said not to apply.
     """
+    from srgan_keras.inference.tiling import output_size
+
     out_dir = Path(args.out_dir)
     inputs = {f.resolve() for f, _ in videos}
     planned: dict[Path, Path] = {}
-    ignored = [flag for flag, on in (
-        ("--outscale", getattr(args, "outscale", None) is not None),
-        ("--width/--height", bool(getattr(args, "width", None) or getattr(args, "height", None))),
-        ("--color-fix", bool(getattr(args, "color_fix", False))),
-        ("--format", bool(getattr(args, "format", None)))) if on]
-    tiling = {"tile": args.tile or None, "tile_overlap": args.tile_overlap, "pre_pad": args.pre_pad}
+    outscale = getattr(args, "outscale", None)
+    box = getattr(args, "width", None), getattr(args, "height", None)
+    tiling = {"tile": args.tile or None, "tile_overlap": args.tile_overlap, "pre_pad": args.pre_pad,
+              "color_fix": bool(getattr(args, "color_fix", False))}
     for src, sub in videos:
-        dst = output_path(src, out_dir / sub, runner.scale)
-        key = dst.resolve()
         try:
             ffmpeg = ffmpeg_exe(src)
+            info = probe(src, ffmpeg)
         except VideoError as e:
             fail(str(e))
             continue
+        size, tag = None, runner.scale
+        if outscale is not None or any(box):
+            h, w = output_size(info.height, info.width, runner.scale, outscale, *box)
+            h, w = int(h), int(w)
+            size = max(2, h - h % 2), max(2, w - w % 2)  # 4:2:0 needs even sides
+            tag = f"{size[1]}x{size[0]}" if any(box) else f"x{outscale:g}"
+        dst = output_path(src, out_dir / sub, tag)
+        key = dst.resolve()
         if key in inputs:
             fail(f"{src}: its output {dst} is an input file; choose another -o")
             continue
@@ -426,7 +442,7 @@ def run_cli(videos: list[tuple[Path, Path]], args, runner, say, fail, stats: dic
             continue
         start = time.time()
         try:
-            report = upscale_video(src, dst, runner, tiling=tiling,
+            report = upscale_video(src, dst, runner, tiling=tiling, size=size,
                                    progress=not getattr(args, "quiet", False),
                                    software=f"{SOFTWARE} ({runner.name})")
         except ImageError as e:
@@ -437,11 +453,10 @@ def run_cli(videos: list[tuple[Path, Path]], args, runner, say, fail, stats: dic
             continue
         if report.summary():
             say(f"warning: {dst}: {report.summary()}")
-        if ignored:
-            say(f"note: {src}: {', '.join(ignored)} apply to images; the video is "
-                f"x{runner.scale}")
+        if getattr(args, "format", None):
+            say(f"note: {src}: --format {args.format} is an image format; the video is "
+                f"{dst.suffix[1:]}")
         stats["done"] += 1
-        info = report.info
-        say(f"upscaled: {src} -> {dst} ({info.width}x{info.height} -> {info.width * runner.scale}x"
-            f"{info.height * runner.scale}, {report.frames} frames, {time.time() - start:.1f} s)",
-            out=sys.stdout)
+        out_h, out_w = size or (info.height * runner.scale, info.width * runner.scale)
+        say(f"upscaled: {src} -> {dst} ({info.width}x{info.height} -> {out_w}x{out_h}, "
+            f"{report.frames} frames, {time.time() - start:.1f} s)", out=sys.stdout)
