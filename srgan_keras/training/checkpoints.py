@@ -162,8 +162,18 @@ class CheckpointStore:
         return candidates
 
     def _none_restores(self, notes: list[str]) -> CheckpointError:
+        # "skipped ckpt-3: why" notes with the same reason are said once: "ckpt-3, ckpt-2: why".
+        by_reason: dict[str, list[str]] = {}
+        other = []
+        for note in notes:
+            m = re.match(rf"^skipped ({PREFIX}-\d+): (.*)$", note)
+            if m:
+                by_reason.setdefault(m.group(2), []).append(m.group(1))
+            else:
+                other.append(note.split(";")[0])
+        said = other + [f"{', '.join(names)}: {why}" for why, names in by_reason.items()]
         return CheckpointError(
-            f"no checkpoint in {self.directory} restores ({'; '.join(notes)}); nothing was "
+            f"no checkpoint in {self.directory} restores ({'; '.join(said)}); nothing was "
             "changed: move that folder away or pass a new --out to start over")
 
     def preflight(self) -> None:

@@ -216,9 +216,10 @@ class Trainer:
             try:
                 src = keras.saving.load_model(self.cfg.init_from, safe_mode=True, compile=False)
             except Exception as e:  # noqa: BLE001 -- missing, not a .keras, Lambda layers, ...
-                msg = (str(e).strip().splitlines() or [type(e).__name__])[0]
+                msg = (str(e).strip().splitlines() or [type(e).__name__])[0].split(". ")[0]
                 raise TrainingError(f"--init-from {self.cfg.init_from}: cannot be loaded in safe "
-                                    f"mode ({msg[:200]})") from None
+                                    f"mode ({msg.rstrip('.')[:200]}); pass a generator saved by "
+                                    "this library (registered layers only)") from None
             try:
                 self.G.set_weights(src.get_weights())
             except ValueError as e:
