@@ -272,8 +272,6 @@ def test_set5_psnr_close_to_keras(trained, shared_data, tmp_path):
         assert abs(r["psnr_y_vs_hr_exported_db"] - r["psnr_y_vs_hr_keras_db"]) <= tolerance, r
 
 
-@pytest.mark.skipif(importlib.util.find_spec("srgan_keras.evaluation.evaluate") is None,
-                    reason="srgan_keras/evaluate.py (issue: upscale/evaluate) does not exist yet")
 def test_evaluate_cli_runs_a_tflite(trained, shared_data, tmp_path):
     from srgan_keras.export.export import export_tflite
 

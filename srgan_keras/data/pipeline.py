@@ -54,13 +54,12 @@ class DataError(ValueError):
 
 @dataclass
 class ImagePool:
-    """Decoded HR images (uint8 RGB), LR images (paired files, or the bicubic LR of each whole
-    image), and what was skipped and why."""
+    """Decoded HR images (uint8 RGB) and LR images (paired files, or the bicubic LR of each whole
+    image)."""
 
     names: list[str] = field(default_factory=list)
     hr: list[np.ndarray] = field(default_factory=list)
     lr: list[np.ndarray] | None = None
-    skipped: list[str] = field(default_factory=list)
 
 
 def warn_skipped(skipped: list[str], total: int) -> None:
@@ -159,7 +158,6 @@ def load_pool(cfg: TrainConfig) -> ImagePool | list[Path]:
         pool.hr.append(hr)
         if pool.lr is not None:
             pool.lr.append(lr)
-    pool.skipped = skipped
     warn_skipped(skipped, total)
     if not pool.hr:
         raise DataError(f"--data {cfg.data}: no usable images ({total} files looked at; "

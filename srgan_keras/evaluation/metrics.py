@@ -37,13 +37,6 @@ def shave(x: np.ndarray, border: int) -> np.ndarray:
     return x[..., border:-border, border:-border, :]
 
 
-def _as_255(img) -> np.ndarray:
-    arr = np.asarray(img)
-    if arr.dtype == np.uint8:
-        return arr.astype(np.float64)
-    return np.asarray(arr, dtype=np.float64)
-
-
 def psnr(a, b, max_val: float = PIXEL_MAX) -> float:
     """PSNR in dB of two same-shape arrays on a 0..max_val scale (inf when identical)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
@@ -77,7 +70,7 @@ def evaluate_pair(sr255, hr255, border: int) -> dict[str, float]:
     Returns ``psnr_y``, ``ssim_y`` (the paper's), ``psnr_rgb`` and ``ssim_rgb`` (for comparing
     with papers that report those), each with ``border`` pixels shaved.
     """
-    sr, hr = _as_255(sr255), _as_255(hr255)
+    sr, hr = np.asarray(sr255, np.float64), np.asarray(hr255, np.float64)
     if sr.shape != hr.shape:
         raise ValueError(f"SR {sr.shape} and HR {hr.shape} differ in shape")
     sr_y, hr_y = shave(rgb_to_y(sr), border), shave(rgb_to_y(hr), border)
@@ -89,13 +82,3 @@ def evaluate_pair(sr255, hr255, border: int) -> dict[str, float]:
         "ssim_rgb": ssim_rgb(sr_c, hr_c),
     }
 
-
-def psnr_y_batch(sr, hr, border: int):
-    """Mean Y-PSNR of tensors in [-1, 1], shape (B, H, W, 3), SR rounded to 8 bits: for logging."""
-    def y(x):
-        x255 = tf.round(tf.clip_by_value((x + 1.0) * 127.5, 0.0, 255.0))
-        w = tf.constant(BT601_Y_WEIGHTS, tf.float32) / 255.0
-        yy = tf.tensordot(x255, w, axes=[[3], [0]]) + BT601_Y_OFFSET
-        return yy[:, border:-border, border:-border] if border else yy
-    mse = tf.reduce_mean(tf.square(y(sr) - y(hr)), axis=[1, 2])
-    return tf.reduce_mean(10.0 * tf.math.log(PIXEL_MAX**2 / tf.maximum(mse, 1e-10)) / tf.math.log(10.0))

@@ -71,7 +71,7 @@ class SRGAN:
         return sr * 2.0 - 1.0 if self._unit else sr
 
     # -- the perceptual loss, Eq. 3 -------------------------------------------------------
-    def perceptual_loss(self, hr, target, sr, real_logits, fake_logits) -> dict:
+    def perceptual_loss(self, target, sr, real_logits, fake_logits) -> dict:
         """l_SR = w_c l_X + 1e-3 l_Gen (+ w_p pixel, ESRGAN); returns every term for logging."""
         content = self.content_loss(target, sr)
         adv = self.adversarial.generator_loss(real_logits, fake_logits)
@@ -113,7 +113,7 @@ class SRGAN:
             fake_logits_g = D(sr, training=True)
             real_logits_g = (tf.stop_gradient(D(hr, training=True))
                              if self.adversarial.needs_real_for_generator else real_logits)
-            losses = self.perceptual_loss(hr, target, sr, real_logits_g, fake_logits_g)
+            losses = self.perceptual_loss(target, sr, real_logits_g, fake_logits_g)
             g_scaled = self.g_optimizer.scale_loss(losses["g_loss"] / self.num_replicas)
         g_grads = g_tape.gradient(g_scaled, G.trainable_variables)
         self.g_optimizer.apply(g_grads, G.trainable_variables)
