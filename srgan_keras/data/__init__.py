@@ -1,7 +1,8 @@
 """From image files to training pairs: the data stage.
 
-- :mod:`.imaging`: reading and writing image files (uint8/uint16) and the value ranges images
-  live in (LR [0, 1], HR/SR [-1, 1]: SRGAN §3.2).
+- :mod:`.imaging`: reading and writing image files (uint8/uint16 pixels, decoded to [0, 1]).
+- :mod:`.ranges`: the value ranges (LR [0, 1], HR/SR [-1, 1]: SRGAN §3.2) and every conversion
+  between them and pixels.
 - :mod:`.metadata`: what a photo carries besides pixels (ICC profile, EXIF, PNG text, DPI), read
   from the header and written onto its upscale.
 - :mod:`.degradation`: the bicubic degradation that makes LR from HR (SRGAN §3.1).

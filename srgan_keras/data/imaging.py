@@ -1,7 +1,7 @@
-"""Reading and writing image files, and the value ranges images live in.
+"""Reading and writing image files: decoded to float [0, 1] RGB, written atomically.
 
-Ranges are owned here (STYLE.md item 7): files are uint8 (or uint16) 0..255; the generator's
-input LR is float [0, 1]; HR targets and the generator's output SR are float [-1, 1] (paper §3.2).
+Files hold uint8 0..255 (or uint16) pixels; the conversions between them and the ranges the
+networks use are :mod:`srgan_keras.data.ranges`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,12 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
+
+from srgan_keras.data.ranges import PIXEL_MAX_16, pixels_to_unit, to_uint8
+
+# re-exported: their home before data/ranges.py
+from srgan_keras.data.ranges import signed_to_unit as signed_to_unit
+from srgan_keras.data.ranges import unit_to_signed as unit_to_signed
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
@@ -79,27 +85,27 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         arr = np.asarray(img, dtype=np.float64)
         if mode == "F":
-            arr = np.clip(arr, 0.0, 1.0) if arr.max() <= 1.0 else np.clip(arr / 255.0, 0, 1)
+            arr = np.clip(arr, 0.0, 1.0) if arr.max() <= 1.0 else np.clip(pixels_to_unit(arr), 0, 1)
         else:
             bits = 16 if arr.max() > 255 or mode.startswith("I;16") else 8
-            arr = np.clip(arr / (65535.0 if bits == 16 else 255.0), 0.0, 1.0)
+            arr = np.clip(pixels_to_unit(arr, PIXEL_MAX_16) if bits == 16 else pixels_to_unit(arr), 0.0, 1.0)
         rgb = np.repeat(arr[..., None], 3, axis=2).astype(np.float32)
         return LoadedImage(rgb, None, True, bits)
     if mode in ("1", "L"):
-        arr = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+        arr = pixels_to_unit(np.asarray(img.convert("L")))
         return LoadedImage(np.repeat(arr[..., None], 3, axis=2), None, True, 8)
     if mode == "LA":
-        arr = np.asarray(img, dtype=np.float32) / 255.0
+        arr = pixels_to_unit(np.asarray(img))
         return LoadedImage(np.repeat(arr[..., :1], 3, axis=2), arr[..., 1], True, 8)
     if mode in ("RGBA", "RGBa", "PA"):
-        arr = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
+        arr = pixels_to_unit(np.asarray(img.convert("RGBA")))
         alpha = arr[..., 3]
         return LoadedImage(np.ascontiguousarray(arr[..., :3]), alpha, False, 8)
     if mode in ("RGB", "CMYK", "YCbCr", "LAB", "HSV"):
-        arr = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+        arr = pixels_to_unit(np.asarray(img.convert("RGB")))
         return LoadedImage(arr, None, False, 8)
     if mode.startswith("I;16") or mode == "RGB;16":
-        arr = np.asarray(img, dtype=np.float32) / 65535.0
+        arr = pixels_to_unit(np.asarray(img), PIXEL_MAX_16)
         return LoadedImage(arr, None, False, 16)
     raise ImageError(f"{path}: unsupported image mode {mode!r}")
 
@@ -107,21 +113,6 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
 def load_rgb_uint8(path: str | os.PathLike) -> np.ndarray:
     """Any supported file as a uint8 (H, W, 3) RGB array (alpha dropped, gray repeated)."""
     return to_uint8(load_image(path).rgb)
-
-
-def to_uint8(x: np.ndarray) -> np.ndarray:
-    """[0, 1] floats -> uint8, rounded and clipped."""
-    return np.clip(np.round(np.asarray(x, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
-
-
-def signed_to_unit(x):
-    """[-1, 1] (HR/SR, paper §3.2) -> [0, 1]. Works on numpy arrays and tensors."""
-    return (x + 1.0) * 0.5
-
-
-def unit_to_signed(x):
-    """[0, 1] -> [-1, 1]."""
-    return x * 2.0 - 1.0
 
 
 def builtin_images(names: Iterable[str] = BUILTIN_TRAIN) -> list[tuple[str, np.ndarray]]:

@@ -38,6 +38,7 @@ from srgan_keras.data.imaging import (
     list_images,
     load_rgb_uint8,
 )
+from srgan_keras.data.ranges import pixels_to_signed, pixels_to_unit, unit_to_pixels, unit_to_signed
 from srgan_keras.training.config import TrainConfig
 
 CROPS_PER_IMAGE = 8  # streaming: random crops taken from each decoded file (our choice)
@@ -349,11 +350,11 @@ def _color_jitter(hr255, seed):
 
     Stateless draws from ``seed`` (the batch's), so a resumed run jitters as the uninterrupted one.
     """
-    x = hr255 / 255.0
+    x = pixels_to_unit(hr255)
     fold = tf.random.experimental.stateless_fold_in
     x = tf.image.stateless_random_brightness(x, 0.1, fold(seed, JITTER_STREAM))
     x = tf.image.stateless_random_saturation(x, 0.9, 1.1, fold(seed, JITTER_STREAM + 1))
-    return tf.clip_by_value(x, 0.0, 1.0) * 255.0
+    return unit_to_pixels(tf.clip_by_value(x, 0.0, 1.0))
 
 
 def make_pair(hr_uint8, lr_uint8, cfg: TrainConfig, seed=(0, 0), lr_given: bool = False):
@@ -370,16 +371,16 @@ def make_pair(hr_uint8, lr_uint8, cfg: TrainConfig, seed=(0, 0), lr_given: bool 
         hr255 = _color_jitter(hr255, tf.cast(seed, tf.int64))
     target01 = None
     if lr_given:
-        lr01 = tf.cast(lr_uint8, tf.float32) / 255.0
+        lr01 = pixels_to_unit(lr_uint8)
     elif cfg.degradation == "realesrgan":
         from srgan_keras.data import realesrgan_degradation as red
 
-        lr01, _, hr_usm = red.realesrgan_triplet(hr255 / 255.0, cfg.scale, red.DEFAULT, seed)
+        lr01, _, hr_usm = red.realesrgan_triplet(pixels_to_unit(hr255), cfg.scale, red.DEFAULT, seed)
         target01 = hr_usm if cfg.usm_gt else None
     else:
-        lr01 = bicubic_downscale(tf.round(hr255), cfg.scale) / 255.0
-    hr = hr255 / 127.5 - 1.0
-    target = hr if target01 is None else target01 * 2.0 - 1.0
+        lr01 = pixels_to_unit(bicubic_downscale(tf.round(hr255), cfg.scale))
+    hr = pixels_to_signed(hr255)
+    target = hr if target01 is None else unit_to_signed(target01)
     return lr01, hr, target
 
 

@@ -40,6 +40,8 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
+from srgan_keras.data.ranges import PIXEL_MAX, pixels_to_unit, quantize_unit, unit_to_pixels
+
 KERNEL_TYPES = ("iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso",
                 "plateau_aniso")
 RESIZE_MODES = ("area", "bilinear", "bicubic")  # official: random.choice, equal odds
@@ -283,13 +285,13 @@ def add_gaussian_noise(img, sigma, gray, seed):
     shape = tf.shape(img)
     channels = tf.where(gray, 1, shape[-1])
     noise = tf.random.stateless_normal(tf.stack([shape[0], shape[1], channels]), seed)
-    return tf.clip_by_value(img + noise * (sigma / 255.0), 0.0, 1.0)
+    return tf.clip_by_value(img + noise * (sigma / PIXEL_MAX), 0.0, 1.0)
 
 
 def _poisson(img8, seed):
     """Poisson noise of an 8-bit-valued image with ``vals`` = 2^ceil(log2(#distinct levels))
     photon levels (BasicSR ``generate_poisson_noise_pt``)."""
-    levels = tf.math.bincount(tf.cast(tf.round(img8 * 255.0), tf.int32), minlength=256,
+    levels = tf.math.bincount(tf.cast(tf.round(unit_to_pixels(img8)), tf.int32), minlength=256,
                               maxlength=256)
     distinct = tf.cast(tf.math.count_nonzero(levels), tf.float32)
     vals = tf.pow(2.0, tf.math.ceil(tf.math.log(distinct) / math.log(2.0)))
@@ -299,11 +301,10 @@ def _poisson(img8, seed):
 
 def add_poisson_noise(img, scale, gray, seed):
     """``img + scale * Poisson noise``, from the colour image or (``gray``) its luma, clipped."""
-    quantise = lambda x: tf.clip_by_value(tf.round(x * 255.0), 0.0, 255.0) / 255.0  # noqa: E731
     luma = tf.reduce_sum(img * tf.constant([0.299, 0.587, 0.114]), axis=-1, keepdims=True)
     noise = tf.cond(gray,
-                    lambda: tf.broadcast_to(_poisson(quantise(luma), seed), tf.shape(img)),
-                    lambda: _poisson(quantise(img), seed))
+                    lambda: tf.broadcast_to(_poisson(quantize_unit(luma), seed), tf.shape(img)),
+                    lambda: _poisson(quantize_unit(img), seed))
     return tf.clip_by_value(img + noise * scale, 0.0, 1.0)
 
 
@@ -370,7 +371,7 @@ def usm_sharpen(img01, weight=DEFAULT.usm_weight, radius=DEFAULT.usm_radius,
     x = img if batched else img[None]
     k1d = gaussian_kernel_1d(radius + 1 - radius % 2)
     residual = x - _separable_blur(x, k1d)
-    mask = tf.cast(tf.abs(residual) * 255.0 > threshold, tf.float32)
+    mask = tf.cast(unit_to_pixels(tf.abs(residual)) > threshold, tf.float32)
     soft = _separable_blur(mask, k1d)
     sharp = tf.clip_by_value(x + weight * residual, 0.0, 1.0)
     out = soft * sharp + (1.0 - soft) * x
@@ -446,7 +447,7 @@ def degrade_image(hr01, scale: int, cfg: DegradationConfig, seed, stages=None):
 
     x = tf.cond(_chance(seeds(), 0.5), lambda: jpeg2(resize_sinc(x)),
                 lambda: resize_sinc(jpeg2(x)))
-    x = tf.clip_by_value(tf.round(x * 255.0), 0.0, 255.0) / 255.0  # 8-bit LR, as saved to disk
+    x = quantize_unit(x)  # 8-bit LR, as saved to disk
     if img.shape[0] is not None and img.shape[1] is not None:
         x = tf.ensure_shape(x, (img.shape[0] // scale, img.shape[1] // scale, 3))
     return record("LR", x, "rounded to 8 bits")
@@ -515,7 +516,7 @@ def degradation_grid_figure(image, path=None, scale: int = 4, cfg: DegradationCo
     import matplotlib.pyplot as plt
 
     img = np.asarray(image)
-    img = img.astype(np.float32) / 255.0 if img.dtype == np.uint8 else img.astype(np.float32)
+    img = pixels_to_unit(img) if img.dtype == np.uint8 else img.astype(np.float32)
     stages = [("HR", tf.constant(img), ""), ("USM sharpened", usm_sharpen(img), "")]
     degrade_image(stages[-1][1], scale, cfg, seed, stages)
     kernels = zip(("kernel 1", "kernel 2", "final sinc"),

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from srgan_keras.data.ranges import pixels_to_unit, to_uint8
 from srgan_keras.data.realesrgan_degradation import DEFAULT, MIN_SIZE, DegradationConfig
 
 # "light" is our choice: everyday photos as issue 12 describes them -- a little blur, x4
@@ -87,9 +88,9 @@ def degraded_lr(hr: np.ndarray, scale: int, degrade: str | DegradationConfig, se
     if min(h, w) < min_hr_side(scale):
         raise ValueError(f"{w}x{h} px is too small for the Real-ESRGAN degradations at x{scale} "
                          f"(at least {min_hr_side(scale)} px per side)")
-    hr01 = tf.constant(np.asarray(hr, np.float32) / 255.0)
+    hr01 = tf.constant(pixels_to_unit(hr))
     lr01 = degrade_image(hr01, scale, cfg, tf.constant(image_seed(seed, name), tf.int64))
-    return np.round(lr01.numpy() * 255.0).astype(np.uint8)  # already 8-bit valued
+    return to_uint8(lr01.numpy())  # already 8-bit valued
 
 
 def describe(degrade: str | DegradationConfig, seed: int) -> dict:

@@ -140,7 +140,7 @@ def perceptual_distance(vgg_weights: str | None):
     """``fn(sr_uint8, hr_uint8) -> float``: VGG54 feature MSE (SRGAN Eq. 5), or None offline."""
     if not vgg_weights:
         return None
-    from srgan_keras.data.imaging import unit_to_signed
+    from srgan_keras.data.ranges import pixels_to_unit, unit_to_signed
     from srgan_keras.training.losses import ContentLoss, VGGWeightsUnavailable
 
     try:
@@ -150,7 +150,7 @@ def perceptual_distance(vgg_weights: str | None):
         return None
 
     def to_signed(img: np.ndarray) -> np.ndarray:  # (H, W, 3) uint8 -> (1, H, W, 3) [-1, 1]
-        return unit_to_signed(img[None].astype(np.float32) / 255.0)
+        return unit_to_signed(pixels_to_unit(img[None]))
 
     def fn(sr: np.ndarray, hr: np.ndarray) -> float:
         return float(loss(to_signed(hr), to_signed(sr)))

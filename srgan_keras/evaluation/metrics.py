@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from srgan_keras.data.ranges import PIXEL_MAX
+
 # ITU-R BT.601 luma for RGB in [0, 1], studio range: Y = 16 + 65.481 R + 128.553 G + 24.966 B
 # (MATLAB's rgb2ycbcr; BasicSR's bgr2ycbcr with y_only=True).
 BT601_Y_WEIGHTS = (65.481, 128.553, 24.966)
@@ -18,12 +20,11 @@ BT601_Y_OFFSET = 16.0
 SSIM_WINDOW = 11  # Wang et al. 2004, §III-C
 SSIM_SIGMA = 1.5
 SSIM_K1, SSIM_K2 = 0.01, 0.03
-PIXEL_MAX = 255.0
 
 
 def rgb_to_y(rgb255) -> np.ndarray:
     """BT.601 Y (16..235) of RGB given as 0..255 values, float64, shape (..., H, W)."""
-    rgb = np.asarray(rgb255, dtype=np.float64) / 255.0
+    rgb = np.asarray(rgb255, dtype=np.float64) / PIXEL_MAX
     w = np.asarray(BT601_Y_WEIGHTS)
     return rgb @ w + BT601_Y_OFFSET
 

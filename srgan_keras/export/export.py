@@ -55,6 +55,7 @@ from srgan_keras.data.imaging import (
     list_images,
     load_rgb_uint8,
 )
+from srgan_keras.data.ranges import pixels_to_unit, signed_to_unit, unit_to_pixels
 from srgan_keras.evaluation.metrics import evaluate_pair, psnr
 from srgan_keras.nn.outputs import output_range
 from srgan_keras.startup import add_verbose_flag
@@ -132,7 +133,7 @@ def unit_output(model: keras.Model, lr):
     RRDBNet's (ESRGAN, last layer ``sr_unit``) is [0, 1] already and only clipped."""
     sr = tf.cast(model(lr, training=False), tf.float32)
     if output_range(model) == "signed":
-        sr = (sr + 1.0) * 0.5
+        sr = signed_to_unit(sr)
     return tf.clip_by_value(sr, 0.0, 1.0)
 
 
@@ -150,8 +151,8 @@ def _write_saved_model(model: keras.Model, path: Path, input_size, with_uint8: b
         return {"sr": unit_output(model, lr)}
 
     def upscale_uint8(images):  # uint8 0..255 -> uint8 0..255, rounded
-        sr = unit_output(model, tf.cast(images, tf.float32) / 255.0)
-        return {"sr": tf.cast(tf.round(sr * 255.0), tf.uint8)}
+        sr = unit_output(model, pixels_to_unit(images))
+        return {"sr": tf.cast(tf.round(unit_to_pixels(sr)), tf.uint8)}
 
     if with_uint8:
         archive.add_endpoint("serving_default", upscale_uint8,
@@ -208,7 +209,7 @@ def calibration_crops(source: str | os.PathLike | None, scale: int, crop: int = 
         ch, cw = min(crop, lr.shape[0]), min(crop, lr.shape[1])
         y = rng.integers(0, lr.shape[0] - ch + 1)
         x = rng.integers(0, lr.shape[1] - cw + 1)
-        crops.append(lr[None, y : y + ch, x : x + cw].astype(np.float32) / 255.0)
+        crops.append(pixels_to_unit(lr[None, y : y + ch, x : x + cw]))
     return crops
 
 
@@ -227,7 +228,7 @@ def check_images(source: str | os.PathLike | None, scale: int, max_lr: int = CHE
             continue
         y0, x0 = (hr.shape[0] - h) // 2, (hr.shape[1] - w) // 2
         hr = hr[y0 : y0 + h, x0 : x0 + w]
-        out.append({"name": name, "lr": make_lr_numpy(hr, scale).astype(np.float32) / 255.0,
+        out.append({"name": name, "lr": pixels_to_unit(make_lr_numpy(hr, scale)),
                     "hr": hr})
     if not out:
         raise ExportError(f"{source}: every image is smaller than the scale {scale}")
@@ -435,8 +436,8 @@ def parity_report(keras_model: keras.Model, exported_path: str | os.PathLike,
     for i, item in enumerate(images):
         item = item if isinstance(item, dict) else {"name": f"image{i}", "lr": item}
         lr = np.asarray(item["lr"])
-        lr = lr.astype(np.float32) / 255.0 if lr.dtype == np.uint8 else lr.astype(np.float32)
-        ref, got = keras_run(lr[None])[0] * 255.0, runner(lr[None])[0] * 255.0
+        lr = pixels_to_unit(lr) if lr.dtype == np.uint8 else lr.astype(np.float32)
+        ref, got = unit_to_pixels(keras_run(lr[None])[0]), unit_to_pixels(runner(lr[None])[0])
         row = {"name": item["name"], "lr_size": list(lr.shape[:2]),
                "psnr_vs_keras_db": psnr(got, ref),
                "max_abs_diff_grey": float(np.abs(got - ref).max())}

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from srgan_keras.data.ranges import pixels_to_unit, to_uint8
+
 FLOAT_SIGNATURE = "upscale_float"  # float32 [0, 1] -> float32 [0, 1]; see export.py
 UINT8_SIGNATURE = "serving_default"  # uint8 0..255 -> uint8 0..255
 TILE_MARGIN = 16  # our choice: LR pixels of overlap context per inner tile side (fixed-size models)
@@ -145,12 +147,12 @@ class SavedModelRunner(_Runner):
         import tensorflow as tf
 
         if self._uint8:
-            x = tf.constant(np.clip(np.round(lr * 255.0), 0, 255).astype(np.uint8))
+            x = tf.constant(to_uint8(lr))
         else:
             x = tf.constant(lr)
         (out,) = self._fn(**{self._input_name: x}).values()
         out = out.numpy()
-        return out.astype(np.float32) / 255.0 if self._uint8 else out
+        return pixels_to_unit(out) if self._uint8 else out
 
 
 class TFLiteRunner(_Runner):

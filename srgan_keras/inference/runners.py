@@ -20,7 +20,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import tensorflow as tf
 
-from srgan_keras.data.imaging import signed_to_unit
+from srgan_keras.data.ranges import pixels_to_unit, signed_to_unit, unit_to_pixels
 from srgan_keras.nn import layers as _layers  # noqa: F401  (registers custom layers for load_model)
 from srgan_keras.nn.outputs import output_range
 
@@ -93,8 +93,8 @@ class BicubicRunner:
     def __call__(self, lr: np.ndarray) -> np.ndarray:
         lr = np.asarray(lr, dtype=np.float32)
         size = (lr.shape[-3] * self.scale, lr.shape[-2] * self.scale)
-        up = tf.image.resize(lr * 255.0, size, method="bicubic", antialias=True)
-        return np.clip(up.numpy() / 255.0, 0.0, 1.0)
+        up = tf.image.resize(unit_to_pixels(lr), size, method="bicubic", antialias=True)
+        return np.clip(pixels_to_unit(up.numpy()), 0.0, 1.0)
 
 
 def _measure_scale(fn, name: str) -> int:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from srgan_keras.data.imaging import LoadedImage
+from srgan_keras.data.ranges import pixels_to_unit, to_pixels
 from srgan_keras.inference.colorfix import ColorFixRunner
 from srgan_keras.inference.runners import BicubicRunner, Runner, as_runner
 
@@ -154,12 +155,6 @@ def tile_grid(h: int, w: int, tile: int | None) -> Iterator[tuple[int, int, int,
             yield y0, min(y0 + th, h), x0, min(x0 + tw, w)
 
 
-def _quantize(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """[0, 1] floats -> uint8 / uint16, rounded and clipped."""
-    top = float(np.iinfo(dtype).max)
-    return np.clip(np.round(x * top), 0, top).astype(dtype)
-
-
 def _is_oom(e: BaseException) -> bool:
     if isinstance(e, MemoryError):
         return True
@@ -223,7 +218,7 @@ def run_tiled(src: np.ndarray, runner: Runner, out: np.ndarray, tile: int | None
         centre = sr[cy:cy + (y1 - y0) * s, cx:cx + (x1 - x0) * s]
         if to_gray:
             centre = (centre @ LUMA_WEIGHTS)[..., None]
-        out[y0 * s:y1 * s, x0 * s:x1 * s] = _quantize(centre, out.dtype)
+        out[y0 * s:y1 * s, x0 * s:x1 * s] = to_pixels(centre, out.dtype)
         done_px += (y1 - y0) * (x1 - x0)
         if progress is not None:
             progress(done_px, h * w)
@@ -255,10 +250,10 @@ def _split(image) -> tuple[np.ndarray, np.ndarray | None, bool, np.dtype, str]:
         raise ValueError(f"empty image of shape {arr.shape}")
     gray = layout in ("2d", "c1", "la")
     colour = arr[..., :1] if gray else arr[..., :3]
-    colour = colour.astype(np.float32) / top
+    colour = pixels_to_unit(colour, top)
     if gray:
         colour = np.repeat(colour, 3, axis=2)
-    alpha = arr[..., -1:].astype(np.float32) / top if layout in ("la", "rgba") else None
+    alpha = pixels_to_unit(arr[..., -1:], top) if layout in ("la", "rgba") else None
     return colour, alpha, gray, dtype, layout
 
 

@@ -65,6 +65,7 @@ from srgan_keras.data.metadata import (
     probe,
 )
 from srgan_keras.data.metadata import is_ours as written_by_us
+from srgan_keras.data.ranges import PIXEL_MAX_16, pixels_to_unit, uint16_to_uint8
 from srgan_keras.inference import video
 from srgan_keras.inference.tiling import (
     DEFAULT_OVERLAP,
@@ -111,7 +112,7 @@ def read_input(path: Path) -> LoadedImage:
             return img
     import tensorflow as tf
 
-    arr = tf.io.decode_png(Path(path).read_bytes(), dtype=tf.uint16).numpy() / np.float32(65535)
+    arr = pixels_to_unit(tf.io.decode_png(Path(path).read_bytes(), dtype=tf.uint16).numpy(), PIXEL_MAX_16)
     alpha = arr[..., 3] if arr.shape[2] == 4 else None
     return LoadedImage(np.ascontiguousarray(arr[..., :3], dtype=np.float32), alpha, False, 16)
 
@@ -184,7 +185,7 @@ def write_output(path: Path, out: np.ndarray, fmt: str, meta: OutputMetadata | N
         _write_locked(path, save_png)
         return "; ".join(notes) or None
     if out.dtype == np.uint16:
-        out = ((out.astype(np.uint32) + 128) // 257).astype(np.uint8)  # 16 -> 8 bits, rounded
+        out = uint16_to_uint8(out)
         notes.append(f"{fmt} has no 16-bit samples: written with 8")
     if fmt == "JPEG" and out.ndim == 3 and out.shape[2] in (2, 4):
         out = out[..., :-1] if out.shape[2] == 4 else out[..., 0]

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from srgan_keras.data.imaging import LoadedImage
+from srgan_keras.data.ranges import uint16_to_uint8
 
 HOST = "127.0.0.1"  # local only: the page is never served on other interfaces
 PREVIEW_SIDE = 2048  # our choice: the slider shows at most this many pixels on the long side
@@ -114,7 +115,7 @@ def denoise_supported(model: str) -> bool:
 
 
 def _to_uint8(a: np.ndarray) -> np.ndarray:
-    return ((a.astype(np.uint32) + 128) // 257).astype(np.uint8) if a.dtype == np.uint16 else a
+    return uint16_to_uint8(a) if a.dtype == np.uint16 else a
 
 
 @dataclass

@@ -15,6 +15,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from srgan_keras.data.ranges import signed_to_pixels
+
 ADV_WEIGHT = 1e-3  # Eq. 3
 VGG_RESCALE = 1.0 / 12.75  # §3.2: "rescaled the VGG feature maps by a factor of 1/12.75"
 
@@ -84,7 +86,7 @@ def vgg_feature_extractor(layer_names, weights: str = "imagenet",
 
 def vgg_preprocess(signed):
     """[-1, 1] RGB -> 0..255 -> ``keras.applications.vgg19.preprocess_input`` (BGR, minus means)."""
-    x255 = (tf.cast(signed, tf.float32) + 1.0) * 127.5
+    x255 = signed_to_pixels(tf.cast(signed, tf.float32))
     return keras.applications.vgg19.preprocess_input(x255)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from srgan_keras.data.ranges import unit_to_signed
 from srgan_keras.nn.outputs import output_range
 from srgan_keras.training.losses import ContentLoss, VanillaGAN, pixel_loss
 
@@ -68,7 +69,7 @@ class SRGAN:
         ``generator``: another network of G's architecture to run instead (the trainer's float32
         twin of a mixed-precision G)."""
         sr = tf.cast((generator or self.generator)(lr, training=training), tf.float32)
-        return sr * 2.0 - 1.0 if self._unit else sr
+        return unit_to_signed(sr) if self._unit else sr
 
     # -- the perceptual loss, Eq. 3 -------------------------------------------------------
     def perceptual_loss(self, target, sr, real_logits, fake_logits) -> dict:

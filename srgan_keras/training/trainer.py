@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from srgan_keras.data.ranges import pixels_to_unit, signed_to_uint8, to_uint8
 from srgan_keras.startup import add_verbose_flag
 from srgan_keras.training.checkpoints import CheckpointError, CheckpointStore, NonFiniteError, clean_leftovers
 from srgan_keras.training.config import PRESETS, TrainConfig, add_config_flags, config_from_args
@@ -148,7 +149,7 @@ class Trainer:
         for name, hr in validation_images(cfg):
             lr = bicubic_downscale(hr, cfg.scale).numpy()
             bic = bicubic_upscale(lr, cfg.scale).numpy().astype(np.uint8)
-            self.val.append((name, hr, (lr / 255.0).astype(np.float32), bic))
+            self.val.append((name, hr, pixels_to_unit(lr), bic))
 
         content = None
         if self.gan_steps:
@@ -282,8 +283,7 @@ class Trainer:
         generator = self.float32_generator()
         for _, hr, lr01, bic in self.val:
             sr = self.model.super_resolve(lr01[None], False, generator)[0].numpy()
-            sr255 = np.clip(np.round((sr + 1.0) * 127.5), 0, 255)
-            model_rows.append(evaluate_pair(sr255, hr, self.cfg.scale))
+            model_rows.append(evaluate_pair(signed_to_uint8(sr), hr, self.cfg.scale))
             bic_rows.append(evaluate_pair(bic, hr, self.cfg.scale))
         mean = lambda rows, k: float(np.mean([r[k] for r in rows]))  # noqa: E731
         return {"psnr": mean(model_rows, "psnr_y"), "ssim": mean(model_rows, "ssim_y"),
@@ -298,8 +298,8 @@ class Trainer:
             y, x = (hr.shape[0] - size) // 2 // s * s, (hr.shape[1] - size) // 2 // s * s
             lr_c = lr01[y // s:(y + size) // s, x // s:(x + size) // s]
             sr = self.model.super_resolve(lr_c[None], False, generator)[0].numpy()
-            sr8 = np.clip(np.round((sr + 1.0) * 127.5), 0, 255).astype(np.uint8)
-            lr8 = np.round(lr_c * 255).astype(np.uint8).repeat(s, 0).repeat(s, 1)
+            sr8 = signed_to_uint8(sr)
+            lr8 = to_uint8(lr_c).repeat(s, 0).repeat(s, 1)
             rows.append([lr8, bic[y:y + size, x:x + size], sr8, hr[y:y + size, x:x + size]])
         return _grid(rows)
 
