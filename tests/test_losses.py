@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import h5py
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -41,14 +42,44 @@ def test_vgg_loss_uses_the_named_layer_rescaled(kind, layer):
 
 
 def test_offline_imagenet_download_gives_one_clear_sentence(monkeypatch):
-    def fail(**kwargs):
-        raise Exception("URL fetch failure on https://storage.googleapis.com/...")
+    def fail(*args, **kwargs):
+        raise Exception("URL fetch failure on https://storage.googleapis.com/... -- [Errno -3]")
 
-    monkeypatch.setattr(losses.keras.applications, "VGG19", fail)
+    monkeypatch.setattr(losses.keras.utils, "get_file", fail)
     with pytest.raises(losses.VGGWeightsUnavailable) as e:
         ContentLoss("vgg54", "imagenet")
     msg = str(e.value)
     assert "--vgg-weights PATH" in msg and "--content-loss mse" in msg and "\n" not in msg
+    assert "URL fetch failure" in msg
+
+
+def test_a_missing_weights_file_is_unavailable(tmp_path):
+    with pytest.raises(losses.VGGWeightsUnavailable, match="no such file.*--vgg-weights PATH"):
+        losses.load_vgg19(str(tmp_path / "missing.h5"))
+
+
+def test_a_corrupt_weights_file_says_it_does_not_load_not_unavailable(tmp_path):
+    """Issue 15 item 6: only a failed download or a missing file is "unavailable"."""
+    bad = tmp_path / "vgg19_notop.h5"
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n" + b"truncated" * 10)  # an HDF5 signature, then garbage
+    with pytest.raises(losses.VGGWeightsInvalid) as e:
+        losses.load_vgg19(str(bad))
+    msg = str(e.value)
+    assert not isinstance(e.value, losses.VGGWeightsUnavailable)
+    assert str(bad) in msg and "do not load" in msg and "could not load" not in msg and "\n" not in msg
+    assert e.value.__cause__ is not None  # the loader's own error is kept
+
+
+def test_weights_of_another_network_say_so(tmp_path):
+    """A valid HDF5 weights file of a different model: Keras' layer-count error, not "unavailable"."""
+    other = tmp_path / "other.weights.h5"
+    with h5py.File(other, "w") as f:  # the legacy Keras layout load_weights reads for .h5
+        f.attrs["layer_names"] = [b"dense"]
+        g = f.create_group("dense")
+        g.attrs["weight_names"] = [b"dense/kernel:0"]
+        g["dense/kernel:0"] = np.zeros((3, 3), np.float32)
+    with pytest.raises(losses.VGGWeightsInvalid, match="ValueError"):
+        losses.load_vgg19(str(other))
 
 
 def test_adversarial_losses_match_the_equations():

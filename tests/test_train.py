@@ -207,15 +207,25 @@ def test_bfloat16_mixed_precision_trains_and_saves_a_float32_generator(tmp_path)
 
 
 def test_vgg_download_failure_is_one_sentence_and_exit_2(tmp_path, monkeypatch, capsys):
-    def offline(**kwargs):
+    def offline(*args, **kwargs):
         raise OSError("URL fetch failure")
 
-    monkeypatch.setattr(keras.applications, "VGG19", offline)
+    monkeypatch.setattr(keras.utils, "get_file", offline)
     rc = train.main(["--preset", "tiny", "--out", str(tmp_path / "r"), "--content-loss", "vgg54"])
     assert rc == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: could not load VGG19 weights")
     assert "--vgg-weights PATH" in err[-1] and "--content-loss mse" in err[-1]
+
+
+def test_a_corrupt_vgg_weights_file_is_one_sentence_and_exit_2(tmp_path, capsys):
+    bad = tmp_path / "vgg.h5"
+    bad.write_bytes(b"not an HDF5 file")
+    rc = train.main(["--preset", "tiny", "--out", str(tmp_path / "r"), "--content-loss", "vgg54",
+                     "--vgg-weights", str(bad)])
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"error: VGG19 weights {str(bad)!r} do not load"), err[-1]
 
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)],

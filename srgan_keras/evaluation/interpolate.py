@@ -141,11 +141,11 @@ def perceptual_distance(vgg_weights: str | None):
     if not vgg_weights:
         return None
     from srgan_keras.data.ranges import pixels_to_unit, unit_to_signed
-    from srgan_keras.training.losses import ContentLoss, VGGWeightsUnavailable
+    from srgan_keras.training.losses import ContentLoss, VGGWeightsError
 
     try:
         loss = ContentLoss("vgg54", vgg_weights)
-    except VGGWeightsUnavailable as e:
+    except VGGWeightsError as e:
         print(f"warning: no perception column: {e}", file=sys.stderr)
         return None
 

@@ -12,6 +12,8 @@ VGG19: phi_2,2 is Keras' ``block2_conv2``, phi_5,4 is ``block5_conv4``. Losses u
 
 from __future__ import annotations
 
+import os
+
 import keras
 import tensorflow as tf
 
@@ -33,8 +35,25 @@ VGG_LOSSES = {
 }
 
 
-class VGGWeightsUnavailable(RuntimeError):
-    """VGG19 ImageNet weights could not be downloaded or read."""
+# The file keras.applications.VGG19(include_top=False, weights="imagenet") downloads, and its MD5
+# (Keras Applications, keras/src/applications/vgg19.py), fetched here so a failed download and a
+# file that does not load are told apart.
+VGG19_NOTOP_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+VGG19_NOTOP_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
+                   + VGG19_NOTOP_FILE)
+VGG19_NOTOP_MD5 = "253f8cb515780f3b799900260a226db6"
+
+
+class VGGWeightsError(RuntimeError):
+    """The VGG19 weights a VGG content loss needs cannot be used (one sentence, for the CLIs)."""
+
+
+class VGGWeightsUnavailable(VGGWeightsError):
+    """The weights are not there: the ImageNet download failed (offline), or no such file."""
+
+
+class VGGWeightsInvalid(VGGWeightsError):
+    """A weights file is there but does not load into VGG19: not HDF5, truncated, other shapes."""
 
 
 def pixel_loss(kind: str, a, b):
@@ -43,20 +62,46 @@ def pixel_loss(kind: str, a, b):
     return tf.reduce_mean(tf.square(diff)) if kind == "mse" else tf.reduce_mean(tf.abs(diff))
 
 
+def _one_line(e: Exception, limit: int) -> str:
+    """``Type: message`` of an exception on one line, at most ``limit`` characters of message."""
+    return f"{type(e).__name__}: {' '.join(str(e).split())[:limit]}"
+
+
+def _vgg19_weights_file(weights: str | None) -> str | None:
+    """The local ``.h5`` for ``weights`` (``imagenet``: Keras' cached download), or None."""
+    if weights in (None, "none", "None"):
+        return None
+    hint = ("pass --vgg-weights PATH to a local vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, "
+            "or train with --content-loss mse")
+    if weights == "imagenet":
+        try:
+            return keras.utils.get_file(VGG19_NOTOP_FILE, VGG19_NOTOP_URL, cache_subdir="models",
+                                        file_hash=VGG19_NOTOP_MD5)
+        except Exception as e:  # offline: "URL fetch failure ..."; a download failing its MD5
+            raise VGGWeightsUnavailable(
+                f"could not load VGG19 weights {weights!r} ({_one_line(e, 120)}); "
+                f"{hint}") from None
+    if not os.path.isfile(weights):
+        raise VGGWeightsUnavailable(f"could not load VGG19 weights {weights!r} (no such file); {hint}")
+    return weights
+
+
 def load_vgg19(weights: str = "imagenet") -> keras.Model:
     """VGG19 convolutional part with ``weights``: ``imagenet`` (Keras download), a ``.h5`` path, or None.
 
-    Offline, the ImageNet download fails; this raises :class:`VGGWeightsUnavailable` with one
-    sentence naming the two ways out instead of a traceback.
+    Offline, the ImageNet download fails, and a path may not exist: both raise
+    :class:`VGGWeightsUnavailable` with one sentence naming the two ways out instead of a
+    traceback. A file that exists but does not load (corrupt, or another network's weights)
+    raises :class:`VGGWeightsInvalid`, which says so and keeps the loader's error as its cause.
     """
-    w = None if weights in (None, "none", "None") else weights
+    path = _vgg19_weights_file(weights)
     try:
-        return keras.applications.VGG19(include_top=False, weights=w, input_shape=(None, None, 3))
-    except Exception as e:  # network errors surface as several exception types
-        raise VGGWeightsUnavailable(
-            f"could not load VGG19 weights {weights!r} ({type(e).__name__}: {str(e)[:120]}); "
-            "pass --vgg-weights PATH to a local vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, "
-            "or train with --content-loss mse") from None
+        return keras.applications.VGG19(include_top=False, weights=path, input_shape=(None, None, 3))
+    except Exception as e:  # h5py's OSError for a non-HDF5 file, Keras' ValueError for other layouts
+        raise VGGWeightsInvalid(
+            f"VGG19 weights {path!r} do not load into VGG19 without its classifier "
+            f"({_one_line(e, 160)}); the file is damaged or holds another network"
+        ) from e
 
 
 def vgg_feature_extractor(layer_names, weights: str = "imagenet",

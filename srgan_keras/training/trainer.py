@@ -153,7 +153,7 @@ class Trainer:
 
         content = None
         if self.gan_steps:
-            content = ContentLoss(cfg.content_loss, cfg.vgg_weights)  # may raise VGGWeightsUnavailable
+            content = ContentLoss(cfg.content_loss, cfg.vgg_weights)  # may raise VGGWeightsError
 
         def adam(lr_value, steps, milestones):
             sched = LRSchedule(cfg.lr_schedule, lr_value, steps, milestones, cfg.lr_gamma,
@@ -455,7 +455,7 @@ def main(argv=None) -> int:
 
     from srgan_keras.data.imaging import atomic_write
     from srgan_keras.data.pipeline import DataError, stream_failure
-    from srgan_keras.training.losses import VGGWeightsUnavailable
+    from srgan_keras.training.losses import VGGWeightsError
 
     print(f"srgan_keras training, preset {args.preset!r}, run folder {run_dir}")
     print(cfg.to_json())
@@ -482,7 +482,7 @@ def main(argv=None) -> int:
     try:
         trainer = Trainer(cfg, run_dir, strategy)
         return trainer.run()
-    except (DataError, VGGWeightsUnavailable, TrainingError, CheckpointError) as e:
+    except (DataError, VGGWeightsError, TrainingError, CheckpointError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except Exception as e:
