@@ -37,6 +37,7 @@ import numpy as np
 
 import srgan_keras  # noqa: F401  (registers the custom layers for load_model)
 from srgan_keras.data.imaging import ImageError, atomic_write
+from srgan_keras.nn.saving import ModelFileError, load_keras
 from srgan_keras.startup import add_verbose_flag
 
 
@@ -46,10 +47,9 @@ class InterpolationError(ValueError):
 
 def load(path: str | Path) -> keras.Model:
     try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
-    except Exception as e:  # missing file, corrupt zip, unknown layer ...
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise InterpolationError(f"{path}: cannot load as a Keras model ({first[:200]})") from None
+        return load_keras(path)
+    except ModelFileError as e:
+        raise InterpolationError(str(e)) from None
 
 
 def check_alpha(alpha: float) -> None:

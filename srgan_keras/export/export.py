@@ -58,6 +58,7 @@ from srgan_keras.data.imaging import (
 from srgan_keras.data.ranges import pixels_to_unit, signed_to_unit, unit_to_pixels
 from srgan_keras.evaluation.metrics import evaluate_pair, psnr
 from srgan_keras.nn.outputs import output_range
+from srgan_keras.nn.saving import ModelFileError, load_keras
 from srgan_keras.startup import add_verbose_flag
 
 FORMATS = ("saved_model", "tflite", "onnx")  # onnx: optional extra, pip install -e .[onnx]
@@ -83,17 +84,10 @@ class ExportError(ValueError):
 
 def load_keras_generator(path: str | os.PathLike) -> keras.Model:
     """Load a ``.keras`` generator (safe mode) and check that it is one, or raise ExportError."""
-    path = Path(path)
-    if not path.is_file():
-        raise ExportError(f"{path}: no such model file")
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as e:  # noqa: BLE001 - Keras raises many types; the user needs one line
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if "Could not locate class" in str(e):
-            raise ExportError(f"{path}: uses a layer that is not registered ({first}); import the "
-                              "module that defines it before exporting") from None
-        raise ExportError(f"{path}: not a loadable Keras model file ({first[:200]})") from None
+        model = load_keras(path)
+    except ModelFileError as e:
+        raise ExportError(str(e)) from None
     check_generator(model, source=str(path))
     return model
 

@@ -170,13 +170,9 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
 
         return OnnxRunner(str(path))
     if suffix == ".keras":
-        import keras
+        from srgan_keras.nn.saving import load_keras
 
-        try:
-            model = keras.saving.load_model(path, safe_mode=True, compile=False)
-        except Exception as e:  # corrupt zip, unknown layer, unsafe Lambda ...
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise ValueError(f"{path}: cannot load as a Keras generator ({first})") from None
+        model = load_keras(path)  # ModelFileError (a ValueError): one line
         # train.py writes <run>/generator.keras: the run folder is the more telling name
         name = path.parent.name if path.stem == "generator" and path.parent.name else path.stem
         return KerasRunner(model, name=name)

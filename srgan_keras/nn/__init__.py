@@ -9,4 +9,5 @@
 - :mod:`.unet_discriminator`: Real-ESRGAN's U-Net discriminator with spectral norm (§3, Fig. 6).
 - :mod:`.outputs`: which value range a generator returns (:func:`~.outputs.output_range`).
 - :mod:`.models`: the generator and discriminator a training config names.
+- :mod:`.saving`: loading a ``.keras`` network, in safe mode, with a one-line error.
 """

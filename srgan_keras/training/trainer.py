@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from srgan_keras.data.ranges import pixels_to_unit, signed_to_uint8, to_uint8
+from srgan_keras.nn.saving import ModelFileError, load_keras
 from srgan_keras.startup import add_verbose_flag
 from srgan_keras.training.checkpoints import CheckpointError, CheckpointStore, NonFiniteError, clean_leftovers
 from srgan_keras.training.config import PRESETS, TrainConfig, add_config_flags, config_from_args
@@ -204,8 +205,6 @@ class Trainer:
 
     # -- resume / init ---------------------------------------------------------------------
     def restore_or_init(self) -> None:
-        import keras
-
         restored = self.store.restore()  # may raise CheckpointError, having changed nothing
         for note in restored.notes:
             print(f"note: {note}")
@@ -215,12 +214,12 @@ class Trainer:
                   f"gan {int(self.gan_done.numpy())}/{self.gan_steps}) in {self.run_dir}")
         elif self.cfg.init_from:
             try:
-                src = keras.saving.load_model(self.cfg.init_from, safe_mode=True, compile=False)
-            except Exception as e:  # noqa: BLE001 -- missing, not a .keras, Lambda layers, ...
-                msg = (str(e).strip().splitlines() or [type(e).__name__])[0].split(". ")[0]
+                src = load_keras(self.cfg.init_from)
+            except ModelFileError as e:  # missing, not a .keras, Lambda layers, ...: one line
+                reason = str(e).removeprefix(f"{self.cfg.init_from}: ")
                 raise TrainingError(f"--init-from {self.cfg.init_from}: cannot be loaded in safe "
-                                    f"mode ({msg.rstrip('.')[:200]}); pass a generator saved by "
-                                    "this library (registered layers only)") from None
+                                    f"mode ({reason}); pass a generator saved by this library "
+                                    "(registered layers only)") from None
             try:
                 self.G.set_weights(src.get_weights())
             except ValueError as e:
