@@ -2,7 +2,8 @@
 
 - :mod:`.metrics`: PSNR and SSIM on the Y channel with the scale cropped from the border (SRGAN
   §3.1, the field's protocol).
-- :mod:`.evaluate`: the evaluate API and CLI (SRGAN Table 1-2 protocol), comparison panels.
+- :mod:`.evaluate`: the evaluate API and CLI (SRGAN Table 1-2 protocol).
+- :mod:`.figures`: the comparison figure (SRGAN Fig. 2): panels with one zoomed inset each.
 - :mod:`.degraded`: benchmark LRs degraded as real photos are (Real-ESRGAN §3), seeded per image.
 - :mod:`.niqe`: NIQE, the no-reference score (Mittal et al. 2013), for real LR photos.
 - :mod:`.interpolate`: network interpolation between a PSNR and a GAN model (ESRGAN §3.4).

@@ -61,7 +61,9 @@ from srgan_keras.data.imaging import (
 )
 from srgan_keras.data.realesrgan_degradation import DegradationConfig
 from srgan_keras.evaluation import degraded
-from srgan_keras.evaluation.metrics import SSIM_WINDOW, evaluate_pair, rgb_to_y
+from srgan_keras.evaluation.figures import detail_box as detail_box  # re-exported: its old home
+from srgan_keras.evaluation.figures import save_figure, save_panels
+from srgan_keras.evaluation.metrics import SSIM_WINDOW, evaluate_pair
 from srgan_keras.inference.runners import BicubicRunner, Runner, as_runner, load_generator
 from srgan_keras.inference.tiling import DEFAULT_TILE, upscale_image
 from srgan_keras.startup import add_verbose_flag
@@ -375,68 +377,6 @@ def evaluate_no_reference(runner, data_dir, tile: int | None = None, bicubic: bo
         "bicubic_mean": _mean(results_bic, ("niqe",)) if results_bic else None,
         "skipped": skipped,
     }
-
-
-# ---------------------------------------------------------------- figures (SRGAN Fig. 2 style)
-
-def detail_box(hr: np.ndarray, frac: float = 0.2) -> tuple[int, int, int]:
-    """(y, x, side) of the square with the most gradient energy in HR: the zoomed inset.
-
-    Our choice of region (papers pick theirs by hand): side = ``frac`` of the shorter edge.
-    """
-    y = rgb_to_y(hr)
-    g = np.abs(np.diff(y, axis=0))[:, :-1] + np.abs(np.diff(y, axis=1))[:-1, :]
-    side = max(8, int(min(g.shape) * frac))
-    c = np.pad(np.cumsum(np.cumsum(g, 0), 1), ((1, 0), (1, 0)))
-    energy = c[side:, side:] - c[:-side, side:] - c[side:, :-side] + c[:-side, :-side]
-    by, bx = np.unravel_index(int(np.argmax(energy)), energy.shape)
-    return int(by), int(bx), side
-
-
-def save_figure(path: str | Path, res: ImageResult, model_name: str) -> None:
-    """LR (nearest) | bicubic | SR | HR, each with the same zoomed inset, PSNR/SSIM in titles."""
-    panels = [("LR (nearest)", res.lr, None)]
-    if res.bicubic_sr is not None:
-        panels.append(("bicubic", res.bicubic_sr, res.bicubic))
-    label = "bicubic" if model_name == "bicubic" else model_name
-    panels += [(label, res.sr, res.metrics), ("HR (original)", res.hr, None)]
-    save_panels(path, f"{res.name}  x{res.hr.shape[0] // res.lr.shape[0]}  (PSNR/SSIM on Y)",
-                res.hr, panels)
-
-
-def save_panels(path: str | Path, title: str, hr: np.ndarray,
-                panels: list[tuple[str, np.ndarray, dict | None]]) -> None:
-    """One row of images drawn over HR's extent, each with the same zoomed inset of HR's most
-    detailed square; a panel's metrics dict (``psnr_y``, ``ssim_y``) goes under its title."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    h, w = hr.shape[:2]
-    by, bx, side = detail_box(hr)
-    # the inset goes in the corner away from the region it magnifies
-    ix = 0.0 if bx + side / 2 > w / 2 else 0.58
-    iy = 0.58 if by + side / 2 > h / 2 else 0.0  # axes y runs upwards
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6 * h / w + 0.6))
-    for ax, (label, img, m) in zip(axes, panels):
-        extent = (0, w, h, 0)  # LR drawn over the HR extent with nearest pixels
-        ax.imshow(img, interpolation="nearest", extent=extent)
-        if m is not None:
-            label += f"\n{m['psnr_y']:.2f} dB / {m['ssim_y']:.4f}"
-        ax.set_title(label, fontsize=9)
-        ax.set_axis_off()
-        inset = ax.inset_axes([ix, iy, 0.42, 0.42])
-        inset.imshow(img, interpolation="nearest", extent=extent)
-        inset.set_xlim(bx, bx + side)
-        inset.set_ylim(by + side, by)
-        inset.set_xticks([])
-        inset.set_yticks([])
-        ax.indicate_inset_zoom(inset, edgecolor="red")
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-    plt.close(fig)
 
 
 # ---------------------------------------------------------------- report formats

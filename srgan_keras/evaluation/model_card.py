@@ -165,7 +165,8 @@ def comparison_figure(path: Path, name: str, hr, models: list[Path], degrade: st
                       seed: int = 0) -> None:
     """LR | bicubic | each model | HR of one uint8 HR image, PSNR/SSIM under each title; the LR
     degraded by ``degrade``/``seed`` when given (seeded by the file's stem, as evaluate does)."""
-    from srgan_keras.evaluation.evaluate import evaluate_image, save_panels
+    from srgan_keras.evaluation.evaluate import evaluate_image
+    from srgan_keras.evaluation.figures import save_panels
     from srgan_keras.inference.runners import load_generator
 
     panels, res = [], None
