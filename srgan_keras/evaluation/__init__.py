@@ -8,4 +8,5 @@
 - :mod:`.niqe`: NIQE, the no-reference score (Mittal et al. 2013), for real LR photos.
 - :mod:`.interpolate`: network interpolation between a PSNR and a GAN model (ESRGAN §3.4).
 - :mod:`.model_card`: the bundled models' card, figures and metrics from one run.
+- :mod:`.run_logs`: reading a training run's logged scalars and sample images.
 """

@@ -32,6 +32,7 @@ import json
 import sys
 from pathlib import Path
 
+from srgan_keras.evaluation.run_logs import read_logs
 from srgan_keras.startup import add_verbose_flag
 
 BEGIN, END = "<!-- evaluation:begin -->", "<!-- evaluation:end -->"
@@ -90,28 +91,18 @@ def training_summary(run_dir: Path) -> dict:
     ``wall_hours`` (the compute spent) but not in the step counts. Start-up before the summary
     writer opened (seconds per process) is not counted.
     """
-    import tensorflow as tf
-    from tensorflow.core.util import event_pb2
-
-    files = sorted((run_dir / "logs").glob("events.out.tfevents.*"))
-    if not files:
-        raise FileNotFoundError(f"{run_dir}: no logs/events.out.tfevents.* to read")
-    seconds, steps, curve = 0.0, {}, {}
-    for f in files:
-        first = last = None  # the first event is the file header, written when the file opened
-        for record in tf.data.TFRecordDataset(str(f)):
-            event = event_pb2.Event.FromString(record.numpy())
-            first = event.wall_time if first is None else first
-            last = event.wall_time
-            for value in event.summary.value:
-                phase, _, name = value.tag.partition("/")
-                if name == "steps_per_s":
-                    steps[phase] = max(steps.get(phase, 0), int(event.step))
-                if value.tag == "val/psnr":
-                    curve[int(event.step)] = round(float(tf.make_ndarray(value.tensor)), 2)
-        if first is not None:
-            seconds += last - first
-    return {"run": run_dir.name, "processes": len(files), "wall_hours": round(seconds / 3600, 2),
+    try:
+        logs = read_logs(run_dir / "logs")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{run_dir}: no logs/events.out.tfevents.* to read") from None
+    steps = {}
+    for tag, points in logs.scalars.items():
+        phase, _, name = tag.partition("/")
+        if name == "steps_per_s":
+            steps[phase] = max(step for step, _ in points)
+    curve = {step: round(v, 2) for step, v in logs.scalars.get("val/psnr", [])}
+    seconds = sum(last - first for first, last in logs.spans)
+    return {"run": run_dir.name, "processes": len(logs.spans), "wall_hours": round(seconds / 3600, 2),
             "last_logged_step": steps, "val_psnr_y": dict(sorted(curve.items()))}
 
 
