@@ -138,6 +138,20 @@ def test_resume_continues_at_the_right_step_with_identical_weights(tmp_path, cap
     assert trainer.total_done() == 4
 
 
+def test_validation_is_the_evaluation_protocol(tmp_path):
+    """Issue 15 item 3: Trainer.validate scores through evaluate_image, so it equals the evaluate
+    API on the same images to the last digit (one protocol, not a copy of it)."""
+    from srgan_keras.evaluation.evaluate import evaluate_image
+
+    cfg = get_config("tiny", out=str(tmp_path / "run"), phase="pretrain", val_images=2)
+    trainer = train.Trainer(cfg, tmp_path / "run", tf.distribute.get_strategy())
+    got = trainer.validate()
+    results = [evaluate_image(trainer.G, hr, cfg.scale) for _, hr, _, _ in trainer.val]
+    assert got["psnr"] == np.mean([r.metrics["psnr_y"] for r in results])
+    assert got["ssim"] == np.mean([r.metrics["ssim_y"] for r in results])
+    assert got["bicubic_psnr"] == np.mean([r.bicubic["psnr_y"] for r in results])
+
+
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
     real_step = SRGAN.pretrain_step

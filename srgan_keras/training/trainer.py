@@ -275,15 +275,17 @@ class Trainer:
         return self._twin
 
     def validate(self) -> dict[str, float]:
-        """Mean Y-PSNR/SSIM (border = scale) of the model and of bicubic on the validation images."""
-        from srgan_keras.evaluation.metrics import evaluate_pair
+        """Mean Y-PSNR/SSIM (border = scale) of the model and of bicubic on the validation images,
+        by the evaluation protocol itself (:func:`srgan_keras.evaluation.evaluate.evaluate_image`)."""
+        from srgan_keras.evaluation.evaluate import evaluate_image
+        from srgan_keras.inference.runners import KerasRunner
 
         model_rows, bic_rows = [], []
-        generator = self.float32_generator()
-        for _, hr, lr01, bic in self.val:
-            sr = self.model.super_resolve(lr01[None], False, generator)[0].numpy()
-            model_rows.append(evaluate_pair(signed_to_uint8(sr), hr, self.cfg.scale))
-            bic_rows.append(evaluate_pair(bic, hr, self.cfg.scale))
+        runner = KerasRunner(self.float32_generator())
+        for name, hr, _, _ in self.val:
+            result = evaluate_image(runner, hr, self.cfg.scale, name=name)
+            model_rows.append(result.metrics)
+            bic_rows.append(result.bicubic)
         mean = lambda rows, k: float(np.mean([r[k] for r in rows]))  # noqa: E731
         return {"psnr": mean(model_rows, "psnr_y"), "ssim": mean(model_rows, "ssim_y"),
                 "bicubic_psnr": mean(bic_rows, "psnr_y"), "bicubic_ssim": mean(bic_rows, "ssim_y")}
