@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,3 +182,58 @@ def atomic_write(path: str | os.PathLike, write_fn, suffix: str | None = None) -
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+# (name, label for messages, loader): images are decoded one at a time, as they are scored
+Source = tuple[str, str, Callable[[], np.ndarray]]
+
+
+def image_sources(data) -> list[Source]:
+    """``(name, label, load)`` of each image of a folder/file/glob, ``"builtin"`` (the held-out
+    photos) or given ``(name, array)`` pairs; ``load()`` decodes uint8 RGB (gray repeated).
+
+    A path that does not exist and matches nothing says so, distinct from a folder without
+    image files.
+    """
+    if isinstance(data, (str, Path)):
+        if str(data) == "builtin":
+            return [(n, n, lambda a=a: a) for n, a in builtin_images(BUILTIN_VAL)]
+        p = Path(data)
+        files = list_images(data)
+        # list_images passes over broken symlinks: a benchmark missing an image must say so
+        broken = sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_EXTENSIONS
+                        and f.is_symlink() and not f.exists()) if p.is_dir() else []
+        if not files and not broken:
+            if p.is_symlink() and not p.exists():
+                raise FileNotFoundError(f"{data}: broken symbolic link")
+            if p.is_dir() or p.is_file():
+                raise FileNotFoundError(f"{data}: no image files found")
+            if any(c in str(data) for c in "*?["):
+                raise FileNotFoundError(f"{data}: no image files match this pattern")
+            raise FileNotFoundError(f"{data}: no such file or folder")
+        files = sorted(files + broken)
+        names = [f.stem for f in files]
+        if len(set(names)) < len(names):  # a/x.png and b/x.png: name them a/x and b/x
+            root = Path(os.path.commonpath([f.parent for f in files]))
+            names = [f.relative_to(root).with_suffix("").as_posix() for f in files]
+        # gray HR (Set14's bridge) is repeated to RGB
+        return [(n, str(f), lambda f=f: load_rgb_uint8(f)) for n, f in zip(names, files)]
+    return [(n, n, lambda a=a: np.asarray(a)) for n, a in data]
+
+
+def read_images(data, skipped: list[str] | None = None) -> list[tuple[str, np.ndarray]]:
+    """``(name, uint8 RGB)`` of every image :func:`image_sources` finds, decoded now.
+
+    A source without images raises FileNotFoundError (one line). An unreadable file raises
+    :class:`ImageError`, or, when ``skipped`` is a list, its one-line message is appended there
+    and the other images are still read.
+    """
+    out = []
+    for name, _, load in image_sources(data):
+        try:
+            out.append((name, load()))
+        except ImageError as e:
+            if skipped is None:
+                raise
+            skipped.append(str(e))
+    return out

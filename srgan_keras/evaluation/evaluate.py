@@ -43,7 +43,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,13 +51,10 @@ import numpy as np
 
 from srgan_keras.data.degradation import crop_to_multiple, make_lr_numpy
 from srgan_keras.data.imaging import (
-    BUILTIN_VAL,
-    IMAGE_EXTENSIONS,
     ImageError,
+    Source,
     atomic_write,
-    builtin_images,
-    list_images,
-    load_rgb_uint8,
+    image_sources,
 )
 from srgan_keras.data.realesrgan_degradation import DegradationConfig
 from srgan_keras.evaluation import degraded
@@ -176,42 +173,6 @@ def _niqe_or_none(img: np.ndarray, border: int) -> float | None:
         return None
 
 
-# (name, label for messages, loader): images are decoded one at a time, as they are scored
-Source = tuple[str, str, Callable[[], np.ndarray]]
-
-
-def _sources(data) -> list[Source]:
-    """The images of a folder/file/glob, ``"builtin"`` (held-out photos) or given pairs.
-
-    A path that does not exist and matches nothing says so, distinct from a folder without
-    image files.
-    """
-    if isinstance(data, (str, Path)):
-        if str(data) == "builtin":
-            return [(n, n, lambda a=a: a) for n, a in builtin_images(BUILTIN_VAL)]
-        p = Path(data)
-        files = list_images(data)
-        # list_images passes over broken symlinks: a benchmark missing an image must say so
-        broken = sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_EXTENSIONS
-                        and f.is_symlink() and not f.exists()) if p.is_dir() else []
-        if not files and not broken:
-            if p.is_symlink() and not p.exists():
-                raise FileNotFoundError(f"{data}: broken symbolic link")
-            if p.is_dir() or p.is_file():
-                raise FileNotFoundError(f"{data}: no image files found")
-            if any(c in str(data) for c in "*?["):
-                raise FileNotFoundError(f"{data}: no image files match this pattern")
-            raise FileNotFoundError(f"{data}: no such file or folder")
-        files = sorted(files + broken)
-        names = [f.stem for f in files]
-        if len(set(names)) < len(names):  # a/x.png and b/x.png: name them a/x and b/x
-            root = Path(os.path.commonpath([f.parent for f in files]))
-            names = [f.relative_to(root).with_suffix("").as_posix() for f in files]
-        # gray HR (Set14's bridge) is repeated to RGB
-        return [(n, str(f), lambda f=f: load_rgb_uint8(f)) for n, f in zip(names, files)]
-    return [(n, n, lambda a=a: np.asarray(a)) for n, a in data]
-
-
 def _each(sources: list[Source], progress: bool, skip_errors: bool, skipped: list[dict],
           desc: str) -> Iterator[tuple[str, str, np.ndarray]]:
     """(name, label, pixels) of each source; unreadable ones are skipped when ``skip_errors``
@@ -291,7 +252,7 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
     save_dir = _check_save_dir(save_lr, data_dir)
     keys = METRICS + (("niqe",) if niqe else ())
     rows, results_bic, skipped = [], [], []
-    sources = _sources(data_dir)
+    sources = image_sources(data_dir)
     for name, label, hr in _each(sources, progress, skip_errors, skipped, "evaluate"):
         try:
             res = evaluate_image(runner, hr, s, tile=tile, bicubic=bicubic, name=name,
@@ -342,7 +303,7 @@ def evaluate_no_reference(runner, data_dir, tile: int | None = None, bicubic: bo
     runner = as_runner(runner)
     s = runner.scale
     rows, results_bic, skipped = [], [], []
-    for name, label, lr in _each(_sources(data_dir), progress, skip_errors, skipped, "NIQE"):
+    for name, label, lr in _each(image_sources(data_dir), progress, skip_errors, skipped, "NIQE"):
         lr = np.asarray(lr, np.uint8)[..., :3]
         try:
             sr = _upscale(lr, runner, tile)

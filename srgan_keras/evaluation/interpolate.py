@@ -160,14 +160,14 @@ def perceptual_distance(vgg_weights: str | None):
 
 def hr_images(data) -> list[tuple[str, np.ndarray]]:
     """(name, uint8 HR) pairs of a folder, or ``data`` itself if it is already such pairs."""
-    from srgan_keras.data.imaging import list_images, load_rgb_uint8
+    from srgan_keras.data.imaging import read_images
 
     if not isinstance(data, (str, Path)):
         return list(data)
-    files = list_images(data)
-    if not files:
-        raise InterpolationError(f"--data {data}: no image files found")
-    return [(f.stem, load_rgb_uint8(f)) for f in files]
+    try:
+        return read_images(data)
+    except FileNotFoundError as e:
+        raise InterpolationError(f"--data {e}") from None
 
 
 def evaluate_blend(model: keras.Model, images, scale: int | None = None, distance=None) -> dict:

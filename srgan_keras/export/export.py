@@ -53,7 +53,7 @@ from srgan_keras.data.imaging import (
     ImageError,
     builtin_images,
     list_images,
-    load_rgb_uint8,
+    read_images,
 )
 from srgan_keras.data.ranges import pixels_to_unit, signed_to_unit, unit_to_pixels
 from srgan_keras.evaluation.metrics import evaluate_pair, psnr
@@ -176,18 +176,16 @@ def _hr_images(source: str | os.PathLike | None,
     """(name, uint8 HR) pairs from a folder/file/glob; the built-in photos if ``source`` is None."""
     if source is None:
         return builtin_images(names)
-    files = list_images(source)
-    if not files:
-        raise ExportError(f"{source}: no images found (looked for .png, .jpg, .bmp, .webp, .tif); "
-                          "point to a folder of photos")
-    out = []
-    for f in files:
-        try:
-            out.append((str(f), load_rgb_uint8(f)))
-        except ImageError as e:  # one line, the other images still used
-            print(f"skipped: {e}", file=sys.stderr)
+    skipped: list[str] = []
+    try:
+        out = read_images(source, skipped)
+    except FileNotFoundError as e:
+        raise ExportError(f"{e} (looked for .png, .jpg, .bmp, .webp, .tif); point to a folder of "
+                          "photos") from None
+    for message in skipped:  # one line each, the other images still used
+        print(f"skipped: {message}", file=sys.stderr)
     if not out:
-        raise ExportError(f"{source}: none of the {len(files)} files could be read as an image")
+        raise ExportError(f"{source}: none of the {len(skipped)} files could be read as an image")
     return out
 
 
