@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,15 +51,14 @@ class LoadedImage:
     bits: int = 8
 
 
-def _open(path: str | os.PathLike) -> Image.Image:
-    path = Path(path)
+@contextmanager
+def pillow_errors(path: Path) -> Iterator[None]:
+    """Pillow's ways of failing on ``path`` (a decompression bomb, a missing, unreadable or
+    truncated file, not an image) turned into one-line :class:`ImageError` s naming it."""
     try:
-        if path.stat().st_size == 0:
-            raise ImageError(f"{path}: empty file (0 bytes)")
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(path)
-            img.load()
+            yield
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
@@ -67,9 +67,20 @@ def _open(path: str | os.PathLike) -> Image.Image:
         raise ImageError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ImageError(f"{path}: is a directory") from None
+    except PermissionError:
+        raise ImageError(f"{path}: unreadable (permission denied)") from None
     except OSError as e:  # UnidentifiedImageError and truncated files are OSErrors
         reason = "not an image file" if "cannot identify" in str(e) else f"unreadable ({e})"
         raise ImageError(f"{path}: {reason}") from None
+
+
+def _open(path: str | os.PathLike) -> Image.Image:
+    path = Path(path)
+    with pillow_errors(path):
+        if path.stat().st_size == 0:
+            raise ImageError(f"{path}: empty file (0 bytes)")
+        img = Image.open(path)
+        img.load()
     return ImageOps.exif_transpose(img)
 
 

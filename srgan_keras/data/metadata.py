@@ -27,14 +27,13 @@ from __future__ import annotations
 
 import os
 import struct
-import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
 
-from srgan_keras.data.imaging import ImageError
+from srgan_keras.data.imaging import ImageError, pillow_errors
 
 SOFTWARE = "srgan_keras upscale"  # the mark of our outputs (EXIF 0x0131 and PNG "Software")
 TAG_ORIENTATION = 0x0112  # EXIF 2.32 / TIFF 6.0 tag numbers
@@ -75,44 +74,31 @@ def probe(path: str | os.PathLike) -> Probe:
     from the header's size, before anything is allocated.
     """
     path = Path(path)
-    try:
+    with pillow_errors(path):
         if path.is_dir():
             raise ImageError(f"{path}: is a directory")
         if path.stat().st_size == 0:
             raise ImageError(f"{path}: empty file (0 bytes)")
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                if im.format == "PNG":  # PNG's getexif() decodes the pixels: read eXIf from info
-                    exif = Image.Exif()
-                    if im.info.get("exif"):
-                        exif.load(im.info["exif"])
-                else:  # JPEG, WebP, TIFF: EXIF comes with the header
-                    exif = im.getexif()
-                w, h = im.size
-                if exif.get(TAG_ORIENTATION, 1) in TRANSPOSING:
-                    w, h = h, w
-                # PNG text chunks before the pixels (``im.text`` would decode them to reach
-                # those after: only the header is read here); Pillow puts them in ``info``
-                text = ({k: v for k, v in im.info.items() if isinstance(v, str)}
-                        if im.format == "PNG" else {})
-                dpi = im.info.get("dpi")
-                software = str(exif.get(TAG_SOFTWARE) or im.info.get("Software") or "")
-                return Probe(path, w, h, im.mode, im.format or "", getattr(im, "n_frames", 1),
-                             im.info.get("icc_profile") or None, exif if len(exif) else None,
-                             {str(k): str(v) for k, v in text.items()},
-                             (float(dpi[0]), float(dpi[1])) if dpi else None, software)
-    except ImageError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageError(f"{path}: refused as a decompression bomb ({e})") from None
-    except FileNotFoundError:
-        raise ImageError(f"{path}: no such file") from None
-    except PermissionError:
-        raise ImageError(f"{path}: unreadable (permission denied)") from None
-    except OSError as e:  # UnidentifiedImageError is an OSError
-        reason = "not an image file" if "cannot identify" in str(e) else f"unreadable ({e})"
-        raise ImageError(f"{path}: {reason}") from None
+        with Image.open(path) as im:
+            if im.format == "PNG":  # PNG's getexif() decodes the pixels: read eXIf from info
+                exif = Image.Exif()
+                if im.info.get("exif"):
+                    exif.load(im.info["exif"])
+            else:  # JPEG, WebP, TIFF: EXIF comes with the header
+                exif = im.getexif()
+            w, h = im.size
+            if exif.get(TAG_ORIENTATION, 1) in TRANSPOSING:
+                w, h = h, w
+            # PNG text chunks before the pixels (``im.text`` would decode them to reach
+            # those after: only the header is read here); Pillow puts them in ``info``
+            text = ({k: v for k, v in im.info.items() if isinstance(v, str)}
+                    if im.format == "PNG" else {})
+            dpi = im.info.get("dpi")
+            software = str(exif.get(TAG_SOFTWARE) or im.info.get("Software") or "")
+            return Probe(path, w, h, im.mode, im.format or "", getattr(im, "n_frames", 1),
+                         im.info.get("icc_profile") or None, exif if len(exif) else None,
+                         {str(k): str(v) for k, v in text.items()},
+                         (float(dpi[0]), float(dpi[1])) if dpi else None, software)
 
 
 def is_ours(path: str | os.PathLike) -> bool:
