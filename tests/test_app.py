@@ -41,8 +41,23 @@ def save_png(path: Path, arr: np.ndarray) -> Path:
 
 @pytest.fixture
 def photo(tmp_path) -> Path:
+    """A 32x24 RGB PNG carrying an sRGB ICC profile and a text chunk (both must survive)."""
+    from PIL import ImageCms, PngImagePlugin
+
     rng = np.random.default_rng(0)
-    return save_png(tmp_path / "photo.png", (rng.random((24, 32, 3)) * 255).astype(np.uint8))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Title", "a test photo")
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    path = tmp_path / "photo.png"
+    Image.fromarray((rng.random((24, 32, 3)) * 255).astype(np.uint8)).save(
+        path, pnginfo=info, icc_profile=icc)
+    return path
+
+
+def assert_metadata_kept(src: Path, out) -> None:
+    with Image.open(src) as a, Image.open(out) as b:
+        assert b.info.get("icc_profile") == a.info["icc_profile"]
+        assert b.text.get("Title") == "a test photo"
 
 
 def test_upscale_file_writes_x4_in_the_input_format_and_counts_tiles(photo, tiny_model_path,
@@ -53,6 +68,7 @@ def test_upscale_file_writes_x4_in_the_input_format_and_counts_tiles(photo, tiny
     assert result.path == tmp_path / "out" / "photo_x4.png"
     with Image.open(result.path) as im:
         assert im.size == (128, 96) and im.mode == "RGB"
+    assert_metadata_kept(photo, result.path)
     assert calls[0] == (0, 768)  # the start, once the model is loaded
     assert len(calls) == 5 and calls[-1] == (768, 768)  # then 32x24 in 16 px tiles: 2 x 2
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
@@ -247,6 +263,7 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
             with Image.open(io.BytesIO(data)) as im:
                 assert im.size == (128, 96)
                 got = np.asarray(im.convert("RGB"))
+            assert_metadata_kept(photo, io.BytesIO(data))  # the original upload was used
             page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
             if os.environ.get("SRGAN_APP_SCREENSHOT"):
                 shutil.copy(tmp_path / "page.png", os.environ["SRGAN_APP_SCREENSHOT"])

@@ -16,7 +16,8 @@ Gradio wheel. The page has
   with (issue 12.5; Real-ESRGAN's ``-dn``), detected from the loading API;
 - a before/after slider (Gradio's ``ImageSlider``; two images side by side on a Gradio without
   it), where *before* is the input enlarged by bicubic interpolation to the output's size;
-- the result as a file to download, in the input's format, named ``<stem>_x<s>.<ext>``.
+- the result as a file to download, in the input's format, named ``<stem>_x<s>.<ext>``, with
+  the input's ICC profile, EXIF, PNG text and DPI, as the CLI writes it.
 
 Images run tile by tile when large (:mod:`srgan_keras.inference.tiling`, the tile size chosen
 from the memory available) with a progress bar, one request at a time (two would share the same
@@ -164,8 +165,9 @@ def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | 
     file that is not an image or a model that cannot load.
     """
     from srgan_keras.data.imaging import ImageError
+    from srgan_keras.data.metadata import SOFTWARE, metadata_for, probe
     from srgan_keras.inference.tiling import upscale_image
-    from srgan_keras.inference.upscale import output_format, read_input, write_output
+    from srgan_keras.inference.upscale import FORMATS, output_format, read_input, write_output
 
     src = Path(path)
     strength = None
@@ -173,6 +175,7 @@ def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | 
         strength = round(float(denoise_strength), 2)
     runner = load_runner(model, strength)
     try:
+        header = probe(src)  # the decompression-bomb check, and the metadata to carry over
         image = read_input(src)
     except ImageError as e:  # the upload's temporary path means nothing to the user
         raise AppError(str(e).replace(str(src), src.name)) from None
@@ -184,7 +187,9 @@ def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | 
     seconds = time.perf_counter() - t0
     fmt = output_format(src, None)
     dst = Path(out_dir) / f"{src.stem}_x{runner.scale}.{fmt}"
-    note = write_output(dst, out, fmt)
+    meta = metadata_for(header, out.shape[1], out.shape[0], image.gray, FORMATS[fmt],
+                        f"{SOFTWARE} ({runner.name})")
+    note = write_output(dst, out, fmt, meta)  # ICC profile, EXIF, PNG text and DPI kept
     name = Path(model).name if strength is None else f"{Path(model).name}, denoise {strength:.2f}"
     summary = (f"{w}x{h} -> {out.shape[1]}x{out.shape[0]} with {name} in {seconds:.1f} s"
                + (f" ({note})" if note else ""))
@@ -204,11 +209,7 @@ def build_ui(models: list[str], tile: int | str | None, work_dir: Path):
     def on_model(model: str):
         return gr.update(visible=denoise_supported(model))
 
-    def run(upload, model, strength, progress=gr.Progress()):  # noqa: B008 (Gradio's API)
-        # The event runs with preprocess=False: ``upload`` is the uploaded file's record, so the
-        # original file is read (gr.Image's preprocessing would re-decode it to 8-bit RGB,
-        # dropping 16-bit samples, alpha and metadata).
-        path = upload.get("path") if isinstance(upload, dict) else None
+    def run(path, model, strength, progress=gr.Progress()):  # noqa: B008 (Gradio's API)
         if not path:
             raise gr.Error("Drop an image first.")
         progress(0, desc="loading the model")
@@ -233,6 +234,8 @@ def build_ui(models: list[str], tile: int | str | None, work_dir: Path):
                     "**Upscale**. Everything runs on this computer.")
         with gr.Row():
             with gr.Column(scale=1):
+                # type="filepath" with image_mode=None hands over the uploaded file itself (any
+                # other mode re-encodes it), so 16-bit samples, alpha and metadata arrive intact
                 image = gr.Image(label="Image", type="filepath", image_mode=None,
                                  sources=["upload", "clipboard"], elem_id="input-image")
                 labels = [(Path(m).name if m not in bundled else m, m) for m in models]
@@ -254,7 +257,7 @@ def build_ui(models: list[str], tile: int | str | None, work_dir: Path):
                 info = gr.Markdown(elem_id="summary")
         model.change(on_model, model, strength)
         button.click(run, [image, model, strength], [*results, download, info],
-                     concurrency_limit=1, preprocess=False, show_progress_on=results[-1])
+                     concurrency_limit=1, show_progress_on=results[-1])
     return demo
 
 
