@@ -1,27 +1,120 @@
-"""The course in notebooks/ runs top to bottom (issue 5): each notebook executed with SRGAN_FAST=1.
+"""The course in notebooks/: its sources, the honesty of its prose, and a clean run of every notebook.
 
-A clean copy of every notebook runs in a temporary folder (the committed files, with their
-outputs, are never rewritten); a cell error fails the test. Run folders of the training cells go
-to one temporary folder shared by the session, so notebooks 05-07 reuse 04's models when the
-notebooks run in order (each still trains what it needs when run alone). Deselect with
-``-m "not notebooks"``.
+* Each notebook's source is a jupytext percent-format ``.py`` file; the committed ``.ipynb`` must hold
+  exactly its cells (``python notebooks/_run.py`` writes it), so the two cannot drift.
+* A number in a markdown cell that states a measurement (a decimal with two or more places, or any
+  number with a unit: dB, s, ms, %, steps, MB ...) must be printed by one of the notebook's outputs,
+  or be a value the course cites from a paper or a file (``_course.CITED``, with its source). Prose
+  whose numbers depend on a run is written by ``say(f"...")`` in a code cell, so it is an output.
+  Checked on the committed notebooks and again on each notebook executed with SRGAN_FAST=1. Not
+  checked: code, LaTeX, links, the "⏱ *...*" run-time estimates and the exercises with their solutions.
+* Every notebook executes top to bottom with SRGAN_FAST=1 from a clean copy in a temporary folder (the
+  committed files are never rewritten); a cell error fails the test. Run folders of the training cells
+  go to one temporary folder shared by the session, so notebooks 05-07 reuse 04's models when the
+  notebooks run in order. Deselect with ``-m "not notebooks"``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+NB_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(NB_DIR.glob("[0-9]*.ipynb"))
+SOURCES = sorted(NB_DIR.glob("[0-9][0-9]_*.py"))
 DATA = ROOT.parent / "shared" / "data"
 CELL_TIMEOUT = 600  # seconds; generous for a loaded 2-core CI machine
+
+sys.path.insert(0, str(NB_DIR))
+from _course import CITED  # noqa: E402
+
+UNIT = (r"(?:dB|ms|s|%|MB|MiB|GiB|minutes?|hours?|days?|grey levels"
+        r"|(?:GAN |SRResNet |demo |training )?steps)")
+CLAIM = re.compile(r"(?<![\w.,^/-])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w.]*\d)"
+                   r"(?:\s*(" + UNIT + r")(?![\w/]))?")
+CONTEXT = re.compile(r"(§|Eqs?\.|Table|Fig\.|Figs\.|Sec\.|x|10\^)\s*$")  # section, equation, factor refs
+SKIP_BLOCK = re.compile(r"```.*?```|`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|\(\.\./[^)]*\)|\([^)]*\.ipynb\)", re.S)
+
+
+def outputs_text(nb) -> str:
+    parts = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if o.get("output_type") == "stream":
+                parts.append(o.get("text", ""))
+            for key in ("text/plain", "text/markdown"):
+                if key in o.get("data", {}):
+                    parts.append(o["data"][key])
+    return "\n".join(parts)
+
+
+def claims(markdown: str) -> list[tuple[str, str]]:
+    """(number as written, normalised) of every measured-looking number in a markdown cell."""
+    text = SKIP_BLOCK.sub(" ", markdown)  # code, LaTeX and links are not claims
+    text = re.sub(r"### Exercises.*", " ", text, flags=re.S)  # exercises and their worked solutions
+    text = re.sub(r"⏱\s*\*.*?\*", " ", text, flags=re.S)  # run-time estimates: guidance, not results
+    found = []
+    for m in CLAIM.finditer(text):
+        whole, frac, unit = m.group(1), m.group(2) or "", m.group(3)
+        if CONTEXT.search(text[:m.start()]):
+            continue
+        if not unit and len(frac) < 3:  # a plain integer or one decimal without a unit: not a measurement
+            continue
+        found.append((m.group(0).strip(), whole.replace(",", "") + frac))
+    return found
+
+
+def unsupported(nb) -> list[str]:
+    """The prose numbers of ``nb`` that neither an output prints nor ``CITED`` lists."""
+    out = outputs_text(nb)
+    out_numbers = {n.replace(",", "") for n in re.findall(r"\d[\d,]*(?:\.\d+)?", out)}
+    bad = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for written, number in claims(cell.source):
+            if number not in out_numbers and number not in CITED:
+                bad.append(f"cell {i}: {written!r}")
+    return bad
+
+
+def test_every_notebook_has_its_source():
+    assert [p.stem for p in NOTEBOOKS] == [p.stem for p in SOURCES]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[p.stem for p in SOURCES])
+def test_ipynb_cells_equal_the_py_source(source: Path):
+    jupytext = pytest.importorskip("jupytext")
+    fresh = jupytext.read(source)
+    committed = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    cells = [(c.cell_type, c.source) for c in committed.cells]
+    assert cells == [(c.cell_type, c.source) for c in fresh.cells], (
+        f"{source.with_suffix('.ipynb').name} differs from {source.name}: run python notebooks/_run.py")
+
+
+def test_the_prose_check_catches_a_contradiction():
+    """00's old contradiction: the prose says 26.63 dB while the output prints 26.65."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("The butterfly scores 26.63 dB, 1.8 s per step, 40 GAN steps; §3.2, "
+                                      "Eq. 2."),
+        nbformat.v4.new_code_cell("print(...)", outputs=[nbformat.v4.new_output(
+            "stream", name="stdout", text="butterfly 26.65 dB; 0.62 s per step; gan_steps 50")])])
+    assert unsupported(nb) == ["cell 0: '26.63 dB'", "cell 0: '1.8 s'", "cell 0: '40 GAN steps'"]
+    nb.cells[1].outputs[0]["text"] = "butterfly 26.63 dB; 1.80 s; 1.8 s per step; 40"
+    assert unsupported(nb) == []
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_committed_prose_numbers_come_from_outputs(notebook: Path):
+    assert unsupported(nbformat.read(notebook, as_version=4)) == []
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +125,7 @@ def course_runs(tmp_path_factory) -> Path:
 @pytest.mark.notebooks
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(notebook: Path, tmp_path: Path, course_runs: Path, monkeypatch):
+    nbclient = pytest.importorskip("nbclient")
     if not (DATA / "Set5").is_dir():
         pytest.skip("the course reads ../shared/data (Set5, Set14) beside the checkout")
     copy = tmp_path / notebook.name
@@ -40,8 +134,10 @@ def test_notebook_executes(notebook: Path, tmp_path: Path, course_runs: Path, mo
     monkeypatch.setenv("SRGAN_FAST", "1")  # the kernel inherits the environment
     monkeypatch.setenv("SRGAN_COURSE_RUNS", str(course_runs))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
-    # the package under test, also when it is not pip-installed (pytest run from a checkout)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    # the package under test, also when it is not pip-installed, and the course's _course.py
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), str(NB_DIR),
+                                                                    os.environ.get("PYTHONPATH")])))
     client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
     client.execute()  # raises CellExecutionError, naming the cell, on the first error
+    assert unsupported(nb) == [], "a prose number is not printed by this fast-mode run"

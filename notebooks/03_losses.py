@@ -1,0 +1,360 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 3 · The losses: MSE, VGG content, adversarial (Eqs. 3–6), and ESRGAN's relativistic GAN
+#
+# The paper's perceptual loss (Eq. 3) is a content loss plus a small adversarial loss:
+#
+# $$ l^{SR} = l^{SR}_X + 10^{-3}\, l^{SR}_{Gen} $$
+#
+# with the content loss either pixel-wise MSE (Eq. 4) or a distance between VGG19 feature maps (Eq. 5):
+#
+# $$ l^{SR}_{MSE} = \frac{1}{r^2WH}\sum_{x,y}\big(I^{HR}_{x,y} - G(I^{LR})_{x,y}\big)^2 \qquad
+#    l^{SR}_{VGG/i,j} = \frac{1}{W_{i,j}H_{i,j}}\sum_{x,y}\big(\phi_{i,j}(I^{HR})_{x,y} - \phi_{i,j}(G(I^{LR}))_{x,y}\big)^2 $$
+#
+# and the adversarial loss (Eq. 6) $l^{SR}_{Gen} = \sum_n -\log D(G(I^{LR}))$. The library uses batch
+# *means* rather than sums (as every public implementation does); $\phi_{2,2}$ is Keras' `block2_conv2`,
+# $\phi_{5,4}$ is `block5_conv4`.
+#
+# **Offline here:** VGG19's ImageNet weights cannot be downloaded on this machine, so VGG cells use
+# `vgg_weights=None` (random weights): the *mechanics* are right, the feature maps are not the trained
+# ones. With a network, set `SRGAN_VGG_WEIGHTS=imagenet` (or a path to a `.h5`) before starting Jupyter.
+
+# %%
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from _course import DATA, VGG_WEIGHTS, say, setup, vgg_note
+
+setup()
+
+# %%
+import inspect
+
+import tensorflow as tf
+
+from srgan_keras import losses
+
+print("VGG weights:", VGG_WEIGHTS or "none (random; offline)")
+print("ADV_WEIGHT =", losses.ADV_WEIGHT, "(Eq. 3) | VGG_RESCALE = 1/12.75 =", losses.VGG_RESCALE, "(§3.2)")
+print(inspect.getsource(losses.ContentLoss))
+
+# %% [markdown]
+# ### The loss of the paper, in one line (Eq. 3)
+#
+# $$ l^{SR} = \underbrace{l^{SR}_X}_{\text{content}} + 10^{-3}\, \underbrace{l^{SR}_{Gen}}_{\text{adversarial}} $$
+#
+# The content loss $l^{SR}_X$ is either the pixel MSE (Eq. 4) or the VGG loss (Eq. 5); the adversarial
+# loss comes from the discriminator (Eq. 6). This notebook derives each term, then computes it with the
+# library's own classes.
+#
+# ### Why the MSE minimiser is the conditional mean
+#
+# For one LR image $y$, many HR images $x$ are possible, with a distribution $p(x \mid y)$. A network
+# trained with MSE outputs the $c$ minimising the expected loss $R(c) = \mathbb{E}[(x - c)^2 \mid y]$.
+# Differentiate: $R'(c) = -2\,(\mathbb{E}[x \mid y] - c) = 0$, so
+#
+# $$ c^\star = \mathbb{E}[x \mid y], \qquad R(c) = \mathrm{Var}(x \mid y) + (c - \mathbb{E}[x \mid y])^2 . $$
+#
+# The MSE optimum is the **mean** of all plausible answers — even when the mean itself is not a plausible
+# answer. A 1-D toy: one pixel whose HR value is, with equal chances, dark (−1) or bright (+1), say an edge
+# whose exact position the LR image does not give away.
+
+# %%
+rng = np.random.default_rng(0)
+samples = np.concatenate([rng.normal(-1, 0.15, 5000), rng.normal(1, 0.15, 5000)])  # p(x | y), bimodal
+c = np.linspace(-1.5, 1.5, 301)
+risk = [np.mean((samples - ci) ** 2) for ci in c]
+c_mse = c[int(np.argmin(risk))]
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+axes[0].hist(samples, bins=80, density=True, color="tab:blue", alpha=0.6, label="p(x | y): plausible HR values")
+axes[0].axvline(c_mse, color="red", label=f"MSE optimum c* = {c_mse:+.2f}")
+axes[0].set_xlabel("HR pixel value x"), axes[0].set_ylabel("density"), axes[0].legend(fontsize=8)
+axes[0].set_title("the optimum falls where no real answer lies", fontsize=9)
+axes[1].plot(c, risk)
+axes[1].axvline(c_mse, color="red")
+axes[1].set_xlabel("output c"), axes[1].set_ylabel("expected MSE  R(c)")
+axes[1].set_title("R(c) = Var(x|y) + (c - E[x|y])^2", fontsize=9)
+fig.tight_layout()
+plt.show()
+say(f"The minimiser found on the grid is c* = {c_mse:+.2f}, the sample mean is {samples.mean():+.3f}: a grey "
+    f"value that the data never takes. Its expected MSE, {min(risk):.3f}, is the variance; a sample from "
+    f"either mode (what a GAN aims to output) scores about {np.mean((samples - 1) ** 2):.3f}, worse by MSE "
+    f"and yet a plausible pixel. On images the same happens per pixel and per texture: the next cell.")
+
+# %% [markdown]
+# ### Why MSE blurs: regression to the mean (the idea of the paper's Fig. 3)
+#
+# An LR patch is compatible with many HR patches. The MSE-optimal answer is the **pixel-wise average** of all
+# of them, and an average of sharp, slightly different textures is a blurred texture. Below, eight plausible
+# HR versions of a patch of the baboon's nose and fur (the same texture shifted by up to 3 pixels: after x4 downscaling they are
+# nearly indistinguishable) and their mean. The mean has the *lowest* average MSE to the candidates — the
+# MSE criterion prefers it to every one of the real, sharp answers.
+
+# %%
+from srgan_keras.degradation import bicubic_downscale
+from srgan_keras.imaging import load_rgb_uint8
+
+baboon = load_rgb_uint8(DATA / "Set14" / "baboon.png").astype(np.float32)
+rng = np.random.default_rng(0)
+shifts = [(0, 0)] + [tuple(rng.integers(0, 4, 2)) for _ in range(7)]
+cands = np.stack([baboon[300 + dy:364 + dy, 200 + dx:264 + dx] for dy, dx in shifts])  # (8, 64, 64, 3)
+mean = cands.mean(0)
+lr_spread = np.std(bicubic_downscale(cands, 4).numpy(), axis=0).mean()
+mse_to_cands = lambda img: np.mean([(img - c) ** 2 for c in cands])  # noqa: E731
+print(f"LR of the 8 candidates differ by {lr_spread:.1f} grey levels (std), their HR by {cands.std(0).mean():.1f}")
+print(f"mean MSE to the candidates: average image {mse_to_cands(mean):.0f}; "
+      f"each sharp candidate {np.mean([mse_to_cands(c) for c in cands]):.0f} on average")
+
+fig, axes = plt.subplots(1, 5, figsize=(12, 3.0))
+for i, ax in enumerate(axes[:4]):
+    ax.imshow(cands[i].astype(np.uint8))
+    ax.set_title(f"candidate {i}\nshift (dy, dx) = {tuple(int(v) for v in shifts[i])}", fontsize=9)
+axes[4].imshow(mean.astype(np.uint8))
+axes[4].set_title("pixel-wise mean\n= the MSE optimum", fontsize=9)
+for ax in axes:
+    ax.set_xlabel("x (px)"), ax.set_ylabel("y (px)")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### VGG feature maps at φ2,2 and φ5,4
+#
+# The perceptual content loss (Eq. 5) compares images after the layers of a pretrained classifier: with
+# $\phi_{i,j}$ the feature map of the $j$-th convolution (after its ReLU) before the $i$-th max-pooling of
+# VGG19, of size $W_{i,j} \times H_{i,j}$,
+#
+# $$ l^{SR}_{VGG/i,j} = \frac{1}{W_{i,j} H_{i,j}} \sum_{x,y}
+#    \big(\phi_{i,j}(I^{HR})_{x,y} - \phi_{i,j}(G_{\theta_G}(I^{LR}))_{x,y}\big)^2 . $$
+#
+# φ2,2 (`block2_conv2`, half resolution, 128 channels) sees edges and simple textures; φ5,4 (`block5_conv4`,
+# 1/16 resolution, 512 channels) object parts. Two images with the same content but slightly different
+# texture are close in φ5,4 and far in pixels: the loss stops punishing plausible texture the way MSE does.
+#
+# **The 1/12.75.** §3.2: the VGG losses are computed on feature maps "rescaled by a factor of 1/12.75" to
+# obtain losses "of a scale comparable to the MSE loss". The library multiplies the features by
+# `VGG_RESCALE` = 1/12.75 before the squared difference, so the loss itself shrinks by $12.75^2 \approx 163$.
+# Images go from [-1, 1] to 0..255 and through VGG's own preprocessing (`vgg_preprocess`) first.
+# ⏱ *a few seconds.*
+
+# %%
+print(inspect.getsource(losses.vgg_preprocess))
+hr = load_rgb_uint8(DATA / "Set5" / "butterfly.png")[None].astype(np.float32) / 127.5 - 1.0  # [-1, 1]
+extractor = losses.vgg_feature_extractor(["block2_conv2", "block5_conv4"], VGG_WEIGHTS)
+f22, f54 = extractor(losses.vgg_preprocess(hr), training=False)
+for name, f in (("phi_2,2 block2_conv2", f22), ("phi_5,4 block5_conv4", f54)):
+    print(f"{name}: shape {tuple(f.shape)}, mean activation {float(tf.reduce_mean(f)):.3g}, "
+          f"after 1/12.75: {float(tf.reduce_mean(f)) * losses.VGG_RESCALE:.3g}")
+
+fig, axes = plt.subplots(2, 5, figsize=(12, 5.6))
+axes[0, 0].imshow((hr[0] + 1) / 2)
+axes[0, 0].set_title("input 256x256", fontsize=8)
+axes[1, 0].axis("off")
+for row, (name, f) in enumerate((("phi2,2", f22), ("phi5,4", f54))):
+    strongest = np.argsort(-f[0].numpy().mean((0, 1)))[:4]
+    for k, c in enumerate(strongest):
+        axes[row, k + 1].imshow(f[0, :, :, c], cmap="viridis")
+        axes[row, k + 1].set_title(f"{name}, channel {int(c)}\n({f.shape[1]}x{f.shape[2]})", fontsize=9)
+for ax in axes.flat:
+    ax.set_xticks([]), ax.set_yticks([])
+fig.suptitle("The most active feature maps" + ("" if VGG_WEIGHTS else
+             " (random VGG19 weights: the mechanics, not trained features)"), fontsize=10)
+fig.tight_layout()
+plt.show()
+say(vgg_note("the φ2,2 maps look like edge and colour detectors (the wing's borders and veins light up), "
+             "the φ5,4 maps respond to whole parts (the wing pattern, the body) at 1/16 resolution."))
+
+
+# %% [markdown]
+# ### The content losses on degraded images
+#
+# Same butterfly, four distortions, three content losses (`ContentLoss("mse" | "vgg22" | "vgg54")`).
+# MSE scores blur and noise by their pixel energy alone; a feature loss weighs them by what the network's
+# filters respond to. (With random weights the VGG numbers show the mechanics only; the paper's argument —
+# that φ5,4 prefers plausible textures to blur — needs the ImageNet weights.)
+
+# %%
+def degrade(kind):
+    x = (hr + 1) * 127.5
+    if kind == "blurred":
+        x = tf.image.resize(tf.image.resize(x, (128, 128), "area"), (256, 256), "bilinear")
+    elif kind == "noisy":
+        x = x + np.random.default_rng(0).normal(0, 8, x.shape)
+    elif kind == "shifted 1 px":
+        x = np.roll(x, 1, axis=2)
+    elif kind == "bicubic x4":
+        x = tf.image.resize(bicubic_downscale(x, 4), (256, 256), "bicubic")
+    return np.clip(np.asarray(x), 0, 255).astype(np.float32) / 127.5 - 1.0
+
+kinds = ["blurred", "noisy", "shifted 1 px", "bicubic x4"]
+table = {n: losses.ContentLoss(n, VGG_WEIGHTS) for n in ("mse", "vgg22", "vgg54")}
+print(f"{'distortion':<14}" + "".join(f"{n:>12}" for n in table))
+for kind in kinds:
+    d = degrade(kind)
+    print(f"{kind:<14}" + "".join(f"{float(loss(hr, d)):>12.4g}" for loss in table.values()))
+say(vgg_note("the paper's argument can be checked here: φ5,4 penalises the blurred image more, relative "
+             "to MSE, than an image with plausible texture of the same pixel error."))
+
+# %% [markdown]
+# ### The adversarial term and its 1e-3 weight
+#
+# **Eq. 2**, the min-max game of Goodfellow et al. (2014) with SR images as the fakes:
+#
+# $$ \min_{\theta_G} \max_{\theta_D}\; \mathbb{E}_{I^{HR} \sim p_{train}}[\log D(I^{HR})]
+#    + \mathbb{E}_{I^{LR} \sim p_G}[\log(1 - D(G(I^{LR})))] $$
+#
+# **The optimal discriminator.** For a fixed G write $p$ for the density of HR images and $q$ for that of
+# SR images. The value is $\int p(x) \log D(x) + q(x) \log(1 - D(x))\,dx$; at each $x$ maximise
+# $a \log D + b \log(1 - D)$: the derivative $a/D - b/(1 - D)$ vanishes at
+#
+# $$ D^\star(x) = \frac{p(x)}{p(x) + q(x)} , $$
+#
+# and the value becomes $2\,\mathrm{JSD}(p \,\|\, q) - \log 4$: with an optimal D, G minimises the
+# Jensen–Shannon divergence between real and generated images, which is zero only when SR images are
+# distributed like real ones. That is the whole argument for why a GAN fights the conditional-mean blur.
+# A 1-D check, with "real" and "fake" two Gaussians:
+
+# %%
+x = np.linspace(-4, 6, 2001)
+p_real = np.exp(-0.5 * (x - 1.5) ** 2) / np.sqrt(2 * np.pi)
+q_fake = np.exp(-0.5 * ((x + 0.5) / 1.3) ** 2) / (1.3 * np.sqrt(2 * np.pi))
+d_star = p_real / (p_real + q_fake)
+dx = x[1] - x[0]
+
+
+def value(d):  # the Eq. 2 value for a fixed G, as an integral over x
+    return float(np.sum(p_real * np.log(d) + q_fake * np.log(1 - d)) * dx)
+
+
+others = {f"D* {s:+.1f} logit": 1 / (1 + np.exp(-(np.log(d_star / (1 - d_star)) + s))) for s in (-1, -0.3, 0.3, 1)}
+m = 0.5 * (p_real + q_fake)
+jsd = 0.5 * np.sum(p_real * np.log(p_real / m) + q_fake * np.log(q_fake / m)) * dx
+print(f"V(D*) = {value(d_star):.4f}   2 JSD - log 4 = {2 * jsd - np.log(4):.4f}")
+for name, d in others.items():
+    print(f"V({name}) = {value(d):.4f}  (lower: D* is the maximum)")
+fig, ax = plt.subplots(figsize=(7, 2.8))
+ax.plot(x, p_real, label="p: real"), ax.plot(x, q_fake, label="q: fake")
+ax.plot(x, d_star, "k--", label="D*(x) = p / (p + q)")
+ax.set_xlabel("x"), ax.legend(fontsize=8), ax.set_title("The optimal discriminator of Eq. 2", fontsize=9)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# In practice D is a network trained by binary cross-entropy (1 on HR, 0 on SR), and G minimises
+# $-\log D(G(I^{LR}))$ (Eq. 6) instead of $\log(1 - D(G(I^{LR})))$: the *non-saturating* form of
+# Goodfellow et al. When D confidently rejects an SR image (D → 0), $\log(1 - D)$ is flat and gives no
+# gradient, while $-\log D$ is steep.
+
+# %%
+print(inspect.getsource(losses.VanillaGAN))
+p = np.linspace(0.001, 0.999, 400)
+fig, axes = plt.subplots(1, 2, figsize=(9, 2.8))
+axes[0].plot(p, np.log(1 - p), label="log(1 - D)  (saturating, Eq. 2 as written)")
+axes[0].plot(p, -np.log(p), label="-log D  (non-saturating, Eq. 6)")
+axes[0].set_xlabel("D(G(LR)): discriminator's probability that SR is real")
+axes[0].set_ylabel("generator loss")
+axes[0].set_title("Generator losses", fontsize=9)
+axes[0].legend(fontsize=7)
+axes[1].plot(p, np.abs(-1 / (1 - p)) * p * (1 - p), label="|d log(1-D) / d logit| = D")
+axes[1].plot(p, np.abs(-1 / p) * p * (1 - p), label="|d -log D / d logit| = 1 - D")
+axes[1].set_xlabel("D(G(LR))"), axes[1].set_ylabel("gradient magnitude w.r.t. the logit")
+axes[1].set_title("Early in training D(G(LR)) is near 0: only -log D has a gradient", fontsize=9)
+axes[1].legend(fontsize=7)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# How big is 1e-3 x l_Gen? Compare it with the MSE of a bicubic-quality SR (images in [-1, 1]) while the
+# discriminator's verdict on SR goes from undecided (D = 0.5, $-\log 0.5 \approx 0.69$) to confident.
+
+# %%
+vanilla = losses.VanillaGAN()
+sr_bic = degrade("bicubic x4")
+content = float(losses.ContentLoss("mse")(hr, sr_bic))
+for d_fake in (0.5, 0.1, 0.01):
+    logit = np.log(d_fake / (1 - d_fake)) * np.ones((16, 1), np.float32)
+    adv = float(vanilla.generator_loss(None, logit))
+    total = content + losses.ADV_WEIGHT * adv
+    print(f"D(SR)={d_fake:<5} content {content:.4f}  adv {adv:.3f}  1e-3*adv {losses.ADV_WEIGHT * adv:.5f}"
+          f"  -> adversarial share of l_SR {losses.ADV_WEIGHT * adv / total:.1%}")
+adv_half = float(vanilla.generator_loss(None, np.zeros((16, 1), np.float32)))
+say(f"The bicubic butterfly's MSE is {content:.4f}; an undecided D gives $l_{{Gen}}$ = {adv_half:.3f}, so "
+    f"$10^{{-3}} l_{{Gen}}$ = {losses.ADV_WEIGHT * adv_half:.5f}, "
+    f"{losses.ADV_WEIGHT * adv_half / (content + losses.ADV_WEIGHT * adv_half):.1%} of the total. The weight "
+    f"keeps the content loss in charge; the adversarial share grows as D gets confident.")
+
+# %% [markdown]
+# ### ESRGAN's relativistic average GAN (ESRGAN Eqs. 1–2)
+#
+# ESRGAN (Wang et al. 2018, §3.2) asks a relative question: *is this real image more realistic than the
+# average fake one?* With $C$ the discriminator's logit,
+# $D_{Ra}(x_r, x_f) = \sigma(C(x_r) - \mathbb{E}_{x_f}[C(x_f)])$, and
+#
+# $$ L_D^{Ra} = -\mathbb{E}_{x_r}[\log D_{Ra}(x_r, x_f)] - \mathbb{E}_{x_f}[\log(1 - D_{Ra}(x_f, x_r))] $$
+# $$ L_G^{Ra} = -\mathbb{E}_{x_r}[\log(1 - D_{Ra}(x_r, x_f))] - \mathbb{E}_{x_f}[\log D_{Ra}(x_f, x_r)] $$
+#
+# The generator's loss now involves the real images too, so it gets gradients from both halves. A numpy
+# transcription of the equations next to the library's version:
+
+# %%
+print(inspect.getsource(losses.RelativisticAverageGAN))
+rng = np.random.default_rng(0)
+real, fake = rng.normal(2, 1, (8, 1)).astype(np.float32), rng.normal(-1, 1, (8, 1)).astype(np.float32)
+sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+d_rf, d_fr = sig(real - fake.mean()), sig(fake - real.mean())
+np_d = -np.mean(np.log(d_rf)) - np.mean(np.log(1 - d_fr))
+np_g = -np.mean(np.log(1 - d_rf)) - np.mean(np.log(d_fr))
+ra = losses.RelativisticAverageGAN()
+print(f"L_D: numpy {np_d:.6f}  library {float(ra.discriminator_loss(real, fake)):.6f}")
+print(f"L_G: numpy {np_g:.6f}  library {float(ra.generator_loss(real, fake)):.6f}")
+print(f"vanilla for comparison: L_D {float(vanilla.discriminator_loss(real, fake)):.4f}, "
+      f"L_G {float(vanilla.generator_loss(real, fake)):.4f}")
+
+# %% [markdown]
+# In training (`--adv-loss ragan`, the `esrgan` preset) the library's `SRGAN.train_step` passes the real
+# logits to the generator loss (`needs_real_for_generator`). ESRGAN also moves the VGG loss **before the
+# activation** (`vgg54_preact`, L1) because post-ReLU features of deep layers are sparse; both are in
+# [notebook 08](08_esrgan_and_realesrgan.ipynb).
+#
+# ### Exercises
+#
+# 1. *(recall)* Write Eq. 3 and name the two content losses the paper compares. Which layer is φ5,4?
+# 2. *(understand)* Derive the optimal discriminator $D^\star = p / (p + q)$ from Eq. 2 for a fixed G, and
+#    show that $D^\star = 1/2$ everywhere when the generator is perfect.
+# 3. *(understand)* For the MSE on a bimodal target, what does the L1 loss choose instead, and why is it
+#    no cure for the blur?
+# 4. *(apply)* The features are multiplied by 1/12.75 before the squared difference. By what factor does
+#    that change the VGG loss, and what would the same loss be with the features left unscaled?
+# 5. *(experiment)* With `SRGAN_VGG_WEIGHTS=imagenet` (needs a network) rerun the content-loss table: does
+#    vgg54 now prefer noise to blur, as the paper argues?
+#
+# <details><summary>Solutions (click to open)</summary>
+#
+# 1. $l^{SR} = l^{SR}_X + 10^{-3} l^{SR}_{Gen}$ with $l^{SR}_X$ the pixel MSE or the VGG loss; φ5,4 is
+#    `block5_conv4`, the 4th convolution (after ReLU) before the 5th max-pooling.
+# 2. Pointwise, $f(D) = p \log D + q \log(1 - D)$ has $f'(D) = p/D - q/(1 - D) = 0$ at $D = p/(p + q)$,
+#    and $f'' < 0$: a maximum. A perfect G makes $q = p$, so $D^\star = 1/2$.
+# 3. The median of $p(x \mid y)$: for two equal modes any value between them, in practice again near the
+#    middle — still not a sample from either mode. Only a loss that compares distributions (the GAN) does.
+# 4. By $1/12.75^2 \approx 1/163$: the loss is quadratic in the features. Unscaled it would be 163 times
+#    larger than the printed values.
+# 5. With ImageNet features the VGG losses rank the distortions differently from MSE; check whether blur
+#    costs more than noise of the same PSNR in the table.
+#
+# </details>
+#
+# Next: [04 · pre-training SRResNet](04_pretraining_srresnet.ipynb).

@@ -1,0 +1,408 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 9 · Real-ESRGAN: a discriminator per pixel, second-order degradations, and network interpolation
+#
+# Real-ESRGAN (Wang et al., ICCV Workshops 2021) trains ESRGAN's generator (notebook 08) for real photos: LR
+# images synthesised by a *second-order* degradation model, a U-Net discriminator with spectral
+# normalization that judges every pixel, and sharpened (USM) targets. This notebook builds each part, runs
+# them together in a tiny training run (mechanics only: a few CPU minutes), and interpolates the two
+# resulting networks (ESRGAN §3.4).
+#
+# **Offline here:** VGG19's ImageNet weights cannot be downloaded on this machine, so the training run uses
+# an L1 content loss instead of the perceptual one; with a network, set `SRGAN_VGG_WEIGHTS=imagenet` (or a
+# path to the `.h5`) before starting Jupyter.
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import srgan_keras
+from _course import DATA, FAST, RUNS, VGG_WEIGHTS, nearest, say, setup, show_panels
+
+setup()
+
+# %%
+import inspect
+
+import keras
+import tensorflow as tf
+
+from srgan_keras import losses
+from srgan_keras.degradation import bicubic_downscale, bicubic_upscale, crop_to_multiple, make_lr_numpy
+from srgan_keras.imaging import load_rgb_uint8
+
+vanilla = losses.VanillaGAN()  # the adversarial loss Real-ESRGAN keeps (notebook 08, section 2)
+
+baby = load_rgb_uint8(DATA / "Set5" / "baby.png")  # (512, 512, 3) uint8
+print("VGG weights:", VGG_WEIGHTS or "none (random; offline)")
+
+# %% [markdown]
+# ## 1 · The U-Net discriminator with spectral normalization (Real-ESRGAN)
+#
+# Real-ESRGAN's degradations produce a much wider range of artefacts, and its discriminator has to judge
+# local texture: a U-Net that returns a **logit per pixel** — "this pixel looks real" — instead of one per
+# image, so the generator gets detailed, local feedback. Spectral normalization (Miyato et al. 2018) divides
+# each convolution's kernel by its largest singular value, which keeps this stronger discriminator's training
+# stable. Fully convolutional: any input size divisible by 8 (three stride-2 convolutions).
+
+# %%
+from srgan_keras import unet_discriminator
+
+print(inspect.getsource(unet_discriminator.sn_conv))
+D = unet_discriminator.build_unet_discriminator()  # num_feat 64, as Real-ESRGAN
+trainable = sum(int(np.prod(w.shape)) for w in D.trainable_weights)
+print(f"trainable parameters {trainable:,} (Real-ESRGAN/BasicSR: 4,376,897); count_params {D.count_params():,} "
+      "(+ one power-iteration vector u per SN conv)")
+for size in (64, 128, 200):
+    print(f"input (1, {size}, {size}, 3) -> logits {tuple(D(np.zeros((1, size, size, 3), np.float32)).shape)}")
+
+# %% [markdown]
+# ### What a per-pixel discriminator learns
+#
+# A small experiment (a 16-feature U-Net, for speed): train it to tell HR crops of the built-in photos from
+# their bicubic x4 reconstructions — the "generator" here is plain bicubic — then look at its logit map on
+# Set5's butterfly, which it has never seen. The loss is the vanilla GAN's, averaged over every pixel.
+# `training=True` matters: Keras' `SpectralNormalization` runs its power iteration and rescales the kernel
+# only in training mode. ⏱ *Without `SRGAN_FAST`: about half a minute (300 steps of batch 8 at 64x64); with
+# it, seconds.*
+
+# %%
+from srgan_keras.imaging import builtin_images
+
+photos = [img for _, img in builtin_images()]
+rng = np.random.default_rng(0)
+
+def crops(n: int, size: int = 64):
+    """n random HR crops and their bicubic x4 reconstructions, both in [-1, 1] (the D's range)."""
+    hr = []
+    for _ in range(n):
+        img = photos[rng.integers(len(photos))]
+        y, x = rng.integers(0, img.shape[0] - size), rng.integers(0, img.shape[1] - size)
+        hr.append(img[y:y + size, x:x + size])
+    hr = np.stack(hr).astype(np.float32)                               # (n, 64, 64, 3), 0..255
+    lr = np.clip(np.round(bicubic_downscale(hr, 4).numpy()), 0, 255)  # (n, 16, 16, 3), 8-bit
+    bic = np.clip(np.round(bicubic_upscale(lr, 4).numpy()), 0, 255)
+    return hr / 127.5 - 1, bic.astype(np.float32) / 127.5 - 1
+
+D16 = unet_discriminator.build_unet_discriminator(num_feat=16)
+opt = keras.optimizers.Adam(2e-4, beta_1=0.9, beta_2=0.99)  # betas as Real-ESRGAN; lr 2x its 1e-4
+opt.build(D16.trainable_variables)
+
+@tf.function
+def d_step(real, fake):
+    with tf.GradientTape() as tape:
+        loss = vanilla.discriminator_loss(D16(real, training=True), D16(fake, training=True))
+    opt.apply(tape.gradient(loss, D16.trainable_variables), D16.trainable_variables)
+    return loss
+
+t0, history = time.perf_counter(), []
+for _ in range(5 if FAST else 300):
+    history.append(float(d_step(*crops(8))))
+print(f"{len(history)} steps in {time.perf_counter() - t0:.0f} s; D loss {history[0]:.3f} -> "
+      f"{np.mean(history[-20:]):.3f} (mean of the last 20)")
+sigmas = {name: np.linalg.svd(D16.get_layer(name).layer.kernel.numpy().reshape(-1, D16.get_layer(name).layer.filters),
+                              compute_uv=False)[0] for name in ("conv1", "conv4", "conv8")}
+print("largest singular value of the SN kernels after training:", {k: round(float(v), 3) for k, v in sigmas.items()})
+
+# %%
+hr_b = load_rgb_uint8(DATA / "Set5" / "butterfly.png")                     # (256, 256, 3)
+bic_b = np.clip(np.round(bicubic_upscale(make_lr_numpy(hr_b, 4), 4).numpy()), 0, 255).astype(np.uint8)
+logit_maps = {name: D16(img[None].astype(np.float32) / 127.5 - 1, training=False)[0, :, :, 0].numpy()
+              for name, img in (("HR", hr_b), ("bicubic x4", bic_b))}
+lo, hi = np.percentile(np.concatenate([m.ravel() for m in logit_maps.values()]), [1, 99])
+fig, axes = plt.subplots(1, 4, figsize=(11, 2.9))
+axes[0].imshow(hr_b), axes[0].set_title("HR", fontsize=8)
+axes[1].imshow(bic_b), axes[1].set_title("bicubic x4", fontsize=8)
+for ax, (name, m) in zip(axes[2:], logit_maps.items()):
+    im = ax.imshow(m, cmap="viridis", vmin=lo, vmax=hi)  # one colour scale for both maps
+    ax.set_title(f"D's logits on {name} (mean {m.mean():.2f})", fontsize=8)
+fig.colorbar(im, ax=axes[2:], fraction=0.03, label="logit (higher = more real)")
+for ax in axes:
+    ax.set_xlabel("x (px)"), ax.set_ylabel("y (px)")
+fig.suptitle("A per-pixel discriminator's verdict on an image it has not seen", fontsize=9)
+plt.show()
+
+# %% [markdown]
+# The map is a verdict per pixel. On HR the logits are highest exactly at sharp edges and fine texture —
+# the wing's veins and borders: that is where D has learned to recognise real detail. On the bicubic image
+# the same places score low, while smooth regions score alike in both images: bicubic reproduces flat
+# areas well, so nothing there tells real from fake. (After 300 steps D is still biased toward "real" —
+# even bicubic averages a positive logit — the contrast between the maps is what it has learned.) A
+# VGG-style discriminator would have given one number for the whole image, and the generator would not
+# know *where* it failed.
+
+# %% [markdown]
+# ## 2 · Second-order degradations (Real-ESRGAN §3)
+#
+# Bicubic downscaling is a clean, known degradation; real photos are blurred, resized, noisy and JPEG-compressed,
+# often several times (a photo taken, resized, shared, screenshotted...). Real-ESRGAN synthesises LR images by
+# applying the classical model $x = [(y \circledast k)\downarrow_r + n]_{\mathrm{JPEG}}$ **twice**, with random
+# blur kernels (isotropic/anisotropic Gaussian, generalized Gaussian, plateau, sinc), random resizing
+# (area, bilinear, bicubic; up, down or kept), Gaussian or Poisson noise (colour or grey), JPEG quality 30–95,
+# and a final sinc filter for ringing and overshoot artefacts. Every probability and range is the official
+# default, in one frozen dataclass:
+
+# %%
+from srgan_keras import realesrgan_degradation as red
+
+for field in ("kernel_sizes", "kernel_prob", "sinc_prob", "blur_sigma", "resize_prob", "resize_range",
+              "noise_range", "poisson_scale_range", "jpeg_range", "second_blur_prob", "resize_range2",
+              "final_sinc_prob", "usm_weight"):
+    print(f"{field:<20} {getattr(red.DEFAULT, field)}")
+
+# %% [markdown]
+# One image through every stage. The degradation is applied to the **unsharp-masked** HR (Real-ESRGAN
+# trains on sharpened targets: `usm_gt`), and each panel is drawn at the same display size, so the resizes
+# show as changes of pixel size. The three kernels drawn for this seed are in the last panels.
+# ⏱ *a few seconds.*
+
+# %%
+eye = baby[128:320, 160:352]  # (192, 192, 3): a crop of the baby's face and hat, fine detail
+fig = red.degradation_grid_figure(eye, scale=4, seed=(0, 3))
+plt.show()
+
+# %% [markdown]
+# **First order against second order.** Classical degradation models (and Real-ESRGAN's first half) apply
+# one round: blur, resize, noise, JPEG. Real photos have been through several: a camera's blur and noise,
+# then a resize and JPEG by one app, then another. Real-ESRGAN's point (§3.1) is that a *second* round, plus
+# the final sinc, covers far more of what real LR images look like. Below, the same seed stopped after the
+# first round (its output resized to the LR size) and the full second-order LR.
+
+# %%
+stages = []
+lr2 = red.degrade_image(red.usm_sharpen((eye / 255.0).astype(np.float32)), 4, red.DEFAULT, (0, 3), stages=stages)
+first = dict((name, img) for name, img, _ in stages)["JPEG 1"]
+lr1 = tf.image.resize(first, (eye.shape[0] // 4, eye.shape[1] // 4), "bicubic", antialias=True).numpy()
+fig, axes = plt.subplots(1, 4, figsize=(12, 3.4))
+for ax, (title, img) in zip(axes, [("HR", eye / 255.0), ("bicubic LR (SRGAN)", bicubic_downscale(eye, 4).numpy() / 255),
+                                    ("first order only (blur, resize, noise, JPEG)", lr1),
+                                    ("second order + final sinc (Real-ESRGAN)", lr2.numpy())]):
+    ax.imshow(np.clip(img, 0, 1), interpolation="nearest")
+    ax.set_title(title, fontsize=9)
+    ax.set_axis_off()
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Why a sinc filter: ringing on a step edge.** An ideal low-pass filter cuts every frequency above
+# $\omega_c$; in space it is the (2-D) sinc $\omega_c J_1(\omega_c r) / 2\pi r$, whose side lobes alternate
+# in sign. Applied to a step edge, the lobes add up to the overshoot and ripples of the Gibbs phenomenon:
+# the halo seen around edges of over-sharpened or heavily compressed photos. Real-ESRGAN adds it on
+# purpose so the model learns to remove it. A step through the library's `sinc_kernel`:
+
+# %%
+step_edge = np.zeros((64, 64, 1), np.float32)
+step_edge[:, 32:] = 1.0
+fig, ax = plt.subplots(figsize=(7, 3))
+ax.plot(step_edge[32, :, 0], "k--", lw=1, label="step edge")
+for omega in (np.pi / 3, np.pi / 2):
+    ringing = red.filter2d(tf.constant(step_edge), red.sinc_kernel(omega, 21)).numpy()[32, :, 0]
+    ax.plot(ringing, label=f"sinc low-pass, cut-off ω_c = {omega:.2f} rad/px")
+    print(f"cut-off {omega:.2f}: overshoot {ringing.max() - 1:.3f}, undershoot {-ringing.min():.3f}")
+ax.set_xlim(16, 48), ax.set_xlabel("x (pixels)"), ax.set_ylabel("value"), ax.legend(fontsize=8)
+ax.set_title("Ringing: a sinc-filtered step overshoots on both sides (Gibbs)", fontsize=9)
+fig.tight_layout()
+plt.show()
+
+# %%
+seeds = [(0, k) for k in range(5)]
+eye01 = red.usm_sharpen((eye / 255.0).astype(np.float32))  # Real-ESRGAN degrades the sharpened HR
+lrs = [red.degrade_image(eye01, 4, red.DEFAULT, seed).numpy() for seed in seeds]
+fig, axes = plt.subplots(1, 6, figsize=(11, 2.2))
+axes[0].imshow(bicubic_downscale(eye, 4).numpy().astype(np.uint8), interpolation="nearest")
+axes[0].set_title("bicubic LR (SRGAN)", fontsize=8)
+for ax, seed, lr in zip(axes[1:], seeds, lrs):
+    ax.imshow(lr, interpolation="nearest")
+    ax.set_title(f"Real-ESRGAN LR, seed {seed}", fontsize=8)
+for ax in axes:
+    ax.set_xlabel("x (LR px)"), ax.set_ylabel("y")
+fig.suptitle("One HR crop, six 48x48 LR images: the model must undo all of them", fontsize=9)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Each image gets its own stateless seed, so the same seed gives the same LR on any worker and in any order
+# (the official code draws some choices once per batch and reshuffles through a pool; the module's docstring
+# lists this and the other departures).
+
+# %% [markdown]
+# ## 3 · A tiny `--preset realesrgan` run
+#
+# The `realesrgan` preset is the paper's recipe: RRDBNet, the U-Net SN discriminator, second-order
+# degradations, USM-sharpened targets, L1 1 + perceptual 1 + vanilla GAN 0.1, an EMA of the generator's
+# weights, 256 px crops, batch 48 and 1.4·10^6 steps on 4 GPUs. Here the *parts* run, at classroom size:
+#
+# * 2 RRDBs of 32 features (paper: 23 of 64), a 32-feature U-Net, 64 px crops, batch 4;
+# * **two commands**, as the paper trains: Real-ESRNet (L1 pre-training, `--phase pretrain`), then
+#   Real-ESRGAN initialised from it (`--phase gan --init-from`), so section 4 can interpolate the two;
+# * learning rate 1e-3 with warm-up and cosine decay for the pre-training (paper: constant 2e-4 over 10^6
+#   steps; a few hundred steps need a larger, decaying rate, as in the demo preset);
+# * `--ema-decay 0.99` (paper: 0.999, an average over ~1,000 steps: longer than these runs, so the saved
+#   weights would barely move from the starting point);
+# * the perceptual term is **L1 on pixels** (`--content-loss l1`) unless `SRGAN_VGG_WEIGHTS` is set: with
+#   random VGG weights it would pull toward meaningless features.
+#
+# With `SRGAN_FAST=1` the cell runs the README's tiny offline command instead (1 RRDB of 8 features, 2 + 2
+# steps). Validation uses bicubic LR of two held-out photos, the same as every other run.
+#
+# ⏱ *Without `SRGAN_FAST`: about 2 minutes on a quiet 2-core CPU (400 + 200 steps, graph mode without XLA); with it: seconds.
+# Like every training cell of the course, a second run resumes from the run folders and finishes at once.*
+
+# %%
+from srgan_keras import train
+from srgan_keras.config import get_config
+
+cfg = get_config("realesrgan")
+print({k: getattr(cfg, k) for k in ("generator", "num_blocks", "discriminator", "degradation", "usm_gt",
+                                     "pretrain_loss", "pixel_weight", "content_loss", "adv_loss", "adv_weight",
+                                     "ema_decay", "hr_size", "batch_size")})
+README_TINY = ["--num-blocks", "1", "--num-filters", "8", "--disc-filters", "8", "--hr-size", "64",
+               "--batch-size", "2", "--val-images", "1", "--no-jit-compile", "--log-every", "1"]
+CLASSROOM = ["--num-blocks", "2", "--num-filters", "32", "--disc-filters", "32", "--hr-size", "64",
+             "--batch-size", "4", "--val-images", "2", "--pretrain-lr", "1e-3", "--lr-schedule", "cosine",
+             "--warmup-steps", "20", "--ema-decay", "0.99", "--log-every", "10"]
+COMMON = ["--preset", "realesrgan", *(README_TINY if FAST else CLASSROOM),
+          *(["--vgg-weights", VGG_WEIGHTS] if VGG_WEIGHTS else ["--content-loss", "l1"])]
+ESRNET_ARGS = [*COMMON, "--phase", "pretrain", "--out", str(RUNS / "realesrnet"),
+               "--pretrain-steps", "2" if FAST else "400", "--val-every", "2" if FAST else "100"]
+ESRGAN_ARGS = [*COMMON, "--phase", "gan", "--out", str(RUNS / "realesrgan"),
+               "--init-from", str(RUNS / "realesrnet" / "generator.keras"),
+               "--gan-steps", "2" if FAST else "200", "--val-every", "2" if FAST else "50"]
+
+# %%
+t0 = time.perf_counter()
+assert train.main(ESRNET_ARGS) == 0
+t1 = time.perf_counter()
+assert train.main(ESRGAN_ARGS) == 0
+print(f"Real-ESRNet {t1 - t0:.0f} s, Real-ESRGAN {time.perf_counter() - t1:.0f} s")
+
+# %%
+import json
+
+from PIL import Image
+
+val = {}
+fig, axes = plt.subplots(2, 1, figsize=(9, 5.4))
+for ax, name in zip(axes, ("realesrnet", "realesrgan")):
+    r = json.loads((RUNS / name / "result.json").read_text())
+    print(f"{name:<11} val PSNR {r['psnr']:.2f} dB (bicubic {r['bicubic_psnr']:.2f}), SSIM {r['ssim']:.4f}")
+    val[name] = r
+    ax.imshow(np.asarray(Image.open(RUNS / name / "samples.png")))
+    ax.set_title(f"{name}: LR (nearest) | bicubic | SR | HR", fontsize=9)
+    ax.set_xticks([]), ax.set_yticks([])
+fig.tight_layout()
+plt.show()
+below = [n for n, r in val.items() if r["psnr"] < r["bicubic_psnr"]]
+say("On the validation photos — **clean** bicubic LR, not the degradations these models trained on — "
+    + ", ".join(f"{n} scores {r['psnr']:.2f} dB" for n, r in val.items())
+    + f" against bicubic's {val['realesrnet']['bicubic_psnr']:.2f} dB. "
+    + (f"{' and '.join(below)} {'is' if len(below) == 1 else 'are'} below bicubic: a model trained to remove "
+       f"blur, noise and JPEG blocks over-smooths an input that has none, and a few hundred CPU steps of a "
+       f"2-block network are far from the paper's days on four GPUs. Section 8 tries a degraded input."
+       if below else "Both beat bicubic even on clean input."))
+
+# %% [markdown]
+# What the run shows is that every part works together through the same loop, checkpoints and files as
+# SRGAN's: `generator.keras` loads with `load_generator` and goes through `evaluate`, `upscale` (with
+# tiling) and `export` unchanged. It is a **demo run: mechanics only**; the numbers above are read below.
+
+# %% [markdown]
+# ## 4 · Network interpolation (ESRGAN §3.4, Eq. 4)
+#
+# $$ \theta_G^{INTERP} = (1 - \alpha)\, \theta_G^{PSNR} + \alpha\, \theta_G^{GAN} $$
+#
+# Two generators of the same architecture, the GAN one fine-tuned from the PSNR one, are blended weight by
+# weight; `alpha` moves from the smooth, high-PSNR result to the sharp GAN result with no retraining, and
+# ESRGAN shows the blend has fewer artefacts than blending the two output *images*. Notebook 06 did it for
+# SRResNet/SRGAN; here for the Real-ESRNet and Real-ESRGAN of section 3, on Set5 (bicubic LR) and on one
+# Real-ESRGAN-degraded image.
+
+# %%
+from srgan_keras import interpolate
+
+psnr_model = interpolate.load(RUNS / "realesrnet" / "generator.keras")
+gan_model = interpolate.load(RUNS / "realesrgan" / "generator.keras")
+set5 = [(p.stem, crop_to_multiple(load_rgb_uint8(p), 4)) for p in sorted((DATA / "Set5").glob("*.png"))]
+alphas = (0.0, 0.25, 0.5, 0.75, 1.0)
+blends = {a: interpolate.interpolate_models(psnr_model, gan_model, a) for a in alphas}
+rows = [{"alpha": a, **interpolate.evaluate_blend(m, set5)} for a, m in blends.items()]
+print(interpolate.sweep_table(rows))
+
+# %%
+hr_eye = eye  # (192, 192, 3)
+lr_real = np.round(red.degrade_image((hr_eye / 255.0).astype(np.float32), 4, red.DEFAULT, (0, 1)).numpy()
+                   * 255).astype(np.uint8)                       # (48, 48, 3)
+from srgan_keras.metrics import evaluate_pair
+
+bic = np.clip(np.round(bicubic_upscale(lr_real, 4).numpy()), 0, 255).astype(np.uint8)
+srs = {a: srgan_keras.upscale_image(lr_real, blends[a], tile=None, pre_pad=0) for a in (0.0, 0.5, 1.0)}
+scores = {"bicubic": evaluate_pair(bic, hr_eye, 4), **{a: evaluate_pair(s, hr_eye, 4) for a, s in srs.items()}}
+show_panels("A Real-ESRGAN-degraded LR, upscaled by interpolated demo models (mechanics)", hr_eye,
+            [("degraded LR (nearest)", nearest(lr_real), None), ("bicubic", bic, scores["bicubic"]),
+             *[(f"alpha {a:g}", s, scores[a]) for a, s in srs.items()], ("HR", hr_eye, None)])
+spread = max(scores[a]["psnr_y"] for a in srs) - min(scores[a]["psnr_y"] for a in srs)
+beat = [a for a in srs if scores[a]["psnr_y"] > scores["bicubic"]["psnr_y"]]
+say(f"On this degraded input bicubic scores {scores['bicubic']['psnr_y']:.2f} dB; the blends "
+    + ", ".join(f"α {a:g}: {scores[a]['psnr_y']:.2f}" for a in srs)
+    + f" dB ({len(beat)} of {len(srs)} above bicubic). The blends differ by {spread:.2f} dB at most: two "
+      f"short runs of a tiny model are close in weights, so their interpolations are close too. The "
+      f"published models span the whole range from smooth to textured.")
+
+# %% [markdown]
+# The command-line version writes one `.keras` per alpha and, with
+# `--data`, the table and a perception–distortion plot (the perception axis needs VGG19 weights):
+#
+# ```bash
+# python -m srgan_keras.interpolate --psnr saved_models/course/full/realesrnet/generator.keras \
+#     --gan saved_models/course/full/realesrgan/generator.keras --alpha 0.8 -o blend.keras
+# python -m srgan_keras.interpolate --psnr A.keras --gan B.keras --alphas 0,0.2,0.4,0.6,0.8,1 \
+#     --out-dir sweep --data ../shared/data/Set5
+# ```
+#
+# The full recipes, on a GPU with DIV2K and VGG19 weights:
+#
+# ```bash
+# python -m srgan_keras.train --preset esrgan --data DIV2K_train_HR
+# python -m srgan_keras.train --preset realesrgan --data DIV2K_train_HR
+# ```
+
+# %% [markdown]
+# ### Exercises
+#
+# 1. *(recall)* What does the U-Net discriminator return for a 128x128 input, and why is that more useful to
+#    the generator than one logit?
+# 2. *(understand)* Why does Real-ESRGAN degrade the *sharpened* HR, and what would a model trained on
+#    unsharpened targets output?
+# 3. *(apply)* Draw 20 LR images of one HR crop with different seeds (`red.degrade_image`) and count how
+#    many had the final sinc filter (`stages`, note "no sinc").
+# 4. *(experiment)* Train the tiny run with `--degradation bicubic` instead and compare both models on a
+#    JPEG-degraded input: which one removes the blocks?
+#
+# <details><summary>Solutions (click to open)</summary>
+#
+# 1. A (1, 128, 128, 1) map of logits, one per pixel: the generator learns *where* its output looks fake.
+# 2. So the model learns to output sharper images than the (often soft) originals; trained on unsharpened
+#    targets it reproduces their softness.
+# 3. About 16 of 20: the final sinc is applied with probability 0.8 (`DEFAULT.final_sinc_prob`).
+# 4. The `realesrgan`-degraded model: the bicubic one has never seen JPEG blocks and sharpens them.
+#
+# </details>
+#
+# Back to the [list of notebooks](README.md); the [appendix](10_appendix_converting_weights.ipynb) loads the
+# published weights.

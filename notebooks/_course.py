@@ -1,0 +1,207 @@
+"""What the course's notebooks share, written once (tested in tests/test_course.py; not library code).
+
+Every notebook starts with ``from _course import ...``: the paths and the fast mode, the demo training
+commands that several notebooks reuse, a figure helper over the library's own panel function, the
+TensorBoard reader, the texture measure of the perception-distortion plots, and ``say``, which turns
+a formatted sentence into a markdown cell's output (so a number in the prose is the number computed).
+
+``SRGAN_FAST=1`` (CI) makes every training command tiny; ``SRGAN_COURSE_RUNS`` moves the run folders
+(the tests point it at a temporary folder); ``SRGAN_VGG_WEIGHTS`` (``imagenet`` or a ``.h5`` path)
+gives the VGG cells real weights.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's C++ start-up messages
+
+import numpy as np  # noqa: E402
+
+import srgan_keras  # noqa: E402
+
+FAST = os.environ.get("SRGAN_FAST") == "1"  # CI sets SRGAN_FAST=1: training cells become tiny
+REPO = Path(srgan_keras.__file__).resolve().parents[1]
+DATA = Path("../shared/data")  # Set5, Set14, Urban100 beside the checkout (read-only, never copied)
+RUNS = Path(os.environ.get("SRGAN_COURSE_RUNS", "saved_models/course")) / ("fast" if FAST else "full")
+VGG_WEIGHTS = os.environ.get("SRGAN_VGG_WEIGHTS") or None  # None = random VGG19 weights (offline)
+BUNDLED = {"srresnet": Path("saved_models/srresnet_x4.keras"), "srgan": Path("saved_models/srgan_x4.keras")}
+
+# Extra training flags under SRGAN_FAST=1: a 2-block, 16-filter model, no XLA (compiling costs more
+# than it saves for a few steps), one validation image.
+TINY = ["--num-blocks", "2", "--num-filters", "16", "--disc-filters", "16", "--batch-size", "2",
+        "--no-jit-compile", "--val-images", "1", "--log-every", "1"] if FAST else []
+
+
+def setup() -> None:
+    """Work from the repository root (like the README's commands); readable figure defaults."""
+    import matplotlib.pyplot as plt
+
+    if (REPO / "pyproject.toml").exists():
+        os.chdir(REPO)
+    plt.rcParams.update({"figure.dpi": 90, "savefig.dpi": 90, "font.size": 9})
+    print(f"srgan_keras {srgan_keras.__version__} | FAST={FAST} | benchmark sets found: {DATA.exists()}"
+          f" | VGG19 weights: {VGG_WEIGHTS or 'random (offline)'}")
+
+
+def vgg_note(real_would_show: str) -> str:
+    """One sentence on which VGG19 weights a cell used; offline, plainly, what real ones would show."""
+    if VGG_WEIGHTS:
+        return f"These are VGG19 features with the `{VGG_WEIGHTS}` weights (ImageNet)."
+    return ("**These features come from random VGG19 weights**: no ImageNet weights were available "
+            "(set `SRGAN_VGG_WEIGHTS=imagenet` or a `.h5` path), so the layers, shapes and arithmetic are "
+            "right but the values are not what a trained network computes. "
+            f"With real weights: {real_would_show}")
+
+
+def say(text: str) -> None:
+    """Show ``text`` as markdown: prose whose numbers are formatted from the variables beside it."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))
+
+
+# ------------------------------------------------------------------ the demo runs (mechanics)
+
+def srresnet_args() -> list[str]:
+    """The README's demo pre-training (1,000 steps), the GAN phase left to notebook 05; validation
+    every 100 steps instead of 250, for notebook 04's curves."""
+    return ["--preset", "demo", "--out", str(RUNS / "srresnet"), "--gan-steps", "0",
+            "--val-every", "2" if FAST else "100", *(["--pretrain-steps", "6"] if FAST else []), *TINY]
+
+
+def srgan_args(init_from: Path) -> list[str]:
+    """Notebook 05's short GAN phase from the demo SRResNet."""
+    return ["--preset", "demo", "--out", str(RUNS / "srgan"), "--phase", "gan",
+            "--init-from", str(init_from), "--gan-steps", "4" if FAST else "120", "--gan-lr", "1e-4",
+            "--val-every", "2" if FAST else "40", "--ckpt-every", "100", *TINY]
+
+
+def srresnet_model() -> Path:
+    """The demo SRResNet of notebook 04; trained here (the same command) if it is not there yet."""
+    from srgan_keras import train
+
+    path = RUNS / "srresnet" / "generator.keras"
+    if not path.exists():
+        assert train.main(srresnet_args()) == 0
+    return path
+
+
+def srgan_model() -> Path:
+    """Notebook 05's demo SRGAN; trained here (the same command) if it is not there yet."""
+    from srgan_keras import train
+
+    path = RUNS / "srgan" / "generator.keras"
+    if not path.exists():
+        assert train.main(srgan_args(srresnet_model())) == 0
+    return path
+
+
+def benchmark(name: str) -> float:
+    """A measured value from the table of BENCHMARKS.md (the quiet full run it documents), by row name,
+    e.g. ``benchmark("srresnet_graph")``: seconds per paper SRResNet step, XLA off, 2 cores."""
+    for line in (REPO / "BENCHMARKS.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) > 2 and cells[0] == name:
+            return float(cells[2])
+    raise KeyError(f"BENCHMARKS.md has no row {name!r}")
+
+
+# ------------------------------------------------------------------ figures and measurements
+
+def show_panels(title: str, hr: np.ndarray, panels: list[tuple[str, np.ndarray, dict | None]]) -> None:
+    """One row of images with the same zoomed inset, PSNR/SSIM under a panel's title when given: the
+    library's own figure (``evaluate.save_panels``, the one ``evaluate --figure`` writes), shown inline."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    from srgan_keras.evaluate import save_panels
+
+    backend, rc = matplotlib.get_backend(), {k: v for k, v in plt.rcParams.items() if k != "backend"}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "panels.png"
+        save_panels(path, title, hr, panels)
+        display(Image(data=path.read_bytes()))
+    _restore_backend(backend, rc)
+
+
+def _restore_backend(backend: str, rc: dict) -> None:
+    """``save_panels`` switches pyplot to Agg, which also unhooks Jupyter's inline figures: hook them
+    back (``%matplotlib inline``) so the notebook's later ``plt.show()`` still draws, same settings."""
+    import matplotlib.pyplot as plt
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    if ip is not None and "inline" in backend:
+        ip.run_line_magic("matplotlib", "inline")
+    elif plt.get_backend() != backend:
+        plt.switch_backend(backend)
+    plt.rcParams.update(rc)
+
+
+def nearest(lr: np.ndarray, scale: int = 4) -> np.ndarray:
+    """LR drawn at HR size with nearest pixels (how the figures show an LR image)."""
+    return np.repeat(np.repeat(lr, scale, 0), scale, 1)
+
+
+def read_logs(logdir: Path) -> tuple[dict, dict]:
+    """A run's TensorBoard logs: ``{tag: [(step, value)]}`` for scalars and ``{tag: [(step, png
+    bytes)]}`` for images, in the order written (a resumed run's files one after the other)."""
+    import tensorflow as tf
+    from tensorflow.core.util import event_pb2
+
+    files = sorted(Path(logdir).glob("events.out.tfevents.*"))
+    if not files:
+        raise FileNotFoundError(f"{logdir}: no events.out.tfevents.* files")
+    scalars: dict = {}
+    images: dict = {}
+    for f in files:
+        for record in tf.data.TFRecordDataset(str(f)):
+            event = event_pb2.Event.FromString(record.numpy())
+            for v in event.summary.value:
+                t = tf.make_ndarray(v.tensor)
+                if t.dtype == object:  # an image summary: [width, height, png, ...]
+                    images.setdefault(v.tag, []).append((int(event.step), t[2]))
+                else:
+                    scalars.setdefault(v.tag, []).append((int(event.step), float(t)))
+    return scalars, images
+
+
+def hf_ratio(sr: np.ndarray, hr: np.ndarray) -> float:
+    """Texture measure of the perception-distortion plots: the mean absolute second difference of Y
+    (a discrete Laplacian's energy: edges and fine texture) in SR, divided by the same in HR.
+
+    1.0 = as much fine detail as the original; blur pushes it below 1 (bicubic sits near 0.2-0.4),
+    invented texture or noise can push it above. It measures *how much* texture, not whether the
+    texture is right: our stand-in, offline, for no-reference perceptual scores (NIQE, Ma et al.)
+    or LPIPS.
+    """
+    from srgan_keras.metrics import rgb_to_y
+
+    def energy(img: np.ndarray) -> float:
+        y = rgb_to_y(img)
+        return float(np.abs(np.diff(y, 2, axis=0))[:, 1:-1].mean()
+                     + np.abs(np.diff(y, 2, axis=1))[1:-1].mean())
+
+    return energy(sr) / energy(hr)
+
+
+# Numbers the prose quotes from a source rather than from an output of the notebook (tests/test_notebooks.py
+# accepts a prose number that an output prints or that is listed here, with where it comes from).
+CITED: dict[str, str] = {
+    "28.43": "SRGAN Table 2: bicubic PSNR on Set5 x4 (also printed by every bicubic row)",
+    "32.05": "SRGAN Table 2: SRResNet PSNR on Set5 x4",
+    "0.9019": "SRGAN Table 2: SRResNet SSIM on Set5 x4",
+    "29.40": "SRGAN Table 2: SRGAN PSNR on Set5 x4",
+    "0.8472": "SRGAN Table 2: SRGAN SSIM on Set5 x4",
+    "3.56": "SRGAN Table 2: SRGAN mean opinion score on BSD100",
+    "2.69": "SRGAN Table 2: SRResNet mean opinion score on BSD100",
+    "4.46": "SRGAN Table 2: HR mean opinion score on BSD100",
+    "30.64": "SRGAN Table 1: SRGAN-MSE PSNR on Set5 (saved_models/MODEL_CARD.md)",
+    "12.75": "SRGAN §3.2: the VGG feature rescaling 1/12.75",
+    "1500": "saved_models/MODEL_CARD.md: the bundled SRGAN's GAN phase, 1,500 steps",
+    "0.999": "Real-ESRGAN: the generator's EMA decay (its training options)",
+}

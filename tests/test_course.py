@@ -1,0 +1,103 @@
+"""notebooks/_course.py: the helpers the course's notebooks share (issue 14), each used by several."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "notebooks"))
+import _course  # noqa: E402
+
+
+def _texture(seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+
+
+def test_hf_ratio_is_one_for_hr_and_falls_with_blur():
+    hr = _texture()
+    assert _course.hf_ratio(hr, hr) == pytest.approx(1.0)
+    blurred = ((hr[:-1, :-1].astype(float) + hr[1:, :-1] + hr[:-1, 1:] + hr[1:, 1:]) / 4).astype(np.uint8)
+    assert _course.hf_ratio(blurred, hr[:-1, :-1]) < 0.6
+    flat = np.full_like(hr, 128)
+    assert _course.hf_ratio(flat, hr) == 0.0
+
+
+def test_read_logs_returns_scalars_and_images_in_step_order(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    with writer.as_default():
+        for step in range(3):
+            tf.summary.scalar("pretrain/g_loss", 1.0 / (step + 1), step=step)
+        tf.summary.image("samples", np.zeros((1, 4, 4, 3), np.float32), step=2)
+    writer.flush()
+    scalars, images = _course.read_logs(tmp_path)
+    assert [s for s, _ in scalars["pretrain/g_loss"]] == [0, 1, 2]
+    assert scalars["pretrain/g_loss"][1][1] == pytest.approx(0.5)
+    step, png = images["samples"][0]
+    assert step == 2 and png[:4] == b"\x89PNG"
+    with pytest.raises(FileNotFoundError, match="no events"):
+        _course.read_logs(tmp_path / "missing")
+
+
+def test_benchmark_reads_the_documented_row():
+    value = _course.benchmark("srresnet_graph")
+    lines = (ROOT / "BENCHMARKS.md").read_text().splitlines()
+    row = next(ln for ln in lines if ln.startswith("| srresnet_graph |"))
+    assert f"{value:g}" in row and 0.05 < value < 10
+    with pytest.raises(KeyError, match="no row"):
+        _course.benchmark("not_a_row")
+
+
+def test_show_panels_displays_the_library_figure(monkeypatch):
+    pytest.importorskip("IPython")
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    hr = _texture()
+    _course.show_panels("t", hr, [("a", hr, {"psnr_y": 30.0, "ssim_y": 0.9}), ("b", hr, None)])
+    assert len(shown) == 1 and shown[0].data[:4] == b"\x89PNG"
+
+
+def test_say_displays_markdown(monkeypatch):
+    pytest.importorskip("IPython")
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    _course.say("**26.65 dB**")
+    assert shown[0].data == "**26.65 dB**"
+
+
+def test_training_commands_follow_the_fast_mode():
+    args = _course.srresnet_args()
+    assert args[:2] == ["--preset", "demo"] and "--gan-steps" in args
+    assert ("--pretrain-steps" in args) == _course.FAST
+    assert "--init-from" in _course.srgan_args(Path("G.keras"))
+
+
+def test_plots_after_show_panels_still_draw_inline():
+    """``save_panels`` switches pyplot to Agg; a later ``plt.show()`` in the notebook must still draw."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    import os
+
+    cells = ["import numpy as np, matplotlib.pyplot as plt\nfrom _course import show_panels",
+             "hr = np.zeros((32, 32, 3), np.uint8)\nshow_panels('t', hr, [('a', hr, None), ('b', hr, None)])",
+             "plt.plot([1, 2]); plt.show()"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    env = os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "notebooks"), os.environ.get("PYTHONPATH")]))
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = env
+    try:
+        nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    finally:
+        if old is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = old
+    assert any("image/png" in o.get("data", {}) for o in nb.cells[2].outputs)
