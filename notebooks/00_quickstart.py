@@ -49,8 +49,8 @@ setup()
 # that run shows the mechanics only, and the SRGAN panels are skipped.*
 
 # %%
-from srgan_keras import train
-from srgan_keras.inference import load_generator
+from srgan_keras.inference.runners import load_generator
+from srgan_keras.training import trainer
 
 t0 = time.perf_counter()
 if BUNDLED["srresnet"].exists():
@@ -66,7 +66,7 @@ if BUNDLED["srresnet"].exists():
                   f"(card; {entry['training']['wall_hours']} CPU wall hours of training)")
 else:
     print("no bundled models here: training the demo SRResNet (the README's demo preset, pre-training)")
-    rc = train.main(srresnet_args())  # = python -m srgan_keras.train --preset demo --gan-steps 0 ...
+    rc = trainer.main(srresnet_args())  # = python -m srgan_keras.train --preset demo --gan-steps 0 ...
     assert rc == 0, f"training failed with exit code {rc}"
     runners = {"srresnet (demo)": load_generator(RUNS / "srresnet" / "generator.keras")}
 print(f"models ready in {time.perf_counter() - t0:.0f} s:", {k: f"x{r.scale}" for k, r in runners.items()})
@@ -82,8 +82,8 @@ print(f"models ready in {time.perf_counter() - t0:.0f} s:", {k: f"x{r.scale}" fo
 
 # %%
 from _course import nearest
-from srgan_keras.evaluate import evaluate_image
-from srgan_keras.imaging import load_rgb_uint8
+from srgan_keras.data.imaging import load_rgb_uint8
+from srgan_keras.evaluation.evaluate import evaluate_image
 
 hr = load_rgb_uint8(DATA / "Set5" / "butterfly.png")  # (256, 256, 3) uint8
 res = {name: evaluate_image(r, hr, name="butterfly") for name, r in runners.items()}
@@ -105,7 +105,7 @@ print(f"{'bicubic':<9} PSNR-Y {m_bic['psnr_y']:.2f} dB  SSIM-Y {m_bic['ssim_y']:
 # optimum is a blur is derived in notebook 03; notebook 06 draws the whole curve between the two.
 
 # %%
-from srgan_keras.evaluate import detail_box
+from srgan_keras.evaluation.evaluate import detail_box
 
 
 def busiest(img: np.ndarray, side: int) -> np.ndarray:
@@ -143,7 +143,7 @@ else:
 # %%
 import tensorflow as tf
 
-from srgan_keras.metrics import evaluate_pair
+from srgan_keras.evaluation.metrics import evaluate_pair
 
 hr = first.hr
 shifted = np.roll(hr, 1, axis=1)
@@ -251,7 +251,7 @@ if pairs:  # the static fallback, and the answer key once you have voted
 # each model's. Our bicubic row reproduces the paper's Table 2 value for Set5 x4 (28.43 dB).
 
 # %%
-from srgan_keras.evaluate import evaluate_folder, format_table
+from srgan_keras.evaluation.evaluate import evaluate_folder, format_table
 
 reports = {name: evaluate_folder(r, DATA / "Set5") for name, r in runners.items()}
 for report in reports.values():

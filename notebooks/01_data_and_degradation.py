@@ -39,7 +39,7 @@ setup()
 # %%
 import inspect
 
-from srgan_keras import degradation
+from srgan_keras.data import degradation
 
 print(inspect.getsource(degradation.bicubic_downscale))
 
@@ -55,9 +55,9 @@ print(inspect.getsource(degradation.bicubic_downscale))
 # %%
 import tensorflow as tf
 
-from srgan_keras.degradation import bicubic_downscale, bicubic_upscale, crop_to_multiple
-from srgan_keras.imaging import load_rgb_uint8
-from srgan_keras.metrics import evaluate_pair
+from srgan_keras.data.degradation import bicubic_downscale, bicubic_upscale, crop_to_multiple
+from srgan_keras.data.imaging import load_rgb_uint8
+from srgan_keras.evaluation.metrics import evaluate_pair
 
 
 def shrink(hr, method, antialias):
@@ -123,17 +123,17 @@ plt.show()
 # colour jitter and Real-ESRGAN's degradations make LR per crop. The choice, and the pair:
 
 # %%
-from srgan_keras import data
+from srgan_keras.data import pipeline
 
-print(inspect.getsource(data.whole_image_lr))
-print(inspect.getsource(data.make_pair))
+print(inspect.getsource(pipeline.whole_image_lr))
+print(inspect.getsource(pipeline.make_pair))
 
 # %% [markdown]
 # ⏱ *Loading the built-in photos (scikit-image's, no download) and one batch: a few seconds.*
 
 # %%
-from srgan_keras.config import get_config
-from srgan_keras.data import training_dataset
+from srgan_keras.data.pipeline import training_dataset
+from srgan_keras.training.config import get_config
 
 cfg = get_config("paper", batch_size=8)  # the paper's 96x96 crops; data="builtin"
 lr, hr, target = next(iter(training_dataset(cfg)))
@@ -163,14 +163,14 @@ batch_figure(lr, hr, "One training batch: random crops of distinct photos, flipp
 # SR code since EDSR). The same transform is applied to HR and to a paired LR crop:
 
 # %%
-print(inspect.getsource(data._augment_numpy))
+print(inspect.getsource(pipeline._augment_numpy))
 
 # %% [markdown]
 # Optional colour jitter (`--color-jitter`, **our option**, after seed 001): ±10 % brightness and saturation
 # of the HR crop, before its LR is made from it (per crop, so LR and HR stay consistent). The dataset is seeded, so the same crops come out with and without it:
 
 # %%
-print(inspect.getsource(data._color_jitter))
+print(inspect.getsource(pipeline._color_jitter))
 cfg_j = get_config("paper", batch_size=8, color_jitter=True)
 lr_j, hr_j, _ = next(iter(training_dataset(cfg_j)))
 batch_figure(lr_j, hr_j, "The same batch with --color-jitter (brightness and saturation ±10 %)")
@@ -189,7 +189,7 @@ import tempfile
 
 from PIL import Image
 
-from srgan_keras.degradation import make_lr_numpy
+from srgan_keras.data.degradation import make_lr_numpy
 
 with tempfile.TemporaryDirectory() as tmp:
     (Path(tmp) / "HR").mkdir(), (Path(tmp) / "LR").mkdir()

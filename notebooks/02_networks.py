@@ -40,10 +40,11 @@ setup()
 # %%
 import inspect
 
-from srgan_keras import build_discriminator, build_srresnet, generator
+from srgan_keras import build_discriminator, build_srresnet
+from srgan_keras.nn import srresnet
 
-print(inspect.getsource(generator.residual_block))
-print(inspect.getsource(generator.upsample_block).split('    """')[0] + "    ...")
+print(inspect.getsource(srresnet.residual_block))
+print(inspect.getsource(srresnet.upsample_block).split('    """')[0] + "    ...")
 
 # %%
 G = build_srresnet()  # the paper's defaults: scale 4, B=16, 64 filters, pixel shuffle
@@ -57,7 +58,7 @@ for layer in G.layers:  # every layer outside blocks 1..15 (they repeat block0)
 # 1,550,659 trainable parameters: PReLU learns one slope per channel, shared over height and width
 # (`shared_axes=[1, 2]`); the 256 batch-norm moving statistics per block are not trainable.
 #
-# `BatchNormalization` and `PReLU` in the code above come from `srgan_keras.layers`: they *are* Keras' layers
+# `BatchNormalization` and `PReLU` in the code above come from `srgan_keras.nn.layers`: they *are* Keras' layers
 # (same weights, same config, same numbers; a checkpoint of one loads into the other), with a faster training
 # step. Keras 3 writes batch norm as `moments` plus a dozen elementwise ops and PReLU as `relu(x) - alpha *
 # relu(-x)`; ours call TensorFlow's fused batch-norm kernel and a single `where`. The tests compare values,
@@ -68,7 +69,7 @@ for layer in G.layers:  # every layer outside blocks 1..15 (they repeat block0)
 import keras
 import tensorflow as tf
 
-from srgan_keras.layers import BatchNormalization, PReLU
+from srgan_keras.nn.layers import BatchNormalization, PReLU
 
 x = tf.random.normal((4, 12, 12, 8), seed=1)
 for ours, theirs in ((BatchNormalization(), keras.layers.BatchNormalization()),
@@ -155,7 +156,7 @@ plt.show()
 
 # %% [markdown]
 # The tiled upscaler and the evaluator use this number: tiles with 40 LR pixels of context
-# (`srgan_keras.evaluate.EVAL_OVERLAP`) give exactly the whole-image result.
+# (`srgan_keras.evaluation.evaluate.EVAL_OVERLAP`) give exactly the whole-image result.
 #
 # ### What pixel shuffle does to a tensor
 #
@@ -164,7 +165,7 @@ plt.show()
 # whose values name (channel, pixel) becomes (1, 4, 4, 1); colours mark the channel each output value came from.
 
 # %%
-from srgan_keras.layers import PixelShuffle
+from srgan_keras.nn.layers import PixelShuffle
 
 print(inspect.getsource(PixelShuffle.call))
 t = np.zeros((1, 2, 2, 4), np.float32)
@@ -198,7 +199,7 @@ plt.show()
 # %% [markdown]
 # Each 2x2 output block is one input pixel; within it, position (i, j) is channel i·2 + j. (TensorFlow's
 # `depth_to_space` order; PyTorch's `PixelShuffle` orders channels differently, which matters only when
-# loading PyTorch weights, see `convert.py`.)
+# loading PyTorch weights, see `export/convert.py`.)
 #
 # ### Checkerboard artefacts: transposed convolution vs pixel shuffle vs nearest + conv
 #

@@ -47,7 +47,7 @@ import inspect
 
 import tensorflow as tf
 
-from srgan_keras import losses
+from srgan_keras.training import losses
 
 print("VGG weights:", VGG_WEIGHTS or "none (random; offline)")
 print("ADV_WEIGHT =", losses.ADV_WEIGHT, "(Eq. 3) | VGG_RESCALE = 1/12.75 =", losses.VGG_RESCALE, "(§3.2)")
@@ -106,8 +106,8 @@ say(f"The minimiser found on the grid is c* = {c_mse:+.2f}, the sample mean is {
 # MSE criterion prefers it to every one of the real, sharp answers.
 
 # %%
-from srgan_keras.degradation import bicubic_downscale
-from srgan_keras.imaging import load_rgb_uint8
+from srgan_keras.data.degradation import bicubic_downscale
+from srgan_keras.data.imaging import load_rgb_uint8
 
 baboon = load_rgb_uint8(DATA / "Set14" / "baboon.png").astype(np.float32)
 rng = np.random.default_rng(0)

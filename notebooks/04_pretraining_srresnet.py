@@ -44,9 +44,9 @@ setup()
 # %%
 import inspect
 
-from srgan_keras import train
-from srgan_keras.config import PRESETS, get_config
-from srgan_keras.srgan import SRGAN
+from srgan_keras.training import trainer
+from srgan_keras.training.config import PRESETS, get_config
+from srgan_keras.training.srgan import SRGAN
 
 print("demo preset = paper defaults +", PRESETS["demo"])
 print(inspect.getsource(SRGAN.pretrain_step))
@@ -66,7 +66,7 @@ print(inspect.getsource(SRGAN.pretrain_step))
 
 # %%
 t0 = time.perf_counter()
-rc = train.main(srresnet_args())
+rc = trainer.main(srresnet_args())
 print(f"exit code {rc}, {time.perf_counter() - t0:.0f} s")
 
 # %% [markdown]
@@ -144,7 +144,7 @@ plt.show()
 # the last good one; an interrupted run continues where it stopped. ⏱ *seconds.*
 
 # %%
-rc = train.main(srresnet_args())
+rc = trainer.main(srresnet_args())
 print("exit code", rc)
 print(sorted(p.name for p in (RUNS / "srresnet").iterdir()))
 

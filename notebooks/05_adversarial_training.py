@@ -43,9 +43,9 @@ setup()
 # %%
 import inspect
 
-from srgan_keras import train
-from srgan_keras.config import get_config
-from srgan_keras.srgan import SRGAN
+from srgan_keras.training import trainer
+from srgan_keras.training.config import get_config
+from srgan_keras.training.srgan import SRGAN
 
 print(inspect.getsource(SRGAN.train_step))
 gan_steps = int(srgan_args(RUNS)[srgan_args(RUNS).index("--gan-steps") + 1])
@@ -68,7 +68,7 @@ say(f"This notebook runs **{gan_steps} GAN steps** at 1e-4; the `demo` preset al
 # %%
 init = srresnet_model()
 t0 = time.perf_counter()
-rc = train.main(srgan_args(init))
+rc = trainer.main(srgan_args(init))
 print(f"exit code {rc}, {time.perf_counter() - t0:.0f} s")
 
 # %% [markdown]

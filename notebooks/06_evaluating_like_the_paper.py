@@ -34,7 +34,7 @@ setup()
 # %%
 import inspect
 
-from srgan_keras import metrics
+from srgan_keras.evaluation import metrics
 
 print(inspect.getsource(metrics.evaluate_pair))
 print("BT.601 Y weights", metrics.BT601_Y_WEIGHTS, "+", metrics.BT601_Y_OFFSET,
@@ -63,8 +63,8 @@ print("BT.601 Y weights", metrics.BT601_Y_WEIGHTS, "+", metrics.BT601_Y_OFFSET,
 # %%
 import tensorflow as tf
 
-from srgan_keras.degradation import crop_to_multiple
-from srgan_keras.imaging import load_rgb_uint8
+from srgan_keras.data.degradation import crop_to_multiple
+from srgan_keras.data.imaging import load_rgb_uint8
 
 set5 = {p.stem: crop_to_multiple(load_rgb_uint8(p), 4) for p in sorted((DATA / "Set5").glob("*.png"))}
 
@@ -109,7 +109,7 @@ print(f"studio-range Y's gain over full-range luma on the same error: 20·log10(
 #
 # Network interpolation (ESRGAN Eq. 4): $\theta_{interp} = (1 - \alpha)\,\theta_{PSNR} + \alpha\,\theta_{GAN}$,
 # every weight of the two generators (same architecture; the GAN started from the PSNR model) blended.
-# It moves continuously between the two without retraining. `srgan_keras.interpolate.interpolate_models`
+# It moves continuously between the two without retraining. `srgan_keras.evaluation.interpolate.interpolate_models`
 # does it (the function behind `python -m srgan_keras.interpolate`). The pair is the bundled one:
 # `srresnet_x4.keras` (α = 0) and `srgan_x4.keras` (α = 1), trained for hours (in a checkout without them,
 # the demo runs of notebooks 04 and 05 are used: mechanics only).
@@ -125,9 +125,9 @@ print(f"studio-range Y's gain over full-range luma on the same error: 20·log10(
 # ⏱ *Without `SRGAN_FAST`: about two minutes (11 blends on Set5); with it, 3 blends.*
 
 # %%
-from srgan_keras import interpolate
-from srgan_keras.evaluate import evaluate_image
-from srgan_keras.inference import BicubicRunner, as_runner
+from srgan_keras.evaluation import interpolate
+from srgan_keras.evaluation.evaluate import evaluate_image
+from srgan_keras.inference.runners import BicubicRunner, as_runner
 
 bundled = all(path.exists() for path in BUNDLED.values())
 psnr_path, gan_path = ((BUNDLED["srresnet"], BUNDLED["srgan"]) if bundled else

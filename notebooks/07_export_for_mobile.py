@@ -58,7 +58,7 @@ import tempfile
 
 import tensorflow as tf
 
-from srgan_keras import export
+from srgan_keras.export import export
 
 tf.get_logger().setLevel("ERROR")  # TensorFlow's INFO lines name temporary folders
 out = Path(tempfile.mkdtemp(prefix="srgan_export_"))  # not printed: a machine path
@@ -134,10 +134,10 @@ plt.show()
 # file, with tiling included:
 
 # %%
-from srgan_keras.degradation import bicubic_upscale, crop_to_multiple, make_lr_numpy
-from srgan_keras.imaging import load_rgb_uint8
-from srgan_keras.inference import load_generator
-from srgan_keras.metrics import evaluate_pair
+from srgan_keras.data.degradation import bicubic_upscale, crop_to_multiple, make_lr_numpy
+from srgan_keras.data.imaging import load_rgb_uint8
+from srgan_keras.evaluation.metrics import evaluate_pair
+from srgan_keras.inference.runners import load_generator
 
 hr = crop_to_multiple(load_rgb_uint8(DATA / "Set5" / "head.png"), 4)
 lr = make_lr_numpy(hr, 4)

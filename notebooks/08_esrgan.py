@@ -23,13 +23,13 @@
 #
 # | part | SRGAN (notebooks 02–05) | ESRGAN | Real-ESRGAN | module |
 # | --- | --- | --- | --- | --- |
-# | generator | SRResNet: 16 residual blocks with BN | RRDBNet: 23 RRDBs, no BN, residual scaling 0.2 (§3.1) | RRDBNet; x2 and x1 by pixel-unshuffle | `rrdbnet.py` |
-# | adversarial loss | vanilla (Eqs. 2, 6) | relativistic average, Eqs. 1–2 (§3.2) | vanilla, weight 0.1 | `losses.py` |
-# | perceptual loss | VGG φ5,4 after ReLU, MSE, ×1/12.75 | VGG conv5_4 *before* activation, L1 (§3.3) | five layers before activation, L1 | `losses.py` |
-# | discriminator | VGG-style, one logit per image | the same | U-Net with spectral normalization, one logit per pixel | `unet_discriminator.py` |
-# | LR images | bicubic ×1/4 | bicubic ×1/4 | second-order blur, resize, noise, JPEG, sinc (§3) | `realesrgan_degradation.py` |
-# | after training | — | network interpolation (§3.4, Eq. 4) | — | `interpolate.py` |
-# | published weights | — | converted from PyTorch | converted from PyTorch | `convert.py`, `torch_pickle.py` |
+# | generator | SRResNet: 16 residual blocks with BN | RRDBNet: 23 RRDBs, no BN, residual scaling 0.2 (§3.1) | RRDBNet; x2 and x1 by pixel-unshuffle | `nn/rrdbnet.py` |
+# | adversarial loss | vanilla (Eqs. 2, 6) | relativistic average, Eqs. 1–2 (§3.2) | vanilla, weight 0.1 | `training/losses.py` |
+# | perceptual loss | VGG φ5,4 after ReLU, MSE, ×1/12.75 | VGG conv5_4 *before* activation, L1 (§3.3) | five layers before activation, L1 | `training/losses.py` |
+# | discriminator | VGG-style, one logit per image | the same | U-Net with spectral normalization, one logit per pixel | `nn/unet_discriminator.py` |
+# | LR images | bicubic ×1/4 | bicubic ×1/4 | second-order blur, resize, noise, JPEG, sinc (§3) | `data/realesrgan_degradation.py` |
+# | after training | — | network interpolation (§3.4, Eq. 4) | — | `evaluation/interpolate.py` |
+# | published weights | — | converted from PyTorch | converted from PyTorch | `export/convert.py`, `export/torch_pickle.py` |
 #
 # This notebook covers ESRGAN's network and losses (sections 1–3);
 # [09](09_realesrgan.ipynb) Real-ESRGAN's discriminator, degradations, a training run and network
@@ -56,7 +56,8 @@ import inspect
 import keras
 import tensorflow as tf
 
-from srgan_keras import losses, rrdbnet
+from srgan_keras.nn import rrdbnet
+from srgan_keras.training import losses
 
 print("VGG weights:", VGG_WEIGHTS or "none (random; offline)")
 
@@ -127,8 +128,8 @@ for s in (2, 1):
 # the trunk's features grow from block to block.
 
 # %%
-from srgan_keras.degradation import bicubic_downscale
-from srgan_keras.imaging import load_rgb_uint8
+from srgan_keras.data.degradation import bicubic_downscale
+from srgan_keras.data.imaging import load_rgb_uint8
 
 baby = load_rgb_uint8(DATA / "Set5" / "baby.png")                      # (512, 512, 3) uint8
 lr_crop = bicubic_downscale(baby[192:320, 192:320], 4).numpy()[None] / 255.0  # (1, 32, 32, 3) in [0, 1]

@@ -43,9 +43,9 @@ import inspect
 import keras
 import tensorflow as tf
 
-from srgan_keras import losses
-from srgan_keras.degradation import bicubic_downscale, bicubic_upscale, crop_to_multiple, make_lr_numpy
-from srgan_keras.imaging import load_rgb_uint8
+from srgan_keras.data.degradation import bicubic_downscale, bicubic_upscale, crop_to_multiple, make_lr_numpy
+from srgan_keras.data.imaging import load_rgb_uint8
+from srgan_keras.training import losses
 
 vanilla = losses.VanillaGAN()  # the adversarial loss Real-ESRGAN keeps (notebook 08, section 2)
 
@@ -62,7 +62,7 @@ print("VGG weights:", VGG_WEIGHTS or "none (random; offline)")
 # stable. Fully convolutional: any input size divisible by 8 (three stride-2 convolutions).
 
 # %%
-from srgan_keras import unet_discriminator
+from srgan_keras.nn import unet_discriminator
 
 print(inspect.getsource(unet_discriminator.sn_conv))
 D = unet_discriminator.build_unet_discriminator()  # num_feat 64, as Real-ESRGAN
@@ -83,7 +83,7 @@ for size in (64, 128, 200):
 # it, seconds.*
 
 # %%
-from srgan_keras.imaging import builtin_images
+from srgan_keras.data.imaging import builtin_images
 
 photos = [img for _, img in builtin_images()]
 rng = np.random.default_rng(0)
@@ -165,7 +165,7 @@ say(("*Executed with `SRGAN_FAST=1`: only a few steps of D.* " if FAST else "")
 # default, in one frozen dataclass:
 
 # %%
-from srgan_keras import realesrgan_degradation as red
+from srgan_keras.data import realesrgan_degradation as red
 
 for field in ("kernel_sizes", "kernel_prob", "sinc_prob", "blur_sigma", "resize_prob", "resize_range",
               "noise_range", "poisson_scale_range", "jpeg_range", "second_blur_prob", "resize_range2",
@@ -271,8 +271,8 @@ plt.show()
 # Like every training cell of the course, a second run resumes from the run folders and finishes at once.*
 
 # %%
-from srgan_keras import train
-from srgan_keras.config import get_config
+from srgan_keras.training import trainer
+from srgan_keras.training.config import get_config
 
 cfg = get_config("realesrgan")
 print({k: getattr(cfg, k) for k in ("generator", "num_blocks", "discriminator", "degradation", "usm_gt",
@@ -293,9 +293,9 @@ ESRGAN_ARGS = [*COMMON, "--phase", "gan", "--out", str(RUNS / "realesrgan"),
 
 # %%
 t0 = time.perf_counter()
-assert train.main(ESRNET_ARGS) == 0
+assert trainer.main(ESRNET_ARGS) == 0
 t1 = time.perf_counter()
-assert train.main(ESRGAN_ARGS) == 0
+assert trainer.main(ESRGAN_ARGS) == 0
 print(f"Real-ESRNet {t1 - t0:.0f} s, Real-ESRGAN {time.perf_counter() - t1:.0f} s")
 
 # %%
@@ -342,7 +342,7 @@ say(("*Executed with `SRGAN_FAST=1`: a 1-block, 8-feature model for 2 + 2 steps,
 # Real-ESRGAN-degraded image.
 
 # %%
-from srgan_keras import interpolate
+from srgan_keras.evaluation import interpolate
 
 psnr_model = interpolate.load(RUNS / "realesrnet" / "generator.keras")
 gan_model = interpolate.load(RUNS / "realesrgan" / "generator.keras")
@@ -356,7 +356,7 @@ print(interpolate.sweep_table(rows))
 hr_eye = eye  # (192, 192, 3)
 lr_real = np.round(red.degrade_image((hr_eye / 255.0).astype(np.float32), 4, red.DEFAULT, (0, 1)).numpy()
                    * 255).astype(np.uint8)                       # (48, 48, 3)
-from srgan_keras.metrics import evaluate_pair
+from srgan_keras.evaluation.metrics import evaluate_pair
 
 bic = np.clip(np.round(bicubic_upscale(lr_real, 4).numpy()), 0, 255).astype(np.uint8)
 srs = {a: srgan_keras.upscale_image(lr_real, blends[a], tile=None, pre_pad=0) for a in (0.0, 0.5, 1.0)}

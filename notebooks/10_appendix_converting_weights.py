@@ -42,7 +42,8 @@ import keras
 # command on your machine as it loads. `python -m srgan_keras.convert` therefore never unpickles freely: a
 # restricted unpickler resolves only what a state dict needs and refuses everything else.
 # %%
-from srgan_keras import convert, rrdbnet, torch_pickle
+from srgan_keras.export import convert, torch_pickle
+from srgan_keras.nn import rrdbnet
 
 print({f"{m}.{n}" for m, n in torch_pickle.StateDictUnpickler.ALLOWED}, "+ torch.<Type>Storage (dtypes only)")
 print(inspect.getsource(torch_pickle.StateDictUnpickler.find_class))

@@ -81,21 +81,21 @@ def srgan_args(init_from: Path) -> list[str]:
 
 def srresnet_model() -> Path:
     """The demo SRResNet of notebook 04; trained here (the same command) if it is not there yet."""
-    from srgan_keras import train
+    from srgan_keras.training import trainer
 
     path = RUNS / "srresnet" / "generator.keras"
     if not path.exists():
-        assert train.main(srresnet_args()) == 0
+        assert trainer.main(srresnet_args()) == 0
     return path
 
 
 def srgan_model() -> Path:
     """Notebook 05's demo SRGAN; trained here (the same command) if it is not there yet."""
-    from srgan_keras import train
+    from srgan_keras.training import trainer
 
     path = RUNS / "srgan" / "generator.keras"
     if not path.exists():
-        assert train.main(srgan_args(srresnet_model())) == 0
+        assert trainer.main(srgan_args(srresnet_model())) == 0
     return path
 
 
@@ -118,7 +118,7 @@ def show_panels(title: str, hr: np.ndarray, panels: list[tuple[str, np.ndarray, 
     import matplotlib.pyplot as plt
     from IPython.display import Image, display
 
-    from srgan_keras.evaluate import save_panels
+    from srgan_keras.evaluation.evaluate import save_panels
 
     backend, rc = matplotlib.get_backend(), {k: v for k, v in plt.rcParams.items() if k != "backend"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -179,7 +179,7 @@ def hf_ratio(sr: np.ndarray, hr: np.ndarray) -> float:
     texture is right: our stand-in, offline, for no-reference perceptual scores (NIQE, Ma et al.)
     or LPIPS.
     """
-    from srgan_keras.metrics import rgb_to_y
+    from srgan_keras.evaluation.metrics import rgb_to_y
 
     def energy(img: np.ndarray) -> float:
         y = rgb_to_y(img)
