@@ -27,7 +27,18 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from _course import BUNDLED, DATA, FAST, hf_ratio, say, setup, show_panels, srgan_model, srresnet_model
+from _course import (
+    BUNDLED,
+    DATA,
+    FAST,
+    HEADLESS,
+    hf_ratio,
+    say,
+    setup,
+    show_panels,
+    srgan_model,
+    srresnet_model,
+)
 
 setup()
 
@@ -172,7 +183,7 @@ say(("*Executed with `SRGAN_FAST=1`: three blends only.* " if FAST else "") +
     f"From α = 0 to α = 1 the PSNR falls from **{a0[0]:.2f} to {a1[0]:.2f} dB** (SSIM {a0[1]:.4f} → "
     f"{a1[1]:.4f}) while the HF energy ratio rises from **{a0[2]:.2f} to {a1[2]:.2f}** (bicubic: "
     f"{results['bicubic'][2]:.2f}, HR: 1)"
-    + (f"; past α = {min(a for a in alphas if results[f'alpha={a:g}'][2] > 1):g} the SR has *more* "
+    + (f"; from α = {min(a for a in alphas if results[f'alpha={a:g}'][2] > 1):g} on, the SR has *more* "
        f"high-frequency energy than HR: invented texture and, in the insets below, a faint grid of "
        f"artefacts, the price of a short GAN phase" if a1[2] > 1 else "")
     + ". That is the trade-off Blau & Michaeli (2018) proved cannot be "
@@ -192,7 +203,7 @@ try:
     from IPython import get_ipython
     from IPython.display import clear_output, display
 
-    live = hasattr(get_ipython(), "comm_manager") and not FAST
+    live = hasattr(get_ipython(), "comm_manager") and not HEADLESS
 except ImportError:  # ipywidgets is a dev dependency; without it the static figure below is all
     widgets, live = None, False
 

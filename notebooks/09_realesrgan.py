@@ -179,7 +179,7 @@ for field in ("kernel_sizes", "kernel_prob", "sinc_prob", "blur_sigma", "resize_
 # ⏱ *a few seconds.*
 
 # %%
-eye = baby[128:320, 160:352]  # (192, 192, 3): a crop of the baby's face and hat, fine detail
+eye = baby[128:320, 160:352]  # (192, 192, 3): the baby's eyes and nose, fine detail
 fig = red.degradation_grid_figure(eye, scale=4, seed=(0, 3))
 plt.show()
 

@@ -45,7 +45,6 @@ import keras
 from srgan_keras.export import convert, torch_pickle
 from srgan_keras.nn import rrdbnet
 
-print({f"{m}.{n}" for m, n in torch_pickle.StateDictUnpickler.ALLOWED}, "+ torch.<Type>Storage (dtypes only)")
 print(inspect.getsource(torch_pickle.StateDictUnpickler.find_class))
 
 # %% [markdown]
@@ -153,7 +152,7 @@ shutil.rmtree(scratch)  # the crafted files were temporary
 # %% [markdown]
 # ### Exercises
 #
-# 1. *(recall)* Which three global names does a real state dict's pickle need, and why is anything else
+# 1. *(recall)* Which global names does a real state dict's pickle need, and why is anything else
 #    refused?
 # 2. *(understand)* Why does `conv_first` of an x2 model need its input channels permuted, and not the other
 #    layers?
@@ -161,11 +160,12 @@ shutil.rmtree(scratch)  # the crafted files were temporary
 #
 # <details><summary>Solutions (click to open)</summary>
 #
-# 1. `collections.OrderedDict`, `torch._utils._rebuild_tensor_v2` and the storage types (dtypes only): that
-#    is all a state dict is; any other name (e.g. `posix.system`) could run code at load time.
+# 1. `collections.OrderedDict`, `torch._utils._rebuild_tensor_v2` (or `_rebuild_parameter`) and the storage
+#    types (dtypes only): that is all a state dict is; any other name (e.g. `posix.system`) could run code at load time.
 # 2. Only `conv_first` sees the pixel-unshuffled input, whose channel order differs between PyTorch
 #    (colour-major) and TensorFlow (offset-major); every later layer sees features both frameworks order alike.
-# 3. It refuses the file with one sentence naming the unexpected keys, and writes nothing.
+# 3. It refuses the state dict with one sentence naming the tensor (`extra.weight: RRDBNet has no layer
+#    extra; is this a different architecture?`), and converts nothing.
 #
 # </details>
 #

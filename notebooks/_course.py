@@ -5,7 +5,8 @@ commands that several notebooks reuse, a figure helper over the library's own pa
 TensorBoard reader, the texture measure of the perception-distortion plots, and ``say``, which turns
 a formatted sentence into a markdown cell's output (so a number in the prose is the number computed).
 
-``SRGAN_FAST=1`` (CI) makes every training command tiny; ``SRGAN_COURSE_RUNS`` moves the run folders
+``SRGAN_FAST=1`` (CI) makes every training command tiny; ``SRGAN_HEADLESS=1`` (set by ``_run.py`` and
+the tests) shows the static fallback of each interactive cell; ``SRGAN_COURSE_RUNS`` moves the run folders
 (the tests point it at a temporary folder); ``SRGAN_VGG_WEIGHTS`` (``imagenet`` or a ``.h5`` path)
 gives the VGG cells real weights.
 """
@@ -23,6 +24,9 @@ import numpy as np  # noqa: E402
 import srgan_keras  # noqa: E402
 
 FAST = os.environ.get("SRGAN_FAST") == "1"  # CI sets SRGAN_FAST=1: training cells become tiny
+# Executed without a person at the screen (notebooks/_run.py, the tests): widgets give way to their
+# static fallbacks. A kernel cannot tell a browser from nbclient, so the runners say it.
+HEADLESS = FAST or os.environ.get("SRGAN_HEADLESS") == "1"
 REPO = Path(srgan_keras.__file__).resolve().parents[1]
 DATA = Path("../shared/data")  # Set5, Set14, Urban100 beside the checkout (read-only, never copied)
 RUNS = Path(os.environ.get("SRGAN_COURSE_RUNS", "saved_models/course")) / ("fast" if FAST else "full")

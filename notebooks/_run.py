@@ -84,6 +84,7 @@ def execute(path: Path, out: Path) -> float:
 
     root = str(HERE.parent)  # the package of this checkout, installed or not, and _course.py
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [root, str(HERE), os.environ.get("PYTHONPATH")]))
+    os.environ["SRGAN_HEADLESS"] = "1"  # no one to click: interactive cells show their static fallback
     nb = nbformat.read(path, as_version=4)
     t0 = time.perf_counter()
     NotebookClient(nb, timeout=3600, kernel_name="python3",

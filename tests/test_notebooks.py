@@ -132,6 +132,7 @@ def test_notebook_executes(notebook: Path, tmp_path: Path, course_runs: Path, mo
     shutil.copyfile(notebook, copy)
     nb = nbformat.read(copy, as_version=4)
     monkeypatch.setenv("SRGAN_FAST", "1")  # the kernel inherits the environment
+    monkeypatch.setenv("SRGAN_HEADLESS", "1")  # widgets give way to their static fallbacks
     monkeypatch.setenv("SRGAN_COURSE_RUNS", str(course_runs))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
     # the package under test, also when it is not pip-installed, and the course's _course.py
