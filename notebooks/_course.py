@@ -118,32 +118,14 @@ def benchmark(name: str) -> float:
 def show_panels(title: str, hr: np.ndarray, panels: list[tuple[str, np.ndarray, dict | None]]) -> None:
     """One row of images with the same zoomed inset, PSNR/SSIM under a panel's title when given: the
     library's own figure (``evaluate.save_panels``, the one ``evaluate --figure`` writes), shown inline."""
-    import matplotlib
-    import matplotlib.pyplot as plt
     from IPython.display import Image, display
 
     from srgan_keras.evaluation.evaluate import save_panels
 
-    backend, rc = matplotlib.get_backend(), {k: v for k, v in plt.rcParams.items() if k != "backend"}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "panels.png"
         save_panels(path, title, hr, panels)
         display(Image(data=path.read_bytes()))
-    _restore_backend(backend, rc)
-
-
-def _restore_backend(backend: str, rc: dict) -> None:
-    """``save_panels`` switches pyplot to Agg, which also unhooks Jupyter's inline figures: hook them
-    back (``%matplotlib inline``) so the notebook's later ``plt.show()`` still draws, same settings."""
-    import matplotlib.pyplot as plt
-    from IPython import get_ipython
-
-    ip = get_ipython()
-    if ip is not None and "inline" in backend:
-        ip.run_line_magic("matplotlib", "inline")
-    elif plt.get_backend() != backend:
-        plt.switch_backend(backend)
-    plt.rcParams.update(rc)
 
 
 def nearest(lr: np.ndarray, scale: int = 4) -> np.ndarray:

@@ -81,7 +81,7 @@ def test_training_commands_follow_the_fast_mode():
 
 
 def test_plots_after_show_panels_still_draw_inline():
-    """``save_panels`` switches pyplot to Agg; a later ``plt.show()`` in the notebook must still draw."""
+    """A later ``plt.show()`` in the notebook still draws after the library's panel figure."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     import os

@@ -29,3 +29,15 @@ def test_save_panels_writes_one_png_and_nothing_else(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["fig.png"]
     with Image.open(tmp_path / "fig.png") as im:
         assert im.format == "PNG" and im.width > im.height > 100
+
+
+def test_save_panels_takes_one_panel_and_leaves_pyplot_alone(tmp_path):
+    """A single panel works, and the caller's pyplot backend and open figures are untouched (a
+    notebook's inline figures must keep drawing after the library's figure)."""
+    import matplotlib.pyplot as plt
+
+    backend, figures = plt.get_backend(), plt.get_fignums()
+    hr = _flat_with_texture(10, 10)
+    save_panels(tmp_path / "one.png", "title", hr, [("HR", hr, None)])
+    assert (tmp_path / "one.png").is_file()
+    assert plt.get_backend() == backend and plt.get_fignums() == figures

@@ -47,18 +47,20 @@ def save_figure(path: str | Path, res: ImageResult, model_name: str) -> None:
 def save_panels(path: str | Path, title: str, hr: np.ndarray,
                 panels: list[tuple[str, np.ndarray, dict | None]]) -> None:
     """One row of images drawn over HR's extent, each with the same zoomed inset of HR's most
-    detailed square; a panel's metrics dict (``psnr_y``, ``ssim_y``) goes under its title."""
-    import matplotlib
+    detailed square; a panel's metrics dict (``psnr_y``, ``ssim_y``) goes under its title.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Drawn on a bare ``matplotlib.figure.Figure``, not through pyplot, so it works with any backend
+    and leaves the caller's (a notebook's inline figures) untouched.
+    """
+    from matplotlib.figure import Figure
 
     h, w = hr.shape[:2]
     by, bx, side = detail_box(hr)
     # the inset goes in the corner away from the region it magnifies
     ix = 0.0 if bx + side / 2 > w / 2 else 0.58
     iy = 0.58 if by + side / 2 > h / 2 else 0.0  # axes y runs upwards
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6 * h / w + 0.6))
+    fig = Figure(figsize=(3.2 * len(panels), 3.6 * h / w + 0.6))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]  # one panel too
     for ax, (label, img, m) in zip(axes, panels):
         extent = (0, w, h, 0)  # LR drawn over the HR extent with nearest pixels
         ax.imshow(img, interpolation="nearest", extent=extent)
@@ -76,7 +78,6 @@ def save_panels(path: str | Path, title: str, hr: np.ndarray,
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-    plt.close(fig)
 
 
 __all__ = ["detail_box", "save_figure", "save_panels"]

@@ -196,13 +196,12 @@ def sweep_table(rows: list[dict]) -> str:
 
 def sweep_plot(rows: list[dict], path: str | Path) -> None:
     """Perception (VGG54 distance, lower is better) against distortion (PSNR-Y), or, without
-    the perception column, PSNR-Y and SSIM-Y against alpha."""
-    import matplotlib
+    the perception column, PSNR-Y and SSIM-Y against alpha (a bare Figure: pyplot's backend is
+    left as the caller has it)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig = Figure(figsize=(5, 4))
+    ax = fig.subplots()
     psnr = [r["psnr_y"] for r in rows]
     if "vgg54" in rows[0]:
         ax.plot(psnr, [r["vgg54"] for r in rows], "o-")
@@ -222,7 +221,6 @@ def sweep_plot(rows: list[dict], path: str | Path) -> None:
         ax.set_title("Network interpolation (no VGG weights: distortion only)")
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-    plt.close(fig)
 
 
 def run_sweep(psnr: keras.Model, gan: keras.Model, alphas: list[float], out_dir: str | Path,
