@@ -107,3 +107,71 @@ def test_multi_layer_perceptual_loss_is_the_weighted_l1_of_raw_features():
 def test_only_srgans_vgg_losses_are_rescaled():
     assert ContentLoss("vgg54", vgg_weights=None).feature_scale == pytest.approx(1 / 12.75)
     assert ContentLoss("vgg54_preact", vgg_weights=None).feature_scale == 1.0
+
+
+def _torchvision_vgg19(torch):
+    """torchvision's ``vgg19().features`` layout (conv, ReLU, ..., max-pool), built by hand."""
+    layers, cin = [], 3
+    for width, convs in ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4)):
+        for _ in range(convs):
+            layers += [torch.nn.Conv2d(cin, width, 3, padding=1), torch.nn.ReLU()]
+            cin = width
+        layers.append(torch.nn.MaxPool2d(2, 2))
+    net = torch.nn.Module()
+    net.features = torch.nn.Sequential(*layers)
+    return net
+
+
+def test_torchvision_vgg19_from_its_pth_matches_pytorch(tmp_path):
+    """ESRGAN/Real-ESRGAN's perceptual loss: torchvision's VGG19 read from a .pth through the safe
+    reader, fed RGB [0, 1] normalised by the ImageNet mean/std, as BasicSR's VGGFeatureExtractor."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = _torchvision_vgg19(torch).eval()
+    path = tmp_path / "vgg19.pth"
+    torch.save(net.state_dict(), path)
+    loss = ContentLoss("multi_preact", vgg_weights=str(path))
+    assert loss.flavour == "torch"
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32)
+    ours = loss.extractor(losses.vgg_preprocess(x, "torch"))
+    mean = torch.tensor(losses.IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(losses.IMAGENET_STD).view(1, 3, 1, 1)
+    t = (torch.from_numpy((x + 1) / 2).permute(0, 3, 1, 2) - mean) / std
+    refs, h = {}, t
+    with torch.no_grad():
+        for i, layer in enumerate(net.features):
+            h = layer(h)
+            refs[i] = h.permute(0, 2, 3, 1).numpy()
+    for got, index in zip(ours, (2, 7, 16, 25, 34)):  # conv1_2 .. conv5_4, before their ReLU
+        np.testing.assert_allclose(got, refs[index], rtol=1e-3,
+                                   atol=1e-4 * float(np.abs(refs[index]).max()))
+
+
+def test_torchvision_vgg_offline_is_one_sentence(monkeypatch):
+    def offline(*args, **kwargs):
+        raise Exception("URL fetch failure on https://download.pytorch.org/models/vgg19-dcbb9e9d.pth")
+
+    monkeypatch.setattr(losses.keras.utils, "get_file", offline)
+    with pytest.raises(losses.VGGWeightsUnavailable) as e:
+        ContentLoss("multi_preact", "torchvision")
+    msg = str(e.value)
+    assert "--vgg-weights PATH" in msg and "--content-loss mse" in msg and "\n" not in msg
+
+
+def test_esrgan_presets_default_to_torchvision_vgg_and_srgan_keeps_keras():
+    from srgan_keras.config import get_config
+
+    assert get_config("esrgan").vgg_weights == get_config("realesrgan").vgg_weights == "torchvision"
+    assert get_config("paper").vgg_weights == "imagenet"
+    assert losses.vgg_flavour("imagenet") == "caffe" and losses.vgg_flavour("x/vgg19.pth") == "torch"
+
+
+def test_losses_serialize_and_go_into_compile():
+    for loss in (losses.PixelLoss("l1"), ContentLoss("mse"), losses.VanillaGAN(),
+                 RelativisticAverageGAN()):
+        again = keras.losses.deserialize(keras.losses.serialize(loss))
+        assert type(again) is type(loss) and again.get_config() == loss.get_config()
+    model = keras.Sequential([keras.Input((4, 4, 3)), keras.layers.Conv2D(3, 1)])
+    model.compile(optimizer="sgd", loss=losses.PixelLoss("l1"))
+    x = np.zeros((2, 4, 4, 3), np.float32)
+    assert np.isfinite(model.fit(x, x + 0.5, verbose=0).history["loss"][0])

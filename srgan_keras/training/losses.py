@@ -8,6 +8,21 @@
 phi_ij is the feature map after the j-th convolution (and its ReLU) before the i-th max-pool of
 VGG19: phi_2,2 is Keras' ``block2_conv2``, phi_5,4 is ``block5_conv4``. Losses use batch means
 (not sums), as every public implementation does; the 1e-3 weight is the paper's.
+
+Every loss is a serializable ``keras.losses.Loss``, so it goes into ``compile(loss=...)``:
+
+    PixelLoss("mse" | "l1")        Eq. 4 / ESRGAN's L1, in whatever range it is given
+    ContentLoss(kind)              l_X: a pixel loss or a VGG19 feature loss (Eq. 5, ESRGAN §3.4)
+    VanillaGAN(), RelativisticAverageGAN()
+                                   called as ``loss(real_logits, fake_logits)`` they give the
+                                   *generator's* adversarial loss; ``.discriminator_loss(real,
+                                   fake)`` gives D's.
+
+Two VGG19s (``vgg_weights``): Keras' ``imagenet`` (Caffe weights: BGR 0-255 minus the ImageNet
+means), for which SRGAN's 1/12.75 was set, and ``torchvision`` (torchvision's ``vgg19-dcbb9e9d
+.pth``: RGB in [0, 1] normalised by the ImageNet mean/std), the network BasicSR's
+``VGGFeatureExtractor`` loads and on which ESRGAN's and Real-ESRGAN's weights were tuned. A
+``.pth`` path selects the torchvision network, an ``.h5`` path Keras'.
 """
 
 from __future__ import annotations
@@ -17,7 +32,7 @@ import os
 import keras
 import tensorflow as tf
 
-from srgan_keras.data.ranges import signed_to_pixels
+from srgan_keras.data.ranges import signed_to_pixels, signed_to_unit
 
 ADV_WEIGHT = 1e-3  # Eq. 3
 VGG_RESCALE = 1.0 / 12.75  # §3.2: "rescaled the VGG feature maps by a factor of 1/12.75"
@@ -55,11 +70,12 @@ class VGGWeightsUnavailable(VGGWeightsError):
 class VGGWeightsInvalid(VGGWeightsError):
     """A weights file is there but does not load into VGG19: not HDF5, truncated, other shapes."""
 
-
-def pixel_loss(kind: str, a, b):
-    """Mean squared (``mse``, Eq. 4) or absolute (``l1``) difference."""
-    diff = tf.cast(a, tf.float32) - tf.cast(b, tf.float32)
-    return tf.reduce_mean(tf.square(diff)) if kind == "mse" else tf.reduce_mean(tf.abs(diff))
+TORCHVISION_VGG19_FILE = "vgg19-dcbb9e9d.pth"  # torchvision's VGG19, the one BasicSR loads
+TORCHVISION_VGG19_URL = "https://download.pytorch.org/models/" + TORCHVISION_VGG19_FILE
+IMAGENET_MEAN = (0.485, 0.456, 0.406)  # torchvision's normalisation, RGB in [0, 1]
+IMAGENET_STD = (0.229, 0.224, 0.225)
+# VGG19 ("E") block sizes: torchvision numbers every conv, ReLU and pool in ``features``.
+VGG19_BLOCKS = (2, 2, 4, 4, 4)
 
 
 def _one_line(e: Exception, limit: int) -> str:
@@ -86,14 +102,64 @@ def _vgg19_weights_file(weights: str | None) -> str | None:
     return weights
 
 
-def load_vgg19(weights: str = "imagenet") -> keras.Model:
-    """VGG19 convolutional part with ``weights``: ``imagenet`` (Keras download), a ``.h5`` path, or None.
+def vgg_flavour(weights: str | None) -> str:
+    """``torch`` for torchvision's VGG19 (``torchvision`` or a ``.pth`` path), else ``caffe``."""
+    w = str(weights)
+    return "torch" if w == "torchvision" or w.endswith(".pth") else "caffe"
+
+
+def torchvision_layer_names() -> dict[str, str]:
+    """torchvision ``features.N`` index -> Keras' VGG19 layer name (``features.34`` = block5_conv4)."""
+    names, index = {}, 0
+    for block, convs in enumerate(VGG19_BLOCKS, start=1):
+        for conv in range(1, convs + 1):
+            names[f"features.{index}"] = f"block{block}_conv{conv}"
+            index += 2  # the conv, then its ReLU
+        index += 1  # the max-pool
+    return names
+
+
+def load_torchvision_vgg19(weights: str) -> keras.Model:
+    """Keras' VGG19 layers carrying torchvision's weights (``torchvision``: its download; or a
+    ``.pth`` path), read by the safe reader. Unavailable / invalid as :func:`load_vgg19`."""
+    from srgan_keras.export.torch_pickle import load_state_dict
+
+    hint = "pass --vgg-weights PATH to a local vgg19-dcbb9e9d.pth, or train with --content-loss mse"
+    path = weights
+    if weights == "torchvision":
+        try:
+            path = keras.utils.get_file(TORCHVISION_VGG19_FILE, TORCHVISION_VGG19_URL,
+                                        cache_subdir="models")
+        except Exception as e:  # offline: "URL fetch failure ..."
+            raise VGGWeightsUnavailable(f"could not load VGG19 weights {weights!r} "
+                                        f"({_one_line(e, 120)}); {hint}") from None
+    if not os.path.isfile(path):
+        raise VGGWeightsUnavailable(f"could not load VGG19 weights {weights!r} (no such file); {hint}")
+    try:
+        sd = load_state_dict(path)
+        vgg = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
+        for prefix, name in torchvision_layer_names().items():
+            w, b = sd.get(f"{prefix}.weight"), sd.get(f"{prefix}.bias")
+            if w is None or b is None:
+                raise ValueError(f"no {prefix}.weight/bias")
+            vgg.get_layer(name).set_weights([w.transpose(2, 3, 1, 0), b])  # OIHW -> HWIO
+    except Exception as e:  # the reader's TorchFileError, missing keys, other shapes
+        raise VGGWeightsInvalid(f"VGG19 weights {path!r} are not torchvision's VGG19 "
+                                f"({_one_line(e, 160)})") from e
+    return vgg
+
+
+def load_vgg19(weights: str | None = "imagenet") -> keras.Model:
+    """VGG19 convolutional part with ``weights``: ``imagenet`` (Keras download, Caffe), a ``.h5``
+    path, ``torchvision`` / a ``.pth`` path (:func:`load_torchvision_vgg19`), or None.
 
     Offline, the ImageNet download fails, and a path may not exist: both raise
     :class:`VGGWeightsUnavailable` with one sentence naming the two ways out instead of a
     traceback. A file that exists but does not load (corrupt, or another network's weights)
     raises :class:`VGGWeightsInvalid`, which says so and keeps the loader's error as its cause.
     """
+    if weights not in (None, "none", "None") and vgg_flavour(weights) == "torch":
+        return load_torchvision_vgg19(weights)
     path = _vgg19_weights_file(weights)
     try:
         return keras.applications.VGG19(include_top=False, weights=path, input_shape=(None, None, 3))
@@ -104,9 +170,9 @@ def load_vgg19(weights: str = "imagenet") -> keras.Model:
         ) from e
 
 
-def vgg_feature_extractor(layer_names, weights: str = "imagenet",
+def vgg_feature_extractor(layer_names, weights: str | None = "imagenet",
                           before_activation: bool = False) -> keras.Model:
-    """A frozen model from VGG19 input (BGR, mean-subtracted) to the named layers' outputs.
+    """A frozen model from VGG19 input (see :func:`vgg_preprocess`) to the named layers' outputs.
 
     ``before_activation`` (ESRGAN): each named conv is rebuilt as a *new* layer with a linear
     activation and the same weights, applied to the same input, so the shared VGG layers stay
@@ -129,23 +195,61 @@ def vgg_feature_extractor(layer_names, weights: str = "imagenet",
     return keras.Model(vgg.input, outputs, name="vgg19_features")
 
 
-def vgg_preprocess(signed):
-    """[-1, 1] RGB -> 0..255 -> ``keras.applications.vgg19.preprocess_input`` (BGR, minus means)."""
-    x255 = signed_to_pixels(tf.cast(signed, tf.float32))
-    return keras.applications.vgg19.preprocess_input(x255)
+def vgg_preprocess(signed, flavour: str = "caffe"):
+    """[-1, 1] RGB -> the input the VGG19 was trained on.
+
+    ``caffe`` (Keras' weights): 0..255 -> ``keras.applications.vgg19.preprocess_input`` (BGR,
+    minus the means). ``torch`` (torchvision's, BasicSR ``use_input_norm``): [0, 1] RGB minus
+    the ImageNet mean, divided by its std.
+    """
+    signed = tf.cast(signed, tf.float32)
+    if flavour == "torch":
+        return (signed_to_unit(signed) - tf.constant(IMAGENET_MEAN)) / tf.constant(IMAGENET_STD)
+    return keras.applications.vgg19.preprocess_input(signed_to_pixels(signed))
 
 
-class ContentLoss:
-    """l_X of Eq. 3: ``mse``/``l1`` on pixels, or a VGG feature loss (Eq. 5) by name.
+def pixel_loss(kind: str, a, b):
+    """Mean squared (``mse``, Eq. 4) or absolute (``l1``) difference, in the range given."""
+    diff = tf.cast(a, tf.float32) - tf.cast(b, tf.float32)
+    return tf.reduce_mean(tf.square(diff)) if kind == "mse" else tf.reduce_mean(tf.abs(diff))
 
-    Images are in [-1, 1]. SRGAN's VGG features are multiplied by 1/12.75 (§3.2) before the
-    criterion; ESRGAN's (``*_preact``) are not.
+
+@keras.saving.register_keras_serializable(package="srgan_keras")
+class PixelLoss(keras.losses.Loss):
+    """``mse`` (SRGAN Eq. 4) or ``l1`` (ESRGAN), the batch mean over every pixel and channel.
+
+    It computes in the range it is given: the trainer feeds a generator's own output range
+    ([-1, 1] for SRResNet, [0, 1] for the unit-range RRDBNet and SRVGGNetCompact, as BasicSR).
     """
 
-    def __init__(self, kind: str = "vgg54", vgg_weights: str = "imagenet"):
+    def __init__(self, kind: str = "mse", name: str | None = None, **kwargs):
+        if kind not in ("mse", "l1"):
+            raise ValueError(f"unknown pixel loss {kind!r}; use mse or l1")
+        super().__init__(name=name or f"pixel_{kind}", **kwargs)
         self.kind = kind
+
+    def call(self, y_true, y_pred):
+        return pixel_loss(self.kind, y_true, y_pred)
+
+    def get_config(self):
+        return {**super().get_config(), "kind": self.kind}
+
+
+@keras.saving.register_keras_serializable(package="srgan_keras")
+class ContentLoss(keras.losses.Loss):
+    """l_X of Eq. 3: ``mse``/``l1`` on pixels, or a VGG feature loss (Eq. 5, ESRGAN §3.4) by name.
+
+    Images are in [-1, 1]. SRGAN's VGG features are multiplied by 1/12.75 (§3.2) before the
+    criterion; ESRGAN's (``*_preact``) are not. ``vgg_weights`` picks the VGG19 (module doc).
+    """
+
+    def __init__(self, kind: str = "vgg54", vgg_weights: str | None = "imagenet",
+                 name: str | None = None, **kwargs):
+        super().__init__(name=name or f"content_{kind}", **kwargs)
+        self.kind, self.vgg_weights = kind, vgg_weights
         self.extractor = None
         self.feature_scale = 1.0
+        self.flavour = vgg_flavour(vgg_weights)
         if kind in VGG_LOSSES:
             layers_weights, self.criterion, preact, self.feature_scale = VGG_LOSSES[kind]
             self.layer_names = [n for n, _ in layers_weights]
@@ -155,17 +259,20 @@ class ContentLoss:
             raise ValueError(f"unknown content loss {kind!r}")
 
     def features(self, signed):
-        feats = self.extractor(vgg_preprocess(signed), training=False)
+        feats = self.extractor(vgg_preprocess(signed, self.flavour), training=False)
         feats = feats if isinstance(feats, (list, tuple)) else [feats]
         return [f * self.feature_scale for f in feats]
 
-    def __call__(self, hr, sr):
+    def call(self, y_true, y_pred):
         if self.extractor is None:
-            return pixel_loss(self.kind, hr, sr)
+            return pixel_loss(self.kind, y_true, y_pred)
         total = 0.0
-        for w, fh, fs in zip(self.layer_weights, self.features(hr), self.features(sr)):
+        for w, fh, fs in zip(self.layer_weights, self.features(y_true), self.features(y_pred)):
             total += w * pixel_loss(self.criterion, tf.stop_gradient(fh), fs)
         return total
+
+    def get_config(self):
+        return {**super().get_config(), "kind": self.kind, "vgg_weights": self.vgg_weights}
 
 
 def _bce_logits(labels_value: float, logits):
@@ -174,14 +281,32 @@ def _bce_logits(labels_value: float, logits):
     return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
 
 
-class VanillaGAN:
+class AdversarialLoss(keras.losses.Loss):
+    """A GAN formulation: ``loss(real_logits, fake_logits)`` is the generator's adversarial loss
+    (so ``compile(loss=...)`` trains G with it), :meth:`discriminator_loss` is D's."""
+
+    needs_real_for_generator = False  # does the generator's loss look at D(HR)?
+
+    def call(self, y_true, y_pred):
+        return self.generator_loss(y_true, y_pred)
+
+    def generator_loss(self, real_logits, fake_logits):
+        raise NotImplementedError
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        raise NotImplementedError
+
+
+@keras.saving.register_keras_serializable(package="srgan_keras")
+class VanillaGAN(AdversarialLoss):
     """The paper's GAN (Goodfellow et al. 2014, SRGAN Eq. 2 and 6), with logits.
 
     D maximises log D(x_r) + log(1 - D(G(z))): binary cross-entropy with targets 1 and 0.
     G minimises -log D(G(z)) (Eq. 6, the non-saturating form).
     """
 
-    needs_real_for_generator = False
+    def __init__(self, name: str = "vanilla_gan", **kwargs):
+        super().__init__(name=name, **kwargs)
 
     def discriminator_loss(self, real_logits, fake_logits):
         return _bce_logits(1.0, real_logits) + _bce_logits(0.0, fake_logits)
@@ -190,7 +315,8 @@ class VanillaGAN:
         return _bce_logits(1.0, fake_logits)
 
 
-class RelativisticAverageGAN:
+@keras.saving.register_keras_serializable(package="srgan_keras")
+class RelativisticAverageGAN(AdversarialLoss):
     """ESRGAN §3.2 (Jolicoeur-Martineau 2018): D_Ra(x_r, x_f) = sigma(C(x_r) - E[C(x_f)]).
 
     L_D = -E[log D_Ra(x_r, x_f)] - E[log(1 - D_Ra(x_f, x_r))]                       (Eq. 1)
@@ -198,6 +324,9 @@ class RelativisticAverageGAN:
     """
 
     needs_real_for_generator = True
+
+    def __init__(self, name: str = "ragan", **kwargs):
+        super().__init__(name=name, **kwargs)
 
     def discriminator_loss(self, real_logits, fake_logits):
         real, fake = tf.cast(real_logits, tf.float32), tf.cast(fake_logits, tf.float32)
@@ -210,7 +339,7 @@ class RelativisticAverageGAN:
                 + _bce_logits(1.0, fake - tf.reduce_mean(real)))
 
 
-def adversarial_loss(kind: str):
+def adversarial_loss(kind: str) -> AdversarialLoss:
     """``vanilla`` (SRGAN) or ``ragan`` (ESRGAN)."""
     if kind == "vanilla":
         return VanillaGAN()
