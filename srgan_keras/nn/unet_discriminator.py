@@ -15,10 +15,10 @@ parameters at ``num_feat=64`` -- the number PyTorch reports, where ``weight_u``/
 buffers. Keras' ``SpectralNormalization`` adds a non-trainable ``vector_u`` per wrapped conv
 (1,472 values at 64 features), so ``count_params()`` is 4,378,369.
 
-**Call it with ``training=True`` when training.** Keras' ``SpectralNormalization`` runs the power
-iteration and rescales the kernel *variable* by 1/sigma only in training mode (PyTorch instead
-divides a separate ``weight_orig`` on every forward pass); with ``training=False`` it uses the
-kernel as stored.
+**Call it with ``training=True`` when training**: the power iteration (which updates ``vector_u``)
+runs only in training mode. Spectral normalisation is PyTorch's (spectral_norm.py): the forward
+pass convolves with ``W / sigma(W)``, the gradient flowing through sigma, and the stored kernel
+stays the un-normalised ``weight_orig``.
 
 Input range: [-1, 1], the same tensors the SRGAN discriminator gets (Real-ESRGAN feeds [0, 1];
 the two differ by an affine map of the input that conv0 absorbs, and no published discriminator
@@ -30,6 +30,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from srgan_keras.spectral_norm import SpectralNorm
+
 LEAKY_SLOPE = 0.2  # Real-ESRGAN: F.leaky_relu(negative_slope=0.2)
 
 
@@ -38,7 +40,7 @@ def sn_conv(filters: int, kernel: int, stride: int, name: str):
     bias=False))``). 'same' padding equals PyTorch's padding 1 for k4s2 on even sizes."""
     conv = layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False,
                          name=f"{name}_conv")
-    return layers.SpectralNormalization(conv, power_iterations=1, name=name)
+    return SpectralNorm(conv, power_iterations=1, name=name)
 
 
 def build_unet_discriminator(num_feat: int = 64, skip_connection: bool = True,
