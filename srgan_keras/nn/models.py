@@ -24,7 +24,12 @@ def build_generator(cfg: TrainConfig) -> keras.Model:
 
 
 def build_critic(cfg: TrainConfig) -> keras.Model:
-    """SRGAN's discriminator (Fig. 4) or Real-ESRGAN's U-Net with spectral norm; inputs in [-1, 1]."""
+    """SRGAN's discriminator (Fig. 4), ESRGAN's VGG-style one or Real-ESRGAN's U-Net with spectral
+    norm; inputs in [-1, 1]."""
+    if cfg.discriminator == "vgg":
+        from srgan_keras.nn.vgg_discriminator import build_vgg_discriminator
+
+        return build_vgg_discriminator(hr_size=cfg.hr_size, num_filters=cfg.disc_filters)
     if cfg.discriminator == "unet":
         from srgan_keras.nn.unet_discriminator import build_unet_discriminator
 

@@ -6,12 +6,23 @@ whole list. ``paper``, ``demo`` and ``tiny`` are SRGAN's (Ledig et al. 2017, §3
 and ``realesrgan`` are the ESRGAN and Real-ESRGAN recipes. Both train RRDBNet
 (:mod:`srgan_keras.nn.rrdbnet`) in two phases, as the papers do: a PSNR-oriented pre-training with
 L1, then the GAN. Their values are the papers' (ESRGAN §4.1) or, where the paper is silent, the
-official BasicSR / Real-ESRGAN option files. Both need a GPU and VGG19 ImageNet weights for the
+official BasicSR / Real-ESRGAN option files. Both need a GPU and torchvision's VGG19 weights
+(``--vgg-weights torchvision`` downloads ``vgg19-dcbb9e9d.pth``, or pass its path) for the
 paper-size runs; tiny runs override sizes:
 
     python -m srgan_keras.train --preset realesrgan --num-blocks 1 --num-filters 8 \\
         --disc-filters 8 --hr-size 64 --batch-size 2 --pretrain-steps 2 --gan-steps 2 \\
         --content-loss l1 --val-images 1
+
+Balanced as BasicSR / Real-ESRGAN's code balances them: the L1 pixel terms are computed on the
+unit-range generators' [0, 1] output (srgan.py), the perceptual losses on torchvision's VGG19
+(RGB [0, 1], ImageNet mean/std; losses.py), the GAN phase starts from the pre-training's EMA
+weights and D keeps no EMA (training/loop.py).
+
+Departures from the official Real-ESRGAN data pipeline (named here, kept for now): BasicSR's
+``RealESRGANDataset`` degrades a 400 px crop and its model cuts ``gt_size`` 256 from the result,
+with flips only (``use_rot: False``); this pipeline degrades the ``hr_size`` crop itself and adds
+the 90 degree rotations the other presets use (data/pipeline.py).
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ ESRGAN = {
     "generator": "rrdbnet",
     "num_blocks": 23,
     "num_filters": 64,
-    "discriminator": "srgan",
+    "discriminator": "vgg",  # BasicSR VGGStyleDiscriminator (nn/vgg_discriminator.py), 14.5 M params
     "hr_size": 128,  # §4.1: "the spatial size of cropped HR patch is 128 x 128"
     "batch_size": 16,  # §4.1
     # §4.1 pre-training: L1, lr 2e-4 halved every 2e5 mini-batch updates
@@ -33,6 +44,7 @@ ESRGAN = {
     "lr_gamma": 0.5,
     # §3.3-3.4 and §4.1 GAN phase: L_G = L_percep + 5e-3 L_G^Ra + 1e-2 L_1
     "content_loss": "vgg54_preact",  # VGG19 conv5_4 before activation, L1 criterion
+    "vgg_weights": "torchvision",  # BasicSR's VGGFeatureExtractor: torchvision's vgg19-dcbb9e9d.pth
     "content_weight": 1.0,
     "adv_loss": "ragan",
     # Paper's lambda with Eq. 2's *sum* of two terms (losses.RelativisticAverageGAN); the
@@ -69,6 +81,7 @@ REALESRGAN = {
     "pixel_loss": "l1",
     "pixel_weight": 1.0,
     "content_loss": "multi_preact",  # conv1_2 .. conv5_4 weighted 0.1, 0.1, 1, 1, 1; L1
+    "vgg_weights": "torchvision",  # as ESRGAN: the VGG19 these weights were tuned on
     "content_weight": 1.0,
     "adv_loss": "vanilla",
     "adv_weight": 0.1,
