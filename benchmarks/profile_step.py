@@ -5,8 +5,8 @@
     python -m benchmarks.profile_step sweep [--steps 3] [--modes graph,xla]
     python -m benchmarks.profile_step time [--jit] [--inter N] [--intra N] [--steps 3]
 
-``profile``: runs :func:`benchmarks.train_step.median_step_seconds` (the SRGAN object's own
-``pretrain_step``) under ``tf.profiler.experimental``, then reads the trace (XPlane protobuf,
+``profile``: runs :func:`benchmarks.train_step.median_step_seconds` (the trainer's own pre-training
+step, ``G.train_step``) under ``tf.profiler.experimental``, then reads the trace (XPlane protobuf,
 no TensorBoard needed) and sums the kernel time of every op on TensorFlow's compute threads:
 by category (conv forward, conv gradient w.r.t. input and w.r.t. filter, batch norm,
 elementwise, optimizer, pixel shuffle) and the top ops by name. The totals cover every step of

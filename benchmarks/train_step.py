@@ -4,7 +4,7 @@
     python -m benchmarks.train_step --steps 10 --which srresnet --batch 16 --hr 96
     python -m benchmarks.train_step --batch 8 --hr 64 --blocks 8 --global-residual   # the demo
 
-The steps are :class:`srgan_keras.training.srgan.SRGAN`'s own (the ones ``train.py`` compiles), on random
+The steps are the trainer's own (``G.train_step`` and :class:`srgan_keras.training.srgan.SRGAN`'s), on random
 data already in memory, so the input pipeline is not measured here. The full SRGAN step uses the
 MSE content loss, as ``../shared/tools/torch_ref.py gan`` does, so the two compare like for like;
 ``--content vgg54`` adds VGG19 (``weights=None``: the timing is the same as with ImageNet weights).
@@ -24,7 +24,7 @@ import tensorflow as tf
 
 from srgan_keras.nn.discriminator import build_discriminator
 from srgan_keras.nn.srresnet import build_srresnet
-from srgan_keras.training.losses import ContentLoss
+from srgan_keras.training.losses import ContentLoss, PixelLoss
 from srgan_keras.training.optimizers import FusedAdam
 from srgan_keras.training.srgan import SRGAN
 
@@ -77,14 +77,16 @@ def median_step_seconds(which: str, batch: int, hr: int, steps: int, jit: bool,
     opts[1].build(g.trainable_variables)
     opts[2].build(d.trainable_variables)
     loss = ContentLoss(content, vgg_weights=None) if content != "mse" else ContentLoss("mse")
-    model = SRGAN(g, d, content_loss=loss, pretrain_optimizer=opts[0], g_optimizer=opts[1],
-                  d_optimizer=opts[2])
-    fn = model.pretrain_step if which == "srresnet" else model.train_step
+    # The trainer's two steps: Keras' own G.train_step for the pixel-loss pre-training, and
+    # SRGAN.train_step (its gan_update) for the GAN.
+    g.compile(optimizer=opts[0], loss=PixelLoss("mse"))
+    model = SRGAN(g, d)
+    model.compile(g_optimizer=opts[1], d_optimizer=opts[2], content_loss=loss)
+    fn = g.train_step if which == "srresnet" else model.train_step
 
     def step(lr_, hr_):
-        logs = fn(lr_, hr_, hr_)
-        logs.pop("sr")
-        return logs
+        logs = fn((lr_, hr_))
+        return {"g_loss": logs.get("loss", logs.get("g_loss"))}
 
     step = tf.function(step, jit_compile=jit)
     rng = np.random.default_rng(0)

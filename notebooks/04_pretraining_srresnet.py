@@ -46,10 +46,10 @@ import inspect
 
 from srgan_keras.training import trainer
 from srgan_keras.training.config import PRESETS, get_config
-from srgan_keras.training.srgan import SRGAN
+from srgan_keras.training.loop import Trainer
 
 print("demo preset = paper defaults +", PRESETS["demo"])
-print(inspect.getsource(SRGAN.pretrain_step))
+print(inspect.getsource(Trainer.pretrain_step))
 
 # %% [markdown]
 # ### The run

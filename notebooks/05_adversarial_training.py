@@ -47,7 +47,7 @@ from srgan_keras.training import trainer
 from srgan_keras.training.config import get_config
 from srgan_keras.training.srgan import SRGAN
 
-print(inspect.getsource(SRGAN.train_step))
+print(inspect.getsource(SRGAN.gan_update))
 gan_steps = int(srgan_args(RUNS)[srgan_args(RUNS).index("--gan-steps") + 1])
 say(f"This notebook runs **{gan_steps} GAN steps** at 1e-4; the `demo` preset alone (`python -m "
     f"srgan_keras.train`) runs {get_config('demo').gan_steps} at {get_config('demo').gan_lr:g}.")

@@ -159,7 +159,7 @@ def test_torchvision_vgg_offline_is_one_sentence(monkeypatch):
 
 
 def test_esrgan_presets_default_to_torchvision_vgg_and_srgan_keeps_keras():
-    from srgan_keras.config import get_config
+    from srgan_keras.training.config import get_config
 
     assert get_config("esrgan").vgg_weights == get_config("realesrgan").vgg_weights == "torchvision"
     assert get_config("paper").vgg_weights == "imagenet"

@@ -20,10 +20,11 @@ import tensorflow as tf
 from srgan_keras.nn.discriminator import build_discriminator
 from srgan_keras.nn.outputs import output_range
 from srgan_keras.nn.srresnet import build_srresnet
+from srgan_keras.training import loop
 from srgan_keras.training import trainer as train
 from srgan_keras.training.config import TrainConfig, get_config
-from srgan_keras.training.losses import ContentLoss
-from srgan_keras.training.srgan import SRGAN
+from srgan_keras.training.losses import ContentLoss, PixelLoss
+from srgan_keras.training.srgan import LOG_KEYS, SRGAN
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,44 +37,36 @@ def _fixed_batch(b=2, hr=32, seed=0):
     return lr, hr_img
 
 
-def _tiny_srgan():
+def _tiny_srgan(adversarial=None):
     keras.utils.set_random_seed(0)
     g = build_srresnet(num_blocks=1, num_filters=8)
     d = build_discriminator(32, num_filters=8)
-    opts = [keras.optimizers.Adam(1e-3) for _ in range(3)]
-    opts[0].build(g.trainable_variables)
-    opts[1].build(g.trainable_variables)
-    opts[2].build(d.trainable_variables)
-    return SRGAN(g, d, content_loss=ContentLoss("mse"), pretrain_optimizer=opts[0],
-                 g_optimizer=opts[1], d_optimizer=opts[2])
+    model = SRGAN(g, d)
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-3),
+                  content_loss=ContentLoss("mse"), adversarial=adversarial)
+    return model
 
 
-def test_pretrain_steps_reduce_the_loss_on_a_fixed_batch():
+def test_pretraining_is_keras_fit_and_reduces_the_loss_on_a_fixed_batch():
+    """SRResNet pre-training (Eq. 4) is plain G.compile(loss=PixelLoss("mse")) + G.fit."""
+    keras.utils.set_random_seed(0)
+    g = build_srresnet(num_blocks=1, num_filters=8)
+    g.compile(optimizer=keras.optimizers.Adam(1e-3), loss=PixelLoss("mse"))
+    lr, hr = _fixed_batch()
+    loss = g.fit(lr, hr, epochs=60, batch_size=2, verbose=0).history["loss"]
+    assert loss[-1] < 0.5 * loss[0]
+
+
+def test_one_gan_step_keeps_eq3_and_keeps_d_between_0_and_1():
     model = _tiny_srgan()
     lr, hr = _fixed_batch()
-    step = tf.function(model.pretrain_step)
-    first = float(step(lr, hr, hr)["g_loss"])
-    for _ in range(60):
-        last = float(step(lr, hr, hr)["g_loss"])
-    assert last < 0.5 * first
-
-
-def test_gan_step_updates_both_networks_and_logs_everything():
-    model = _tiny_srgan()
-    lr, hr = _fixed_batch()
-    g0 = [v.numpy().copy() for v in model.generator.trainable_variables]
-    d0 = [v.numpy().copy() for v in model.discriminator.trainable_variables]
-    logs = tf.function(model.train_step)(lr, hr, hr)
-    for key in ("g_loss", "content_loss", "adv_loss", "d_loss", "d_real", "d_fake"):
+    logs = tf.function(model.gan_update)(lr, hr, hr)
+    for key in LOG_KEYS:
         assert np.isfinite(float(logs[key])), key
     assert 0 < float(logs["d_real"]) < 1 and 0 < float(logs["d_fake"]) < 1
     # l_SR = l_X + 1e-3 l_Gen (Eq. 3)
     assert float(logs["g_loss"]) == pytest.approx(
         float(logs["content_loss"]) + 1e-3 * float(logs["adv_loss"]), rel=1e-5)
-    assert any(not np.array_equal(a, v.numpy())
-               for a, v in zip(g0, model.generator.trainable_variables))
-    assert any(not np.array_equal(a, v.numpy())
-               for a, v in zip(d0, model.discriminator.trainable_variables))
 
 
 def test_every_config_field_is_a_cli_flag():
@@ -129,13 +122,13 @@ def test_resume_continues_at_the_right_step_with_identical_weights(tmp_path, cap
                        "--pretrain-steps", "2", "--ckpt-every", "1"]) == 0
     saved = keras.saving.load_model(Path(out) / "generator.keras", safe_mode=True).get_weights()
     cfg = get_config("tiny", out=out, phase="pretrain", pretrain_steps=4)
-    trainer = train.Trainer(cfg, Path(out), tf.distribute.get_strategy())
+    trainer = loop.Trainer(cfg, Path(out), tf.distribute.get_strategy())
     trainer.restore_or_init()
     assert "resuming from step 2" in capsys.readouterr().out
-    for a, b in zip(saved, trainer.G.get_weights()):
+    for a, b in zip(saved, trainer.state.G.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert trainer.run() == 0
-    assert trainer.total_done() == 4
+    assert trainer.state.total_done() == 4
 
 
 def test_validation_is_the_evaluation_protocol(tmp_path):
@@ -154,14 +147,19 @@ def test_validation_is_the_evaluation_protocol(tmp_path):
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
-    real_step = SRGAN.pretrain_step
+    real_step = loop.Trainer.pretrain_step
 
-    def poisoned(self, lr, hr, target):  # the loss turns NaN from the third update on
-        logs = real_step(self, lr, hr, target)
-        bad = self.pretrain_optimizer.iterations > 2
-        return {**logs, "g_loss": tf.where(bad, float("nan"), logs["g_loss"])}
+    def poisoned(self):  # the logged loss turns NaN from the third update on
+        step, calls = real_step(self), [0]
 
-    monkeypatch.setattr(SRGAN, "pretrain_step", poisoned)
+        def run(batch):
+            calls[0] += 1
+            logs = step(batch)
+            return {**logs, "g_loss": logs["g_loss"] * (float("nan") if calls[0] > 2 else 1.0)}
+
+        return run
+
+    monkeypatch.setattr(loop.Trainer, "pretrain_step", poisoned)
     rc = train.main(["--preset", "tiny", "--out", str(out), "--ckpt-every", "1"])
     assert rc == 3
     err = capsys.readouterr().err
@@ -324,3 +322,85 @@ def test_resuming_another_architecture_is_refused_and_schedule_changes_are_liste
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "EMA cannot be switched on or off when resuming" in err[0]
     assert (tmp_path / "run" / "config.json").read_text() == before
+
+
+@pytest.mark.parametrize("flags, sentence", [
+    (["--scale", "1"], "--generator srresnet cannot upscale x1; its scales are 2, 4, 8"),
+    (["--generator", "rrdbnet", "--scale", "8"], "--generator rrdbnet cannot upscale x8"),
+    (["--lr-data", "LR", "--degradation", "realesrgan"],
+     "--lr-data cannot be used with --degradation realesrgan"),
+    (["--lr-data", "LR", "--data", "tfds:div2k"], "--lr-data cannot be paired with --data tfds:div2k"),
+    (["--lr-data", "LR", "--color-jitter"], "--color-jitter cannot be used with --lr-data"),
+], ids=["srresnet-x1", "rrdbnet-x8", "lr-data+realesrgan", "lr-data+tfds", "jitter+lr-data"])
+def test_settings_that_cannot_work_are_refused_with_one_sentence(tmp_path, capsys, flags, sentence):
+    out = tmp_path / "run"
+    assert train.main(["--preset", "tiny", "--out", str(out), *flags]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and sentence in err[0], err
+    assert "Traceback" not in captured.err and not out.exists()
+
+
+def test_an_unexpected_error_is_one_line_and_its_traceback_only_with_debug(tmp_path, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire\nsecond line")
+
+    monkeypatch.setattr(loop.Trainer, "__init__", broken)
+    args = ["--preset", "tiny", "--out", str(tmp_path / "run")]
+    assert train.main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: RuntimeError: disk on fire (rerun with --debug for the traceback)"]
+    assert train.main([*args, "--debug"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "disk on fire" in err
+
+
+def test_a_run_checkpointed_by_the_previous_code_resumes(tmp_path, monkeypatch, capsys):
+    """The layout of /work/runs/realesr_x4 (commit eb62857): SRVGGNetCompact + U-Net with Keras'
+    SpectralNormalization, all three optimizers FusedAdam with EMA (the D's too), the seven
+    checkpoint keys, config.json with the preset. The new trainer resumes it at its step."""
+    from srgan_keras.nn import unet_discriminator
+    from srgan_keras.nn.models import build_critic, build_generator
+    from srgan_keras.training.optimizers import FusedAdam
+    from srgan_keras.training.schedules import LRSchedule
+
+    flags = ["--preset", "realesrgan", "--generator", "srvgg", "--num-conv", "2",
+             "--num-filters", "8", "--disc-filters", "8", "--hr-size", "32", "--batch-size", "2",
+             "--phase", "pretrain", "--lr-schedule", "cosine", "--warmup-steps", "2",
+             "--ema-decay", "0.999", "--val-images", "1", "--ckpt-every", "1", "--log-every", "1"]
+    out = tmp_path / "run"
+    old = train.config_from_args(train.parse_args([*flags, "--pretrain-steps", "3",
+                                                   "--out", str(out)]))
+    keras.utils.set_random_seed(1)
+    with monkeypatch.context() as m:  # the old discriminator: Keras' own spectral norm
+        m.setattr(unet_discriminator, "SpectralNorm", keras.layers.SpectralNormalization)
+        G, D = build_generator(old), build_critic(old)
+    opts = []
+    for net in (G, G, D):
+        opt = FusedAdam(LRSchedule("cosine", 2e-4, 3, (), 0.5, 2, 0.0), beta_1=0.9, beta_2=0.99,
+                        use_ema=True, ema_momentum=0.999)
+        opt.build(net.trainable_variables)
+        opts.append(opt)
+    opts[0].iterations.assign(2)
+    opts[0]._model_variables_moving_average[0].assign(tf.ones_like(G.trainable_variables[0]))
+    ckpt = tf.train.Checkpoint(
+        generator=G, discriminator=D, pretrain_optimizer=opts[0], g_optimizer=opts[1],
+        d_optimizer=opts[2], pretrain_steps_done=tf.Variable(2, dtype=tf.int64),
+        gan_steps_done=tf.Variable(0, dtype=tf.int64))
+    tf.train.CheckpointManager(ckpt, str(out / "checkpoints"), max_to_keep=3).save()
+    (out / "config.json").write_text(json.dumps({"preset": "realesrgan",
+                                                 **json.loads(old.to_json())}, indent=2))
+    saved_g = G.get_weights()
+
+    cfg = train.config_from_args(train.parse_args([*flags, "--pretrain-steps", "3",
+                                                   "--out", str(out)]))
+    trainer = loop.Trainer(cfg, out, tf.distribute.get_strategy())
+    trainer.restore_or_init()
+    assert "resuming from step 2 (pretrain 2/3, gan 0/0)" in capsys.readouterr().out
+    for a, b in zip(saved_g, trainer.state.G.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    ema = trainer.state.pre_opt._model_variables_moving_average[0].numpy()
+    np.testing.assert_array_equal(ema, np.ones_like(ema))  # the EMA slots restored in place
+    assert int(trainer.state.pre_opt.iterations.numpy()) == 2
+    assert trainer.run() == 0
+    assert json.loads((out / "result.json").read_text())["steps"] == 3

@@ -58,7 +58,7 @@ def test_spectral_norm_matches_pytorch_forward_u_and_gradient():
     """torch.nn.utils.spectral_norm(Conv2d) with the same weight_orig and u: the same output, the
     same updated u, and the same gradient w.r.t. weight_orig (which flows through sigma)."""
     torch = pytest.importorskip("torch")
-    from srgan_keras.spectral_norm import SpectralNorm
+    from srgan_keras.nn.spectral_norm import SpectralNorm
 
     rng = np.random.default_rng(0)
     w_hwio = rng.normal(0, 0.3, (4, 4, 3, 5)).astype(np.float32)

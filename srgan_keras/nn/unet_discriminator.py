@@ -30,7 +30,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from srgan_keras.spectral_norm import SpectralNorm
+from srgan_keras.nn.spectral_norm import SpectralNorm
 
 LEAKY_SLOPE = 0.2  # Real-ESRGAN: F.leaky_relu(negative_slope=0.2)
 

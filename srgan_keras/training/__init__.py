@@ -5,8 +5,13 @@
 - :mod:`.losses`: pixel, VGG content (SRGAN §2.2.1, Eq. 5) and perceptual losses (ESRGAN §3.4),
   the adversarial losses (SRGAN Eq. 6, ESRGAN's relativistic average GAN §3.2).
 - :mod:`.optimizers`: Adam (SRGAN §3.2) with a fused update; :mod:`.schedules`: learning rates.
-- :mod:`.srgan`: one SRResNet pre-training step and one GAN step (SRGAN §2.1, Eq. 3).
-- :mod:`.trainer`: the loop with phases, checkpoints, validation and the ``train`` CLI.
+- :mod:`.srgan`: SRGAN as a ``keras.Model``: the GAN step (SRGAN §2.1, Eq. 3) that ``fit()`` and
+  the CLI both run; pre-training is Keras' own ``G.compile(loss=PixelLoss) / G.fit`` (Eq. 4).
+- the CLI's run, in pieces: :mod:`.runtime` (devices, precision, strategy), :mod:`.state`
+  (networks, optimizers, the checkpoint), :mod:`.twin` (the float32 / EMA generator that is
+  scored and saved), :mod:`.validation` (PSNR/SSIM against bicubic, sample grid), :mod:`.loop`
+  (phases, resume, NaN stop, signals), :mod:`.artifacts` (the files a finished run leaves), and
+  :mod:`.trainer` (the ``train`` CLI: flags, refused settings, errors in one line).
 - :mod:`.checkpoints`: the run folder's checkpoints (newest intact one restored, none lost, no
   NaN saved, a killed save's leftovers removed); :mod:`.interrupts`: Ctrl-C/SIGTERM at safe points.
 """

@@ -16,6 +16,14 @@ from dataclasses import dataclass, fields, replace
 
 from srgan_keras.training.presets import PRESETS
 
+# Scales each generator can build, and why (the builders' own limits).
+GENERATOR_SCALES = {"srresnet": (2, 4, 8), "rrdbnet": (1, 2, 4), "srvgg": (2, 3, 4)}
+GENERATOR_SCALE_REASONS = {
+    "srresnet": "x2 sub-pixel blocks, Fig. 4",
+    "rrdbnet": "its body always upsamples x4, after a pixel-unshuffle for x1 and x2",
+    "srvgg": "one pixel shuffle by the scale",
+}
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -38,12 +46,13 @@ class TrainConfig:
     upsampler: str = "pixel_shuffle"  # paper: sub-pixel convolution
     global_residual: bool = False  # our option: output = bicubic(LR) + network (demo uses it)
     # --- discriminator (Fig. 4) ---
-    discriminator: str = "srgan"  # srgan (paper) | unet (Real-ESRGAN)
+    discriminator: str = "srgan"  # srgan (paper) | vgg (ESRGAN, BasicSR VGGStyle) | unet (Real-ESRGAN)
     disc_filters: int = 64  # paper: 64 in the first layer
     # --- losses (Eqs. 3-7) ---
     pretrain_loss: str = "mse"  # paper: SRResNet is trained with MSE; l1 as ESRGAN
     content_loss: str = "vgg54"  # mse | l1 | vgg22 | vgg54 (paper's SRGAN) | vgg54_preact | multi_preact
-    vgg_weights: str = "imagenet"  # imagenet (Keras download) | path to a VGG19 .h5 file
+    # imagenet (Keras' Caffe VGG19, SRGAN) | torchvision (torchvision's .pth, ESRGAN) | a .h5 / .pth path
+    vgg_weights: str = "imagenet"
     content_weight: float = 1.0
     adv_loss: str = "vanilla"  # vanilla -log D(G(x)) (paper Eq. 6) | ragan (ESRGAN Eq. 2)
     adv_weight: float = 1e-3  # paper Eq. 3: 10^-3 * l_Gen
@@ -90,7 +99,7 @@ class TrainConfig:
         """Fail at start, with a sentence that says what to do, on a setting that cannot work."""
         choices = {
             "generator": ("srresnet", "rrdbnet", "srvgg"),
-            "discriminator": ("srgan", "unet"),
+            "discriminator": ("srgan", "unet", "vgg"),
             "upsampler": ("pixel_shuffle", "nearest_conv", "transpose"),
             "pretrain_loss": ("mse", "l1"),
             "content_loss": ("mse", "l1", "vgg22", "vgg54", "vgg54_preact", "multi_preact"),
@@ -106,9 +115,24 @@ class TrainConfig:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}; "
                                  f"got {getattr(self, name)!r}")
-        if self.scale not in (1, 2, 3, 4, 8):
-            raise ValueError(f"--scale must be 2, 4 or 8 (1 for rrdbnet, 3 for srvgg); got {self.scale}")
-        d_stride = 16 if self.discriminator == "srgan" else 8  # product of the D's strides
+        scales = GENERATOR_SCALES[self.generator]
+        if self.scale not in scales:
+            raise ValueError(f"--generator {self.generator} cannot upscale x{self.scale}; its "
+                             f"scales are {', '.join(map(str, scales))} "
+                             f"({GENERATOR_SCALE_REASONS[self.generator]})")
+        if self.lr_data is not None and self.degradation == "realesrgan":
+            raise ValueError("--lr-data cannot be used with --degradation realesrgan: that "
+                             "degradation makes the LR from each HR crop; drop one of the two")
+        if self.lr_data is not None and self.data.startswith("tfds:"):
+            raise ValueError(f"--lr-data cannot be paired with --data {self.data}: LR files are "
+                             "matched by name to HR files of a folder; use a folder for --data")
+        if self.lr_data is not None and self.color_jitter:
+            raise ValueError("--color-jitter cannot be used with --lr-data: it would change the "
+                             "HR crops and not their LR files, so the pairs would no longer match")
+        if self.discriminator == "vgg" and (self.hr_size < 8 or self.hr_size & (self.hr_size - 1)):
+            raise ValueError(f"--discriminator vgg needs --hr-size a power of two (128 as ESRGAN, "
+                             f"256): its stride-2 blocks end at 4x4; got {self.hr_size}")
+        d_stride = {"srgan": 16, "unet": 8, "vgg": 4}[self.discriminator]  # product of D's strides
         if self.hr_size % d_stride or self.hr_size % self.scale:
             raise ValueError(f"--hr-size {self.hr_size} must be a multiple of {d_stride} (the "
                              f"discriminator's strides) and of --scale {self.scale}, e.g. 96")

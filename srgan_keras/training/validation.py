@@ -1,0 +1,71 @@
+"""Validation during training: Y-PSNR/SSIM (border = scale) against bicubic, and a sample grid.
+
+Scores come from the evaluation protocol itself (:func:`srgan_keras.evaluation.evaluate.evaluate_image`:
+the whole-image bicubic LR, rounding, Y, border = scale), so training and evaluate agree.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from srgan_keras.data.degradation import bicubic_downscale, bicubic_upscale
+from srgan_keras.data.pipeline import validation_images
+from srgan_keras.data.ranges import pixels_to_unit, signed_to_uint8, to_uint8
+from srgan_keras.evaluation.evaluate import evaluate_image
+from srgan_keras.inference.runners import KerasRunner
+from srgan_keras.training.config import TrainConfig
+from srgan_keras.training.srgan import super_resolve
+
+
+def grid(rows: list[list[np.ndarray]]) -> np.ndarray:
+    """Tile uint8 images (all the same size) into one picture with 4-pixel white gutters."""
+    h, w = rows[0][0].shape[:2]
+    gap = 4
+    out = np.full((len(rows) * (h + gap) - gap, len(rows[0]) * (w + gap) - gap, 3), 255, np.uint8)
+    for r, row in enumerate(rows):
+        for c, img in enumerate(row):
+            out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = img
+    return out
+
+
+class Validation:
+    """The validation images of ``cfg`` with their LR and bicubic baseline, made once."""
+
+    def __init__(self, cfg: TrainConfig):
+        self.scale = cfg.scale
+        self.images = []  # (name, HR uint8, LR float [0, 1], bicubic uint8)
+        for name, hr in validation_images(cfg):
+            lr = bicubic_downscale(hr, cfg.scale).numpy()
+            bic = bicubic_upscale(lr, cfg.scale).numpy().astype(np.uint8)
+            self.images.append((name, hr, pixels_to_unit(lr), bic))
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def scores(self, generator: keras.Model) -> dict[str, float]:
+        """Mean Y-PSNR/SSIM of ``generator`` and of bicubic over the validation images."""
+        model_rows, bic_rows = [], []
+        runner = KerasRunner(generator)
+        for name, hr, _, _ in self.images:
+            result = evaluate_image(runner, hr, self.scale, name=name)
+            model_rows.append(result.metrics)
+            bic_rows.append(result.bicubic)
+
+        def mean(rows, k):
+            return float(np.mean([r[k] for r in rows]))
+
+        return {"psnr": mean(model_rows, "psnr_y"), "ssim": mean(model_rows, "ssim_y"),
+                "bicubic_psnr": mean(bic_rows, "psnr_y"), "bicubic_ssim": mean(bic_rows, "ssim_y")}
+
+    def sample_grid(self, generator: keras.Model) -> np.ndarray:
+        """LR (nearest) | bicubic | SR | HR of a centre crop of each validation image (2 at most)."""
+        rows, s = [], self.scale
+        for _, hr, lr01, bic in self.images[:2]:
+            size = min(128, hr.shape[0] // s * s, hr.shape[1] // s * s)
+            y, x = (hr.shape[0] - size) // 2 // s * s, (hr.shape[1] - size) // 2 // s * s
+            lr_c = lr01[y // s:(y + size) // s, x // s:(x + size) // s]
+            sr8 = signed_to_uint8(super_resolve(generator, lr_c[None])[0].numpy())
+            lr8 = to_uint8(lr_c).repeat(s, 0).repeat(s, 1)
+            rows.append([lr8, bic[y:y + size, x:x + size], sr8, hr[y:y + size, x:x + size]])
+        return grid(rows)
