@@ -39,10 +39,15 @@ def test_old_attributes_of_modules_that_became_packages():
 
 def test_registered_names_are_unchanged():
     """``.keras`` files name their layers ``srgan_keras>Class``; renaming one breaks saved files."""
+    for module in ("nn.layers", "nn.spectral_norm", "training.losses", "training.optimizers",
+                   "training.schedules", "training.srgan"):  # every module that registers names
+        importlib.import_module(f"srgan_keras.{module}")
     ours = {name for name in keras.saving.get_custom_objects() if name.startswith("srgan_keras>")}
     assert ours == {f"srgan_keras>{c}" for c in (
         "BatchNormalization", "BicubicUpsample", "CropToInput", "NearestUpsample", "PReLU",
-        "PadToMultiple", "PixelShuffle", "PixelUnshuffle", "Rescale", "FusedAdam", "LRSchedule")}
+        "PadToMultiple", "PixelShuffle", "PixelUnshuffle", "Rescale", "FusedAdam", "LRSchedule",
+        # issue 13: the losses, the SRGAN model and PyTorch-style spectral norm
+        "PixelLoss", "ContentLoss", "VanillaGAN", "RelativisticAverageGAN", "SRGAN", "SpectralNorm")}
 
 
 @pytest.mark.parametrize("stage", STAGES)

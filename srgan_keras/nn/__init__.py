@@ -6,7 +6,9 @@
 - :mod:`.discriminator`: SRGAN's discriminator (Fig. 4 bottom).
 - :mod:`.rrdbnet`: RRDBNet, the generator of ESRGAN (Wang et al. 2018, §3.1) and Real-ESRGAN.
 - :mod:`.srvgg`: SRVGGNetCompact, Real-ESRGAN's compact generator (Real-ESRGAN repository).
-- :mod:`.unet_discriminator`: Real-ESRGAN's U-Net discriminator with spectral norm (§3, Fig. 6).
+- :mod:`.vgg_discriminator`: ESRGAN's discriminator, BasicSR's ``VGGStyleDiscriminator`` (§3).
+- :mod:`.unet_discriminator`: Real-ESRGAN's U-Net discriminator with spectral norm (§3, Fig. 6);
+  :mod:`.spectral_norm`: spectral normalisation as PyTorch computes it (Miyato et al. 2018).
 - :mod:`.outputs`: which value range a generator returns (:func:`~.outputs.output_range`).
 - :mod:`.models`: the generator and discriminator a training config names.
 - :mod:`.saving`: loading a ``.keras`` network, in safe mode, with a one-line error.
