@@ -33,11 +33,11 @@ def _batches(n=8, b=2, hr=32, seed=0):
     return tf.data.Dataset.from_tensor_slices((lr, hr_img)).batch(b, drop_remainder=True).repeat()
 
 
-def _tiny(adversarial=None, g_opt=None):
+def _tiny(adversarial=None, g_opt=None, d_opt=None):
     keras.utils.set_random_seed(0)
     model = SRGAN(build_srresnet(num_blocks=1, num_filters=8), build_discriminator(32, num_filters=8))
     model.compile(g_optimizer=g_opt or keras.optimizers.Adam(1e-3),
-                  d_optimizer=keras.optimizers.Adam(1e-3), content_loss=ContentLoss("mse"),
+                  d_optimizer=d_opt or keras.optimizers.Adam(1e-3), content_loss=ContentLoss("mse"),
                   adversarial=adversarial or VanillaGAN())
     return model
 
@@ -163,9 +163,8 @@ def test_ragan_inside_the_gan_step_matches_a_numpy_transcription():
 def test_float16_with_loss_scaling_trains_and_stays_finite():
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        model = _tiny(g_opt=keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(1e-3)))
-        model.d_optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(1e-3))
-        model.d_optimizer.build(model.discriminator.trainable_variables)
+        model = _tiny(g_opt=keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(1e-3)),
+                      d_opt=keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(1e-3)))
         assert model.generator.layers[1].compute_dtype == "float16"
         g0 = _weights(model.generator)
         history = model.fit(_batches(), epochs=1, steps_per_epoch=3, verbose=0).history
@@ -223,3 +222,46 @@ def test_resume_in_the_middle_of_the_gan_phase_starts_gan_from_the_pretraining_e
     assert "resuming from step 6 (pretrain 4/4, gan 2/4)" in second
     assert "starts from the pre-training EMA" not in second  # applied once, not mid-phase
     assert json.loads((Path(out) / "result.json").read_text())["steps"] == 8
+
+
+MIRRORED_FIT = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras
+from srgan_keras.nn.discriminator import build_discriminator
+from srgan_keras.nn.srresnet import build_srresnet
+from srgan_keras.training.losses import ContentLoss
+from srgan_keras.training.srgan import SRGAN
+
+strategy = tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")])
+keras.utils.set_random_seed(0)
+with strategy.scope():
+    model = SRGAN(build_srresnet(num_blocks=1, num_filters=8), build_discriminator(32, num_filters=8))
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-3),
+                  content_loss=ContentLoss("mse"))
+rng = np.random.default_rng(0)
+hr = rng.uniform(-1, 1, (8, 32, 32, 3)).astype("float32")
+ds = tf.data.Dataset.from_tensor_slices((((hr[:, ::4, ::4] + 1) / 2), hr)).batch(4).repeat()
+d0 = [v.numpy().copy() for v in model.discriminator.trainable_variables]
+history = model.fit(ds, epochs=1, steps_per_epoch=2, verbose=0).history
+changed = any(not np.array_equal(a, v.numpy()) for a, v in zip(d0, model.discriminator.trainable_variables))
+print(json.dumps({"replicas": strategy.num_replicas_in_sync, "changed": changed,
+                  "iterations": int(model.g_optimizer.iterations.numpy()),
+                  "history": {k: v[-1] for k, v in history.items()}}))
+"""
+
+
+def test_fit_under_mirrored_strategy_on_two_logical_cpus(tmp_path):
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-c", MIRRORED_FIT], capture_output=True, text=True,
+                         timeout=600, cwd=Path(__file__).resolve().parents[1])
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["replicas"] == 2 and out["changed"] and out["iterations"] == 2
+    assert set(out["history"]) == set(LOG_KEYS)
+    assert all(np.isfinite(v) for v in out["history"].values())

@@ -365,7 +365,7 @@ def test_a_run_checkpointed_by_the_previous_code_resumes(tmp_path, monkeypatch, 
     from srgan_keras.training.schedules import LRSchedule
 
     flags = ["--preset", "realesrgan", "--generator", "srvgg", "--num-conv", "2",
-             "--num-filters", "8", "--disc-filters", "8", "--hr-size", "32", "--batch-size", "2",
+             "--num-filters", "8", "--disc-filters", "8", "--hr-size", "48", "--batch-size", "2",
              "--phase", "pretrain", "--lr-schedule", "cosine", "--warmup-steps", "2",
              "--ema-decay", "0.999", "--val-images", "1", "--ckpt-every", "1", "--log-every", "1"]
     out = tmp_path / "run"
@@ -383,6 +383,7 @@ def test_a_run_checkpointed_by_the_previous_code_resumes(tmp_path, monkeypatch, 
         opts.append(opt)
     opts[0].iterations.assign(2)
     opts[0]._model_variables_moving_average[0].assign(tf.ones_like(G.trainable_variables[0]))
+    opts[2]._momentums[0].assign(tf.fill(opts[2]._momentums[0].shape, 2.0))  # D's Adam slot
     ckpt = tf.train.Checkpoint(
         generator=G, discriminator=D, pretrain_optimizer=opts[0], g_optimizer=opts[1],
         d_optimizer=opts[2], pretrain_steps_done=tf.Variable(2, dtype=tf.int64),
@@ -402,5 +403,7 @@ def test_a_run_checkpointed_by_the_previous_code_resumes(tmp_path, monkeypatch, 
     ema = trainer.state.pre_opt._model_variables_moving_average[0].numpy()
     np.testing.assert_array_equal(ema, np.ones_like(ema))  # the EMA slots restored in place
     assert int(trainer.state.pre_opt.iterations.numpy()) == 2
+    d_m = trainer.state.d_opt._momentums[0].numpy()  # D's slots in place, not shifted by its EMA
+    np.testing.assert_array_equal(d_m, np.full_like(d_m, 2.0))
     assert trainer.run() == 0
     assert json.loads((out / "result.json").read_text())["steps"] == 3

@@ -168,8 +168,9 @@ class SRGAN(keras.Model):
         """Keras' ``fit``, then G <- its EMA when the G optimizer keeps one (Keras does this for
         its own optimizer; an SRGAN has two, so it is said here)."""
         history = super().fit(*args, **kwargs)
-        if getattr(self.g_optimizer, "use_ema", False):
-            self.g_optimizer.finalize_variable_values(self.generator.trainable_variables)
+        inner = getattr(self.g_optimizer, "inner_optimizer", self.g_optimizer)  # loss scaling
+        if getattr(inner, "use_ema", False):
+            inner.finalize_variable_values(self.generator.trainable_variables)
         return history
 
     def get_config(self):

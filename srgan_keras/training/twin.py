@@ -36,13 +36,11 @@ class Float32Twin:
         self.cfg = cfg
         self.model: keras.Model | None = None
 
-    def needed(self) -> bool:
-        return self.cfg.mixed_precision != "none" or self.cfg.ema_decay > 0
-
     def of(self, G: keras.Model, optimizer=None) -> keras.Model:
-        """A float32 generator with G's weights, averaged by ``optimizer``'s EMA if it has one."""
-        if not self.needed():
-            return G
+        """A float32 generator with G's weights, averaged by ``optimizer``'s EMA if it has one.
+
+        Always a separate model, also in float32 without EMA: G is compiled for its
+        pre-training (``G.compile``), and the saved file should hold the network alone."""
         if self.model is None:
             policy = keras.mixed_precision.global_policy()
             keras.mixed_precision.set_global_policy("float32")
