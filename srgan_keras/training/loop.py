@@ -124,6 +124,10 @@ class Trainer:
         """``SRGAN.train_step``, what ``SRGAN.fit`` runs."""
         return self._compiled(self.state.model.train_step)
 
+    def validate(self) -> dict[str, float]:
+        """Validation scores of the generator that would be saved now (:meth:`generator_to_save`)."""
+        return self.val.scores(self.generator_to_save())
+
     def generator_to_save(self) -> keras.Model:
         """Float32, with the averaged weights of the phase that trained G last."""
         opt = self.state.g_opt if int(self.state.gan_done.numpy()) else self.state.pre_opt

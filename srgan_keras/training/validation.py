@@ -43,6 +43,9 @@ class Validation:
     def __len__(self) -> int:
         return len(self.images)
 
+    def __iter__(self):
+        return iter(self.images)
+
     def scores(self, generator: keras.Model) -> dict[str, float]:
         """Mean Y-PSNR/SSIM of ``generator`` and of bicubic over the validation images."""
         model_rows, bic_rows = [], []
