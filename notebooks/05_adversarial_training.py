@@ -146,6 +146,46 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
+# ### The same two updates, the Keras way: `compile()` and `fit()`
+#
+# `SRGAN` is a `keras.Model` holding G and D. Its `train_step` is the `gan_update` printed above, and its
+# metrics are `keras.metrics.Mean` trackers under the log keys you just plotted, so Keras' `fit()` and its
+# callbacks drive it. SRResNet pre-training is Keras' own `G.compile(loss=...)` and `G.fit`. The CLI you ran
+# above calls these same two steps (`G.train_step`, `SRGAN.train_step`) and adds the phases, resume and
+# validation around them. Here they run on the `tiny` preset's 2-block, 8-filter networks, so the cell
+# takes seconds: the point is the API, not the result.
+
+# %%
+import tempfile
+
+import keras
+
+from srgan_keras.data.pipeline import training_dataset
+from srgan_keras.nn.models import build_critic, build_generator
+from srgan_keras.training.losses import ContentLoss, PixelLoss, VanillaGAN
+from srgan_keras.training.srgan import to_generator_range
+
+keras.utils.set_random_seed(0)
+cfg = get_config("tiny")
+ds = training_dataset(cfg)  # endless (LR [0, 1], HR [-1, 1], target) batches
+G_fit, D_fit = build_generator(cfg), build_critic(cfg)
+
+G_fit.compile(optimizer=keras.optimizers.Adam(1e-3), loss=PixelLoss("mse"))  # SRResNet, Eq. 4
+pairs = ds.map(lambda lr, hr, t: (lr, to_generator_range(t, G_fit)))  # G's own output range
+pre = G_fit.fit(pairs, epochs=1, steps_per_epoch=20, shuffle=False, verbose=0)
+
+gan = SRGAN(G_fit, D_fit)  # SRGAN, Eq. 3: content + 1e-3 adversarial
+gan.compile(g_optimizer=keras.optimizers.Adam(1e-4), d_optimizer=keras.optimizers.Adam(1e-4),
+            content_loss=ContentLoss("mse"), adversarial=VanillaGAN())
+with tempfile.TemporaryDirectory() as run:
+    hist = gan.fit(ds, epochs=2, steps_per_epoch=5, verbose=0, shuffle=False,
+                   callbacks=[keras.callbacks.BackupAndRestore(f"{run}/backup"),
+                              keras.callbacks.TensorBoard(f"{run}/logs")])
+print(f"G.fit: MSE {pre.history['loss'][0]:.4f} over 20 pre-training steps")
+for epoch in range(2):
+    print(f"SRGAN.fit epoch {epoch + 1}: " + ", ".join(f"{k} {v[epoch]:.4f}" for k, v in sorted(hist.history.items())))
+
+# %% [markdown]
 # ### Exercises
 #
 # 1. *(recall)* In `train_step`, which network is updated first, and does G's loss use D before or after
