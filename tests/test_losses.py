@@ -41,13 +41,17 @@ def test_vgg_loss_uses_the_named_layer_rescaled(kind, layer):
     assert loss.extractor.get_layer(layer).activation.__name__ == "relu"  # after activation
 
 
-def test_offline_imagenet_download_gives_one_clear_sentence(monkeypatch):
+@pytest.mark.parametrize("kind, weights, url", [
+    ("vgg54", "imagenet", "https://storage.googleapis.com/... -- [Errno -3]"),  # Keras' Caffe VGG19
+    ("multi_preact", "torchvision", "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"),
+])
+def test_offline_vgg_download_gives_one_clear_sentence(monkeypatch, kind, weights, url):
     def fail(*args, **kwargs):
-        raise Exception("URL fetch failure on https://storage.googleapis.com/... -- [Errno -3]")
+        raise Exception(f"URL fetch failure on {url}")
 
     monkeypatch.setattr(losses.keras.utils, "get_file", fail)
     with pytest.raises(losses.VGGWeightsUnavailable) as e:
-        ContentLoss("vgg54", "imagenet")
+        ContentLoss(kind, weights)
     msg = str(e.value)
     assert "--vgg-weights PATH" in msg and "--content-loss mse" in msg and "\n" not in msg
     assert "URL fetch failure" in msg

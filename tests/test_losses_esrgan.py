@@ -147,17 +147,6 @@ def test_torchvision_vgg19_from_its_pth_matches_pytorch(tmp_path):
                                    atol=1e-4 * float(np.abs(refs[index]).max()))
 
 
-def test_torchvision_vgg_offline_is_one_sentence(monkeypatch):
-    def offline(*args, **kwargs):
-        raise Exception("URL fetch failure on https://download.pytorch.org/models/vgg19-dcbb9e9d.pth")
-
-    monkeypatch.setattr(losses.keras.utils, "get_file", offline)
-    with pytest.raises(losses.VGGWeightsUnavailable) as e:
-        ContentLoss("multi_preact", "torchvision")
-    msg = str(e.value)
-    assert "--vgg-weights PATH" in msg and "--content-loss mse" in msg and "\n" not in msg
-
-
 def test_esrgan_presets_default_to_torchvision_vgg_and_srgan_keeps_keras():
     from srgan_keras.training.config import get_config
 
