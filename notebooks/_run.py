@@ -27,7 +27,8 @@ HERE = Path(__file__).resolve().parent
 NOISE = re.compile(r"(cuInit|absl::InitializeLog|cudart_stub|oneDNN custom operations|"
                    r"rebuild TensorFlow with the appropriate compiler flags|port\.cc:\d+|"
                    r"cpu_feature_guard|TF-TRT|computation placer|Unable to register cu|"
-                   r"Created TensorFlow Lite XNNPACK delegate|^fully_quantize: )")
+                   r"Created TensorFlow Lite XNNPACK delegate|^fully_quantize: |"
+                   r"meta_optimizer\.cc:\d+\] remapper failed)")
 
 
 def sources() -> list[Path]:
