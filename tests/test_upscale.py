@@ -17,7 +17,7 @@ from srgan_keras.inference.runners import (
     load_generator,
     resolve_model_path,
 )
-from srgan_keras.inference.tiling import upscale_image
+from srgan_keras.inference.tiling import output_size, upscale_image
 
 
 def photo(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -789,3 +789,15 @@ def test_ctrl_c_while_starting_up_is_one_line_and_exit_130(tmp_path):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert len(err.strip().splitlines()) == 1 and "interrupted" in err, err
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    ({"width": 60}, (45, 60)),  # 32x24 fit to a width only: the height follows the aspect ratio
+    ({"height": 36}, (36, 48)),
+    ({"width": 60, "height": 30}, (30, 40)),  # fit inside both
+    ({"outscale": 2.5}, (60, 80)),
+    ({}, (96, 128)),  # the network's own x4
+])
+def test_output_size_is_whole_pixels(kwargs, expected):
+    size = output_size(24, 32, 4, **kwargs)
+    assert size == expected and all(type(v) is int for v in size)

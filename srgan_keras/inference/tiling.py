@@ -129,7 +129,7 @@ def output_size(h: int, w: int, scale: int, outscale: float | None = None,
     (either may be omitted; the aspect ratio is kept), else the network's own ``scale``."""
     if width or height:
         f = min(width / w if width else math.inf, height / h if height else math.inf)
-        return max(1, min(height or h * f, round(h * f))), max(1, min(width or w * f, round(w * f)))
+        return max(1, min(height or math.inf, round(h * f))), max(1, min(width or math.inf, round(w * f)))
     f = scale if outscale is None else outscale
     return max(1, round(h * f)), max(1, round(w * f))
 
