@@ -11,7 +11,8 @@
   (networks, optimizers, the checkpoint), :mod:`.twin` (the float32 / EMA generator that is
   scored and saved), :mod:`.validation` (PSNR/SSIM against bicubic, sample grid), :mod:`.loop`
   (phases, resume, NaN stop, signals), :mod:`.artifacts` (the files a finished run leaves), and
-  :mod:`.trainer` (the ``train`` CLI: flags, refused settings, errors in one line).
+  :mod:`.trainer` (the ``train`` CLI: flags, refused settings, errors in one line);
+  :mod:`.snapshot` saves a run's generator from any of its checkpoints while it trains.
 - :mod:`.checkpoints`: the run folder's checkpoints (newest intact one restored, none lost, no
   NaN saved, a killed save's leftovers removed); :mod:`.interrupts`: Ctrl-C/SIGTERM at safe points.
 """
