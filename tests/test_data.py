@@ -179,3 +179,27 @@ def test_colour_jitter_changes_the_pixels_of_the_same_crops():
     assert not np.array_equal(hr_a.numpy(), hr_b.numpy())
     for a, b in zip(hr_a.numpy(), hr_b.numpy()):  # same places: the grey images correlate
         assert np.corrcoef(a.mean(-1).ravel(), b.mean(-1).ravel())[0, 1] > 0.95
+
+
+def test_light_degradation_trains_on_milder_lr_than_realesrgan():
+    """--degradation light (the weak-denoise twin's data) runs the same second-order pipeline with
+    the evaluation's light preset: on a flat grey crop the LR's noise is a fraction of
+    realesrgan's (sigma up to 10 against up to 30 then 25, and no Poisson noise)."""
+    import tensorflow as tf
+
+    from srgan_keras.data.pipeline import make_pair, whole_image_lr
+    from srgan_keras.data.realesrgan_degradation import seed_for
+
+    grey = tf.fill((4, 64, 64, 3), tf.constant(128, tf.uint8))
+
+    def noise(degradation):
+        cfg = get_config("tiny", batch_size=4, hr_size=64, degradation=degradation)
+        assert not whole_image_lr(cfg)
+        stds = [float(tf.math.reduce_std(make_pair(grey, None, cfg, seed_for(0, k))[0] * 255))
+                for k in range(6)]
+        return float(np.mean(stds))
+
+    light, full = noise("light"), noise("realesrgan")
+    assert 0.5 < light < 0.4 * full, (light, full)
+    with pytest.raises(ValueError, match="--lr-data cannot be used with --degradation light"):
+        get_config("tiny", degradation="light", lr_data="x")

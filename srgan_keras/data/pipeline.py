@@ -372,10 +372,11 @@ def make_pair(hr_uint8, lr_uint8, cfg: TrainConfig, seed=(0, 0), lr_given: bool 
     target01 = None
     if lr_given:
         lr01 = pixels_to_unit(lr_uint8)
-    elif cfg.degradation == "realesrgan":
+    elif cfg.degradation != "bicubic":  # realesrgan | light: the second-order pipeline
         from srgan_keras.data import realesrgan_degradation as red
 
-        lr01, _, hr_usm = red.realesrgan_triplet(pixels_to_unit(hr255), cfg.scale, red.DEFAULT, seed)
+        lr01, _, hr_usm = red.realesrgan_triplet(pixels_to_unit(hr255), cfg.scale,
+                                                 red.PRESETS[cfg.degradation], seed)
         target01 = hr_usm if cfg.usm_gt else None
     else:
         lr01 = pixels_to_unit(bicubic_downscale(tf.round(hr255), cfg.scale))
@@ -409,10 +410,10 @@ def training_dataset(cfg: TrainConfig, seed: int | None = None, start_step: int 
                 lambda: _streamed_batches(source, cfg, seed, start_step),
                 output_signature=tf.TensorSpec((cfg.batch_size, size, size, 3), tf.uint8)
             ).map(lambda hr: (hr, tf.zeros((1, 1, 1, 3), tf.uint8)))
-    from srgan_keras.data.realesrgan_degradation import check_size, seed_for
+    from srgan_keras.data.realesrgan_degradation import PRESETS, check_size, seed_for
 
-    if cfg.degradation == "realesrgan":
-        check_size(cfg.hr_size, cfg.scale)
+    if cfg.degradation != "bicubic":
+        check_size(cfg.hr_size, cfg.scale, PRESETS[cfg.degradation])
     # Element i is the batch of step start_step + i: its degradation and jitter seed (seed, step).
     ds = ds.enumerate(start=start_step).map(
         lambda i, b: make_pair(b[0], b[1], cfg, seed_for(seed, i), lr_given=lr_given),

@@ -91,6 +91,30 @@ class DegradationConfig:
 
 DEFAULT = DegradationConfig()
 
+# "light" is our choice: everyday photos as issue 12 describes them (evaluate --degrade light;
+# train --degradation light fine-tunes the weak-denoise twin on it) -- a little blur, x4
+# downscaling, noise up to 10 grey levels, JPEG quality 35-85 -- in the same pipeline:
+# first order = a mild Gaussian blur only (no resize, no noise; its JPEG at quality 95, as the
+# pipeline always compresses once at HR size); second order = no blur, straight to H/s by a
+# random area/bilinear/bicubic resize, Gaussian noise sigma 0-10 (gray with the official
+# odds 0.4), no sinc ringing, JPEG 35-85.
+LIGHT = DegradationConfig(
+    kernel_prob=(0.5, 0.5, 0.0, 0.0, 0.0, 0.0),  # isotropic / anisotropic Gaussian only
+    sinc_prob=0.0, blur_sigma=(0.2, 1.5),
+    resize_prob=(0.0, 0.0, 1.0),
+    gaussian_noise_prob=1.0, noise_range=(0.0, 0.0),
+    jpeg_range=(95.0, 95.0),
+    second_blur_prob=0.0, sinc_prob2=0.0,
+    resize_prob2=(0.0, 0.0, 1.0),
+    gaussian_noise_prob2=1.0, noise_range2=(0.0, 10.0),
+    final_sinc_prob=0.0,
+    jpeg_range2=(35.0, 85.0),
+)
+PRESETS: dict[str, DegradationConfig] = {
+    "realesrgan": DEFAULT,  # the official x4plus settings
+    "light": LIGHT,
+}
+
 
 # ----------------------------------------------------------------------------------------------
 # Random numbers: one stateless seed per image, folded with a stage number for each draw.

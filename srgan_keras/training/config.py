@@ -35,7 +35,7 @@ class TrainConfig:
     hr_size: int = 96  # paper: 96x96 HR sub-images
     batch_size: int = 16  # paper: 16 per mini-batch
     color_jitter: bool = False  # our option: brightness/saturation jitter of HR crops
-    degradation: str = "bicubic"  # bicubic (paper) | realesrgan (second-order, Real-ESRGAN §3)
+    degradation: str = "bicubic"  # bicubic (paper) | realesrgan (second-order, Real-ESRGAN §3) | light (ours)
     usm_gt: bool = False  # Real-ESRGAN: unsharp-masked ground truth for pixel/content losses
     cache_gib: float = 2.0  # decode the dataset once into memory when it fits; else stream
     # --- generator (Fig. 4) ---
@@ -73,7 +73,7 @@ class TrainConfig:
     beta1: float = 0.9  # paper: Adam beta1 = 0.9
     beta2: float = 0.999  # Keras/Adam default (the paper is silent)
     ema_decay: float = 0.0  # ESRGAN/Real-ESRGAN: EMA of generator weights (0 = off)
-    init_from: str | None = None  # a generator .keras to start the GAN phase from
+    init_from: str | None = None  # a generator .keras to start from (the GAN phase, a fine-tune)
     # --- runtime ---
     seed: int = 0
     # XLA measured *slower* on this 2-core CPU (oneDNN graph mode wins): SRResNet step at batch 16,
@@ -109,7 +109,7 @@ class TrainConfig:
             "lr_schedule": ("constant", "multistep", "cosine"),
             "strategy": ("default", "mirrored", "multiworker"),
             "mixed_precision": ("none", "bfloat16", "float16"),
-            "degradation": ("bicubic", "realesrgan"),
+            "degradation": ("bicubic", "realesrgan", "light"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -120,8 +120,8 @@ class TrainConfig:
             raise ValueError(f"--generator {self.generator} cannot upscale x{self.scale}; its "
                              f"scales are {', '.join(map(str, scales))} "
                              f"({GENERATOR_SCALE_REASONS[self.generator]})")
-        if self.lr_data is not None and self.degradation == "realesrgan":
-            raise ValueError("--lr-data cannot be used with --degradation realesrgan: that "
+        if self.lr_data is not None and self.degradation != "bicubic":
+            raise ValueError(f"--lr-data cannot be used with --degradation {self.degradation}: that "
                              "degradation makes the LR from each HR crop; drop one of the two")
         if self.lr_data is not None and self.data.startswith("tfds:"):
             raise ValueError(f"--lr-data cannot be paired with --data {self.data}: LR files are "
