@@ -117,8 +117,10 @@ def test_model_choices_list_bundled_then_bicubic_then_extra(tmp_path):
     assert choices[:len(bundled)] == [k for k in choices if k in bundled]
     assert set(choices[:len(bundled)]) == set(bundled)
     assert choices[len(bundled):] == ["bicubic", str(tmp_path / "mine.keras")]
-    if "srresnet" in bundled:
-        assert choices[0] == "srresnet"  # the loader's default comes first
+    if bundled:  # the loader's default comes first (realesr, issue 12.6)
+        assert choices[0] == next(k for k in runners.DEFAULT_ORDER if k in bundled)
+    if "realesr" in bundled:
+        assert choices[0] == "realesr"
 
 
 def with_wdn_twin(model: Path, folder: Path, stem: str = "dn_x4") -> Path:

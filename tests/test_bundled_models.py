@@ -46,15 +46,21 @@ def test_bundled_model_is_the_measured_file_and_scores_what_the_card_says(name, 
     assert abs(report["mean"]["psnr_y"] - card) <= CARD_TOLERANCE_DB, (report["mean"], card)
 
 
-def test_the_default_model_is_the_bundled_srresnet_and_srgan_is_the_gan_one():
-    bundled = _bundled()
-    assert "srresnet_x4.keras" in bundled and "srgan_x4.keras" in bundled
-    assert inference.resolve_model_path(None) == inference.SAVED_MODELS / "srresnet_x4.keras"
+def test_the_default_model_is_the_bundled_real_world_one_and_the_paper_models_keep_their_names():
+    """Issue 12.6: no --model is realesr; srresnet and srgan remain the paper's bicubic models."""
+    assert inference.DEFAULT_ORDER[0] == "realesr"
+    assert inference.resolve_model_path(None) == inference.SAVED_MODELS / "realesr_x4.keras"
+    assert inference.resolve_model_path("realesr") == inference.SAVED_MODELS / "realesr_x4.keras"
+    assert inference.resolve_model_path("srresnet") == inference.SAVED_MODELS / "srresnet_x4.keras"
     assert inference.resolve_model_path("srgan") == inference.SAVED_MODELS / "srgan_x4.keras"
+    runner = inference.load_generator()
+    assert runner.name == "realesr_x4" and runner.scale == 4
+    assert runner.model.count_params() == 1_213_296  # SRVGGNetCompact, 32 convs (issue 12.1)
 
 
-def test_upscale_without_model_uses_the_bundled_srresnet_and_beats_bicubic(tmp_path, shared_data):
-    """What a user does first: `python -m srgan_keras.upscale photo.png -o out/`, no --model."""
+def test_upscale_model_srresnet_by_name_beats_bicubic_on_bicubic_input(tmp_path, shared_data):
+    """`python -m srgan_keras.upscale photo.png --model srresnet`: the paper's model, on the
+    paper's (clean bicubic) input, is the bundled SRResNet and beats bicubic."""
     from PIL import Image
 
     from srgan_keras.data.degradation import bicubic_upscale, crop_to_multiple, make_lr_numpy
@@ -67,7 +73,8 @@ def test_upscale_without_model_uses_the_bundled_srresnet_and_beats_bicubic(tmp_p
     lr = make_lr_numpy(hr, 4)
     Image.fromarray(lr).save(tmp_path / "butterfly_lr.png")
     out = subprocess.run([sys.executable, "-m", "srgan_keras.upscale", str(tmp_path / "butterfly_lr.png"),
-                          "-o", str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path)
+                          "--model", "srresnet", "-o", str(tmp_path / "out")],
+                         capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     sr = load_rgb_uint8(tmp_path / "out" / "butterfly_lr_x4.png")
     assert sr.shape == hr.shape
@@ -76,7 +83,7 @@ def test_upscale_without_model_uses_the_bundled_srresnet_and_beats_bicubic(tmp_p
     assert np.abs(sr.astype(int) - expected.astype(int)).max() <= 1
     bic = bicubic_upscale(lr, 4).numpy().astype("uint8")
     gain = evaluate_pair(sr, hr, border=4)["psnr_y"] - evaluate_pair(bic, hr, border=4)["psnr_y"]
-    assert gain > 1.0, f"the default model is only {gain:.2f} dB above bicubic on butterfly"
+    assert gain > 1.0, f"srresnet is only {gain:.2f} dB above bicubic on butterfly"
 
 
 def test_a_wheel_carries_the_bundled_models_and_their_card(tmp_path):

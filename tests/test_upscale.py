@@ -337,14 +337,17 @@ def test_cli_same_file_twice_is_upscaled_once(tmp_path, capsys, tiny_model_path)
     assert rc == 0 and "1 upscaled, 0 failed" in out, err
 
 
-def test_default_model_is_the_srresnet_when_both_are_bundled(tmp_path, monkeypatch):
+def test_default_model_is_the_real_world_one_then_the_srresnet(tmp_path, monkeypatch):
     from srgan_keras.inference import runners as inference
 
     for name in ("srresnet_x4.keras", "srgan_x4.keras"):
         (tmp_path / name).write_bytes(b"")
     monkeypatch.setattr(inference, "SAVED_MODELS", tmp_path)
-    assert inference.resolve_model_path(None).name == "srresnet_x4.keras"
+    assert inference.resolve_model_path(None).name == "srresnet_x4.keras"  # no realesr: issue 7's order
     assert inference.resolve_model_path("srgan").name == "srgan_x4.keras"
+    (tmp_path / "realesr_x4.keras").write_bytes(b"")
+    assert inference.resolve_model_path(None).name == "realesr_x4.keras"  # issue 12.6
+    assert inference.resolve_model_path("srresnet").name == "srresnet_x4.keras"
 
 
 # ---------------------------------------------------------------- issue 16: quiet, fast, faithful

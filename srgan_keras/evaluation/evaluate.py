@@ -2,7 +2,7 @@
 
 SRGAN §3.1 (protocol) and §3.3 / Table 2 (the numbers).
 
-    python -m srgan_keras.evaluate --model PATH|srresnet|srgan|bicubic --data DIR [--scale 4]
+    python -m srgan_keras.evaluate --model PATH|realesr|srresnet|srgan|bicubic --data DIR [--scale 4]
         [--json FILE] [--csv FILE] [--figure DIR] [--tile N]
         [--degrade realesrgan|light --seed N [--save-lr DIR]] [--niqe] | [--no-reference]
 
@@ -424,8 +424,8 @@ def main(argv: list[str] | None = None) -> int:
                                              "(or NIQE of its output on real LR photos).")
     add_verbose_flag(ap)
     ap.add_argument("--model", required=True,
-                    help="a .keras file, SavedModel folder, .tflite file, srresnet, srgan "
-                         "or bicubic")
+                    help="a .keras file, SavedModel folder, .tflite file, realesr, srresnet, "
+                         "srgan or bicubic (required: a score names its model)")
     ap.add_argument("--data", required=True,
                     help="folder of HR images (or 'builtin'); with --no-reference, LR photos")
     ap.add_argument("--scale", type=int, default=None,

@@ -362,8 +362,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders or globs")
     ap.add_argument("-o", "--out-dir", default="upscaled", help="output folder (./upscaled)")
     ap.add_argument("--model", default=None,
-                    help="a .keras file, SavedModel folder, .tflite file, srresnet, srgan or "
-                         "bicubic (default: the bundled model in saved_models/)")
+                    help="a .keras file, SavedModel folder, .tflite file, realesr, srresnet, srgan "
+                         "or bicubic (default: realesr, the bundled real-world model; srresnet "
+                         "and srgan are the paper's bicubic-trained models)")
     size = ap.add_argument_group("output size (default: the model's scale)")
     size.add_argument("--outscale", type=float, default=None,
                       help="final scale, e.g. 2.5: the network's output resized by Lanczos")
