@@ -3,7 +3,7 @@
     python -m benchmarks.bench_upscale seams   [--tile 64] [--overlaps 0 8 16 24 40]
     python -m benchmarks.bench_upscale memory  [--size 2000x1500] [--tile N]
     python -m benchmarks.bench_upscale speed   [--size 400x300] [--tiles 80 128 256]
-    python -m benchmarks.bench_upscale peak    [--size 4000x3000] [--seconds 60]
+    python -m benchmarks.bench_upscale peak    [--size 4000x3000] [--seconds 60|0] [--model M]
 
 Both use the paper-size SRResNet (B=16, 64 features), untrained (random weights, BatchNorm in
 inference mode), saved to a temporary ``.keras`` file: memory and seams depend on the graph, not
@@ -23,9 +23,10 @@ plus a sweep of fixed tiles for the first model, and max |auto - whole| in grey 
 
 ``peak`` (issue 16.2): the CLI on a WxH photo (4000x3000 -> 16000x12000) in a subprocess, with
 ``--tile 80`` (before) and the automatic tile (after); its peak RSS (``VmHWM``) sampled for at
-most ``--seconds`` (the whole run takes tens of minutes), then the child is stopped. The output
-array (``np.empty``) only becomes resident as tiles are written, so the full run's peak is the
-activation peak measured here plus the output bytes printed beside it.
+most ``--seconds`` (``0``: until the run ends, output file written), then the child is stopped.
+The output array (``np.empty``) only becomes resident as tiles are written, so a stopped run's
+peak is the activation peak measured here plus at most the output bytes printed beside it; a
+finished run's peak is the whole run's, encoding included. ``--model`` (default: the CLI's).
 """
 
 from __future__ import annotations
@@ -150,11 +151,11 @@ def peak(args: argparse.Namespace, tmp: Path) -> None:
     print(f"CPU: {cpu_name()}; {w}x{h} -> {4 * w}x{4 * h} (output array {out_mib:.0f} MiB)")
     for label, extra in (("before (--tile 80)", ["--tile", "80"]), ("after (auto)", [])):
         cmd = [sys.executable, "-m", "srgan_keras.upscale", str(src), "-o", str(tmp / "out"),
-               "-q", "--overwrite", *extra]
+               "-q", "--overwrite", *extra, *(["--model", args.model] if args.model else [])]
         child = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
         hwm, t0 = 0, time.time()
-        while child.poll() is None and time.time() - t0 < args.seconds:
+        while child.poll() is None and (args.seconds <= 0 or time.time() - t0 < args.seconds):
             try:
                 status = Path(f"/proc/{child.pid}/status").read_text()
                 hwm = max(hwm, int(next(ln.split()[1] for ln in status.splitlines()
@@ -166,9 +167,12 @@ def peak(args: argparse.Namespace, tmp: Path) -> None:
         if not finished:
             child.kill()  # our own child, by its handle
             child.wait()
-        print(f"{label:<20} peak RSS {hwm / 1024:>6.0f} MiB in the first {time.time() - t0:.0f} s"
-              f" ({'finished' if finished else 'stopped'}); full run <= that + "
-              f"{out_mib:.0f} MiB of output", flush=True)
+        if finished:
+            print(f"{label:<20} peak RSS {hwm / 1024:>6.0f} MiB, whole run (exit {child.returncode}) "
+                  f"in {time.time() - t0:.0f} s", flush=True)
+        else:
+            print(f"{label:<20} peak RSS {hwm / 1024:>6.0f} MiB in the first {time.time() - t0:.0f} s"
+                  f" (stopped); full run <= that + {out_mib:.0f} MiB of output", flush=True)
 
 
 def main() -> None:
@@ -185,7 +189,8 @@ def main() -> None:
     sp.add_argument("--tiles", type=int, nargs="*", default=[128, 256])
     pk = sub.add_parser("peak")
     pk.add_argument("--size", default="4000x3000")
-    pk.add_argument("--seconds", type=float, default=60)
+    pk.add_argument("--seconds", type=float, default=60, help="0: until the run ends")
+    pk.add_argument("--model", default=None, help="default: the CLI's default model")
     args = ap.parse_args()
     run = {"seams": seams, "memory": memory, "speed": speed, "peak": peak}[args.what]
     with tempfile.TemporaryDirectory() as tmp:
