@@ -86,25 +86,6 @@ def test_upscale_model_srresnet_by_name_beats_bicubic_on_bicubic_input(tmp_path,
     assert gain > 1.0, f"srresnet is only {gain:.2f} dB above bicubic on butterfly"
 
 
-def blockiness(img: np.ndarray, block: int) -> float:
-    """How much of a JPEG's block grid is left: the mean absolute luminance step across the
-    boundaries of a ``block``-pixel grid, over the mean step across the middle of its blocks.
-
-    Our measure (in the spirit of Wang, Sheikh and Bovik's 2002 blockiness): about 1 when nothing
-    repeats every ``block`` pixels, above 1 when block edges stand out. JPEG's 8x8 blocks are
-    32x32 after x4. Both steps are taken between LR pixels (HR columns 32k-1|32k and
-    32k+15|32k+16, both multiples of 4), so a generator's own 4-pixel periodicity (pixel
-    shuffle, SRVGGNetCompact's nearest-neighbour base) is the same in both and cancels.
-    """
-    y = img.astype(np.float64) @ np.array([0.299, 0.587, 0.114])  # BT.601 luma
-    edge = mid = 0.0
-    for d in (np.abs(np.diff(y, axis=1)), np.abs(np.diff(y, axis=0)).T):  # columns, then rows
-        j = np.arange(d.shape[1])
-        edge += d[:, j % block == block - 1].mean()
-        mid += d[:, j % block == block // 2 - 1].mean()
-    return edge / mid
-
-
 JPEG_PHOTOS = ("astronaut", "chelsea", "coffee")  # scikit-image's; not in the training data
 
 
@@ -112,10 +93,12 @@ def test_upscale_without_model_removes_the_blocks_of_a_quality_40_jpeg(tmp_path)
     """Issue 12, the user's first try: a 120x80 photo saved as JPEG quality 40, through
     `python -m srgan_keras.upscale` with no --model. The paper's SRResNet sharpens the 8x8
     blocks (blockier than bicubic); the default (real-world) model must leave less block
-    structure than either."""
+    structure than either (:func:`srgan_keras.evaluation.metrics.blockiness`: the Y steps across
+    the blocks' edges, 32 px apart after x4, over those across their middles)."""
     from PIL import Image
 
     from srgan_keras.data.imaging import builtin_images, load_rgb_uint8
+    from srgan_keras.evaluation.metrics import blockiness
     from srgan_keras.inference.tiling import upscale_image
 
     _bundled()

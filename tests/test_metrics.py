@@ -92,3 +92,25 @@ def test_evaluate_pair_uses_y_and_shaves_border():
         20 * math.log10(255 / dy), abs=1e-6)
     assert evaluate_pair(sr2, hr2, border=4)["psnr_rgb"] == pytest.approx(
         20 * math.log10(255 / 10), abs=1e-6)
+
+
+def test_blockiness_sees_an_8x8_grid_and_not_a_smooth_or_phase_shifted_image():
+    from srgan_keras.evaluation.metrics import blockiness
+
+    rng = np.random.default_rng(0)
+    smooth = np.clip(rng.normal(128, 20, (64, 96, 3)), 0, 255)
+    assert 0.85 < blockiness(smooth, 8) < 1.15  # no grid: about 1
+    blocks = smooth.copy()
+    for y in range(0, 64, 8):  # a constant offset per 8x8 block: JPEG's coarse quantisation
+        for x in range(0, 96, 8):
+            blocks[y:y + 8, x:x + 8] += rng.normal(0, 25)
+    assert blockiness(np.clip(blocks, 0, 255), 8) > 2.0
+    # the grid shifted by half a block puts its edges at the blocks' middles: below 1
+    assert blockiness(np.clip(blocks, 0, 255)[4:, 4:], 8) < 0.6
+    # x4: the 8x8 grid is 32 px apart; a 4-pixel periodic pattern (a generator's own) cancels
+    up = np.repeat(np.repeat(np.clip(blocks, 0, 255), 4, 0), 4, 1)
+    assert blockiness(up, 32) > 2.0
+    cells = np.repeat(np.repeat(smooth, 4, 0), 4, 1)  # nearest x4: steps only every 4 px
+    assert 0.8 < blockiness(cells, 32) < 1.2
+    with pytest.raises(ValueError, match="two blocks a side"):
+        blockiness(smooth[:10], 8)

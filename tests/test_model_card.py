@@ -91,6 +91,12 @@ def test_training_summary_reads_steps_hours_and_validation_from_the_logs(tmp_pat
     assert summary["processes"] == 2 and summary["last_logged_step"] == {"pretrain": 200}
     assert summary["val_psnr_y"] == {100: 27.5, 200: 28.25}
     assert 0 <= summary["wall_hours"] < 0.01
+    # a snapshot of step 120 of a run that went on: only what was logged up to it
+    summary = training_summary(tmp_path / "run", up_to_step=120)
+    assert summary["last_logged_step"] == {"pretrain": 100} and summary["val_psnr_y"] == {100: 27.5}
+    assert summary["processes"] == 2 and summary["up_to_step"] == 120
+    summary = training_summary(tmp_path / "run", up_to_step=99)  # before the second process
+    assert summary["processes"] == 1 and summary["last_logged_step"] == {"pretrain": 50}
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -98,7 +104,12 @@ def test_training_summary_reads_steps_hours_and_validation_from_the_logs(tmp_pat
     (["--run", "tiny_x4.keras"], "expected FILE=RUN_DIR"),
     (["--run", "tiny_x4.keras=/no/such/run"], "no logs/events.out.tfevents"),
     (["--figure-image", "/no/such.png"], "/no/such.png"),
-], ids=["unknown-model", "no-equals", "no-logs", "no-figure-image"])
+    (["--run", "tiny_x4.keras=RUN@last"], "STEP after @ must be a whole number"),
+    (["--figure-model", "other.keras"], "--figure-model other.keras: not one of the --model"),
+    (["--jpeg-example", "builtin:nosuchphoto"], "scikit-image has no such photo"),
+    (["--jpeg-example", "/no/such.jpg"], "/no/such.jpg"),
+], ids=["unknown-model", "no-equals", "no-logs", "no-figure-image", "bad-step",
+        "unknown-figure-model", "no-builtin-photo", "no-photo-file"])
 def test_bad_run_or_figure_argument_fails_before_anything_is_written(tmp_path, tiny_model_path,
                                                                       two_folders, capsys,
                                                                       extra, message):
@@ -138,3 +149,44 @@ def test_degraded_columns_and_figure(tmp_path, tiny_model_path, capsys):
     rc = model_card.main(["--model", str(tiny_model_path), "--data", str(data), "--degrade",
                           "heavy", "--out", str(tmp_path / "none")])
     assert rc == 2 and not (tmp_path / "none").exists()
+
+
+def test_several_presets_jpeg_example_and_figure_models(tmp_path, tiny_model_path, capsys):
+    """--degrade twice gives a column per preset; --jpeg-example measures issue 12's 120x80
+    quality-40 JPEG (the numbers of the card's second table) and draws the first photo with the
+    --figure-model models only."""
+    from srgan_keras.evaluation.metrics import blockiness
+
+    data = tmp_path / "SetD"
+    data.mkdir()
+    rng = np.random.default_rng(4)
+    Image.fromarray(np.clip(rng.normal(128, 40, (48, 52, 3)), 0, 255).astype(np.uint8)).save(
+        data / "img0.png")
+    models = tmp_path / "models"
+    models.mkdir()
+    for name in ("a_x4.keras", "b_x4.keras"):
+        shutil.copy(tiny_model_path, models / name)
+    out = tmp_path / "card"
+    rc = model_card.main(["--model", str(models / "a_x4.keras"), "--model", str(models / "b_x4.keras"),
+                          "--data", str(data), "--degraded-data", str(data), "--degrade", "realesrgan",
+                          "--degrade", "light", "--jpeg-example", "builtin:coffee",
+                          "--jpeg-example", "builtin:chelsea", "--figure-model", "b_x4.keras",
+                          "--out", str(out)])
+    assert rc == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert list(metrics["datasets"]) == ["SetD", "SetD realesrgan/0", "SetD light/0"]
+    coffee, chelsea = metrics["jpeg_examples"]
+    assert coffee["photo"] == "builtin:coffee" and chelsea["photo"] == "builtin:chelsea"
+    assert list(coffee["results"]) == ["bicubic", "a_x4.keras", "b_x4.keras"]
+    assert coffee["input_blockiness"] > 1.1  # quality 40 leaves its 8x8 grid
+    assert coffee["results"]["a_x4.keras"] == coffee["results"]["b_x4.keras"]  # the same weights
+    assert coffee["results"]["bicubic"]["blockiness"] != coffee["results"]["a_x4.keras"]["blockiness"]
+    printed = capsys.readouterr().out
+    assert "builtin:coffee: blockiness, PSNR-Y / SSIM-Y" in printed
+    assert f"| `a_x4.keras` | {coffee['results']['a_x4.keras']['blockiness']:.3f}, " in printed
+    # the figure: JPEG | bicubic | b | photo, four panels, as wide as four of comparison.png's
+    figure = Image.open(out / "jpeg_example.jpg")
+    assert figure.format == "JPEG"
+    width = figure.size[0]
+    assert 4 * 330 < width < 5 * 330
+    assert blockiness(np.zeros((64, 64, 3), np.uint8), 8) == 1.0

@@ -17,9 +17,21 @@ evaluate CLI runs: the field's protocol, bicubic on the same LR) and writes into
 - ``MODEL_CARD.md``: the table between ``<!-- evaluation:begin -->`` and
   ``<!-- evaluation:end -->`` is replaced; the prose around it is the author's.
 
-``--degraded-data DIR`` (repeat) adds columns measured on LR degraded by ``--degrade PRESET
---seed N`` (:mod:`srgan_keras.evaluation.degraded`, as ``evaluate --degrade``), keyed
-``"<folder> <preset>/<seed>"``, e.g. ``Set14 realesrgan/0``: the real-world models' numbers.
+``--degraded-data DIR`` (repeat) adds columns measured on LR degraded by ``--degrade PRESET``
+(repeat for several presets) ``--seed N`` (:mod:`srgan_keras.evaluation.degraded`, as ``evaluate
+--degrade``), keyed ``"<folder> <preset>/<seed>"``, e.g. ``Set14 realesrgan/0``: the real-world
+models' numbers.
+
+``--jpeg-example PHOTO`` (repeat; ``builtin:NAME`` for a scikit-image photo, or a file) is issue
+12's first try: the photo shrunk to 120x80, saved as JPEG quality 40 and upscaled as the upscale
+CLI does; per model its PSNR-Y/SSIM-Y against the photo resized to the output's size and its
+:func:`~srgan_keras.evaluation.metrics.blockiness` go to ``metrics.json`` and the card, and the
+first photo is drawn to ``jpeg_example.jpg`` (input | bicubic | each ``--figure-model`` | photo;
+JPEG quality 95 with full chroma, far below the quality-40 blocks it shows, so the README's figure
+stays under 300 KB: as PNG it is 600 KB).
+
+``--run FILE=RUN_DIR@STEP`` reads a run's logs up to ``STEP`` only: the steps, hours and
+validation of a snapshot taken from a run that is still training.
 
 Every file is written to a temporary name and renamed, so an interrupted run leaves the old ones.
 """
@@ -31,6 +43,8 @@ import hashlib
 import json
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from srgan_keras.evaluation.run_logs import read_logs
 from srgan_keras.startup import add_verbose_flag
@@ -53,9 +67,9 @@ def _size(path: Path) -> int:
 
 
 def measure(models: list[Path], folders: list[Path], degraded: list[Path] = (),
-            degrade: str = "realesrgan", seed: int = 0) -> dict:
+            degrade: str | list[str] = "realesrgan", seed: int = 0) -> dict:
     """Evaluate every model on every folder (and on each ``degraded`` folder with LR made by
-    ``degrade``/``seed``); returns the ``metrics.json`` dict."""
+    each preset of ``degrade`` with ``seed``); returns the ``metrics.json`` dict."""
     from srgan_keras.evaluation.degraded import describe
     from srgan_keras.evaluation.evaluate import DEGRADED_PROTOCOL, PROTOCOL, evaluate_folder
     from srgan_keras.inference.runners import load_generator
@@ -63,8 +77,9 @@ def measure(models: list[Path], folders: list[Path], degraded: list[Path] = (),
     out: dict = {"protocol": PROTOCOL, "datasets": {}, "bicubic": {}, "models": {}}
     if degraded:
         out["degraded_protocol"] = DEGRADED_PROTOCOL
+    presets = [degrade] if isinstance(degrade, str) else list(degrade)
     columns = [(f.name, f, None) for f in folders] + [
-        (f"{f.name} {degrade}/{seed}", f, degrade) for f in degraded]
+        (f"{f.name} {p}/{seed}", f, p) for p in presets for f in degraded]
     for model in models:
         runner = load_generator(model)
         entry = {"file": model.name, "bytes": _size(model), "sha256": sha256(model),
@@ -82,8 +97,11 @@ def measure(models: list[Path], folders: list[Path], degraded: list[Path] = (),
     return out
 
 
-def training_summary(run_dir: Path) -> dict:
+def training_summary(run_dir: Path, up_to_step: int | None = None) -> dict:
     """Steps, wall hours and the validation curve of a training run, from its TensorBoard logs.
+
+    ``up_to_step``: only what was logged up to that step (a snapshot of a run still training);
+    each process's wall time then ends at its last event of a step <= ``up_to_step``.
 
     Every process that trained in the run folder (a first start and each resume) wrote one
     events file; its wall time runs from the file's creation to its last event. Steps that a
@@ -92,7 +110,7 @@ def training_summary(run_dir: Path) -> dict:
     writer opened (seconds per process) is not counted.
     """
     try:
-        logs = read_logs(run_dir / "logs")
+        logs = read_logs(run_dir / "logs", max_step=up_to_step)
     except FileNotFoundError:
         raise FileNotFoundError(f"{run_dir}: no logs/events.out.tfevents.* to read") from None
     steps = {}
@@ -102,8 +120,91 @@ def training_summary(run_dir: Path) -> dict:
             steps[phase] = max(step for step, _ in points)
     curve = {step: round(v, 2) for step, v in logs.scalars.get("val/psnr", [])}
     seconds = sum(last - first for first, last in logs.spans)
-    return {"run": run_dir.name, "processes": len(logs.spans), "wall_hours": round(seconds / 3600, 2),
-            "last_logged_step": steps, "val_psnr_y": dict(sorted(curve.items()))}
+    out = {"run": run_dir.name, "processes": len(logs.spans), "wall_hours": round(seconds / 3600, 2),
+           "last_logged_step": steps, "val_psnr_y": dict(sorted(curve.items()))}
+    if up_to_step is not None:
+        out["up_to_step"] = up_to_step
+    return out
+
+
+# Issue 12's first try as a new user: "a 120x80 photo saved as JPEG quality 40".
+JPEG_EXAMPLE_SIZE = (120, 80)  # (width, height) of the JPEG
+JPEG_EXAMPLE_QUALITY = 40
+FIGURE_JPEG_QUALITY = 95  # our choice: jpeg_example.jpg's own encoding, 4:4:4, visually lossless
+
+
+def _photo(source: str):
+    """(name, uint8 RGB) of ``builtin:NAME`` (scikit-image) or an image file."""
+    from srgan_keras.data.imaging import builtin_images, load_rgb_uint8
+
+    if source.startswith("builtin:"):
+        try:
+            return builtin_images([source.split(":", 1)[1]])[0]
+        except AttributeError:
+            raise ValueError(f"--jpeg-example {source}: scikit-image has no such photo") from None
+    return Path(source).stem, load_rgb_uint8(source)
+
+
+def jpeg_example(photo, models: list[Path], figure: Path | None = None,
+                 figure_models: list[Path] | None = None) -> dict:
+    """Issue 12's example on one ``(name, uint8 RGB)`` photo: shrink it (Lanczos) to 120x80, save
+    it as JPEG quality 40, upscale the decoded JPEG by bicubic and each model with the upscale
+    CLI's defaults; PSNR-Y/SSIM-Y against the photo resized (Lanczos) to the output's size, and
+    the :func:`~srgan_keras.evaluation.metrics.blockiness` of each output (and of the JPEG).
+    ``figure``: also draw JPEG | bicubic | each of ``figure_models`` | photo there."""
+    import io
+
+    from PIL import Image
+
+    from srgan_keras.evaluation.metrics import blockiness, evaluate_pair
+    from srgan_keras.inference.runners import BicubicRunner, load_generator
+    from srgan_keras.inference.tiling import upscale_image
+
+    name, rgb = photo
+    buf = io.BytesIO()
+    Image.fromarray(rgb).resize(JPEG_EXAMPLE_SIZE, Image.LANCZOS).save(
+        buf, "JPEG", quality=JPEG_EXAMPLE_QUALITY)
+    lr = np.asarray(Image.open(buf).convert("RGB"))
+    out: dict = {"photo": name, "jpeg_bytes": buf.getbuffer().nbytes, "results": {}}
+    runners = [("bicubic", BicubicRunner(4))] + [(m.name, load_generator(m)) for m in models]
+    panels = [(f"JPEG q{JPEG_EXAMPLE_QUALITY}, {lr.shape[1]}x{lr.shape[0]} (nearest)", lr, None)]
+    hr = None
+    for key, runner in runners:
+        sr = upscale_image(lr, runner)
+        s = sr.shape[0] // lr.shape[0]
+        if hr is None:
+            hr = np.asarray(Image.fromarray(rgb).resize((sr.shape[1], sr.shape[0]), Image.LANCZOS))
+            out["input_blockiness"] = round(blockiness(lr, 8), 3)
+        metrics = {**_rounded(evaluate_pair(sr, hr, border=s)), "blockiness": round(blockiness(sr, 8 * s), 3)}
+        out["results"][key] = metrics
+        if key == "bicubic" or figure_models is None or any(m.name == key for m in figure_models):
+            panels.append((key, sr, metrics))
+    if figure is not None:
+        panels.append((f"photo, Lanczos to {hr.shape[1]}x{hr.shape[0]}", hr, None))
+        title = (f"{name}: a {lr.shape[1]}x{lr.shape[0]} JPEG (quality {JPEG_EXAMPLE_QUALITY}) "
+                 f"upscaled x{s}  (PSNR/SSIM on Y)")
+        _save_panels_as(figure, title, hr, panels)
+    return out
+
+
+def _save_panels_as(path: Path, title: str, hr, panels) -> None:
+    """:func:`save_panels` to ``path``; a ``.jpg`` path is drawn as PNG, then re-encoded."""
+    import tempfile
+
+    from PIL import Image
+
+    from srgan_keras.data.imaging import atomic_write
+    from srgan_keras.evaluation.figures import save_panels
+
+    if path.suffix.lower() not in (".jpg", ".jpeg"):
+        save_panels(path, title, hr, panels)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        png = Path(tmp) / "figure.png"
+        save_panels(png, title, hr, panels)
+        rgb = Image.open(png).convert("RGB")
+        atomic_write(path, lambda f: rgb.save(f, "JPEG", quality=FIGURE_JPEG_QUALITY,
+                                              subsampling=0))
 
 
 def _rounded(mean: dict) -> dict:
@@ -127,7 +228,27 @@ def table(metrics: dict) -> str:
     notes = [f"x{_scale(metrics)}; {counts}. {metrics['protocol']}."]
     if "degraded_protocol" in metrics:
         notes.append(f"Columns `<set> <preset>/<seed>`: {metrics['degraded_protocol']}.")
-    return "\n".join([head, rule, *rows, "", *notes])
+    return "\n".join([head, rule, *rows, "", *notes, *_jpeg_table(metrics.get("jpeg_examples"))])
+
+
+def _jpeg_table(examples: list[dict] | None) -> list[str]:
+    """The ``--jpeg-example`` rows: blockiness and PSNR-Y / SSIM-Y per photo and model."""
+    if not examples:
+        return []
+    head = "| model | " + " | ".join(f"{e['photo']}: blockiness, PSNR-Y / SSIM-Y" for e in examples) + " |"
+    rule = "| --- | " + " | ".join("---" for _ in examples) + " |"
+    rows = ["| JPEG input | " + " | ".join(f"{e['input_blockiness']:.3f}" for e in examples) + " |"]
+    for key in examples[0]["results"]:
+        cells = " | ".join(f"{r['blockiness']:.3f}, {r['psnr_y']:.2f} dB / {r['ssim_y']:.4f}"
+                           for r in (e["results"][key] for e in examples))
+        rows.append(f"| {key if key == 'bicubic' else f'`{key}`'} | {cells} |")
+    w, h = JPEG_EXAMPLE_SIZE
+    note = (f"`--jpeg-example`: each photo shrunk (Lanczos) to {w}x{h}, saved as JPEG quality "
+            f"{JPEG_EXAMPLE_QUALITY}, upscaled as `python -m srgan_keras.upscale` does; PSNR/SSIM on "
+            "Y against the photo resized (Lanczos) to the output's size, 4 px shaved; blockiness = "
+            "mean |Y step| across the 8x8 JPEG blocks' edges (32 px apart after x4) over that across "
+            "their middles (`srgan_keras.evaluation.metrics.blockiness`; about 1 = no block grid).")
+    return ["", head, rule, *rows, "", note]
 
 
 def _scale(metrics: dict) -> int:
@@ -183,16 +304,23 @@ def main(argv: list[str] | None = None) -> int:
                    help="a folder of HR images (repeat); its folder name is the table's column")
     p.add_argument("--degraded-data", action="append", default=[], type=Path,
                    help="a folder of HR images (repeat) measured with LR made by --degrade")
-    p.add_argument("--degrade", default="realesrgan",
-                   help="degradation preset of --degraded-data and --figure-degraded "
-                        "(realesrgan or light; see evaluate --degrade)")
+    p.add_argument("--degrade", action="append", default=None,
+                   help="degradation preset of --degraded-data (repeat for several; default "
+                        "realesrgan) and --figure-degraded (the first): realesrgan or light, "
+                        "see evaluate --degrade")
     p.add_argument("--seed", type=int, default=0, help="seed of the --degrade draws")
     p.add_argument("--figure-image", type=Path, default=None, help="image of comparison.png")
     p.add_argument("--figure-degraded", action="store_true",
                    help="comparison.png starts from the --degrade LR instead of bicubic's")
-    p.add_argument("--run", action="append", default=[], metavar="FILE=RUN_DIR",
+    p.add_argument("--figure-model", action="append", default=None, metavar="FILE",
+                   help="a --model's file name to draw in the figures (repeat; default: all)")
+    p.add_argument("--jpeg-example", action="append", default=[], metavar="PHOTO",
+                   help="builtin:NAME or an image file (repeat): measured as a 120x80 JPEG of "
+                        "quality 40; the first is drawn to jpeg_example.jpg")
+    p.add_argument("--run", action="append", default=[], metavar="FILE=RUN_DIR[@STEP]",
                    help="the training run folder of a model (repeat): its steps, wall hours and "
-                        "validation curve go into metrics.json, read from the TensorBoard logs")
+                        "validation curve go into metrics.json, read from the TensorBoard logs "
+                        "(up to STEP only, for a snapshot of a run still training)")
     p.add_argument("--out", type=Path, default=Path("saved_models"),
                    help="folder of metrics.json, comparison.png and MODEL_CARD.md")
     args = p.parse_args(argv)
@@ -211,22 +339,41 @@ def main(argv: list[str] | None = None) -> int:
         for pair in args.run:
             name, sep, run_dir = pair.partition("=")
             if not sep or name not in names:
-                raise ValueError(f"--run {pair}: expected FILE=RUN_DIR with FILE one of "
+                raise ValueError(f"--run {pair}: expected FILE=RUN_DIR[@STEP] with FILE one of "
                                  f"{', '.join(names)}")
-            training[name] = training_summary(Path(run_dir))
+            run_dir, at, step = run_dir.rpartition("@") if "@" in run_dir else (run_dir, "", "")
+            if at and not step.isdigit():
+                raise ValueError(f"--run {pair}: STEP after @ must be a whole number")
+            training[name] = training_summary(Path(run_dir), int(step) if at else None)
+        figure_models = None
+        if args.figure_model:
+            unknown = [f for f in args.figure_model if f not in names]
+            if unknown:
+                raise ValueError(f"--figure-model {unknown[0]}: not one of the --model files "
+                                 f"({', '.join(names)})")
+            figure_models = [m for m in args.model if m.name in args.figure_model]
         from srgan_keras.evaluation.degraded import preset
 
-        preset(args.degrade)  # an unknown preset fails before the measuring
+        degrades = args.degrade or ["realesrgan"]
+        for d in degrades:
+            preset(d)  # an unknown preset fails before the measuring
         figure_hr = load_rgb_uint8(args.figure_image) if args.figure_image is not None else None
-        metrics = measure(args.model, args.data, args.degraded_data, args.degrade, args.seed)
+        photos = [_photo(source) for source in args.jpeg_example]
+        metrics = measure(args.model, args.data, args.degraded_data, degrades, args.seed)
         for name, summary in training.items():
             metrics["models"][name]["training"] = summary
+        if photos:
+            figure = args.out / "jpeg_example.jpg"
+            metrics["jpeg_examples"] = [
+                jpeg_example(photo, args.model, figure if i == 0 else None, figure_models)
+                for i, photo in enumerate(photos)]
+            print(f"wrote {figure}")
         block = table(metrics)
         print(block)
         if figure_hr is not None:
             comparison_figure(args.out / "comparison.png", args.figure_image.name, figure_hr,
-                              args.model, args.degrade if args.figure_degraded else None,
-                              args.seed)
+                              figure_models or args.model,
+                              degrades[0] if args.figure_degraded else None, args.seed)
             print(f"wrote {args.out / 'comparison.png'}")
         atomic_write(args.out / "metrics.json",
                      lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))

@@ -23,8 +23,11 @@ class RunLogs:
     spans: list[tuple[float, float]] = field(default_factory=list)
 
 
-def read_logs(logdir: str | os.PathLike) -> RunLogs:
-    """Every ``events.out.tfevents.*`` file of ``logdir``, in file-name (= start-time) order."""
+def read_logs(logdir: str | os.PathLike, max_step: int | None = None) -> RunLogs:
+    """Every ``events.out.tfevents.*`` file of ``logdir``, in file-name (= start-time) order.
+
+    ``max_step``: events of later steps are left out, from the values and from the spans (a
+    process's span then ends at its last event of a step <= ``max_step``)."""
     import tensorflow as tf
     from tensorflow.core.util import event_pb2
 
@@ -34,17 +37,21 @@ def read_logs(logdir: str | os.PathLike) -> RunLogs:
     logs = RunLogs()
     for f in files:
         first = last = None
+        logged = False  # a process that only opened its file before max_step is no span
         for record in tf.data.TFRecordDataset(str(f)):
             event = event_pb2.Event.FromString(record.numpy())
+            if max_step is not None and event.step > max_step:
+                continue
             first = event.wall_time if first is None else first
             last = event.wall_time
+            logged = logged or bool(event.summary.value)
             for value in event.summary.value:
                 t = tf.make_ndarray(value.tensor)
                 if t.dtype == object:  # an image summary: [width, height, png, ...]
                     logs.images.setdefault(value.tag, []).append((int(event.step), t[2]))
                 else:
                     logs.scalars.setdefault(value.tag, []).append((int(event.step), float(t)))
-        if first is not None:
+        if first is not None and (logged or max_step is None):
             logs.spans.append((first, last))
     return logs
 
