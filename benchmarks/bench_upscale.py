@@ -152,8 +152,9 @@ def peak(args: argparse.Namespace, tmp: Path) -> None:
     for label, extra in (("before (--tile 80)", ["--tile", "80"]), ("after (auto)", [])):
         cmd = [sys.executable, "-m", "srgan_keras.upscale", str(src), "-o", str(tmp / "out"),
                "-q", "--overwrite", *extra, *(["--model", args.model] if args.model else [])]
-        child = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
+        err = tmp / "stderr.txt"
+        with err.open("w") as err_file:
+            child = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=err_file)
         hwm, t0 = 0, time.time()
         while child.poll() is None and (args.seconds <= 0 or time.time() - t0 < args.seconds):
             try:
@@ -167,8 +168,12 @@ def peak(args: argparse.Namespace, tmp: Path) -> None:
         if not finished:
             child.kill()  # our own child, by its handle
             child.wait()
-        if finished:
-            print(f"{label:<20} peak RSS {hwm / 1024:>6.0f} MiB, whole run (exit {child.returncode}) "
+        if finished and child.returncode:
+            last = (err.read_text().strip().splitlines() or ["(nothing on stderr)"])[-1]
+            print(f"{label:<20} FAILED (exit {child.returncode}) after {time.time() - t0:.0f} s: "
+                  f"{last}", flush=True)
+        elif finished:
+            print(f"{label:<20} peak RSS {hwm / 1024:>6.0f} MiB, whole run "
                   f"in {time.time() - t0:.0f} s", flush=True)
         else:
             print(f"{label:<20} peak RSS {hwm / 1024:>6.0f} MiB in the first {time.time() - t0:.0f} s"
