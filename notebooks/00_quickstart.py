@@ -37,7 +37,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from _course import BUNDLED, DATA, FAST, HEADLESS, RUNS, say, setup, show_panels, srresnet_args
+from _course import BUNDLED, DATA, FAST, HEADLESS, RUNS, say, setup, show_figure, show_panels, srresnet_args
 
 setup()
 
@@ -197,15 +197,14 @@ if "srgan" in runners:
 
 def answer_key() -> None:
     """The pairs unblinded: which side was SRGAN, and each side's PSNR."""
-    fig, axes = plt.subplots(len(pairs), 2, figsize=(6, 3 * len(pairs)))
-    for (name, a, b, gan_side, pa, pb), row in zip(pairs, axes):
-        for ax, img, side, p in ((row[0], a, "A", pa), (row[1], b, "B", pb)):
+    fig, axes = plt.subplots(2, len(pairs), figsize=(2.1 * len(pairs), 5.2), squeeze=False, layout="constrained")
+    for (name, a, b, gan_side, pa, pb), col in zip(pairs, axes.T):  # one column per pair: A above B
+        for ax, img, side, p in ((col[0], a, "A", pa), (col[1], b, "B", pb)):
             ax.imshow(img, interpolation="nearest")
-            ax.set_title(f"{name} {side}: {'SRGAN' if side == gan_side else 'SRResNet'}, {p:.2f} dB", fontsize=9)
+            ax.set_title(f"{name} {side}\n{'SRGAN' if side == gan_side else 'SRResNet'}, {p:.2f} dB", fontsize=8)
             ax.set_axis_off()
     fig.suptitle("Answer key: the pairs unblinded", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.98))
-    plt.show()
+    show_figure(fig)
 
 
 try:
@@ -275,11 +274,15 @@ say(" ".join(f"{n} averages **{reports[n]['mean']['psnr_y']:.2f} dB** / {reports
 # ### From the command line
 #
 # ```bash
-# python -m srgan_keras.upscale photo.jpg -o upscaled/              # the bundled SRResNet
-# python -m srgan_keras.upscale photo.jpg --model srgan -o upscaled/ # the bundled SRGAN-MSE
+# python -m srgan_keras.upscale photo.jpg --model srresnet -o upscaled/  # the paper's SRResNet
+# python -m srgan_keras.upscale photo.jpg --model srgan -o upscaled/     # the bundled SRGAN-MSE
 # python -m srgan_keras.evaluate --model bicubic --data ../shared/data/Set5
 # python -m srgan_keras.train            # the demo run (pre-training, then a short GAN phase)
 # ```
+#
+# Without `--model`, `upscale` uses the library's real-world model (`realesr`), not the paper's: both
+# models above were trained on clean bicubic LR and sharpen the noise and JPEG blocks of real photos, the
+# subject of [11 · real photos](11_real_photos.ipynb).
 #
 # ### Exercises
 #

@@ -33,7 +33,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import srgan_keras
-from _course import DATA, FAST, RUNS, VGG_WEIGHTS, nearest, say, setup, show_panels
+from _course import DATA, FAST, RUNS, VGG_WEIGHTS, nearest, say, setup, show_figure, show_panels
 
 setup()
 
@@ -136,7 +136,7 @@ fig.colorbar(im, ax=axes[2:], fraction=0.03, label="logit (higher = more real)")
 for ax in axes:
     ax.set_xlabel("x (px)"), ax.set_ylabel("y (px)")
 fig.suptitle("A per-pixel discriminator's verdict on an image it has not seen", fontsize=9)
-plt.show()
+show_figure(fig)
 y_b = hr_b.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
 edges = np.hypot(*np.gradient(y_b))  # local gradient magnitude of HR: edges and fine texture
 r = float(np.corrcoef(edges.ravel(), logit_maps["HR"].ravel())[0, 1])
@@ -181,7 +181,7 @@ for field in ("kernel_sizes", "kernel_prob", "sinc_prob", "blur_sigma", "resize_
 # %%
 eye = baby[128:320, 160:352]  # (192, 192, 3): the baby's eyes and nose, fine detail
 fig = red.degradation_grid_figure(eye, scale=4, seed=(0, 3))
-plt.show()
+show_figure(fig)
 
 # %% [markdown]
 # **First order against second order.** Classical degradation models (and Real-ESRGAN's first half) apply
@@ -203,7 +203,7 @@ for ax, (title, img) in zip(axes, [("HR", eye / 255.0), ("bicubic LR (SRGAN)", b
     ax.set_title(title, fontsize=9)
     ax.set_axis_off()
 fig.tight_layout()
-plt.show()
+show_figure(fig)
 
 # %% [markdown]
 # **Why a sinc filter: ringing on a step edge.** An ideal low-pass filter cuts every frequency above
@@ -240,7 +240,7 @@ for ax in axes:
     ax.set_xlabel("x (LR px)"), ax.set_ylabel("y")
 fig.suptitle("One HR crop, six 48x48 LR images: the model must undo all of them", fontsize=9)
 fig.tight_layout()
-plt.show()
+show_figure(fig)
 
 # %% [markdown]
 # Each image gets its own stateless seed, so the same seed gives the same LR on any worker and in any order
@@ -313,7 +313,7 @@ for ax, name in zip(axes, ("realesrnet", "realesrgan")):
     ax.set_title(f"{name}: LR (nearest) | bicubic | SR | HR", fontsize=9)
     ax.set_xticks([]), ax.set_yticks([])
 fig.tight_layout()
-plt.show()
+show_figure(fig)
 below = [n for n, r in val.items() if r["psnr"] < r["bicubic_psnr"]]
 say(("*Executed with `SRGAN_FAST=1`: a 1-block, 8-feature model for 2 + 2 steps, far from an image model "
      "yet.* " if FAST else "")

@@ -115,17 +115,57 @@ def benchmark(name: str) -> float:
 
 # ------------------------------------------------------------------ figures and measurements
 
+# Photographic figures are embedded as JPEG, not PNG (our choice, for the size of the committed
+# notebooks): a row of photos drawn at 110 dpi is 0.4-0.8 MB of lossless PNG, and notebook 00 held
+# seven (4.1 MB). Scaled to at most FIGURE_WIDTH px, about the width Jupyter and GitHub show a
+# notebook output at, and encoded at FIGURE_QUALITY without chroma subsampling, the same figure
+# takes about a sixth: compression artefacts far below the blur, grain and JPEG blocks the figures
+# compare. Plots (lines, text) stay PNG. Full-size lossless figures: ``evaluate --figure DIR``.
+FIGURE_WIDTH = 1000
+FIGURE_QUALITY = 82
+
+
+def figure_jpeg(png: bytes):
+    """A rendered photographic figure (PNG bytes) as the JPEG image the notebook embeds."""
+    import io
+
+    from IPython.display import Image as IPyImage
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    if img.width > FIGURE_WIDTH:
+        img = img.resize((FIGURE_WIDTH, round(img.height * FIGURE_WIDTH / img.width)), Image.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=FIGURE_QUALITY, subsampling=0, optimize=True)
+    return IPyImage(data=buf.getvalue(), format="jpeg")
+
+
 def show_panels(title: str, hr: np.ndarray, panels: list[tuple[str, np.ndarray, dict | None]]) -> None:
     """One row of images with the same zoomed inset, PSNR/SSIM under a panel's title when given: the
-    library's own figure (``evaluate.save_panels``, the one ``evaluate --figure`` writes), shown inline."""
-    from IPython.display import Image, display
+    library's own figure (``evaluate.save_panels``, the one ``evaluate --figure`` writes), shown inline
+    (as JPEG, see ``FIGURE_WIDTH``)."""
+    from IPython.display import display
 
     from srgan_keras.evaluation.evaluate import save_panels
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "panels.png"
         save_panels(path, title, hr, panels)
-        display(Image(data=path.read_bytes()))
+        display(figure_jpeg(path.read_bytes()))
+
+
+def show_figure(fig) -> None:
+    """Show a matplotlib figure of photos (``plt.subplots`` + ``imshow``) as JPEG and close it, so the
+    inline backend does not embed it a second time as PNG. Plots of lines keep ``plt.show()``."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")  # as the inline backend crops
+    plt.close(fig)
+    display(figure_jpeg(buf.getvalue()))
 
 
 def nearest(lr: np.ndarray, scale: int = 4) -> np.ndarray:

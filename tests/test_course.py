@@ -52,25 +52,57 @@ def test_benchmark_reads_the_documented_row():
         _course.benchmark("not_a_row")
 
 
-def test_show_panels_displays_the_library_figure(monkeypatch):
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    import io
+
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(data))
+    assert img.format == "JPEG"
+    return img.size
+
+
+def test_show_panels_displays_the_library_figure_as_a_small_jpeg(monkeypatch, shared_data):
+    """Six photo panels: the library's 110-dpi PNG is ~2100 px wide; the notebook embeds a JPEG of at
+    most FIGURE_WIDTH px (00 held seven such PNGs, 4.1 MB), a fraction of the PNG's size."""
     pytest.importorskip("IPython")
+    import tempfile
+
     import IPython.display
+
+    from srgan_keras.data.imaging import load_rgb_uint8
+    from srgan_keras.evaluation.figures import save_panels
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
-    hr = _texture()
-    _course.show_panels("t", hr, [("a", hr, {"psnr_y": 30.0, "ssim_y": 0.9}), ("b", hr, None)])
-    assert len(shown) == 1 and shown[0].data[:4] == b"\x89PNG"
+    hr = load_rgb_uint8(shared_data / "Set5" / "butterfly.png")  # 256 x 256, detailed
+    panels = [("a", hr, {"psnr_y": 30.0, "ssim_y": 0.9})] + [(str(i), hr, None) for i in range(5)]
+    _course.show_panels("t", hr, panels)
+    assert len(shown) == 1 and shown[0].format == "jpeg"
+    width, height = _jpeg_size(shown[0].data)
+    assert width == _course.FIGURE_WIDTH and 200 < height < 400  # scaled, aspect kept
+    with tempfile.TemporaryDirectory() as tmp:
+        save_panels(Path(tmp) / "p.png", "t", hr, panels)
+        png = (Path(tmp) / "p.png").stat().st_size
+    assert len(shown[0].data) < png / 3
 
 
-def test_say_displays_markdown(monkeypatch):
+def test_show_figure_embeds_a_jpeg_once_and_closes_the_figure(monkeypatch):
     pytest.importorskip("IPython")
     import IPython.display
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
-    _course.say("**26.65 dB**")
-    assert shown[0].data == "**26.65 dB**"
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.imshow(_texture())
+    _course.show_figure(fig)
+    assert len(shown) == 1 and shown[0].format == "jpeg"
+    assert _jpeg_size(shown[0].data)[0] <= _course.FIGURE_WIDTH
+    assert not plt.fignum_exists(fig.number)  # closed: the inline backend will not draw it again
 
 
 def test_training_commands_follow_the_fast_mode():

@@ -112,6 +112,19 @@ def test_the_prose_check_catches_a_contradiction():
     assert unsupported(nb) == []
 
 
+# The committed notebooks carry their outputs; photo figures embedded as PNG made 00 4.1 MB. Our limit:
+# small enough to clone quickly and to render on GitHub (_course.figure_jpeg keeps figures under it).
+MAX_NOTEBOOK_BYTES = 1_200_000
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_committed_notebook_is_small(notebook: Path):
+    size = notebook.stat().st_size
+    assert size < MAX_NOTEBOOK_BYTES, (
+        f"{notebook.name} is {size / 1e6:.1f} MB: show photo figures with _course.show_panels/show_figure "
+        "(JPEG), not plt.show()")
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_committed_prose_numbers_come_from_outputs(notebook: Path):
     assert unsupported(nbformat.read(notebook, as_version=4)) == []
