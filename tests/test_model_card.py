@@ -48,6 +48,16 @@ def test_model_card_writes_metrics_table_and_figure(tmp_path, tiny_model_path, t
     psnr = entry["results"]["SetA"]["psnr_y"]
     assert f"{psnr:.2f} dB" in card
     assert Image.open(out / "comparison.png").size[0] > 500
+    # a re-run without --run keeps the training summary of the same file, not of a changed one
+    entry["training"] = {"run": "r", "wall_hours": 1.0}
+    (out / "metrics.json").write_text(json.dumps(metrics))
+    assert model_card.main(["--model", str(model), "--data", str(two_folders[0]), "--out", str(out)]) == 0
+    assert json.loads((out / "metrics.json").read_text())["models"]["tiny_x4.keras"]["training"] == {
+        "run": "r", "wall_hours": 1.0}
+    metrics["models"]["tiny_x4.keras"]["sha256"] = "0" * 64
+    (out / "metrics.json").write_text(json.dumps(metrics))
+    assert model_card.main(["--model", str(model), "--data", str(two_folders[0]), "--out", str(out)]) == 0
+    assert "training" not in json.loads((out / "metrics.json").read_text())["models"]["tiny_x4.keras"]
 
 
 def test_card_without_markers_is_an_error_and_nothing_is_written(tmp_path, tiny_model_path,

@@ -31,7 +31,9 @@ JPEG quality 95 with full chroma, far below the quality-40 blocks it shows, so t
 stays under 300 KB: as PNG it is 600 KB).
 
 ``--run FILE=RUN_DIR@STEP`` reads a run's logs up to ``STEP`` only: the steps, hours and
-validation of a snapshot taken from a run that is still training.
+validation of a snapshot taken from a run that is still training. A model given without ``--run``
+keeps the training summary the previous ``metrics.json`` in ``--out`` holds for the same file
+(same SHA-256), so re-measuring after one model changed does not need every old run folder.
 
 Every file is written to a temporary name and renamed, so an interrupted run leaves the old ones.
 """
@@ -207,6 +209,20 @@ def _save_panels_as(path: Path, title: str, hr, panels) -> None:
                                               subsampling=0))
 
 
+def _keep_training_summaries(metrics: dict, old_path: Path) -> None:
+    """Copy ``training`` from the old ``metrics.json`` into models without one, where the old
+    entry measured the same file (same SHA-256); an unreadable old file is ignored."""
+    try:
+        old = json.loads(old_path.read_text())["models"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    for name, entry in metrics["models"].items():
+        before = old.get(name) if isinstance(old, dict) else None
+        if "training" not in entry and isinstance(before, dict) and "training" in before \
+                and before.get("sha256") == entry["sha256"]:
+            entry["training"] = before["training"]
+
+
 def _rounded(mean: dict) -> dict:
     return {k: round(float(mean[k]), 4) for k in ("psnr_y", "ssim_y")}
 
@@ -362,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics = measure(args.model, args.data, args.degraded_data, degrades, args.seed)
         for name, summary in training.items():
             metrics["models"][name]["training"] = summary
+        _keep_training_summaries(metrics, args.out / "metrics.json")
         if photos:
             figure = args.out / "jpeg_example.jpg"
             metrics["jpeg_examples"] = [
