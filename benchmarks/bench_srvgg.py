@@ -4,6 +4,7 @@
     python -m benchmarks.bench_srvgg --model other.keras                # the CLI row's model
     python -m benchmarks.bench_srvgg --size 120x80 --repeats 2 --cli-repeats 1   # a quick look
     python -m benchmarks.bench_srvgg --diagnose          # + XLA and convolutions-only rows
+    python -m benchmarks.bench_srvgg --threads 1         # per core: thread scaling left out
     python -m benchmarks.bench_srvgg --no-torch --no-cli
 
 Rows (every time a median over ``--repeats`` runs after two warm-up runs):
@@ -15,9 +16,10 @@ Rows (every time a median over ``--repeats`` runs after two warm-up runs):
   ``KerasRunner``: one ``tf.function``, graph mode, no XLA, output clipped). PyTorch runs the same
   network written below as Real-ESRGAN's ``SRVGGNetCompact`` (``realesrgan/archs/srvgg_arch.py``),
   channels_last, ``torch.inference_mode()``, ``torch.set_num_threads(THREADS)``, its NHWC output
-  clipped alike. Both hold identical weights: random PyTorch weights (Kaiming-normal, seeded)
-  converted by :func:`srgan_keras.export.convert.convert_state_dict`; the max |TF - PyTorch| of
-  the outputs is printed. ``bfloat16``: Keras' ``mixed_bfloat16`` policy (the library's SRVGG
+  clipped alike. Both hold identical weights: a seeded random state dict in PyTorch's layout
+  (:func:`random_state_dict`), loaded into the PyTorch module and converted for Keras by
+  :func:`srgan_keras.export.convert.convert_state_dict`; the max |TF - PyTorch| of the outputs is
+  printed. ``bfloat16``: Keras' ``mixed_bfloat16`` policy (the library's SRVGG
   keeps its last convolution, pixel shuffle and residual add in float32) against
   ``torch.autocast("cpu", torch.bfloat16)`` (every convolution in bfloat16). The two sides
   alternate run by run, so the machine's load falls on both alike; ``speed-up`` is PyTorch's
