@@ -6,7 +6,8 @@ Importing the package registers its custom layers, so ``.keras`` files saved by 
 
 from srgan_keras import startup as _startup
 
-_startup.import_tensorflow()  # first: every CLI starts quiet (issue 16.1; --verbose shows it)
+_startup.guard_start_up()  # first: Ctrl-C while a CLI starts is one line and 130 (issue 17.9)
+_startup.import_tensorflow()  # every CLI starts quiet (issue 16.1; --verbose shows it)
 
 from srgan_keras import _compat  # noqa: E402
 from srgan_keras.inference.runners import load_generator  # noqa: E402

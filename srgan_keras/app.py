@@ -5,9 +5,8 @@ The page itself lives in :mod:`srgan_keras.inference.webapp`; this module only m
 
 from __future__ import annotations
 
-import sys
-
 from srgan_keras.inference.webapp import main
+from srgan_keras.startup import run_cli
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)  # exit with main()'s status; Ctrl-C: startup.run_cli

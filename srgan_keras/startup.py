@@ -17,8 +17,23 @@ writes back every captured line that is *not* a glog-formatted start-up message,
 ``--verbose`` on any CLI command line (or ``SRGAN_KERAS_VERBOSE=1``) leaves everything as
 TensorFlow prints it. The flag is read from ``sys.argv`` because the package is imported before
 a CLI parses its arguments; :func:`add_verbose_flag` declares it, so ``--help`` lists it.
-Ctrl-C during this import (the first seconds of every CLI) exits with one line and status 130,
-as the CLIs do later (issue 17.9).
+Ctrl-C (issue 17.9: one line, status 130, never a traceback or a death by SIGINT). Our design,
+in two phases of ``python -m srgan_keras.<cli>``:
+
+- *Starting up* (the package's import, TensorFlow's, the CLI module's; :func:`guard_start_up`):
+  SIGINT writes ``interrupted while starting up`` and ends the process at once with 130. A
+  ``KeyboardInterrupt`` raised from wherever TensorFlow's import happens to be cannot be made
+  reliable: CPython marks one that leaves code compiled from a string as unhandled even if it
+  is caught, and ``python -m`` then kills itself with SIGINT after our ``SystemExit(130)``
+  (returncode -2; TensorFlow 2.21's import runs 846 such ``exec``/``eval``, from
+  ``collections.namedtuple``, ``dataclasses`` and ``numpy.f2py``); one that lands in a weakref
+  callback or ``__del__`` is only printed ("Exception ignored in ...") and the command runs on;
+  one after TensorFlow's import but before the CLI's ``main()`` is a traceback. Nothing of the
+  user's is open yet, so skipping the interpreter's teardown (``os._exit``) loses nothing.
+- *Running and exiting* (:func:`run_cli`, every CLI's ``__main__`` line): ``main()`` gets Ctrl-C
+  as ``KeyboardInterrupt`` (each CLI says what was kept); once it has returned, the mark above is
+  cleared and SIGINT is ignored while Python winds down, so the process exits with the status
+  ``main`` chose.
 """
 
 from __future__ import annotations
@@ -27,9 +42,13 @@ import argparse
 import contextlib
 import os
 import re
+import signal
 import sys
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import NoReturn
 
 # A glog/absl line: severity letter, MMDD, time, thread id, file:line] (absl's log format).
 _GLOG_LINE = re.compile(rb"^[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w./-]+:\d+\]")
@@ -37,6 +56,11 @@ _GLOG_LINE = re.compile(rb"^[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w./-]+:\d+\]"
 _PLAIN_CHATTER = (b"WARNING: All log messages before absl::InitializeLog()",
                   b"To enable the following instructions:",
                   b"INFO: Created TensorFlow Lite XNNPACK delegate")
+
+
+# The open filtered_stderr blocks, outermost first: (fd of the real stderr, capture file).
+_CAPTURES: list[tuple[int, int]] = []
+STARTING_UP_MESSAGE = b"interrupted while starting up\n"
 
 
 def verbose_requested(argv: list[str] | None = None) -> bool:
@@ -68,6 +92,9 @@ def filtered_stderr(verbose: bool | None = None) -> Iterator[None]:
         yield
         return
     with tempfile.TemporaryFile() as capture:
+        # In this order (listed before fd 2 moves, fd 2 back before unlisting), a Ctrl-C handler
+        # (_exit_starting_up) running between any two lines writes to the real stderr.
+        _CAPTURES.append((saved, capture.fileno()))
         os.dup2(capture.fileno(), 2)
         try:
             yield
@@ -77,11 +104,17 @@ def filtered_stderr(verbose: bool | None = None) -> Iterator[None]:
             except (OSError, ValueError):
                 pass
             os.dup2(saved, 2)
+            _CAPTURES.pop()
             os.close(saved)
-            capture.seek(0)
-            kept = [ln for ln in capture.read().splitlines(keepends=True) if not is_chatter(ln)]
+            kept = _kept_lines(capture.fileno())
             if kept:
-                os.write(2, b"".join(kept))
+                os.write(2, kept)
+
+
+def _kept_lines(fd: int) -> bytes:
+    """What a capture file holds, less the chatter."""
+    data = os.pread(fd, os.fstat(fd).st_size, 0)
+    return b"".join(ln for ln in data.splitlines(keepends=True) if not is_chatter(ln))
 
 
 def import_tensorflow(verbose: bool | None = None):
@@ -97,16 +130,10 @@ def import_tensorflow(verbose: bool | None = None):
         return tf
     # our choice: C++ INFO and WARNING logs stay hidden after start-up too; errors still show
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        with filtered_stderr(verbose=False):
-            import tensorflow as tf
+    with filtered_stderr(verbose=False):
+        import tensorflow as tf
 
-            tf.config.list_physical_devices()  # runs the CUDA probe (the cuInit line) now
-    except KeyboardInterrupt:
-        if sys.argv[:1] == ["-m"]:  # `python -m srgan_keras.<cli>`, still importing the package
-            print("interrupted while starting up", file=sys.stderr)
-            raise SystemExit(130) from None
-        raise
+        tf.config.list_physical_devices()  # runs the CUDA probe (the cuInit line) now
     import absl.logging
 
     absl.logging.set_verbosity(absl.logging.ERROR)  # Python-side absl warnings too
@@ -117,3 +144,87 @@ def add_verbose_flag(ap: argparse.ArgumentParser) -> None:
     """Declare ``--verbose`` (its effect, showing TensorFlow's start-up lines, happens at import)."""
     ap.add_argument("--verbose", action="store_true",
                     help="show TensorFlow's start-up and C++ log messages (hidden by default)")
+
+
+# -- Ctrl-C while a CLI starts up, runs and exits (see the module docstring) ---------------------
+_before_start_up: list = []  # the SIGINT handler guard_start_up replaced (restored by run_cli)
+
+
+def _python_m_target() -> str:
+    """The module named by ``-m`` on the interpreter's command line, or ``""``."""
+    args = iter(getattr(sys, "orig_argv", [])[1:])
+    for a in args:
+        if a == "-m":
+            return next(args, "")
+        if a.startswith("-m"):
+            return a[2:]
+        if a in ("-X", "-W", "--check-hash-based-pycs"):
+            next(args, None)  # an interpreter option's value
+        elif a == "-c" or not a.startswith("-"):
+            return ""  # a command or a script: no -m
+    return ""
+
+
+def _exit_starting_up(signum: int, frame: FrameType | None) -> NoReturn:
+    """SIGINT while a CLI starts up: the captured stderr and one line to the real stderr, exit 130."""
+    try:
+        fd = _CAPTURES[0][0] if _CAPTURES else 2
+        kept = b"".join(_kept_lines(capture) for _, capture in _CAPTURES)
+        os.write(fd, kept + STARTING_UP_MESSAGE)
+    except OSError:  # no stderr to write to (2>&-): the status says it
+        pass
+    os._exit(128 + signum)
+
+
+def guard_start_up() -> None:
+    """In ``python -m srgan_keras.<cli>`` only (the package ``__init__`` calls it first): from
+    now until :func:`run_cli`, Ctrl-C exits at once with one line and 130.
+
+    A no-op anywhere else (``import srgan_keras`` in a script, a notebook, pytest, another
+    package's ``-m``), off the main thread, and when SIGINT is ignored (a job started in the
+    background by a non-interactive shell inherits that, and Python keeps it).
+    """
+    if (sys.argv[:1] != ["-m"] or not _python_m_target().startswith("srgan_keras.")
+            or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        return
+    _before_start_up.append(signal.signal(signal.SIGINT, _exit_starting_up))
+
+
+def forget_caught_interrupt() -> None:
+    """Clear CPython's "a KeyboardInterrupt went unhandled" mark after one was handled.
+
+    CPython (measured on 3.11; ``Python/pythonrun.c run_eval_code_obj``) sets that mark when
+    a KeyboardInterrupt leaves code compiled from a string (``exec``/``eval`` of a ``str``, as
+    ``dataclasses`` and ``namedtuple`` use), even if an outer ``except`` catches it; under
+    ``python -m``, ``Py_RunMain`` then re-raises SIGINT against the process after the exit
+    status was chosen. Every such string ``exec`` clears the mark when it starts, so an
+    ``exec`` of ``"pass"`` clears it; on an interpreter without the mark it is harmless.
+    """
+    exec("pass", {})
+
+
+def run_cli(main: Callable[[], object]) -> NoReturn:
+    """Every CLI's ``if __name__ == "__main__":`` line: run ``main()``, exit with its status.
+
+    Start-up ends here: Ctrl-C is a ``KeyboardInterrupt`` again, which each CLI's ``main``
+    turns into its own one line (what was kept) and 130; a CLI without one gets
+    ``interrupted`` and 130. Once ``main`` is done, SIGINT is ignored: the command has
+    finished, and the interpreter's teardown (seconds with TensorFlow loaded) runs with
+    Python's handlers already removed, so a second Ctrl-C there killed the process by SIGINT
+    instead of letting it exit with the status chosen. Then :func:`forget_caught_interrupt`.
+    """
+    main_thread = threading.current_thread() is threading.main_thread()
+    try:
+        if main_thread and _before_start_up:
+            signal.signal(signal.SIGINT, _before_start_up.pop())
+        status = main()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        status = 130
+    except SystemExit as e:  # argparse: --help, a usage error
+        status = e.code
+    if main_thread:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    forget_caught_interrupt()
+    raise SystemExit(status)

@@ -63,7 +63,7 @@ from srgan_keras.evaluation.figures import save_figure, save_panels
 from srgan_keras.evaluation.metrics import SSIM_WINDOW, evaluate_pair
 from srgan_keras.inference.runners import BicubicRunner, Runner, as_runner, load_generator
 from srgan_keras.inference.tiling import DEFAULT_TILE, upscale_image
-from srgan_keras.startup import add_verbose_flag
+from srgan_keras.startup import add_verbose_flag, run_cli
 
 METRICS = ("psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb")
 # Receptive-field radius of the paper's SRResNet in LR pixels: 4 (k9 head) + 33 (k3 body
@@ -503,4 +503,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)  # exit with main()'s status; Ctrl-C: startup.run_cli

@@ -38,7 +38,7 @@ import numpy as np
 import srgan_keras  # noqa: F401  (registers the custom layers for load_model)
 from srgan_keras.data.imaging import ImageError, atomic_write
 from srgan_keras.nn.saving import ModelFileError, load_keras
-from srgan_keras.startup import add_verbose_flag
+from srgan_keras.startup import add_verbose_flag, run_cli
 
 
 class InterpolationError(ValueError):
@@ -287,4 +287,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_cli(main)  # exit with main()'s status; Ctrl-C: startup.run_cli

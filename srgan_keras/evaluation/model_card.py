@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from srgan_keras.evaluation.run_logs import read_logs
-from srgan_keras.startup import add_verbose_flag
+from srgan_keras.startup import add_verbose_flag, run_cli
 
 BEGIN, END = "<!-- evaluation:begin -->", "<!-- evaluation:end -->"
 
@@ -404,4 +404,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)  # exit with main()'s status; Ctrl-C: startup.run_cli

@@ -1,7 +1,6 @@
 """``python -m srgan_keras.export``: the export CLI of :mod:`srgan_keras.export.export`."""
 
-import sys
-
 from srgan_keras.export.export import main
+from srgan_keras.startup import run_cli
 
-sys.exit(main())
+run_cli(main)

@@ -59,7 +59,7 @@ from srgan_keras.data.ranges import pixels_to_unit, signed_to_unit, unit_to_pixe
 from srgan_keras.evaluation.metrics import evaluate_pair, psnr
 from srgan_keras.nn.outputs import output_range
 from srgan_keras.nn.saving import ModelFileError, load_keras
-from srgan_keras.startup import add_verbose_flag
+from srgan_keras.startup import add_verbose_flag, run_cli
 
 FORMATS = ("saved_model", "tflite", "onnx")  # onnx: optional extra, pip install -e .[onnx]
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
@@ -575,4 +575,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)  # exit with main()'s status; Ctrl-C: startup.run_cli

@@ -78,7 +78,7 @@ from srgan_keras.inference.tiling import (
     tile_grid,
     upscale_image,
 )
-from srgan_keras.startup import add_verbose_flag, filtered_stderr
+from srgan_keras.startup import add_verbose_flag, filtered_stderr, run_cli
 
 FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}
 INPUT_EXTENSIONS = (*IMAGE_EXTENSIONS, ".gif")  # GIF: the first frame (a note if animated)
@@ -616,4 +616,4 @@ def _run(args: argparse.Namespace, runner, stats: dict) -> int:
     return 1 if counts["failed"] else 0
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)  # exit with main()'s status; Ctrl-C: startup.run_cli

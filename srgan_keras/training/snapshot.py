@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from srgan_keras.startup import add_verbose_flag, import_tensorflow
+from srgan_keras.startup import add_verbose_flag, import_tensorflow, run_cli
 
 
 class SnapshotError(RuntimeError):
@@ -134,4 +134,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)  # exit with main()'s status; Ctrl-C: startup.run_cli

@@ -22,7 +22,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from srgan_keras.startup import add_verbose_flag
+from srgan_keras.startup import add_verbose_flag, run_cli
 from srgan_keras.training.config import PRESETS, TrainConfig, add_config_flags, config_from_args
 
 REPO_SAVED_MODELS = Path("saved_models")
@@ -158,4 +158,4 @@ def __getattr__(name: str):
 
 if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.exit(main())
+    run_cli(main)  # exit with main()'s status; Ctrl-C: startup.run_cli
