@@ -216,6 +216,26 @@ def test_second_sigterm_during_the_emergency_checkpoint_does_not_lose_it(tmp_pat
     assert _step_of(tf.train.latest_checkpoint(str(out / "checkpoints"))) == 2
 
 
+def test_second_ctrl_c_just_after_the_emergency_checkpoint_changes_nothing(tmp_path, monkeypatch,
+                                                                           capsys):
+    """It raised a second Interrupted on the way out: exit 1, "error: Interrupted: SIGINT"."""
+    out = tmp_path / "run"
+    _hook_steps(monkeypatch, lambda t, g, logs: g == 2 and os.kill(os.getpid(), signal.SIGINT))
+    real_save = train.Trainer._save_on_interrupt
+
+    def save_then_ctrl_c_again(self, e):
+        code = real_save(self, e)
+        os.kill(os.getpid(), signal.SIGINT)  # as its message appears
+        return code
+
+    monkeypatch.setattr(train.Trainer, "_save_on_interrupt", save_then_ctrl_c_again)
+    assert _run(out, "--pretrain-steps", "100", "--ckpt-every", "1000") == 130
+    captured = capsys.readouterr()
+    assert "interrupted at step 2: checkpoint saved" in captured.out
+    assert captured.err.split() == "SIGINT again: still stopping, please wait".split()
+    assert _step_of(tf.train.latest_checkpoint(str(out / "checkpoints"))) == 2
+
+
 # -- 17.8: a resumed run equals the uninterrupted one ---------------------------------------------
 def _folder_of_photos(folder: Path, n: int = 3, size: int = 96) -> Path:
     folder.mkdir()

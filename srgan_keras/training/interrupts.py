@@ -10,7 +10,10 @@ one), or inside the emergency save itself (a second Ctrl-C lost the save in a tr
 
 - a signal raises :class:`Interrupted` at once, except inside :meth:`GracefulStop.critical`
   (an update with its counter, a save), where it is held until the block ends;
-- inside :meth:`GracefulStop.shielded` (the emergency save) further signals only print a note;
+- inside :meth:`GracefulStop.shielded` (the emergency save), and from the first
+  :class:`Interrupted` on (the save, its message, the way out), further signals only print a
+  note: a second Ctrl-C just after the save raised another :class:`Interrupted` that no handler
+  was left to catch (exit 1, "error: Interrupted: SIGINT");
 - the exit code is ``128 + signal number`` (130 Ctrl-C, 143 SIGTERM), as a shell reports it.
 """
 
@@ -43,9 +46,11 @@ class GracefulStop:
         self.signum: int | None = None
         self._held = 0
         self._shielded = False
+        self._stopping = False  # an Interrupted was raised: the run is on its way out
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> GracefulStop:
+        self.signum, self._stopping = None, False
         if threading.current_thread() is threading.main_thread():
             for s in SIGNALS:
                 self._previous[s] = signal.signal(s, self._handler)
@@ -57,14 +62,19 @@ class GracefulStop:
         self._previous.clear()
 
     def _handler(self, signum, frame) -> None:
-        if self._shielded:
-            print(f"\n{signal.Signals(signum).name} again: still saving the checkpoint, please wait",
+        if self._shielded or self._stopping:
+            doing = "saving the checkpoint" if self._shielded else "stopping"
+            print(f"\n{signal.Signals(signum).name} again: still {doing}, please wait",
                   file=sys.stderr, flush=True)
             return
         if self.signum is None:
             self.signum = signum
         if not self._held:
-            raise Interrupted(self.signum)
+            self._interrupt()
+
+    def _interrupt(self) -> None:
+        self._stopping = True
+        raise Interrupted(self.signum)
 
     @contextmanager
     def critical(self):
@@ -74,8 +84,8 @@ class GracefulStop:
             yield
         finally:
             self._held -= 1
-        if not self._held and self.signum is not None and not self._shielded:
-            raise Interrupted(self.signum)
+        if not self._held and self.signum is not None and not (self._shielded or self._stopping):
+            self._interrupt()
 
     @contextmanager
     def shielded(self):
