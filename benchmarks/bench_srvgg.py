@@ -21,9 +21,10 @@ Rows (every time a median over ``--repeats`` runs after two warm-up runs):
   :func:`srgan_keras.export.convert.convert_state_dict`; the max |TF - PyTorch| of the outputs is
   printed. ``bfloat16``: Keras' ``mixed_bfloat16`` policy (the library's SRVGG
   keeps its last convolution, pixel shuffle and residual add in float32) against
-  ``torch.autocast("cpu", torch.bfloat16)`` (every convolution in bfloat16). The two sides
-  alternate run by run, so the machine's load falls on both alike; ``speed-up`` is PyTorch's
-  median over TensorFlow's (issue 12's target: >= 1.2).
+  ``torch.autocast("cpu", torch.bfloat16)`` (every convolution in bfloat16). Every row of one
+  (num_conv, dtype) is timed in the same rounds, taking turns run by run, so a change of load
+  falls on all alike; ``speed-up`` is PyTorch's median over TensorFlow's (issue 12's target:
+  >= 1.2), ``rounds`` the lowest and highest ratio within one round.
 - ``upscale_image``: the library's tiled path on the same photo (reflection pre-pad 10, automatic
   tile, 8-bit output), float32, TensorFlow only.
 - ``CLI``: ``python -m srgan_keras.upscale PHOTO.jpg -o OUT -q --overwrite [--model M]`` run
@@ -79,9 +80,9 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def alternate(fns: dict[str, Callable[[np.ndarray], object]], x: np.ndarray, repeats: int,
-              warmup: int = 2) -> dict[str, float]:
-    """Median seconds of every ``fn(x)`` over ``repeats`` rounds, the fns taking turns; with
-    both sides, ``rounds`` is (lowest, highest) of the rounds' own PyTorch / TF ratios."""
+              warmup: int = 2) -> dict[str, list[float]]:
+    """Seconds of every ``fn(x)`` in each of ``repeats`` rounds, the fns taking turns within a
+    round (after ``warmup`` untimed calls each), so a change of load falls on all of them."""
     for fn in fns.values():
         for _ in range(warmup):
             fn(x)
@@ -90,11 +91,7 @@ def alternate(fns: dict[str, Callable[[np.ndarray], object]], x: np.ndarray, rep
         for k, fn in fns.items():
             time.sleep(PAUSE)
             times[k].append(timed(lambda f=fn: f(x)))
-    out: dict = {k: statistics.median(v) for k, v in times.items()}
-    if "torch" in times:
-        ratios = [p / t for p, t in zip(times["torch"], times["tf"])]
-        out["rounds"] = (min(ratios), max(ratios))
-    return out
+    return times
 
 
 # ------------------------------------------------------------------------------------------
@@ -325,34 +322,44 @@ def network_rows(args: argparse.Namespace, img: np.ndarray, tmp: Path) -> None:
             fns = {"tf": ours}
             if net is not None:
                 fns["torch"] = torch_runner(net, dtype)
-            diff = None if net is None else np.abs(ours(lr) - fns["torch"](lr)).max()
-            _row(num_conv, dtype, alternate(fns, lr, args.repeats), diff,
-                 "KerasRunner (.keras, tf.function)")
             if args.diagnose:
-                med = alternate({"tf": xla_runner(ours)}, lr, args.repeats)
-                _row(num_conv, dtype, med, None, "TF: jit_compile=True (XLA)")
                 linear = without_prelu_gain(sd)
-                fns = {"tf": tf_convs_only(linear, dtype)}
+                fns["tf xla"] = xla_runner(ours)
+                fns["tf convs"] = tf_convs_only(linear, dtype)
                 if net is not None:
-                    fns["torch"] = torch_runner(torch_srvgg(linear, prelu=False), dtype)
-                diff = None if net is None else np.abs(fns["tf"](lr) - fns["torch"](lr)).max()
-                _row(num_conv, dtype, alternate(fns, lr, args.repeats), diff,
-                     "convolutions only (no PReLU), both sides")
+                    fns["torch convs"] = torch_runner(torch_srvgg(linear, prelu=False), dtype)
             if dtype == "float32" and num_conv == args.num_conv[0]:
-                med = alternate({"tf": lambda x, r=ours: upscale_image(img, r)}, lr, args.repeats)
-                _row(num_conv, dtype, med, None, "upscale_image (pre-pad 10, auto tile, uint8), TF")
+                fns["tf tiled"] = lambda x, r=ours: upscale_image(img, r)
+            diffs = {k: np.abs(fns[k](lr) - fns[k.replace("torch", "tf")](lr)).max()
+                     for k in fns if k.startswith("torch")}
+            t = alternate(fns, lr, args.repeats)
+            _row(num_conv, dtype, t["tf"], t.get("torch"), diffs.get("torch"),
+                 "KerasRunner (.keras, tf.function)")
+            if "tf xla" in t:
+                _row(num_conv, dtype, t["tf xla"], None, None, "TF: jit_compile=True (XLA)")
+                _row(num_conv, dtype, t["tf convs"], t.get("torch convs"),
+                     diffs.get("torch convs"), "convolutions only (no PReLU), both sides")
+            if "tf tiled" in t:
+                _row(num_conv, dtype, t["tf tiled"], None, None,
+                     "upscale_image (pre-pad 10, auto tile, uint8), TF")
     if not args.no_torch:
         print(f"speed-up = PyTorch median / TensorFlow median (rounds: the lowest and highest "
               f"ratio within one round); issue 12's target >= {TARGET_SPEEDUP:g}")
 
 
-def _row(num_conv: int, dtype: str, med: dict, diff: float | None, note: str) -> None:
-    pt = med.get("torch")
-    cols = f"{num_conv:>8} {dtype:<9} {med['tf']:>10.3f} "
-    cols += f"{pt:>9.3f} {pt / med['tf']:>8.2f}x" if pt else f"{'':>9} {'':>9}"
+def _row(num_conv: int, dtype: str, tf_s: list[float], pt_s: list[float] | None,
+         diff: float | None, note: str) -> None:
+    """One table line: medians, their ratio, and the lowest/highest ratio within a round."""
+    tf_med = statistics.median(tf_s)
+    cols = f"{num_conv:>8} {dtype:<9} {tf_med:>10.3f} "
+    if pt_s:
+        pt_med = statistics.median(pt_s)
+        ratios = [p / t for p, t in zip(pt_s, tf_s)]
+        cols += f"{pt_med:>9.3f} {pt_med / tf_med:>8.2f}x"
+        note += f"; rounds {min(ratios):.2f}-{max(ratios):.2f}x"
+    else:
+        cols += f"{'':>9} {'':>9}"
     cols += f" {diff:>11.1e}" if diff is not None else f" {'':>11}"
-    if "rounds" in med:
-        note += f"; rounds {med['rounds'][0]:.2f}-{med['rounds'][1]:.2f}x"
     print(f"{cols}  {note}", flush=True)
 
 
