@@ -489,9 +489,10 @@ say(("*Executed with `SRGAN_FAST=1`: three images of Set14 only.* " if FAST else
 #    different network). Training: even with the same architecture, a straight line between two networks
 #    trained independently leaves the low-loss region (hidden units in different orders); the twin was
 #    fine-tuned *from* the model, so the line between them stays good.
-# 4. The seed changes every draw of blur, noise and JPEG per image, so the means move by a few tenths of a dB
-#    or less on 14 images; a 0.1 dB difference between models is only meaningful on the *same* seed (same LR
-#    bytes), which is why the report carries each LR's SHA-256.
+# 4. The seed changes every draw of blur, noise and JPEG per image, so the means move, by about a tenth of a
+#    dB on 14 images (for bicubic too): as much as many differences between models. A 0.1 dB difference is
+#    only meaningful on the *same* seed (the same LR bytes, which is why the report carries each LR's
+#    SHA-256), and only trusted if it holds on several seeds.
 # 5. Usually: the lower the quality, the higher the strength worth using (more blocks to remove); at
 #    quality 80 a lower strength keeps texture that s = 1 smooths away. NIQE tends to prefer the lower
 #    strengths (more texture, grain included), which is its known bias.
