@@ -652,6 +652,28 @@ def test_cli_missing_directory_unreadable_one_line_each(tmp_path, capsys, tiny_m
         probe(tmp_path / "folder.png")
 
 
+def test_overwrite_replaces_our_own_output_above_the_decompression_bomb_limit(
+        tmp_path, capsys, tiny_model_path, monkeypatch):
+    """A 12 MP photo's x4 output is 192 MP, over twice Pillow's limit: reading its header to see
+    that we wrote it must not trip the limit, or --overwrite refuses our own file (found on the
+    4000x3000 benchmark). The limit stays in force for inputs and is restored afterwards."""
+    from srgan_keras.data.imaging import ImageError
+    from srgan_keras.data.metadata import is_ours, probe
+
+    Image.fromarray(photo(10, 12)).save(tmp_path / "p.png")
+    out_dir = tmp_path / "out"
+    args = (tmp_path / "p.png", "-o", out_dir, "--model", tiny_model_path)
+    assert run_cli(capsys, *args)[0] == 0
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500)  # the 48x40 output is now a "bomb"
+    with pytest.raises(ImageError, match="decompression bomb"):
+        probe(out_dir / "p_x4.png")
+    assert is_ours(out_dir / "p_x4.png") and Image.MAX_IMAGE_PIXELS == 500
+    Image.fromarray(photo(10, 12, seed=5)).save(tmp_path / "p.png")
+    rc, out, err = run_cli(capsys, *args, "--overwrite")
+    assert rc == 0 and "1 upscaled" in out, err
+    assert Image.MAX_IMAGE_PIXELS == 500
+
+
 def test_overwrite_in_place_never_touches_a_user_file_named_like_an_output(tmp_path, capsys,
                                                                           tiny_model_path):
     """Issue 17.2: cat.png and the user's own cat_x4.png side by side, -o the same folder."""

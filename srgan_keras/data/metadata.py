@@ -25,8 +25,10 @@ CLI can refuse what cannot work before it computes anything.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
+import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,14 +69,33 @@ class Probe:
         return self.icc[16:20].decode("latin-1").strip() if self.icc and len(self.icc) > 20 else None
 
 
-def probe(path: str | os.PathLike) -> Probe:
+_LIMIT_LOCK = threading.Lock()  # Image.MAX_IMAGE_PIXELS is process-wide (the web app has threads)
+
+
+@contextlib.contextmanager
+def _size_limit(on: bool):
+    """Pillow's decompression-bomb limit as it is (``on``), or lifted for the block."""
+    if on:
+        yield
+        return
+    with _LIMIT_LOCK:
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
+def probe(path: str | os.PathLike, size_limit: bool = True) -> Probe:
     """Read a file's header (no pixel data); raises ``ImageError`` with one line on failure.
 
     Pillow's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``) is checked here already,
-    from the header's size, before anything is allocated.
+    from the header's size, before anything is allocated. ``size_limit=False`` reads the header
+    of any size: only to look at a file that will not be decoded (our own x4 outputs are often
+    far above the limit, e.g. 192 MP from a 12 MP photo).
     """
     path = Path(path)
-    with pillow_errors(path):
+    with pillow_errors(path), _size_limit(size_limit):
         if path.is_dir():
             raise ImageError(f"{path}: is a directory")
         if path.stat().st_size == 0:
@@ -102,9 +123,11 @@ def probe(path: str | os.PathLike) -> Probe:
 
 
 def is_ours(path: str | os.PathLike) -> bool:
-    """True if ``path`` is an image this CLI wrote (it carries ``SOFTWARE``)."""
+    """True if ``path`` is an image this CLI wrote (it carries ``SOFTWARE``), of any size: an
+    output of ours above Pillow's decompression-bomb limit is still recognised, so ``--overwrite``
+    can replace it."""
     try:
-        return probe(path).software.startswith(SOFTWARE)
+        return probe(path, size_limit=False).software.startswith(SOFTWARE)
     except ImageError:
         return False
 
