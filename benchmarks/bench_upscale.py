@@ -153,6 +153,7 @@ def peak(args: argparse.Namespace, tmp: Path) -> None:
         cmd = [sys.executable, "-m", "srgan_keras.upscale", str(src), "-o", str(tmp / "out"),
                "-q", "--overwrite", *extra, *(["--model", args.model] if args.model else [])]
         err = tmp / "stderr.txt"
+        cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         with err.open("w") as err_file:
             child = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=err_file)
         hwm, t0 = 0, time.time()
@@ -173,8 +174,10 @@ def peak(args: argparse.Namespace, tmp: Path) -> None:
             print(f"{label:<20} FAILED (exit {child.returncode}) after {time.time() - t0:.0f} s: "
                   f"{last}", flush=True)
         elif finished:
+            cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
             print(f"{label:<20} peak RSS {hwm / 1024:>6.0f} MiB, whole run "
-                  f"in {time.time() - t0:.0f} s", flush=True)
+                  f"in {time.time() - t0:.0f} s wall, {cpu:.0f} s CPU", flush=True)
         else:
             print(f"{label:<20} peak RSS {hwm / 1024:>6.0f} MiB in the first {time.time() - t0:.0f} s"
                   f" (stopped); full run <= that + {out_mib:.0f} MiB of output", flush=True)
