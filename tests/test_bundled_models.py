@@ -58,6 +58,63 @@ def test_the_default_model_is_the_bundled_real_world_one_and_the_paper_models_ke
     assert runner.model.count_params() == 1_213_296  # SRVGGNetCompact, 32 convs (issue 12.1)
 
 
+def test_every_model_file_in_saved_models_is_one_the_card_measured():
+    """A file bundled without running the model card would have no numbers, and no SHA-256 check."""
+    measured = {m["file"] for m in _bundled().values()}
+    files = {p.name for p in (REPO / "saved_models").iterdir() if p.suffix in (".keras", ".tflite")}
+    assert files <= measured, files - measured
+    card = (REPO / "saved_models" / "MODEL_CARD.md").read_text()
+    assert all(f"`{name}`" in card for name in files)
+
+
+def test_the_default_models_real_world_numbers_are_the_cards(shared_data):
+    """The card's headline (issue 12.8): Set14 degraded by --degrade realesrgan --seed 0,
+    re-measured for the default model and bicubic."""
+    from srgan_keras.evaluation.evaluate import evaluate_folder
+
+    metrics = json.loads(METRICS.read_text())
+    key = "Set14 realesrgan/0"
+    card = metrics["models"]["realesr_x4.keras"]["results"][key]
+    report = evaluate_folder(inference.load_generator(), shared_data / "Set14", degrade="realesrgan",
+                             seed=0)
+    for got, want in ((report["mean"], card), (report["bicubic_mean"], metrics["bicubic"][key])):
+        assert abs(got["psnr_y"] - want["psnr_y"]) <= CARD_TOLERANCE_DB, (got, want)
+        assert abs(got["ssim_y"] - want["ssim_y"]) <= 0.001, (got, want)
+
+
+def test_denoise_strength_with_the_bundled_model_finds_its_weak_denoise_twin(tmp_path):
+    """`python -m srgan_keras.upscale photo.png --denoise-strength 0.5` (no --model): the default
+    model blended half-and-half with realesr_x4_wdn.keras (Real-ESRGAN's -dn), and the web page
+    offers the slider for it."""
+    from PIL import Image
+
+    from srgan_keras.data.imaging import builtin_images, load_rgb_uint8
+    from srgan_keras.inference import webapp
+    from srgan_keras.inference.tiling import upscale_image
+
+    _bundled()
+    twin = inference.SAVED_MODELS / "realesr_x4_wdn.keras"
+    assert twin.is_file()
+    (_, photo), = builtin_images(["coffee"])
+    lr = np.asarray(Image.fromarray(photo).resize((64, 48), Image.LANCZOS))
+    Image.fromarray(lr).save(tmp_path / "p.png")
+    out = subprocess.run([sys.executable, "-m", "srgan_keras.upscale", str(tmp_path / "p.png"),
+                          "--denoise-strength", "0.5", "-o", str(tmp_path / "out")],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    sr = load_rgb_uint8(tmp_path / "out" / "p_x4.png").astype(int)
+    half = inference.load_generator(denoise_strength=0.5)
+    assert half.name == "realesr_x4_dn0.5"
+    model, wdn = inference.load_generator().model, inference.load_generator(twin).model
+    for a, b, h in zip(model.weights, wdn.weights, half.model.weights):
+        np.testing.assert_allclose(h.numpy(), 0.5 * a.numpy() + 0.5 * b.numpy(), atol=1e-6)
+    assert np.abs(sr - upscale_image(lr, half).astype(int)).max() <= 1
+    assert np.abs(sr - upscale_image(lr, inference.load_generator()).astype(int)).mean() > 0.1
+    webapp.denoise_supported.cache_clear()
+    assert webapp.model_choices()[0] == "realesr" and webapp.denoise_supported("realesr")
+    webapp.denoise_supported.cache_clear()
+
+
 def test_upscale_model_srresnet_by_name_beats_bicubic_on_bicubic_input(tmp_path, shared_data):
     """`python -m srgan_keras.upscale photo.png --model srresnet`: the paper's model, on the
     paper's (clean bicubic) input, is the bundled SRResNet and beats bicubic."""
@@ -137,4 +194,6 @@ def test_a_wheel_carries_the_bundled_models_and_their_card(tmp_path):
     if METRICS.exists():
         wanted = {f"srgan_keras/saved_models/{m['file']}" for m in _bundled().values()}
         wanted |= {"srgan_keras/saved_models/MODEL_CARD.md", "srgan_keras/saved_models/metrics.json"}
+        wanted |= {f"srgan_keras/saved_models/{p.name}" for p in (REPO / "saved_models").glob("*.*")
+                   if p.suffix in (".png", ".jpg")}  # the card's figures
         assert wanted <= names, wanted - names

@@ -170,17 +170,17 @@ def jpeg_example(photo, models: list[Path], figure: Path | None = None,
     out: dict = {"photo": name, "jpeg_bytes": buf.getbuffer().nbytes, "results": {}}
     runners = [("bicubic", BicubicRunner(4))] + [(m.name, load_generator(m)) for m in models]
     panels = [(f"JPEG q{JPEG_EXAMPLE_QUALITY}, {lr.shape[1]}x{lr.shape[0]} (nearest)", lr, None)]
-    hr = None
+    hr, outputs = None, {}
     for key, runner in runners:
-        sr = upscale_image(lr, runner)
+        sr = outputs[key] = upscale_image(lr, runner)
         s = sr.shape[0] // lr.shape[0]
         if hr is None:
             hr = np.asarray(Image.fromarray(rgb).resize((sr.shape[1], sr.shape[0]), Image.LANCZOS))
             out["input_blockiness"] = round(blockiness(lr, 8), 3)
         metrics = {**_rounded(evaluate_pair(sr, hr, border=s)), "blockiness": round(blockiness(sr, 8 * s), 3)}
         out["results"][key] = metrics
-        if key == "bicubic" or figure_models is None or any(m.name == key for m in figure_models):
-            panels.append((key, sr, metrics))
+    drawn = ["bicubic"] + [m.name for m in (models if figure_models is None else figure_models)]
+    panels += [(key, outputs[key], out["results"][key]) for key in drawn]  # --figure-model's order
     if figure is not None:
         panels.append((f"photo, Lanczos to {hr.shape[1]}x{hr.shape[0]}", hr, None))
         title = (f"{name}: a {lr.shape[1]}x{lr.shape[0]} JPEG (quality {JPEG_EXAMPLE_QUALITY}) "
@@ -329,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--figure-degraded", action="store_true",
                    help="comparison.png starts from the --degrade LR instead of bicubic's")
     p.add_argument("--figure-model", action="append", default=None, metavar="FILE",
-                   help="a --model's file name to draw in the figures (repeat; default: all)")
+                   help="a --model's file name to draw in the figures, in the order given "
+                        "(repeat; default: every --model)")
     p.add_argument("--jpeg-example", action="append", default=[], metavar="PHOTO",
                    help="builtin:NAME or an image file (repeat): measured as a 120x80 JPEG of "
                         "quality 40; the first is drawn to jpeg_example.jpg")
@@ -367,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             if unknown:
                 raise ValueError(f"--figure-model {unknown[0]}: not one of the --model files "
                                  f"({', '.join(names)})")
-            figure_models = [m for m in args.model if m.name in args.figure_model]
+            by_name = {m.name: m for m in args.model}
+            figure_models = [by_name[f] for f in args.figure_model]  # drawn in this order
         from srgan_keras.evaluation.degraded import preset
 
         degrades = args.degrade or ["realesrgan"]
