@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_upscale seams   [--tile 64] [--overlaps 0 8 16 24 40]
     python -m benchmarks.bench_upscale memory  [--size 2000x1500] [--tile N]
-    python -m benchmarks.bench_upscale speed   [--size 400x300] [--tiles 80 128 256]
+    python -m benchmarks.bench_upscale speed   [--size 400x300] [--tiles 128 256] [--models F ...]
     python -m benchmarks.bench_upscale peak    [--size 4000x3000] [--seconds 60|0] [--model M]
 
 Both use the paper-size SRResNet (B=16, 64 features), untrained (random weights, BatchNorm in
@@ -128,7 +128,8 @@ def speed(args: argparse.Namespace, tmp: Path) -> None:
         return time.perf_counter() - t, out
 
     print(f"{'model':<26} {'tile':>12} {'s/output Mpx':>13} {'max|d| vs whole':>16}")
-    for i, path in enumerate(bundled_models()):
+    models = [p for p in bundled_models() if not args.models or p.name in args.models]
+    for i, path in enumerate(models):
         runner = load_generator(path)
         upscale_image(img[:32, :32], runner, tile=None)  # warm-up: trace / allocate once
         mpx = w * h * runner.scale**2 / 1e6
@@ -195,6 +196,8 @@ def main() -> None:
     sp = sub.add_parser("speed")
     sp.add_argument("--size", default="400x300")
     sp.add_argument("--tiles", type=int, nargs="*", default=[128, 256])
+    sp.add_argument("--models", nargs="*", default=None, metavar="FILE",
+                    help="file names in saved_models/ (default: every bundled model)")
     pk = sub.add_parser("peak")
     pk.add_argument("--size", default="4000x3000")
     pk.add_argument("--seconds", type=float, default=60, help="0: until the run ends")
