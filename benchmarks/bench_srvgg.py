@@ -126,18 +126,14 @@ def without_prelu_gain(state_dict: dict[str, np.ndarray]) -> dict[str, np.ndarra
     return {k: v / gain if v.ndim == 4 else v for k, v in state_dict.items()}
 
 
-def torch_srvgg(state_dict: dict[str, np.ndarray], prelu: bool = True):
-    """The reference module holding ``state_dict``, eval mode, channels_last.
+def srvgg_module(num_feat: int, num_conv: int, scale: int, prelu: bool = True):
+    """Real-ESRGAN's ``SRVGGNetCompact`` in PyTorch (``realesrgan/archs/srvgg_arch.py``,
+    ``act_type='prelu'``), PyTorch's initial weights. Also the converter tests' reference.
 
     ``prelu=False`` (diagnostics): the same convolutions with the PReLUs left out.
     """
-    import torch
     from torch import nn
     from torch.nn import functional as F  # noqa: N812 - PyTorch's own idiom
-
-    last = max(int(k.split(".")[1]) for k in state_dict)
-    num_conv, num_feat = (last - 2) // 2, state_dict["body.0.weight"].shape[0]
-    scale = round((state_dict[f"body.{last}.weight"].shape[0] // 3) ** 0.5)
 
     class SRVGGNetCompact(nn.Module):
         def __init__(self) -> None:
@@ -155,7 +151,17 @@ def torch_srvgg(state_dict: dict[str, np.ndarray], prelu: bool = True):
                 out = layer(out)
             return self.upsampler(out) + F.interpolate(x, scale_factor=scale, mode="nearest")
 
-    net = SRVGGNetCompact().eval()
+    return SRVGGNetCompact()
+
+
+def torch_srvgg(state_dict: dict[str, np.ndarray], prelu: bool = True):
+    """The reference module holding ``state_dict``, eval mode, channels_last."""
+    import torch
+
+    last = max(int(k.split(".")[1]) for k in state_dict)
+    num_conv, num_feat = (last - 2) // 2, state_dict["body.0.weight"].shape[0]
+    scale = round((state_dict[f"body.{last}.weight"].shape[0] // 3) ** 0.5)
+    net = srvgg_module(num_feat, num_conv, scale, prelu).eval()
     own = net.state_dict()
     net.load_state_dict({k: torch.from_numpy(v) for k, v in state_dict.items() if k in own})
     return net.to(memory_format=torch.channels_last)

@@ -94,27 +94,13 @@ def torch_rrdbnet(scale: int, names: str = "basicsr"):
 
 
 def torch_srvgg(scale: int):
-    """Real-ESRGAN's SRVGGNetCompact (realesrgan/archs/srvgg_arch.py, act_type='prelu')."""
+    """Real-ESRGAN's SRVGGNetCompact (realesrgan/archs/srvgg_arch.py, act_type='prelu'): the
+    benchmark's PyTorch module, at this file's tiny size."""
     torch = pytest.importorskip("torch")
-    nn, F = torch.nn, torch.nn.functional
-
-    class SRVGGNetCompact(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.body = nn.ModuleList([nn.Conv2d(3, NUM_FEAT, 3, 1, 1), nn.PReLU(NUM_FEAT)])
-            for _ in range(NUM_CONV):
-                self.body.extend([nn.Conv2d(NUM_FEAT, NUM_FEAT, 3, 1, 1), nn.PReLU(NUM_FEAT)])
-            self.body.append(nn.Conv2d(NUM_FEAT, 3 * scale * scale, 3, 1, 1))
-            self.upsampler = nn.PixelShuffle(scale)
-
-        def forward(self, x):
-            out = x
-            for layer in self.body:
-                out = layer(out)
-            return self.upsampler(out) + F.interpolate(x, scale_factor=scale, mode="nearest")
+    from benchmarks.bench_srvgg import srvgg_module
 
     torch.manual_seed(10 + scale)
-    net = SRVGGNetCompact().eval()
+    net = srvgg_module(NUM_FEAT, NUM_CONV, scale).eval()
     with torch.no_grad():  # random per-channel slopes (PyTorch starts them all at 0.25)
         for name, p in net.named_parameters():
             if p.ndim == 1 and name.endswith("weight"):

@@ -12,18 +12,20 @@ from PIL import Image
 from srgan_keras.evaluation import model_card
 
 
+def noise_folder(folder, sizes, rng):
+    """A benchmark folder of grey-noise PNGs ``img0.png``, ``img1.png`` ... of the given (h, w)."""
+    folder.mkdir()
+    for i, (h, w) in enumerate(sizes):
+        img = np.clip(rng.normal(128, 40, (h, w, 3)), 0, 255).astype(np.uint8)
+        Image.fromarray(img).save(folder / f"img{i}.png")
+    return folder
+
+
 @pytest.fixture()
 def two_folders(tmp_path):
     rng = np.random.default_rng(0)
-    folders = []
-    for name, sizes in (("SetA", [(40, 48), (44, 36)]), ("SetB", [(48, 48)])):
-        d = tmp_path / name
-        d.mkdir()
-        for i, (h, w) in enumerate(sizes):
-            img = np.clip(rng.normal(128, 40, (h, w, 3)), 0, 255).astype(np.uint8)
-            Image.fromarray(img).save(d / f"img{i}.png")
-        folders.append(d)
-    return folders
+    return [noise_folder(tmp_path / "SetA", [(40, 48), (44, 36)], rng),
+            noise_folder(tmp_path / "SetB", [(48, 48)], rng)]
 
 
 def test_model_card_writes_metrics_table_and_figure(tmp_path, tiny_model_path, two_folders):
@@ -135,11 +137,7 @@ def test_degraded_columns_and_figure(tmp_path, tiny_model_path, capsys):
     gives; an unknown preset fails before anything is measured or written."""
     from srgan_keras.evaluation import evaluate as ev
 
-    data = tmp_path / "SetC"
-    data.mkdir()
-    rng = np.random.default_rng(3)
-    Image.fromarray(np.clip(rng.normal(128, 40, (48, 52, 3)), 0, 255).astype(np.uint8)).save(
-        data / "img0.png")
+    data = noise_folder(tmp_path / "SetC", [(48, 52)], np.random.default_rng(3))
     out = tmp_path / "card"
     rc = model_card.main(["--model", str(tiny_model_path), "--data", str(data),
                           "--degraded-data", str(data), "--degrade", "light", "--seed", "3",
@@ -167,11 +165,7 @@ def test_several_presets_jpeg_example_and_figure_models(tmp_path, tiny_model_pat
     --figure-model models only."""
     from srgan_keras.evaluation.metrics import blockiness
 
-    data = tmp_path / "SetD"
-    data.mkdir()
-    rng = np.random.default_rng(4)
-    Image.fromarray(np.clip(rng.normal(128, 40, (48, 52, 3)), 0, 255).astype(np.uint8)).save(
-        data / "img0.png")
+    data = noise_folder(tmp_path / "SetD", [(48, 52)], np.random.default_rng(4))
     models = tmp_path / "models"
     models.mkdir()
     for name in ("a_x4.keras", "b_x4.keras"):
