@@ -38,12 +38,13 @@ def load_run_config(run_dir: Path):
         saved = json.loads(path.read_text())
     except (OSError, ValueError) as e:
         raise SnapshotError(f"{path} is unreadable: {e}") from None
-    known = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    defaults = TrainConfig()
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
     values = {}
     for name, value in saved.items():
         if name in known:  # "preset" and fields of newer code are not TrainConfig's
-            default = getattr(TrainConfig(), name)
-            values[name] = tuple(value) if isinstance(default, tuple) and value is not None else value
+            tuple_field = isinstance(getattr(defaults, name), tuple)
+            values[name] = tuple(value) if tuple_field and value is not None else value
     return TrainConfig(**values)
 
 
