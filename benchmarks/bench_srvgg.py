@@ -6,6 +6,7 @@
     python -m benchmarks.bench_srvgg --diagnose          # + XLA and convolutions-only rows
     python -m benchmarks.bench_srvgg --threads 1         # per core: thread scaling left out
     python -m benchmarks.bench_srvgg --no-torch --no-cli
+    python -m benchmarks.bench_srvgg --no-network --precision float32   # the CLI row in float32
 
 Rows (every time a median over ``--repeats`` runs after two warm-up runs):
 
@@ -27,7 +28,9 @@ Rows (every time a median over ``--repeats`` runs after two warm-up runs):
   >= 1.2), ``rounds`` the lowest and highest ratio within one round.
 - ``upscale_image``: the library's tiled path on the same photo (reflection pre-pad 10, automatic
   tile, 8-bit output), float32, TensorFlow only.
-- ``CLI``: ``python -m srgan_keras.upscale PHOTO.jpg -o OUT -q --overwrite [--model M]`` run
+- ``CLI``: ``python -m srgan_keras.upscale PHOTO.jpg -o OUT -q --overwrite --precision P
+  [--model M]`` (``--precision``: the CLI's default ``auto`` unless given: bfloat16 on a CPU with
+  native bfloat16, see :mod:`srgan_keras.inference.precision`) run
   in-process by its ``main``; "model time" is the time inside ``upscale_image`` (pre-pad, tiles,
   network, 8-bit conversion), not the TF import, the model load, JPEG decoding or encoding
   (printed apart as the whole call). The first call is what a one-photo CLI run pays (a fresh
@@ -266,7 +269,9 @@ def cli_rows(args: argparse.Namespace, img: np.ndarray, tmp: Path) -> None:
     Image.fromarray(img).save(src, quality=90)
     model = resolve_model_path(args.model)
     params = load_keras(model).count_params() if model.suffix == ".keras" else 0  # runs nothing
-    argv = [str(src), "-o", str(tmp / "out"), "-q", "--overwrite"]
+    from srgan_keras.inference.precision import resolve_precision
+
+    argv = [str(src), "-o", str(tmp / "out"), "-q", "--overwrite", "--precision", args.precision]
     argv += ["--model", str(args.model)] if args.model else []
     spent: list[float] = []
     real = upscale.upscale_image
@@ -302,7 +307,8 @@ def cli_rows(args: argparse.Namespace, img: np.ndarray, tmp: Path) -> None:
         verdict = "not comparable to"
     shown = model.relative_to(REPO) if model.is_relative_to(REPO) else model
     print(f"\nCLI: python -m srgan_keras.upscale {src.name} (-> {ow}x{oh}, {out.suffix[1:]}), "
-          f"model {shown} ({params:,} parameters; the default SRVGG x4/32 has 1,213,296)")
+          f"model {shown} ({params:,} parameters; the default SRVGG x4/32 has 1,213,296), "
+          f"--precision {args.precision} (here: {resolve_precision(args.precision)})")
     print(f"  model time, first call (a one-photo run): {spent[0]:.2f} s  ({verdict} the "
           f"< {TARGET_CLI_SECONDS:g} s target for 500x333)")
     if warm is not None:
@@ -399,7 +405,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", default=None,
                     help="the CLI row's --model (default: the CLI's own default model)")
     ap.add_argument("--cli-repeats", type=int, default=3)
+    ap.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+                    help="the CLI row's --precision (default auto, the CLI's own default)")
     ap.add_argument("--no-cli", action="store_true")
+    ap.add_argument("--no-network", action="store_true", help="the CLI row only")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--diagnose", action="store_true",
                     help="also XLA and convolutions-only rows")
@@ -415,7 +424,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if not args.no_cli:  # first: its first call must be cold
             cli_rows(args, img, Path(tmp))
-        network_rows(args, img, Path(tmp))
+        if not args.no_network:
+            network_rows(args, img, Path(tmp))
     print(f"load average at the end {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 

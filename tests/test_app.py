@@ -74,9 +74,12 @@ def test_upscale_file_writes_x4_in_the_input_format_and_counts_tiles(photo, tiny
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     assert result.summary.startswith("32x24 -> 128x96 with tiny_x4.keras in ")
 
+    from srgan_keras.inference.runners import load_generator
     from srgan_keras.inference.tiling import upscale_image
 
-    want = upscale_image(np.asarray(Image.open(photo)), str(tiny_model_path), tile=16)
+    # the page runs the upscale CLI's default precision (auto: bfloat16 on a CPU that has it)
+    runner = load_generator(tiny_model_path, precision="auto")
+    want = upscale_image(np.asarray(Image.open(photo)), runner, tile=16)
     np.testing.assert_array_equal(np.asarray(Image.open(result.path)), want)
 
 

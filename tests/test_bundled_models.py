@@ -135,8 +135,10 @@ def test_upscale_model_srresnet_by_name_beats_bicubic_on_bicubic_input(tmp_path,
     assert out.returncode == 0, out.stderr[-2000:]
     sr = load_rgb_uint8(tmp_path / "out" / "butterfly_lr_x4.png")
     assert sr.shape == hr.shape
-    # the SRResNet's own output, not another bundled model's (srgan also beats bicubic here)
-    expected = upscale_image(lr, inference.load_generator(inference.SAVED_MODELS / "srresnet_x4.keras"))
+    # the SRResNet's own output, not another bundled model's (srgan also beats bicubic here),
+    # in the precision the CLI picks on this machine (its default --precision auto)
+    expected = upscale_image(lr, inference.load_generator(inference.SAVED_MODELS / "srresnet_x4.keras",
+                                                          precision="auto"))
     assert np.abs(sr.astype(int) - expected.astype(int)).max() <= 1
     bic = bicubic_upscale(lr, 4).numpy().astype("uint8")
     gain = evaluate_pair(sr, hr, border=4)["psnr_y"] - evaluate_pair(bic, hr, border=4)["psnr_y"]

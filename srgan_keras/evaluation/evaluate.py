@@ -432,6 +432,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="upscaling factor (default: the model's; 4 for bicubic)")
     ap.add_argument("--tile", type=int, default=None,
                     help="LR tile side (default: whole image when small, tiled when large)")
+    ap.add_argument("--precision", choices=("float32", "bfloat16", "auto"), default="float32",
+                    help="arithmetic of a .keras model's trunk (default float32, what the model "
+                         "cards report; bfloat16 / auto as in the upscale CLI, to check them)")
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--degrade", choices=sorted(degraded.PRESETS), default=None,
                       help="make each LR by Real-ESRGAN's second-order degradations instead of "
@@ -470,7 +473,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        runner = load_generator(args.model, scale=args.scale or 4)
+        runner = load_generator(args.model, scale=args.scale or 4, precision=args.precision)
+        if getattr(runner, "precision", "float32") != "float32":  # its rows say so
+            runner.name = f"{runner.name}_{runner.precision}"
     except (ModelNotFoundError, ValueError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -68,9 +68,10 @@ class KerasRunner:
     ``tf.function`` whose input signature has free H and W, so tiles of any size share a trace.
     """
 
-    def __init__(self, model, name: str | None = None):
+    def __init__(self, model, name: str | None = None, precision: str = "float32"):
         self.model = model
         self.name = name or model.name
+        self.precision = precision  # what the trunk computes in (informational)
         spec = tf.TensorSpec([None, None, None, 3], tf.float32)
         self._fn = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
         self.scale = _measure_scale(self._fn, self.name)
@@ -141,7 +142,7 @@ def resolve_model_path(path_or_name: str | os.PathLike | None) -> Path:
 
 def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4,
                    denoise_strength: float | None = None,
-                   wdn: str | os.PathLike | None = None) -> Runner:
+                   wdn: str | os.PathLike | None = None, precision: str = "float32") -> Runner:
     """A runner for a model path or name (see the module docstring).
 
     ``scale`` is used by ``bicubic`` only; other runners read their scale from the model.
@@ -154,9 +155,34 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
     ``realesr-general-wdn-x4v3``), see :func:`srgan_keras.evaluation.interpolate.find_wdn_twin`. As in
     Real-ESRGAN, ``s = 1`` needs no twin. ``None`` (the default) uses the model as trained;
     Real-ESRGAN's script defaults to 0.5, but the model cards here measure the model itself.
+
+    ``precision``: ``float32`` (the default, what the model cards measure), ``bfloat16`` (the
+    trunk of a ``.keras`` generator in bfloat16) or ``auto`` (bfloat16 where the CPU computes it
+    natively, else float32); see :mod:`srgan_keras.inference.precision`. The runner's
+    ``precision`` attribute says what it runs. Other formats run as they were exported: ``auto``
+    keeps them, ``bfloat16`` raises ``ValueError``.
     """
+    from srgan_keras.inference.precision import resolve_precision
+
+    want = resolve_precision(precision)  # ValueError for an unknown name
     if denoise_strength is not None or wdn is not None:
-        return _load_denoise_blend(path_or_name, denoise_strength, wdn)
+        runner = _load_denoise_blend(path_or_name, denoise_strength, wdn)
+    else:
+        runner = _load_plain(path_or_name, scale)
+    if want == "bfloat16":
+        if not isinstance(runner, KerasRunner):
+            if precision == "auto":
+                return runner
+            raise ValueError(f"precision bfloat16 applies to .keras models; {runner.name} is "
+                             f"not one (run it as exported, or pass precision float32)")
+        from srgan_keras.inference.precision import bfloat16_twin
+
+        runner = KerasRunner(bfloat16_twin(runner.model), name=runner.name, precision="bfloat16")
+    return runner
+
+
+def _load_plain(path_or_name: str | os.PathLike | None, scale: int) -> Runner:
+    """:func:`load_generator` without a blend, in float32."""
     if str(path_or_name) == "bicubic":
         return BicubicRunner(scale)
     path = resolve_model_path(path_or_name)

@@ -392,6 +392,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "weak-denoise twin (NAME_wdn.keras beside NAME.keras), "
                          "S * model + (1 - S) * twin; lower keeps more noise and detail "
                          "(default: the model as trained)")
+    ap.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+                    help="arithmetic of a .keras model's trunk (default auto: bfloat16 where the "
+                         "CPU computes it natively, about 1.5x faster, as Real-ESRGAN runs half "
+                         "precision unless --fp32; float32 otherwise and for exported models)")
     ap.add_argument("--wdn-model", default=None, metavar="PATH",
                     help="the weak-denoise twin for --denoise-strength, if not beside the model")
     ap.add_argument("--max-pixels", type=int, default=None,
@@ -414,6 +418,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.max_pixels is not None and args.max_pixels < 0:
         ap.error("--max-pixels must be >= 0 (0 = no limit)")
     return args
+
+
+def model_label(runner) -> str:
+    """What the output's Software tag names: the model, and its precision when not float32."""
+    precision = getattr(runner, "precision", "float32")
+    return runner.name if precision == "float32" else f"{runner.name}, {precision}"
 
 
 def choose_model(args: argparse.Namespace) -> str | None:
@@ -525,7 +535,8 @@ def _main(args: argparse.Namespace, stats: dict) -> int:
     try:
         with filtered_stderr(args.verbose):  # a TFLite interpreter announces its XNNPACK delegate
             runner = load_generator(choose_model(args), scale=args.scale,
-                                    denoise_strength=args.denoise_strength, wdn=args.wdn_model)
+                                    denoise_strength=args.denoise_strength, wdn=args.wdn_model,
+                                    precision=args.precision)
     except (ModelNotFoundError, ValueError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -588,7 +599,7 @@ def _run(args: argparse.Namespace, runner, stats: dict) -> int:
                 gray = image.gray
                 del image
                 meta = metadata_for(job.probe, job.size[1], job.size[0], gray, FORMATS[job.fmt],
-                                    f"{SOFTWARE} ({runner.name})")
+                                    f"{SOFTWARE} ({model_label(runner)})")
                 note = write_output(job.dst, out, job.fmt, meta, args.quality)
                 del out
             except ImageError as e:

@@ -85,8 +85,8 @@ def load_runner(model: str, denoise_strength: float | None = None):
 
     try:
         if denoise_strength is None:
-            return load_generator(model)
-        return load_generator(model, denoise_strength=denoise_strength)
+            return load_generator(model, precision="auto")
+        return load_generator(model, denoise_strength=denoise_strength, precision="auto")
     except (ModelNotFoundError, ValueError, ImportError) as e:
         raise AppError(str(e)) from None
 
