@@ -114,3 +114,24 @@ def test_blockiness_sees_an_8x8_grid_and_not_a_smooth_or_phase_shifted_image():
     assert 0.8 < blockiness(cells, 32) < 1.2
     with pytest.raises(ValueError, match="two blocks a side"):
         blockiness(smooth[:10], 8)
+
+
+def test_periodic_pattern_sees_a_repeated_tile_at_any_phase_and_not_plain_content():
+    from srgan_keras.data.imaging import builtin_images
+    from srgan_keras.evaluation.metrics import periodic_pattern
+
+    rng = np.random.default_rng(0)
+    noise = np.clip(rng.normal(128, 20, (256, 256, 3)), 0, 255)
+    assert 0.7 < periodic_pattern(noise, 4) < 1.5  # nothing repeats: about 1
+    photo = builtin_images(["coffee"])[0][1][:256, :256].astype(np.float64)
+    plain = periodic_pattern(photo, 4)
+    assert plain < 1.5
+    checker = (np.indices((256, 256)).sum(0) % 2 * 2 - 1)[..., None]  # +-1 grey level
+    assert periodic_pattern(np.clip(photo + checker, 0, 255), 4) > 3 * plain
+    tile = np.tile(rng.normal(0, 1, (4, 4)), (64, 64))[..., None]  # a generator's 4x4 cell pattern
+    patterned = np.clip(photo + tile, 0, 255)
+    assert periodic_pattern(patterned, 4) > 3 * plain
+    assert periodic_pattern(patterned[1:, 2:], 4) > 3 * plain  # phase-free
+    assert periodic_pattern(np.full((32, 32, 3), 7.0), 4) == 1.0  # flat: nothing to measure
+    with pytest.raises(ValueError, match="at least 4 periods"):
+        periodic_pattern(photo[:12], 4)

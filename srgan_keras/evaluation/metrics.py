@@ -89,6 +89,40 @@ def blockiness(rgb255, block: int = 8) -> float:
     return float(edge / mid) if mid > 0 else float("inf") if edge > 0 else 1.0
 
 
+def periodic_pattern(rgb255, period: int = 4) -> float:
+    """How strongly one fixed ``period`` x ``period`` tile repeats over an (H, W, 3) 0..255 image.
+
+    The fine structure (Y minus its (2 ``period`` + 1)-pixel box mean) is averaged over all
+    ``period`` x ``period`` cells, phase by phase; the RMS of those ``period**2`` phase means,
+    times the square root of the number of cells, is divided by the RMS of the fine structure.
+    Content that does not repeat averages out: about 1 for white noise, 0.5 to 1.9 for Set14's HR
+    photos. A pattern added to every cell does not: a +-1 grey-level checkerboard on a 256x256 crop
+    of scikit-image's coffee photo takes it from 0.6 to 4.2.
+
+    Not from the SR papers: our measure, for the pixel-shuffle checkerboard a generator with an
+    x``s`` pixel shuffle can learn (the same tile in every s x s output cell; Odena et al., Distill
+    2016, on the artifact). Pass ``period = s``. Phase-free, unlike :func:`blockiness`, which
+    sees edges at one grid position (the LR-pixel boundaries of a nearest-neighbour base).
+    """
+    from scipy.ndimage import uniform_filter
+
+    if period < 2:
+        raise ValueError(f"periodic_pattern needs a period of at least 2, got {period}")
+    y = rgb_to_y(rgb255)
+    h, w = (y.shape[0] // period) * period, (y.shape[1] // period) * period
+    if h < 4 * period or w < 4 * period:
+        raise ValueError(f"periodic_pattern needs at least 4 periods a side; got "
+                         f"{y.shape[1]}x{y.shape[0]} for period {period}")
+    fine = (y - uniform_filter(y, 2 * period + 1, mode="reflect"))[:h, :w]
+    cells = fine.reshape(h // period, period, w // period, period)
+    phase_means = cells.mean(axis=(0, 2))
+    spread = np.sqrt(np.mean(fine**2))
+    if spread < 1e-6:  # flat (up to the box filter's rounding): nothing to measure
+        return 1.0
+    n_cells = (h // period) * (w // period)
+    return float(np.sqrt(np.mean(phase_means**2) * n_cells) / spread)
+
+
 def evaluate_pair(sr255, hr255, border: int) -> dict[str, float]:
     """All metrics of one SR image against its HR, both (H, W, 3) 0..255 (SR already rounded).
 
