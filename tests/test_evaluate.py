@@ -369,3 +369,35 @@ def test_flags_that_do_not_go_together_are_refused(small_set, capsys, flags):
     with pytest.raises(SystemExit) as e:
         ev.main(["--model", "bicubic", "--data", str(small_set), *flags])
     assert e.value.code == 2 and "error:" in capsys.readouterr().err
+
+
+def test_artifacts_columns_catch_a_pixel_shuffle_pattern_and_a_nearest_grid(tmp_path, capsys):
+    """--artifacts: pattern and lr_grid for the model, bicubic and the HR images. An SRVGG whose
+    last convolution is zero but for a bias gives nearest-neighbour x4 (steps at every LR-pixel
+    boundary) plus one fixed 4x4 tile in every cell (the pixel shuffle of the bias)."""
+    import keras
+
+    from srgan_keras.data.imaging import builtin_images
+    from srgan_keras.nn.srvgg import build_srvgg
+
+    data = tmp_path / "hr"
+    data.mkdir()
+    Image.fromarray(builtin_images(["coffee"])[0][1][:128, :160]).save(data / "coffee.png")
+    model = build_srvgg(num_conv=1, num_feat=4)
+    last = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)][-1]
+    kernel, bias = last.get_weights()
+    tile = np.random.default_rng(0).normal(0, 0.02, bias.shape).astype(np.float32)
+    last.set_weights([np.zeros_like(kernel), tile])
+    model.save(tmp_path / "patterned_x4.keras")
+    rc = ev.main(["--model", str(tmp_path / "patterned_x4.keras"), "--data", str(data),
+                  "--artifacts", "--json", str(tmp_path / "r.json")])
+    assert rc == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    hr, bic, got = report["hr_artifacts_mean"], report["bicubic_mean"], report["mean"]
+    assert hr["pattern"] < 2 and bic["pattern"] < 2 and got["pattern"] > 3 * hr["pattern"]
+    assert 0.8 < hr["lr_grid"] < 1.3 and got["lr_grid"] > 1.5 * hr["lr_grid"]
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].split()[-2:] == ["pattern", "lr_grid"]
+    assert "the HR images themselves: pattern" in out
+    with pytest.raises(SystemExit):  # nothing to compare with: argparse refuses
+        ev.main(["--model", "bicubic", "--data", str(data), "--artifacts", "--no-reference"])

@@ -66,6 +66,9 @@ from srgan_keras.inference.tiling import DEFAULT_TILE, upscale_image
 from srgan_keras.startup import add_verbose_flag, run_cli
 
 METRICS = ("psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb")
+# --artifacts: a fixed s x s tile repeated over the output (the pixel-shuffle checkerboard), and
+# steps at the LR-pixel boundaries (an uncorrected nearest-neighbour base); metrics.py has both
+ARTIFACTS = ("pattern", "lr_grid")
 # Receptive-field radius of the paper's SRResNet in LR pixels: 4 (k9 head) + 33 (k3 body
 # convolutions) + 1 (k3 at 1x) + 0.5 (k3 at 2x) + 1 (k9 at 4x), rounded up. Tiles with this
 # much context give the whole-image result, so tiling never changes a reported number.
@@ -127,7 +130,7 @@ def make_lr(hr: np.ndarray, scale: int, degrade: str | DegradationConfig | None 
 def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
                    tile: int | None = None, bicubic: bool = True,
                    name: str = "image", degrade: str | DegradationConfig | None = None,
-                   seed: int = 0, niqe: bool = False) -> ImageResult:
+                   seed: int = 0, niqe: bool = False, artifacts: bool = False) -> ImageResult:
     """Metrics of one uint8 HR image (H, W, 3): crop, LR, SR by ``runner``, compare.
 
     ``runner``: anything :func:`srgan_keras.inference.runners.as_runner` takes (a runner or a Keras
@@ -137,8 +140,8 @@ def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
     of :data:`srgan_keras.evaluation.degraded.PRESETS` or a config) replaces the bicubic LR by the
     Real-ESRGAN pipeline's, seeded by ``(seed, name)``. ``niqe=True`` adds the no-reference
     ``niqe`` of each output (None when it is too small for two 96x96 blocks), to read beside the
-    full-reference numbers. An image too small to score raises ``ValueError`` saying so
-    (:func:`min_hr_side`).
+    full-reference numbers. ``artifacts=True`` adds :func:`artifact_metrics` of each output. An
+    image too small to score raises ``ValueError`` saying so (:func:`min_hr_side`).
     """
     runner = as_runner(runner)
     s = runner.scale if scale is None else int(scale)
@@ -155,13 +158,28 @@ def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
     metrics = evaluate_pair(sr, hr, border=s)
     if niqe:
         metrics["niqe"] = _niqe_or_none(sr, s)
+    if artifacts:
+        metrics |= artifact_metrics(sr, s)
     bic_sr = bic = None
     if bicubic and not isinstance(runner, BicubicRunner):
         bic_sr = _upscale(lr, BicubicRunner(s), tile)
         bic = evaluate_pair(bic_sr, hr, border=s)
         if niqe:
             bic["niqe"] = _niqe_or_none(bic_sr, s)
+        if artifacts:
+            bic |= artifact_metrics(bic_sr, s)
     return ImageResult(name, metrics, bic, lr, sr, bic_sr, hr)
+
+
+def artifact_metrics(img: np.ndarray, scale: int) -> dict[str, float]:
+    """``pattern``: :func:`~srgan_keras.evaluation.metrics.periodic_pattern` at period ``scale``
+    (about 1 when no s x s tile repeats; Set14's HR photos 0.5-1.9); ``lr_grid``:
+    :func:`~srgan_keras.evaluation.metrics.blockiness` at block ``scale`` (Y steps across the
+    LR-pixel boundaries over those inside; Set14's HR 1.02 on average). Our measures, not the
+    papers': read them beside the HR's, which the report gives as ``hr_artifacts_mean``."""
+    from srgan_keras.evaluation.metrics import blockiness, periodic_pattern
+
+    return {"pattern": periodic_pattern(img, scale), "lr_grid": blockiness(img, scale)}
 
 
 def _niqe_or_none(img: np.ndarray, border: int) -> float | None:
@@ -228,13 +246,15 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
                     bicubic: bool = True, figure_dir: str | Path | None = None,
                     progress: bool = False, degrade: str | DegradationConfig | None = None,
                     seed: int = 0, save_lr: str | Path | None = None,
-                    skip_errors: bool = False, niqe: bool = False) -> dict:
+                    skip_errors: bool = False, niqe: bool = False,
+                    artifacts: bool = False) -> dict:
     """Evaluate every image of ``data_dir``; returns the report dict ``--json`` writes.
 
     ``data_dir``: a folder (recursive), ``"builtin"`` or an iterable of ``(name, uint8 HR)``.
     ``degrade``/``seed``: Real-ESRGAN-degraded LR (see :func:`evaluate_image`); ``save_lr``: a
     folder receiving each LR as ``<name>.png``; ``niqe``: a ``niqe`` column beside the others
-    (report key ``"niqe": true``).
+    (report key ``"niqe": true``); ``artifacts``: ``pattern`` and ``lr_grid`` columns
+    (:func:`artifact_metrics`), and the HR images' own under ``"hr_artifacts_mean"``.
     Returns ``{"model", "data", "scale", "border", "protocol", "degrade", "images": [row, ...],
     "mean": {psnr_y, ssim_y, psnr_rgb, ssim_rgb}, "bicubic_mean": {...} or None, "skipped"}``,
     where a row is ``{"image", "height", "width", "lr_sha256", <metrics>, "bicubic": {<metrics>}
@@ -250,13 +270,13 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
     if degrade is not None:
         degraded.preset(degrade)  # an unknown preset fails before any work
     save_dir = _check_save_dir(save_lr, data_dir)
-    keys = METRICS + (("niqe",) if niqe else ())
-    rows, results_bic, skipped = [], [], []
+    keys = METRICS + (("niqe",) if niqe else ()) + (ARTIFACTS if artifacts else ())
+    rows, results_bic, skipped, hr_artifacts = [], [], [], []
     sources = image_sources(data_dir)
     for name, label, hr in _each(sources, progress, skip_errors, skipped, "evaluate"):
         try:
             res = evaluate_image(runner, hr, s, tile=tile, bicubic=bicubic, name=name,
-                                 degrade=degrade, seed=seed, niqe=niqe)
+                                 degrade=degrade, seed=seed, niqe=niqe, artifacts=artifacts)
         except ValueError as e:
             if not skip_errors:
                 raise ValueError(f"{label}: {e}") from e
@@ -267,6 +287,8 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
                      "bicubic": res.bicubic})
         if res.bicubic is not None:
             results_bic.append(res.bicubic)
+        if artifacts:
+            hr_artifacts.append(artifact_metrics(res.hr, s))
         if save_dir is not None:
             note = ("bicubic (MATLAB-equivalent)" if degrade is None else
                     f"degrade={degraded.preset(degrade)[0]} seed={seed}") + f" x{s} of {name}"
@@ -281,7 +303,8 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
         "arrays", "scale": s, "border": s,
         "protocol": PROTOCOL if degrade is None else DEGRADED_PROTOCOL,
         "degrade": None if degrade is None else degraded.describe(degrade, seed),
-        "niqe": niqe, "images": rows, "mean": _mean(rows, keys),
+        "niqe": niqe, "artifacts": artifacts, "images": rows, "mean": _mean(rows, keys),
+        "hr_artifacts_mean": _mean(hr_artifacts, ARTIFACTS) if artifacts else None,
         "bicubic_mean": _mean(results_bic, keys) if results_bic else None, "skipped": skipped,
     }
 
@@ -345,7 +368,8 @@ def evaluate_no_reference(runner, data_dir, tile: int | None = None, bicubic: bo
 def _columns(report: dict) -> tuple[str, ...]:
     if "metric" in report:
         return (report["metric"],)
-    return METRICS + (("niqe",) if report.get("niqe") else ())
+    return (METRICS + (("niqe",) if report.get("niqe") else ())
+            + (ARTIFACTS if report.get("artifacts") else ()))
 
 
 def _title(report: dict) -> str:
@@ -377,6 +401,11 @@ def format_table(report: dict) -> str:
     if report["bicubic_mean"] is not None:
         lines.append(row("mean", "bicubic", report["bicubic_mean"]))
     lines.append(row("mean", report["model"], report["mean"]))
+    if report.get("hr_artifacts_mean"):
+        hr = report["hr_artifacts_mean"]
+        lines.append(f"the HR images themselves: pattern {hr['pattern']:.2f}, lr_grid "
+                     f"{hr['lr_grid']:.2f} (pattern ~1 and lr_grid ~1: nothing repeats every "
+                     f"{report['scale']} px)")
     if report.get("skipped"):
         n = len(report["skipped"])
         lines.append(f"{n} image{'s' if n > 1 else ''} skipped (not in the means): "
@@ -445,6 +474,10 @@ def main(argv: list[str] | None = None) -> int:
                            "bicubic's upscales by NIQE (lower is more natural)")
     ap.add_argument("--niqe", action="store_true",
                     help="add NIQE (no-reference, lower is more natural) beside PSNR/SSIM")
+    ap.add_argument("--artifacts", action="store_true",
+                    help="add pattern (a fixed scale x scale tile repeated: the pixel-shuffle "
+                         "checkerboard) and lr_grid (steps at the LR-pixel boundaries), with the "
+                         "HR images' own values; about 1 = none")
     ap.add_argument("--seed", type=int, default=None,
                     help="seed of the --degrade draws (per image: this seed and the image name; "
                          "default 0)")
@@ -460,6 +493,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--save-lr needs HR images to make LRs from; --no-reference takes LR photos")
     if args.niqe and args.no_reference:
         ap.error("--no-reference scores NIQE already; --niqe adds it to the PSNR/SSIM modes")
+    if args.artifacts and args.no_reference:
+        ap.error("--artifacts compares with the HR images' own values; --no-reference has none")
     if args.seed is not None and args.degrade is None:
         ap.error("--seed chooses the --degrade draws; without --degrade the LR is bicubic's")
     from srgan_keras.inference.runners import ModelNotFoundError
@@ -491,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
             report = evaluate_folder(runner, args.data, scale=args.scale, tile=args.tile,
                                      figure_dir=args.figure, progress=True, degrade=args.degrade,
                                      seed=args.seed or 0, save_lr=args.save_lr, skip_errors=True,
-                                     niqe=args.niqe)
+                                     niqe=args.niqe, artifacts=args.artifacts)
     except (ImageError, FileNotFoundError, FileExistsError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
