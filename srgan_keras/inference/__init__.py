@@ -2,6 +2,8 @@
 
 - :mod:`.runners`: one runner protocol over ``.keras`` files, bundled models and bicubic;
   :mod:`.exported` adds SavedModel, TFLite and ONNX files.
+- :mod:`.precision`: a generator's trunk in bfloat16 where the CPU computes it natively (the
+  upscale CLI's ``--precision auto``).
 - :mod:`.tiling`: tiles with context padding for images of any size (as Real-ESRGAN's inference
   script does); the tile size chosen from the memory available.
 - :mod:`.colorfix`: the wavelet colour fix (StableSR) that keeps the input's low-frequency colour.
