@@ -153,3 +153,16 @@ def test_evaluate_precision_flag_names_its_rows(tiny_model_path, tmp_path, capsy
                               "--json", str(js)]) == 0
         scores[p] = js.read_text()
     assert "tiny_x4_bfloat16" in scores["bfloat16"] and "bfloat16" not in scores["float32"]
+
+
+def test_auto_keeps_float32_for_a_model_it_cannot_twin(tmp_path, monkeypatch):
+    """A .keras file whose model is not functional (no convolution here) runs as loaded under
+    auto; asked for bfloat16 explicitly it gets the one-line reason."""
+    inputs = keras.Input((None, None, 3))
+    model = keras.Model(inputs, keras.layers.UpSampling2D(4)(inputs), name="no_conv")
+    model.save(tmp_path / "no_conv_x4.keras")
+    monkeypatch.setattr(prec, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
+    runner = load_generator(tmp_path / "no_conv_x4.keras", precision="auto")
+    assert runner.precision == "float32" and runner.scale == 4
+    with pytest.raises(ValueError, match="bfloat16 needs a functional Keras generator"):
+        load_generator(tmp_path / "no_conv_x4.keras", precision="bfloat16")

@@ -177,7 +177,13 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
                              f"not one (run it as exported, or pass precision float32)")
         from srgan_keras.inference.precision import bfloat16_twin
 
-        runner = KerasRunner(bfloat16_twin(runner.model), name=runner.name, precision="bfloat16")
+        try:
+            twin = bfloat16_twin(runner.model)
+        except ValueError:
+            if precision == "auto":  # not a functional generator: as loaded, in float32
+                return runner
+            raise
+        runner = KerasRunner(twin, name=runner.name, precision="bfloat16")
     return runner
 
 
