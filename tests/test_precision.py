@@ -128,8 +128,8 @@ def test_cli_precision_flag_and_the_software_tag(tiny_model_path, tmp_path):
             outs[p] = (np.asarray(im), im.text.get("Software", ""))
     from srgan_keras.inference.tiling import upscale_image
 
-    np.testing.assert_array_equal(outs["float32"][0],
-                                  upscale_image(np.asarray(Image.open(src)), str(tiny_model_path)))
+    ref = upscale_image(np.asarray(Image.open(src)), str(tiny_model_path))  # float32, in-process
+    assert np.abs(outs["float32"][0].astype(int) - ref).max() <= 1  # another process: rounding
     assert outs["float32"][1].endswith("(tiny_x4)")
     assert outs["bfloat16"][1].endswith("(tiny_x4, bfloat16)")
     assert np.abs(outs["bfloat16"][0].astype(int) - outs["float32"][0]).max() <= 3
