@@ -194,3 +194,30 @@ def test_several_presets_jpeg_example_and_figure_models(tmp_path, tiny_model_pat
     width = figure.size[0]
     assert 4 * 330 < width < 5 * 330
     assert blockiness(np.zeros((64, 64, 3), np.uint8), 8) == 1.0
+
+
+def test_artifacts_columns_go_to_metrics_and_the_card(tmp_path, tiny_model_path, two_folders):
+    """--artifacts: pattern / lr_grid per folder for bicubic, each model and the HR images, the
+    numbers evaluate --artifacts gives; without it the card has no such table."""
+    from srgan_keras.evaluation.evaluate import evaluate_folder
+
+    out = tmp_path / "card"
+    out.mkdir()
+    (out / "MODEL_CARD.md").write_text(f"{model_card.BEGIN}\n{model_card.END}\n")
+    rc = model_card.main(["--model", str(tiny_model_path), "--data", str(two_folders[0]),
+                          "--artifacts", "--out", str(out)])
+    assert rc == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    got = metrics["models"]["tiny_x4.keras"]["results"]["SetA"]
+    report = evaluate_folder(str(tiny_model_path), two_folders[0], artifacts=True)
+    assert got["pattern"] == pytest.approx(report["mean"]["pattern"], abs=1e-4)
+    assert got["lr_grid"] == pytest.approx(report["mean"]["lr_grid"], abs=1e-4)
+    assert metrics["hr_artifacts"]["SetA"]["pattern"] == pytest.approx(
+        report["hr_artifacts_mean"]["pattern"], abs=1e-4)
+    assert {"pattern", "lr_grid"} <= set(metrics["bicubic"]["SetA"])
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "| model | SetA: pattern / lr_grid |" in card and "| HR images |" in card
+    assert f"{got['pattern']:.2f} / {got['lr_grid']:.2f}" in card
+    assert model_card.main(["--model", str(tiny_model_path), "--data", str(two_folders[0]),
+                            "--out", str(out)]) == 0
+    assert "pattern / lr_grid" not in (out / "MODEL_CARD.md").read_text()

@@ -69,9 +69,12 @@ def _size(path: Path) -> int:
 
 
 def measure(models: list[Path], folders: list[Path], degraded: list[Path] = (),
-            degrade: str | list[str] = "realesrgan", seed: int = 0) -> dict:
+            degrade: str | list[str] = "realesrgan", seed: int = 0,
+            artifacts: bool = False) -> dict:
     """Evaluate every model on every folder (and on each ``degraded`` folder with LR made by
-    each preset of ``degrade`` with ``seed``); returns the ``metrics.json`` dict."""
+    each preset of ``degrade`` with ``seed``); returns the ``metrics.json`` dict. ``artifacts``
+    adds ``pattern`` and ``lr_grid`` (``evaluate --artifacts``) to every result, and the HR
+    images' own per folder under ``"hr_artifacts"``."""
     from srgan_keras.evaluation.degraded import describe
     from srgan_keras.evaluation.evaluate import DEGRADED_PROTOCOL, PROTOCOL, evaluate_folder
     from srgan_keras.inference.runners import load_generator
@@ -88,7 +91,9 @@ def measure(models: list[Path], folders: list[Path], degraded: list[Path] = (),
                  "scale": runner.scale, "results": {}}
         for key, folder, preset in columns:
             report = evaluate_folder(runner, folder, bicubic=key not in out["bicubic"],
-                                     degrade=preset, seed=seed)
+                                     degrade=preset, seed=seed, artifacts=artifacts)
+            if report.get("hr_artifacts_mean"):
+                out.setdefault("hr_artifacts", {})[key] = _rounded(report["hr_artifacts_mean"])
             out["datasets"][key] = {"images": len(report["images"])}
             if preset is not None:
                 out["datasets"][key]["degrade"] = describe(preset, seed)
@@ -224,7 +229,9 @@ def _keep_training_summaries(metrics: dict, old_path: Path) -> None:
 
 
 def _rounded(mean: dict) -> dict:
-    return {k: round(float(mean[k]), 4) for k in ("psnr_y", "ssim_y")}
+    """The card's keys of a mean: PSNR-Y / SSIM-Y, and the artifact measures when present."""
+    return {k: round(float(mean[k]), 4) for k in ("psnr_y", "ssim_y", "pattern", "lr_grid")
+            if mean.get(k) is not None}
 
 
 def table(metrics: dict) -> str:
@@ -244,7 +251,29 @@ def table(metrics: dict) -> str:
     notes = [f"x{_scale(metrics)}; {counts}. {metrics['protocol']}."]
     if "degraded_protocol" in metrics:
         notes.append(f"Columns `<set> <preset>/<seed>`: {metrics['degraded_protocol']}.")
-    return "\n".join([head, rule, *rows, "", *notes, *_jpeg_table(metrics.get("jpeg_examples"))])
+    return "\n".join([head, rule, *rows, "", *notes, *_artifact_table(metrics),
+                      *_jpeg_table(metrics.get("jpeg_examples"))])
+
+
+def _artifact_table(metrics: dict) -> list[str]:
+    """The ``--artifacts`` rows: pattern / lr_grid per folder, the HR images' own first."""
+    hr = metrics.get("hr_artifacts")
+    if not hr:
+        return []
+    names = list(hr)
+    head = "| model | " + " | ".join(f"{n}: pattern / lr_grid" for n in names) + " |"
+
+    def cells(results: dict) -> str:
+        return " | ".join(f"{results[n]['pattern']:.2f} / {results[n]['lr_grid']:.2f}"
+                          if "pattern" in results.get(n, {}) else "-" for n in names)
+
+    rows = [f"| HR images | {cells(hr)} |", f"| bicubic | {cells(metrics['bicubic'])} |"]
+    rows += [f"| `{name}` | {cells(m['results'])} |" for name, m in metrics["models"].items()]
+    return ["", head, "| --- | " + " | ".join("---" for _ in names) + " |", *rows, "",
+            "Artifacts (`evaluate --artifacts`, `srgan_keras.evaluation.metrics`): pattern = how "
+            "strongly one fixed scale x scale tile repeats over the output (the pixel-shuffle "
+            "checkerboard); lr_grid = Y steps across the LR-pixel boundaries over those inside "
+            "(an uncorrected nearest-neighbour base); about 1 = none, the HR images' own first."]
 
 
 def _jpeg_table(examples: list[dict] | None) -> list[str]:
@@ -338,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="the training run folder of a model (repeat): its steps, wall hours and "
                         "validation curve go into metrics.json, read from the TensorBoard logs "
                         "(up to STEP only, for a snapshot of a run still training)")
+    p.add_argument("--artifacts", action="store_true",
+                   help="also pattern and lr_grid per folder (evaluate --artifacts), with the HR "
+                        "images' own")
     p.add_argument("--out", type=Path, default=Path("saved_models"),
                    help="folder of metrics.json, comparison.png and MODEL_CARD.md")
     args = p.parse_args(argv)
@@ -377,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             preset(d)  # an unknown preset fails before the measuring
         figure_hr = load_rgb_uint8(args.figure_image) if args.figure_image is not None else None
         photos = [_photo(source) for source in args.jpeg_example]
-        metrics = measure(args.model, args.data, args.degraded_data, degrades, args.seed)
+        metrics = measure(args.model, args.data, args.degraded_data, degrades, args.seed,
+                          artifacts=args.artifacts)
         for name, summary in training.items():
             metrics["models"][name]["training"] = summary
         _keep_training_summaries(metrics, args.out / "metrics.json")
