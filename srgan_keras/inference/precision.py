@@ -76,8 +76,7 @@ def bfloat16_twin(model):
                          "generator with convolutions")
     last = convs[-1]  # functional models list layers in topological order
     trunk = keras.Model(model.inputs, last.input)
-    names = {layer.name for layer in trunk.layers} - {t.name for t in trunk.inputs}
-    names -= {layer.name for layer in model.layers if isinstance(layer, keras.layers.InputLayer)}
+    names = {layer.name for layer in trunk.layers if not isinstance(layer, keras.layers.InputLayer)}
     policy = keras.dtype_policies.serialize(keras.DTypePolicy("mixed_bfloat16"))
     config = model.get_config()
     for layer in config["layers"]:
