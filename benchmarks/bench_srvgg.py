@@ -61,6 +61,7 @@ from PIL import Image
 
 from benchmarks.bench_upscale import cpu_name
 from benchmarks.bench_upscale import photo as fallback_photo
+from srgan_keras.inference.precision import PRECISIONS
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTO = REPO.parent / "shared" / "data" / "train" / "div2k" / "div2k_0801.jpg"
@@ -405,7 +406,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", default=None,
                     help="the CLI row's --model (default: the CLI's own default model)")
     ap.add_argument("--cli-repeats", type=int, default=3)
-    ap.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+    ap.add_argument("--precision", choices=PRECISIONS, default="auto",
                     help="the CLI row's --precision (default auto, the CLI's own default)")
     ap.add_argument("--no-cli", action="store_true")
     ap.add_argument("--no-network", action="store_true", help="the CLI row only")

@@ -61,6 +61,7 @@ from srgan_keras.evaluation import degraded
 from srgan_keras.evaluation.figures import detail_box as detail_box  # re-exported: its old home
 from srgan_keras.evaluation.figures import save_figure, save_panels
 from srgan_keras.evaluation.metrics import SSIM_WINDOW, evaluate_pair
+from srgan_keras.inference.precision import PRECISIONS
 from srgan_keras.inference.runners import BicubicRunner, Runner, as_runner, load_generator
 from srgan_keras.inference.tiling import DEFAULT_TILE, upscale_image
 from srgan_keras.startup import add_verbose_flag, run_cli
@@ -461,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="upscaling factor (default: the model's; 4 for bicubic)")
     ap.add_argument("--tile", type=int, default=None,
                     help="LR tile side (default: whole image when small, tiled when large)")
-    ap.add_argument("--precision", choices=("float32", "bfloat16", "auto"), default="float32",
+    ap.add_argument("--precision", choices=PRECISIONS, default="float32",
                     help="arithmetic of a .keras model's trunk (default float32, what the model "
                          "cards report; bfloat16 / auto as in the upscale CLI, to check them)")
     mode = ap.add_mutually_exclusive_group()

@@ -67,6 +67,7 @@ from srgan_keras.data.metadata import (
 from srgan_keras.data.metadata import is_ours as written_by_us
 from srgan_keras.data.ranges import PIXEL_MAX_16, pixels_to_unit, uint16_to_uint8
 from srgan_keras.inference import video
+from srgan_keras.inference.precision import PRECISIONS
 from srgan_keras.inference.tiling import (
     DEFAULT_OVERLAP,
     DEFAULT_PRE_PAD,
@@ -392,7 +393,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "weak-denoise twin (NAME_wdn.keras beside NAME.keras), "
                          "S * model + (1 - S) * twin; lower keeps more noise and detail "
                          "(default: the model as trained)")
-    ap.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+    ap.add_argument("--precision", choices=PRECISIONS, default="auto",
                     help="arithmetic of a .keras model's trunk (default auto: bfloat16 where the "
                          "CPU computes it natively, about 1.5x faster, as Real-ESRGAN runs half "
                          "precision unless --fp32; float32 otherwise and for exported models)")
