@@ -169,7 +169,7 @@ def test_upscale_without_model_removes_the_blocks_of_a_quality_40_jpeg(tmp_path)
                           "-o", str(tmp_path / "out"), "--format", "png"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
-    default = inference.load_generator()
+    default = inference.load_generator(precision="auto")  # what the CLI runs (bfloat16 where native)
     others = {"bicubic": inference.BicubicRunner(4), "srresnet": inference.load_generator("srresnet")}
     for jpg in sorted(tmp_path.glob("*.jpg")):
         lr = load_rgb_uint8(jpg)
