@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's C++ star
 import numpy as np  # noqa: E402
 
 import srgan_keras  # noqa: E402
+from srgan_keras.evaluation.metrics import hf_ratio  # noqa: E402, F401 -- the notebooks' texture measure
 
 FAST = os.environ.get("SRGAN_FAST") == "1"  # CI sets SRGAN_FAST=1: training cells become tiny
 # Executed without a person at the screen (notebooks/_run.py, the tests): widgets give way to their
@@ -194,25 +195,6 @@ def read_logs(logdir: Path) -> tuple[dict, dict]:
                 else:
                     scalars.setdefault(v.tag, []).append((int(event.step), float(t)))
     return scalars, images
-
-
-def hf_ratio(sr: np.ndarray, hr: np.ndarray) -> float:
-    """Texture measure of the perception-distortion plots: the mean absolute second difference of Y
-    (a discrete Laplacian's energy: edges and fine texture) in SR, divided by the same in HR.
-
-    1.0 = as much fine detail as the original; blur pushes it below 1 (bicubic sits near 0.2-0.4),
-    invented texture or noise can push it above. It measures *how much* texture, not whether the
-    texture is right: our stand-in, offline, for no-reference perceptual scores (NIQE, Ma et al.)
-    or LPIPS.
-    """
-    from srgan_keras.evaluation.metrics import rgb_to_y
-
-    def energy(img: np.ndarray) -> float:
-        y = rgb_to_y(img)
-        return float(np.abs(np.diff(y, 2, axis=0))[:, 1:-1].mean()
-                     + np.abs(np.diff(y, 2, axis=1))[1:-1].mean())
-
-    return energy(sr) / energy(hr)
 
 
 # Numbers the prose quotes from a source rather than from an output of the notebook (tests/test_notebooks.py

@@ -17,15 +17,6 @@ def _texture(seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (64, 64, 3), dtype=np.uint8)
 
 
-def test_hf_ratio_is_one_for_hr_and_falls_with_blur():
-    hr = _texture()
-    assert _course.hf_ratio(hr, hr) == pytest.approx(1.0)
-    blurred = ((hr[:-1, :-1].astype(float) + hr[1:, :-1] + hr[:-1, 1:] + hr[1:, 1:]) / 4).astype(np.uint8)
-    assert _course.hf_ratio(blurred, hr[:-1, :-1]) < 0.6
-    flat = np.full_like(hr, 128)
-    assert _course.hf_ratio(flat, hr) == 0.0
-
-
 def test_read_logs_returns_scalars_and_images_in_step_order(tmp_path):
     tf = pytest.importorskip("tensorflow")
     writer = tf.summary.create_file_writer(str(tmp_path))

@@ -397,7 +397,8 @@ def test_artifacts_columns_catch_a_pixel_shuffle_pattern_and_a_nearest_grid(tmp_
     assert hr["pattern"] < 2 and bic["pattern"] < 2 and got["pattern"] > 3 * hr["pattern"]
     assert 0.8 < hr["lr_grid"] < 1.3 and got["lr_grid"] > 1.5 * hr["lr_grid"]
     out = capsys.readouterr().out
-    assert out.splitlines()[1].split()[-2:] == ["pattern", "lr_grid"]
+    assert out.splitlines()[1].split()[-3:] == ["pattern", "lr_grid", "hf_ratio"]
+    assert hr["hf_ratio"] == 1.0 and bic["hf_ratio"] < 0.7  # bicubic x4 is blurred
     assert "the HR images themselves: pattern" in out
     with pytest.raises(SystemExit):  # nothing to compare with: argparse refuses
         ev.main(["--model", "bicubic", "--data", str(data), "--artifacts", "--no-reference"])

@@ -100,3 +100,78 @@ def test_adversarial_losses_match_the_equations():
 def test_adversarial_weight_is_the_papers():
     assert losses.ADV_WEIGHT == 1e-3
     assert losses.VGG_RESCALE == pytest.approx(1 / 12.75)
+
+
+# -- the offline perceptual loss: VGG19's architecture with seeded random weights ---------------
+_WEIGHT_DIGEST = ("import hashlib, numpy as np; from srgan_keras.training.losses import random_vgg19; "
+                  "v = random_vgg19({seed}); print(hashlib.sha256(b''.join(np.ascontiguousarray(w)"
+                  ".tobytes() for w in v.get_weights())).hexdigest())")
+
+
+def _digest_here(seed: int) -> str:
+    import hashlib
+
+    v = losses.random_vgg19(seed)
+    return hashlib.sha256(b"".join(np.ascontiguousarray(w).tobytes() for w in v.get_weights())).hexdigest()
+
+
+def test_random_vgg_is_the_same_in_another_process_and_differs_between_seeds():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _WEIGHT_DIGEST.format(seed=3)], capture_output=True,
+                         text=True, check=True, env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.stdout.split()[-1] == _digest_here(3)
+    assert _digest_here(3) != _digest_here(4)
+
+
+def test_random_vgg_weights_are_he_normal_with_zero_biases():
+    v = losses.random_vgg19(0)
+    conv = v.get_layer("block5_conv4")
+    kernel, bias = conv.get_weights()
+    assert np.all(bias == 0)
+    assert kernel.std() == pytest.approx(np.sqrt(2 / (3 * 3 * 512)), rel=0.01)
+    assert abs(kernel.mean()) < 1e-3
+
+
+def test_random_weights_names_parse_and_a_bad_seed_is_one_sentence():
+    assert losses.random_seed("random") == 0 and losses.random_seed("random:17") == 17
+    assert losses.random_seed("imagenet") is None and losses.vgg_flavour("random:2") == "random"
+    with pytest.raises(losses.VGGWeightsUnavailable, match="non-negative integer"):
+        ContentLoss("vgg54", "random:x")
+
+
+def test_random_vgg_loss_is_deterministic_for_a_seed_and_differs_between_seeds():
+    a = tf.random.stateless_uniform((1, 32, 32, 3), (1, 2), -1, 1)
+    b = tf.random.stateless_uniform((1, 32, 32, 3), (3, 4), -1, 1)
+    l0, l0b, l1 = (float(ContentLoss("vgg54", w)(a, b)) for w in ("random:0", "random", "random:1"))
+    assert l0 == l0b and l0 != l1
+    assert float(ContentLoss("vgg54", "random")(a, a)) == 0.0
+    assert ContentLoss("vgg54", "random").feature_scale == losses.RANDOM_VGG_RESCALE
+
+
+@pytest.mark.parametrize("kind", ["vgg22", "vgg54", "vgg54_preact", "multi_preact"])
+def test_every_vgg_loss_builds_on_random_weights(kind):
+    loss = ContentLoss(kind, "random:0")
+    a = tf.random.stateless_uniform((1, 32, 32, 3), (1, 2), -1, 1)
+    assert float(loss(a, a * 0.5)) > 0
+
+
+def test_random_vgg54_prefers_misaligned_texture_to_blur_where_mse_prefers_the_blur():
+    """The paper's argument (SRGAN §2.2, Fig. 3), on a cat's fur: a candidate with HR's texture one
+    pixel off against the x4 bicubic round trip. Pixel MSE picks the blur; the random VGG54 the
+    texture, for each seed."""
+    from skimage import data as skdata
+
+    from srgan_keras.data.degradation import bicubic_downscale, bicubic_upscale
+    from srgan_keras.data.ranges import pixels_to_signed
+
+    fur = skdata.chelsea()[100:197, 200:297].astype(np.float32)  # 97 x 97: one spare row/column
+    hr255, shifted255 = fur[None, :-1, :-1], fur[None, 1:, 1:]
+    blur255 = bicubic_upscale(bicubic_downscale(hr255, 4), 4)
+    hr, shifted, blur = (pixels_to_signed(tf.constant(x)) for x in (hr255, shifted255, blur255))
+    mse = ContentLoss("mse")
+    assert float(mse(hr, blur)) < float(mse(hr, shifted))
+    for seed in (0, 1):
+        vgg = ContentLoss("vgg54", f"random:{seed}")
+        assert float(vgg(hr, shifted)) < 0.5 * float(vgg(hr, blur))

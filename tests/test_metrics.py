@@ -135,3 +135,18 @@ def test_periodic_pattern_sees_a_repeated_tile_at_any_phase_and_not_plain_conten
     assert periodic_pattern(np.full((32, 32, 3), 7.0), 4) == 1.0  # flat: nothing to measure
     with pytest.raises(ValueError, match="at least 4 periods"):
         periodic_pattern(photo[:12], 4)
+
+
+def _texture(seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+
+
+def test_hf_ratio_is_one_for_hr_and_falls_with_blur():
+    from srgan_keras.evaluation.metrics import hf_ratio
+
+    hr = _texture()
+    assert hf_ratio(hr, hr) == pytest.approx(1.0)
+    blurred = ((hr[:-1, :-1].astype(float) + hr[1:, :-1] + hr[:-1, 1:] + hr[1:, 1:]) / 4).astype(np.uint8)
+    assert hf_ratio(blurred, hr[:-1, :-1]) < 0.6
+    flat = np.full_like(hr, 128)
+    assert hf_ratio(flat, hr) == 0.0

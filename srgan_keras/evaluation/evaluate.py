@@ -68,8 +68,9 @@ from srgan_keras.startup import add_verbose_flag, run_cli
 
 METRICS = ("psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb")
 # --artifacts: a fixed s x s tile repeated over the output (the pixel-shuffle checkerboard), and
-# steps at the LR-pixel boundaries (an uncorrected nearest-neighbour base); metrics.py has both
-ARTIFACTS = ("pattern", "lr_grid")
+# steps at the LR-pixel boundaries (an uncorrected nearest-neighbour base), and how much fine
+# texture against HR (1 = as much as HR; blur below, invented texture or noise above); metrics.py
+ARTIFACTS = ("pattern", "lr_grid", "hf_ratio")
 # Receptive-field radius of the paper's SRResNet in LR pixels: 4 (k9 head) + 33 (k3 body
 # convolutions) + 1 (k3 at 1x) + 0.5 (k3 at 2x) + 1 (k9 at 4x), rounded up. Tiles with this
 # much context give the whole-image result, so tiling never changes a reported number.
@@ -160,7 +161,7 @@ def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
     if niqe:
         metrics["niqe"] = _niqe_or_none(sr, s)
     if artifacts:
-        metrics |= artifact_metrics(sr, s)
+        metrics |= artifact_metrics(sr, s, hr)
     bic_sr = bic = None
     if bicubic and not isinstance(runner, BicubicRunner):
         bic_sr = _upscale(lr, BicubicRunner(s), tile)
@@ -168,19 +169,22 @@ def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
         if niqe:
             bic["niqe"] = _niqe_or_none(bic_sr, s)
         if artifacts:
-            bic |= artifact_metrics(bic_sr, s)
+            bic |= artifact_metrics(bic_sr, s, hr)
     return ImageResult(name, metrics, bic, lr, sr, bic_sr, hr)
 
 
-def artifact_metrics(img: np.ndarray, scale: int) -> dict[str, float]:
+def artifact_metrics(img: np.ndarray, scale: int, hr: np.ndarray) -> dict[str, float]:
     """``pattern``: :func:`~srgan_keras.evaluation.metrics.periodic_pattern` at period ``scale``
     (about 1 when no s x s tile repeats; Set14's HR photos 0.5-1.9); ``lr_grid``:
     :func:`~srgan_keras.evaluation.metrics.blockiness` at block ``scale`` (Y steps across the
-    LR-pixel boundaries over those inside; Set14's HR 1.02 on average). Our measures, not the
-    papers': read them beside the HR's, which the report gives as ``hr_artifacts_mean``."""
-    from srgan_keras.evaluation.metrics import blockiness, periodic_pattern
+    LR-pixel boundaries over those inside; Set14's HR 1.02 on average); ``hf_ratio``:
+    :func:`~srgan_keras.evaluation.metrics.hf_ratio` of ``img`` against ``hr`` (1 for HR itself).
+    Our measures, not the papers': read them beside the HR's, which the report gives as
+    ``hr_artifacts_mean``."""
+    from srgan_keras.evaluation.metrics import blockiness, hf_ratio, periodic_pattern
 
-    return {"pattern": periodic_pattern(img, scale), "lr_grid": blockiness(img, scale)}
+    return {"pattern": periodic_pattern(img, scale), "lr_grid": blockiness(img, scale),
+            "hf_ratio": hf_ratio(img, hr)}
 
 
 def _niqe_or_none(img: np.ndarray, border: int) -> float | None:
@@ -289,7 +293,7 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
         if res.bicubic is not None:
             results_bic.append(res.bicubic)
         if artifacts:
-            hr_artifacts.append(artifact_metrics(res.hr, s))
+            hr_artifacts.append(artifact_metrics(res.hr, s, res.hr))
         if save_dir is not None:
             note = ("bicubic (MATLAB-equivalent)" if degrade is None else
                     f"degrade={degraded.preset(degrade)[0]} seed={seed}") + f" x{s} of {name}"
@@ -406,7 +410,7 @@ def format_table(report: dict) -> str:
         hr = report["hr_artifacts_mean"]
         lines.append(f"the HR images themselves: pattern {hr['pattern']:.2f}, lr_grid "
                      f"{hr['lr_grid']:.2f} (pattern ~1 and lr_grid ~1: nothing repeats every "
-                     f"{report['scale']} px)")
+                     f"{report['scale']} px; hf_ratio: fine texture against HR, 1 = as much)")
     if report.get("skipped"):
         n = len(report["skipped"])
         lines.append(f"{n} image{'s' if n > 1 else ''} skipped (not in the means): "

@@ -123,6 +123,26 @@ def periodic_pattern(rgb255, period: int = 4) -> float:
     return float(np.sqrt(np.mean(phase_means**2) * n_cells) / spread)
 
 
+def hf_ratio(sr255, hr255) -> float:
+    """How much fine texture an SR image has against its HR: the mean absolute second difference
+    of Y along rows and columns (a discrete Laplacian's energy: edges and fine texture) in SR over
+    the same in HR, both (H, W, 3) 0..255 of one size.
+
+    1.0 = as much fine detail as the original; blur pushes it below 1 (x4 bicubic near 0.2-0.4),
+    invented texture or noise above. It measures *how much* texture, not whether it is right, so
+    it is read beside PSNR/SSIM and NIQE. Not from the SR papers: our offline stand-in for the
+    texture half of the perception-distortion plane (Blau and Michaeli 2018).
+    """
+
+    def energy(img) -> float:
+        y = rgb_to_y(np.asarray(img, np.float64))
+        return float(np.abs(np.diff(y, 2, axis=0))[:, 1:-1].mean()
+                     + np.abs(np.diff(y, 2, axis=1))[1:-1].mean())
+
+    ref = energy(hr255)
+    return energy(sr255) / ref if ref > 0 else float("nan")
+
+
 def evaluate_pair(sr255, hr255, border: int) -> dict[str, float]:
     """All metrics of one SR image against its HR, both (H, W, 3) 0..255 (SR already rounded).
 

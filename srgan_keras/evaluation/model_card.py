@@ -230,7 +230,7 @@ def _keep_training_summaries(metrics: dict, old_path: Path) -> None:
 
 def _rounded(mean: dict) -> dict:
     """The card's keys of a mean: PSNR-Y / SSIM-Y, and the artifact measures when present."""
-    return {k: round(float(mean[k]), 4) for k in ("psnr_y", "ssim_y", "pattern", "lr_grid")
+    return {k: round(float(mean[k]), 4) for k in ("psnr_y", "ssim_y", "pattern", "lr_grid", "hf_ratio")
             if mean.get(k) is not None}
 
 

@@ -14,13 +14,14 @@ def build_generator(cfg: TrainConfig) -> keras.Model:
     if cfg.generator == "srvgg":
         from srgan_keras.nn.srvgg import build_srvgg
 
-        return build_srvgg(scale=cfg.scale, num_feat=cfg.num_filters, num_conv=cfg.num_conv)
+        return build_srvgg(scale=cfg.scale, num_feat=cfg.num_filters, num_conv=cfg.num_conv,
+                           icnr=cfg.icnr)
     if cfg.generator == "rrdbnet":
         from srgan_keras.nn.rrdbnet import build_rrdbnet
 
         return build_rrdbnet(scale=cfg.scale, num_feat=cfg.num_filters, num_block=cfg.num_blocks)
     return build_srresnet(scale=cfg.scale, num_blocks=cfg.num_blocks, num_filters=cfg.num_filters,
-                          upsampler=cfg.upsampler, global_residual=cfg.global_residual)
+                          upsampler=cfg.upsampler, global_residual=cfg.global_residual, icnr=cfg.icnr)
 
 
 def build_critic(cfg: TrainConfig) -> keras.Model:

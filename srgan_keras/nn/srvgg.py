@@ -22,7 +22,10 @@ Two details differ from the PyTorch module, neither changes what the network com
 - the last convolution's output channels are in TensorFlow's ``depth_to_space`` order, not
   PyTorch's ``PixelShuffle`` order; the converter permutes them when it loads weights;
 - the weights start from Keras' default initialisers (Glorot uniform, zero bias) where the
-  reference uses PyTorch's; the PReLU slopes start at PyTorch's 0.25 (Keras' default is 0).
+  reference uses PyTorch's; the PReLU slopes start at PyTorch's 0.25 (Keras' default is 0);
+- the last convolution, which feeds the pixel shuffle, starts by ICNR (``nn/icnr.py``: every
+  output phase the same, so no checkerboard at initialisation; our choice, ``icnr=False`` for
+  the reference's independent draws). Trained or converted weights replace it either way.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from srgan_keras.nn.icnr import ICNR
 from srgan_keras.nn.layers import NearestUpsample, PixelShuffle, PReLU
 from srgan_keras.nn.outputs import OUTPUT_LAYER
 
@@ -44,7 +48,7 @@ def conv_prelu(x, num_feat: int, conv_name: str, act_name: str):
                  name=act_name)(x)
 
 
-def build_srvgg(scale: int = 4, num_feat: int = 64, num_conv: int = 32,
+def build_srvgg(scale: int = 4, num_feat: int = 64, num_conv: int = 32, icnr: bool = True,
                 name: str = "srvgg_compact") -> keras.Model:
     """SRVGGNetCompact with PReLU activations (the reference's ``act_type='prelu'``).
 
@@ -53,6 +57,7 @@ def build_srvgg(scale: int = 4, num_feat: int = 64, num_conv: int = 32,
         num_feat: feature channels (64 in every published model).
         num_conv: 3x3 convolutions between the first and the last (32: ``realesr-general-x4v3``;
             16: ``realesr-animevideov3``).
+        icnr: ICNR initialisation of the last convolution (module doc).
 
     Input ``(None, None, None, 3)`` in [0, 1]; output ``(None, s H, s W, 3)`` in [0, 1].
     Parameters: 1,213,296 (x4, 32 convs), 621,424 (x4, 16), 600,652 (x2, 16).
@@ -65,8 +70,9 @@ def build_srvgg(scale: int = 4, num_feat: int = 64, num_conv: int = 32,
     x = conv_prelu(lr, num_feat, "body_0", "body_1")  # (B, H, W, 64)
     for k in range(num_conv):  # body.2 / body.3, body.4 / body.5, ...
         x = conv_prelu(x, num_feat, f"body_{2 * k + 2}", f"body_{2 * k + 3}")
-    x = layers.Conv2D(3 * scale * scale, 3, padding="same", name=f"body_{2 * num_conv + 2}",
-                      dtype="float32")(x)  # (B, H, W, 3 s^2)
+    init = ICNR(scale) if icnr else "glorot_uniform"
+    x = layers.Conv2D(3 * scale * scale, 3, padding="same", kernel_initializer=init,
+                      name=f"body_{2 * num_conv + 2}", dtype="float32")(x)  # (B, H, W, 3 s^2)
     x = PixelShuffle(scale, name="upsampler", dtype="float32")(x)  # (B, s H, s W, 3)
     base = NearestUpsample(scale, name="base_nearest", dtype="float32")(lr)  # the residual's base
     sr = layers.Add(name=OUTPUT_LAYER, dtype="float32")([x, base])

@@ -45,13 +45,19 @@ class TrainConfig:
     num_filters: int = 64  # paper: 64 feature maps
     upsampler: str = "pixel_shuffle"  # paper: sub-pixel convolution
     global_residual: bool = False  # our option: output = bicubic(LR) + network (demo uses it)
+    # ICNR (Aitken, Ledig et al. 2017): sub-pixel convolutions start with equal phases, so no
+    # checkerboard at initialisation (nn/icnr.py). --no-icnr for the ablation (the 2017 paper's
+    # Glorot draws). A run from --init-from keeps the loaded weights: see --icnr-project.
+    icnr: bool = True
+    icnr_project: bool = False  # our option: with --init-from, average each sub-pixel kernel's phases
     # --- discriminator (Fig. 4) ---
     discriminator: str = "srgan"  # srgan (paper) | vgg (ESRGAN, BasicSR VGGStyle) | unet (Real-ESRGAN)
     disc_filters: int = 64  # paper: 64 in the first layer
     # --- losses (Eqs. 3-7) ---
     pretrain_loss: str = "mse"  # paper: SRResNet is trained with MSE; l1 as ESRGAN
     content_loss: str = "vgg54"  # mse | l1 | vgg22 | vgg54 (paper's SRGAN) | vgg54_preact | multi_preact
-    # imagenet (Keras' Caffe VGG19, SRGAN) | torchvision (torchvision's .pth, ESRGAN) | a .h5 / .pth path
+    # imagenet (Keras' Caffe VGG19, SRGAN) | torchvision (torchvision's .pth, ESRGAN) | a .h5 / .pth
+    # path | random[:SEED] (no download: seeded random VGG19, Liu et al. 2021; our departure)
     vgg_weights: str = "imagenet"
     content_weight: float = 1.0
     adv_loss: str = "vanilla"  # vanilla -log D(G(x)) (paper Eq. 6) | ragan (ESRGAN Eq. 2)

@@ -102,6 +102,12 @@ class Trainer:
                 raise TrainingError(f"--init-from {self.cfg.init_from}: its architecture does not "
                                     f"match this config's generator ({e})") from None
             print(f"initialised the generator from {self.cfg.init_from}")
+            if self.cfg.icnr_project:
+                from srgan_keras.nn.icnr import project_model
+
+                names = project_model(s.G)
+                print(f"averaged the phases of its sub-pixel convolutions (--icnr-project): "
+                      f"{', '.join(names) or 'none found'}")
 
     # -- the two steps (one implementation each, shared with fit()) ----------------------------
     def _compiled(self, replica_step: Callable) -> Callable:

@@ -23,6 +23,14 @@ means), for which SRGAN's 1/12.75 was set, and ``torchvision`` (torchvision's ``
 .pth``: RGB in [0, 1] normalised by the ImageNet mean/std), the network BasicSR's
 ``VGGFeatureExtractor`` loads and on which ESRGAN's and Real-ESRGAN's weights were tuned. A
 ``.pth`` path selects the torchvision network, an ``.h5`` path Keras'.
+
+A third needs no download: ``random`` (or ``random:SEED``), VGG19's architecture with seeded random
+weights (:func:`random_vgg19`). Liu et al., "Generic Perceptual Loss for Modeling Structured Output
+Dependencies" (CVPR 2021, arXiv 2103.10571) show that a deep CNN's *structure*, untrained, carries
+a perceptual loss for super-resolution on par with ImageNet VGG's; Ustyuzhaninov et al. (2016) and
+He, Wang and Hopcroft (2016) show the same for texture statistics. It is **our departure** from
+SRGAN, which used ImageNet VGG19: we use it where those weights cannot be downloaded, and every
+model trained with it says so.
 """
 
 from __future__ import annotations
@@ -36,6 +44,12 @@ from srgan_keras.data.ranges import signed_to_pixels, signed_to_unit
 
 ADV_WEIGHT = 1e-3  # Eq. 3
 VGG_RESCALE = 1.0 / 12.75  # §3.2: "rescaled the VGG feature maps by a factor of 1/12.75"
+# random VGG19 (``--vgg-weights random``): features are multiplied by this so that its VGG54 loss
+# is on the pixel MSE's scale, which is what the paper's 1/12.75 did for ImageNet VGG ("VGG losses
+# of a scale that is comparable to the MSE loss", §3.2). Measured on x4 bicubic/HR pairs of 96
+# crops of ../shared/data/train: 1/112, 1/130, 1/137 for seeds 0, 1, 2
+# (benchmarks/calibrate_random_vgg.py). Our choice, applied to every random-VGG content loss.
+RANDOM_VGG_RESCALE = 1.0 / 130
 
 # Content-loss names -> (VGG19 layers, their weights, criterion, before activation?, feature scale)
 VGG_LOSSES = {
@@ -88,7 +102,7 @@ def _vgg19_weights_file(weights: str | None) -> str | None:
     if weights in (None, "none", "None"):
         return None
     hint = ("pass --vgg-weights PATH to a local vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, "
-            "or train with --content-loss mse")
+            "--vgg-weights random for the offline random VGG19, or train with --content-loss mse")
     if weights == "imagenet":
         try:
             return keras.utils.get_file(VGG19_NOTOP_FILE, VGG19_NOTOP_URL, cache_subdir="models",
@@ -102,10 +116,51 @@ def _vgg19_weights_file(weights: str | None) -> str | None:
     return weights
 
 
-def vgg_flavour(weights: str | None) -> str:
-    """``torch`` for torchvision's VGG19 (``torchvision`` or a ``.pth`` path), else ``caffe``."""
+def random_seed(weights: str | None) -> int | None:
+    """The seed of a ``random`` / ``random:SEED`` weights name, or None for any other name."""
     w = str(weights)
+    if w == "random":
+        return 0
+    if w.startswith("random:"):
+        seed = w.removeprefix("random:")
+        if not seed.isdigit():
+            raise VGGWeightsUnavailable(f"--vgg-weights {w!r}: the seed after 'random:' must be a "
+                                        "non-negative integer, e.g. random:0")
+        return int(seed)
+    return None
+
+
+def vgg_flavour(weights: str | None) -> str:
+    """``torch`` for torchvision's VGG19 (``torchvision`` or a ``.pth`` path), ``random`` for the
+    seeded random network, else ``caffe``."""
+    w = str(weights)
+    if random_seed(w) is not None:
+        return "random"
     return "torch" if w == "torchvision" or w.endswith(".pth") else "caffe"
+
+
+def random_vgg19(seed: int = 0) -> keras.Model:
+    """VGG19's convolutional part with random weights drawn from ``seed``, the same on every machine.
+
+    Each kernel is He-normal (He et al. 2015: standard deviation sqrt(2 / fan_in), fan_in = 3 * 3 *
+    input channels), drawn in layer order by NumPy's PCG64 from ``seed`` (not TensorFlow's
+    generators, whose streams are not promised across versions); biases are zero. He's scale keeps
+    each ReLU layer's second moment equal to its input's, so features neither vanish nor explode
+    down the 16 layers: the property Liu et al. (2021) ask of their random networks' init (our
+    reading; their init code could not be checked offline). With zero biases the network is
+    positively homogeneous (f(a x) = a f(x), a > 0), so the input's scale only scales the loss.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    vgg = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
+    for layer in vgg.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            kh, kw, c_in, c_out = layer.kernel.shape
+            std = np.sqrt(2.0 / (kh * kw * c_in))
+            kernel = (rng.standard_normal((kh, kw, c_in, c_out)) * std).astype("float32")
+            layer.set_weights([kernel, np.zeros((c_out,), "float32")])
+    return vgg
 
 
 def torchvision_layer_names() -> dict[str, str]:
@@ -124,7 +179,8 @@ def load_torchvision_vgg19(weights: str) -> keras.Model:
     ``.pth`` path), read by the safe reader. Unavailable / invalid as :func:`load_vgg19`."""
     from srgan_keras.export.torch_pickle import load_state_dict
 
-    hint = "pass --vgg-weights PATH to a local vgg19-dcbb9e9d.pth, or train with --content-loss mse"
+    hint = ("pass --vgg-weights PATH to a local vgg19-dcbb9e9d.pth, --vgg-weights random for the "
+            "offline random VGG19, or train with --content-loss mse")
     path = weights
     if weights == "torchvision":
         try:
@@ -158,6 +214,8 @@ def load_vgg19(weights: str | None = "imagenet") -> keras.Model:
     traceback. A file that exists but does not load (corrupt, or another network's weights)
     raises :class:`VGGWeightsInvalid`, which says so and keeps the loader's error as its cause.
     """
+    if weights not in (None, "none", "None") and vgg_flavour(weights) == "random":
+        return random_vgg19(random_seed(weights))
     if weights not in (None, "none", "None") and vgg_flavour(weights) == "torch":
         return load_torchvision_vgg19(weights)
     path = _vgg19_weights_file(weights)
@@ -252,6 +310,8 @@ class ContentLoss(keras.losses.Loss):
         self.flavour = vgg_flavour(vgg_weights)
         if kind in VGG_LOSSES:
             layers_weights, self.criterion, preact, self.feature_scale = VGG_LOSSES[kind]
+            if self.flavour == "random":  # the paper's 1/12.75 was set for ImageNet VGG's features
+                self.feature_scale = RANDOM_VGG_RESCALE
             self.layer_names = [n for n, _ in layers_weights]
             self.layer_weights = [w for _, w in layers_weights]
             self.extractor = vgg_feature_extractor(self.layer_names, vgg_weights, preact)
