@@ -7,7 +7,7 @@
   from the header and written onto its upscale.
 - :mod:`.degradation`: the bicubic degradation that makes LR from HR (SRGAN §3.1).
 - :mod:`.realesrgan_degradation`: Real-ESRGAN's second-order degradations (Wang et al. 2021, §3,
-  Fig. 2).
+  Fig. 2); :mod:`.realesrgan_config`: their settings, the official defaults and our presets.
 - :mod:`.pipeline`: HR crops, their LR, augmentation, as a tf.data pipeline (SRGAN §3.2).
 """
 

@@ -10,9 +10,11 @@ training LR images by applying the classical model ``y = [(x * k) resized + n] J
             --> round to 8 bits                                                         = LR
 
 Every number is the official default (``options/train_realesrgan_x4plus.yml`` and
-``RealESRGANDataset``), gathered in :class:`DegradationConfig`. Each stage is a function of its
-explicit parameters (``filter2d``, ``resize``, ``add_gaussian_noise``, ``add_poisson_noise``,
-``jpeg``, ``usm_sharpen``) plus a sampler of those parameters, so each is testable on its own.
+``RealESRGANDataset``), gathered in :class:`DegradationConfig` (defined, with its presets, in
+:mod:`srgan_keras.data.realesrgan_config`, which needs no TensorFlow; re-exported here). Each stage
+is a function of its explicit parameters (``filter2d``, ``resize``, ``add_gaussian_noise``,
+``add_poisson_noise``, ``jpeg``, ``usm_sharpen``) plus a sampler of those parameters, so each is
+testable on its own.
 
 Departures from the official code, and why:
 
@@ -34,86 +36,22 @@ Images are float32 RGB in [0, 1], ``(H, W, 3)`` (or ``(B, H, W, 3)`` for the ``*
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
 from srgan_keras.data.ranges import PIXEL_MAX, pixels_to_unit, quantize_unit, unit_to_pixels
-
-KERNEL_TYPES = ("iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso",
-                "plateau_aniso")
-RESIZE_MODES = ("area", "bilinear", "bicubic")  # official: random.choice, equal odds
-MAX_KERNEL = 21  # every blur kernel is zero-padded to 21x21 (official ``blur_kernel_size``)
-MIN_SIZE = MAX_KERNEL // 2 + 1  # reflection padding by 10 needs at least 11 px
-
-
-@dataclass(frozen=True)
-class DegradationConfig:
-    """The official Real-ESRGAN x4plus degradation settings; field names follow its YAML."""
-
-    # blur kernels of the first order (RealESRGANDataset)
-    kernel_sizes: tuple[int, ...] = (7, 9, 11, 13, 15, 17, 19, 21)  # drawn uniformly
-    kernel_prob: tuple[float, ...] = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03)  # over KERNEL_TYPES
-    sinc_prob: float = 0.1  # a sinc (ringing) kernel instead of a blur
-    blur_sigma: tuple[float, float] = (0.2, 3.0)
-    betag_range: tuple[float, float] = (0.5, 4.0)  # generalized Gaussian shape
-    betap_range: tuple[float, float] = (1.0, 2.0)  # plateau shape
-    # first order: resize, noise, JPEG
-    resize_prob: tuple[float, float, float] = (0.2, 0.7, 0.1)  # up, down, keep
-    resize_range: tuple[float, float] = (0.15, 1.5)
-    gaussian_noise_prob: float = 0.5  # else Poisson
-    noise_range: tuple[float, float] = (1.0, 30.0)  # Gaussian sigma, in 0..255 units
-    poisson_scale_range: tuple[float, float] = (0.05, 3.0)
-    gray_noise_prob: float = 0.4  # the same noise on all three channels
-    jpeg_range: tuple[float, float] = (30.0, 95.0)
-    # second order
-    second_blur_prob: float = 0.8
-    kernel_prob2: tuple[float, ...] = (0.45, 0.25, 0.12, 0.03, 0.12, 0.03)
-    sinc_prob2: float = 0.1
-    blur_sigma2: tuple[float, float] = (0.2, 1.5)
-    betag_range2: tuple[float, float] = (0.5, 4.0)
-    betap_range2: tuple[float, float] = (1.0, 2.0)
-    resize_prob2: tuple[float, float, float] = (0.3, 0.4, 0.3)
-    resize_range2: tuple[float, float] = (0.3, 1.2)
-    gaussian_noise_prob2: float = 0.5
-    noise_range2: tuple[float, float] = (1.0, 25.0)
-    poisson_scale_range2: tuple[float, float] = (0.05, 2.5)
-    gray_noise_prob2: float = 0.4
-    jpeg_range2: tuple[float, float] = (30.0, 95.0)
-    final_sinc_prob: float = 0.8
-    # unsharp masking of the ground truth (BasicSR USMSharp defaults)
-    usm_weight: float = 0.5
-    usm_radius: int = 50  # made odd: 51x51 Gaussian, sigma 8 (OpenCV's rule for sigma=0)
-    usm_threshold: float = 10.0  # in 0..255 units
-
-
-DEFAULT = DegradationConfig()
-
-# "light" is our choice: everyday photos as issue 12 describes them (evaluate --degrade light;
-# train --degradation light fine-tunes the weak-denoise twin on it) -- a little blur, x4
-# downscaling, noise up to 10 grey levels, JPEG quality 35-85 -- in the same pipeline:
-# first order = a mild Gaussian blur only (no resize, no noise; its JPEG at quality 95, as the
-# pipeline always compresses once at HR size); second order = no blur, straight to H/s by a
-# random area/bilinear/bicubic resize, Gaussian noise sigma 0-10 (gray with the official
-# odds 0.4), no sinc ringing, JPEG 35-85.
-LIGHT = DegradationConfig(
-    kernel_prob=(0.5, 0.5, 0.0, 0.0, 0.0, 0.0),  # isotropic / anisotropic Gaussian only
-    sinc_prob=0.0, blur_sigma=(0.2, 1.5),
-    resize_prob=(0.0, 0.0, 1.0),
-    gaussian_noise_prob=1.0, noise_range=(0.0, 0.0),
-    jpeg_range=(95.0, 95.0),
-    second_blur_prob=0.0, sinc_prob2=0.0,
-    resize_prob2=(0.0, 0.0, 1.0),
-    gaussian_noise_prob2=1.0, noise_range2=(0.0, 10.0),
-    final_sinc_prob=0.0,
-    jpeg_range2=(35.0, 85.0),
+from srgan_keras.data.realesrgan_config import (
+    DEFAULT,
+    MAX_KERNEL,
+    MIN_SIZE,
+    RESIZE_MODES,
+    DegradationConfig,
 )
-PRESETS: dict[str, DegradationConfig] = {
-    "realesrgan": DEFAULT,  # the official x4plus settings
-    "light": LIGHT,
-}
+from srgan_keras.data.realesrgan_config import KERNEL_TYPES as KERNEL_TYPES
+from srgan_keras.data.realesrgan_config import LIGHT as LIGHT
+from srgan_keras.data.realesrgan_config import PRESETS as PRESETS
 
 
 # ----------------------------------------------------------------------------------------------

@@ -29,8 +29,8 @@ import numpy as np
 
 from srgan_keras.data.ranges import pixels_to_unit, to_uint8
 
-# PRESETS (and LIGHT in it) live with the pipeline, which training uses too (--degradation light)
-from srgan_keras.data.realesrgan_degradation import MIN_SIZE, PRESETS, DegradationConfig
+# PRESETS (and LIGHT in it) are the pipeline's, which training uses too (--degradation light)
+from srgan_keras.data.realesrgan_config import MIN_SIZE, PRESETS, DegradationConfig
 
 
 def preset(degrade: str | DegradationConfig) -> tuple[str, DegradationConfig]:

@@ -56,7 +56,7 @@ from srgan_keras.data.imaging import (
     atomic_write,
     image_sources,
 )
-from srgan_keras.data.realesrgan_degradation import DegradationConfig
+from srgan_keras.data.realesrgan_config import DegradationConfig
 from srgan_keras.evaluation import degraded
 from srgan_keras.evaluation.figures import detail_box as detail_box  # re-exported: its old home
 from srgan_keras.evaluation.figures import save_figure, save_panels
