@@ -5,13 +5,13 @@ kernel with downsampling factor r = 4". The benchmark numbers of the field are c
 MATLAB's ``imresize``, which antialiases (widens the kernel by the scale) when shrinking.
 ``tf.image.resize(..., "bicubic", antialias=True)`` on 0..255 floats, rounded and clipped to
 uint8, equals it away from the borders; without ``antialias`` the Set5 bicubic baseline comes
-out 0.4-0.7 dB lower. Training and evaluation both call :func:`bicubic_downscale`.
+out 0.4-0.7 dB lower. Training and evaluation both call :func:`bicubic_downscale`. TensorFlow is
+imported by the functions that resize, not by this module (the CLIs import it for their ``--help``).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 
 
 def crop_to_multiple(hr, scale: int):
@@ -27,6 +27,8 @@ def bicubic_downscale(hr, scale: int):
     of ``scale``. Returns float32 0..255 values that are whole numbers (rounded and clipped), i.e.
     what saving the LR image as an 8-bit PNG would give.
     """
+    import tensorflow as tf
+
     hr = tf.convert_to_tensor(hr)
     h, w = hr.shape[-3], hr.shape[-2]
     if h is not None and w is not None and (h % scale or w % scale):
@@ -39,6 +41,8 @@ def bicubic_downscale(hr, scale: int):
 
 def bicubic_upscale(lr, scale: int):
     """Bicubic x``scale`` of 0..255 values, rounded and clipped: the baseline row of Table 2."""
+    import tensorflow as tf
+
     lr = tf.convert_to_tensor(lr)
     size = tf.shape(lr)[-3:-1] * scale
     up = tf.image.resize(tf.cast(lr, tf.float32), size, method="bicubic", antialias=True)

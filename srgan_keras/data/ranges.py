@@ -10,12 +10,14 @@
 Every stage converts through these functions; none writes ``/ 255`` or ``* 2 - 1`` itself. They
 work on numpy arrays and TensorFlow tensors alike; numpy results are float32 (for whole-number
 pixels that equals dividing in float64 and casting, checked for every uint8 and uint16 value).
+Importing this module does not import TensorFlow: reading and writing image files do not need it.
 """
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
-import tensorflow as tf
 
 PIXEL_MAX = 255.0  # uint8
 PIXEL_MAX_16 = 65535.0  # uint16 (16-bit PNG and TIFF)
@@ -23,7 +25,8 @@ PIXEL_MAX_16 = 65535.0  # uint16 (16-bit PNG and TIFF)
 
 def _float(x):
     """``x`` as floats: numpy as float32; integer tensors cast to float32, float tensors unchanged."""
-    if tf.is_tensor(x):
+    tf = sys.modules.get("tensorflow")  # without TensorFlow imported, x cannot be a tensor
+    if tf is not None and tf.is_tensor(x):
         return x if x.dtype.is_floating else tf.cast(x, tf.float32)
     return np.asarray(x, dtype=np.float32)
 
@@ -56,6 +59,8 @@ def uint16_to_uint8(x) -> np.ndarray:
 
 def quantize_unit(x):
     """[0, 1] floats rounded to the 256 levels an 8-bit file holds, still in [0, 1] (TensorFlow)."""
+    import tensorflow as tf
+
     return tf.clip_by_value(tf.round(x * PIXEL_MAX), 0.0, PIXEL_MAX) / PIXEL_MAX
 
 

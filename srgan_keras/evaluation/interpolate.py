@@ -31,14 +31,15 @@ import csv
 import io
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 
-import srgan_keras  # noqa: F401  (registers the custom layers for load_model)
 from srgan_keras.data.imaging import ImageError, atomic_write
-from srgan_keras.nn.saving import ModelFileError, load_keras
 from srgan_keras.startup import add_verbose_flag, run_cli
+
+if TYPE_CHECKING:  # Keras, and with it TensorFlow, is imported by the functions that build models
+    import keras
 
 
 class InterpolationError(ValueError):
@@ -46,6 +47,8 @@ class InterpolationError(ValueError):
 
 
 def load(path: str | Path) -> keras.Model:
+    from srgan_keras.nn.saving import ModelFileError, load_keras
+
     try:
         return load_keras(path)
     except ModelFileError as e:
@@ -71,6 +74,8 @@ def interpolate_models(psnr: keras.Model, gan: keras.Model, alpha: float) -> ker
         raise InterpolationError(f"the two models differ ({diff[0]} vs {diff[1]}); network "
                                  "interpolation needs the same architecture, e.g. a GAN "
                                  "fine-tuned from the PSNR model")
+    import keras
+
     blended = []
     for va, vb in zip(a_vars, b_vars):
         wa, wb = np.asarray(va.numpy()), np.asarray(vb.numpy())

@@ -9,7 +9,6 @@ which is what ``tf.image.ssim`` computes. Training's validation and the evaluate
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 
 from srgan_keras.data.ranges import PIXEL_MAX
 
@@ -49,6 +48,8 @@ def psnr(a, b, max_val: float = PIXEL_MAX) -> float:
 
 def ssim(a, b, max_val: float = PIXEL_MAX) -> float:
     """SSIM (Wang et al. 2004) of two (H, W) or (H, W, C) arrays; channels averaged."""
+    import tensorflow as tf  # here, not at the top: the evaluate CLI's --help runs without it
+
     a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
     if a.ndim == 2:
         a, b = a[..., None], b[..., None]

@@ -40,12 +40,10 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-import srgan_keras  # noqa: F401  (registers the custom layers, so .keras files load)
 from srgan_keras.data.degradation import make_lr_numpy
 from srgan_keras.data.imaging import (
     BUILTIN_TRAIN,
@@ -57,9 +55,10 @@ from srgan_keras.data.imaging import (
 )
 from srgan_keras.data.ranges import pixels_to_unit, signed_to_unit, unit_to_pixels
 from srgan_keras.evaluation.metrics import evaluate_pair, psnr
-from srgan_keras.nn.outputs import output_range
-from srgan_keras.nn.saving import ModelFileError, load_keras
 from srgan_keras.startup import add_verbose_flag, run_cli
+
+if TYPE_CHECKING:  # Keras and TensorFlow are imported by the functions that use them, so --help is quick
+    import keras
 
 FORMATS = ("saved_model", "tflite", "onnx")  # onnx: optional extra, pip install -e .[onnx]
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
@@ -84,6 +83,8 @@ class ExportError(ValueError):
 
 def load_keras_generator(path: str | os.PathLike) -> keras.Model:
     """Load a ``.keras`` generator (safe mode) and check that it is one, or raise ExportError."""
+    from srgan_keras.nn.saving import ModelFileError, load_keras
+
     try:
         model = load_keras(path)
     except ModelFileError as e:
@@ -98,6 +99,8 @@ def check_generator(model: keras.Model, source: str = "model") -> int:
     A generator takes one (N, H, W, 3) input of any size and returns (N, sH, sW, 3); the SRGAN
     discriminator (fixed 96x96 input, one logit out) and other models are refused.
     """
+    import keras
+
     hint = "export the generator (run/generator.keras), not the discriminator or another model"
     try:  # a subclassed model that was never called has no symbolic inputs
         inputs, outputs = list(model.inputs or []), list(model.outputs or [])
@@ -125,6 +128,10 @@ def check_generator(model: keras.Model, source: str = "model") -> int:
 def unit_output(model: keras.Model, lr):
     """Generator output in [0, 1]: ``(G(lr) + 1) / 2`` clipped (G's range is [-1, 1], §3.2);
     RRDBNet's (ESRGAN, last layer ``sr_unit``) is [0, 1] already and only clipped."""
+    import tensorflow as tf
+
+    from srgan_keras.nn.outputs import output_range
+
     sr = tf.cast(model(lr, training=False), tf.float32)
     if output_range(model) == "signed":
         sr = signed_to_unit(sr)
@@ -132,12 +139,17 @@ def unit_output(model: keras.Model, lr):
 
 
 def _spec(input_size: tuple[int, int] | None, dtype, name: str, batch: int | None = None):
+    import tensorflow as tf
+
     h, w = input_size or (None, None)
     return tf.TensorSpec([batch, h, w, 3], dtype, name=name)
 
 
 def _write_saved_model(model: keras.Model, path: Path, input_size, with_uint8: bool) -> None:
     """Write a SavedModel with the float signature (and the uint8 one) to ``path``."""
+    import keras
+    import tensorflow as tf
+
     archive = keras.export.ExportArchive()
     archive.track(model)
 
@@ -262,6 +274,8 @@ def _staged(path: Path, overwrite: bool, extra: Sequence[Path] = ()) -> Iterator
 
 
 def _as_model(model: keras.Model | str | os.PathLike) -> keras.Model:
+    import keras
+
     if isinstance(model, keras.Model):
         check_generator(model, source=model.name)
         return model
@@ -301,6 +315,8 @@ def tflite_bytes(model: keras.Model, quantize: str = "none",
                  input_size: tuple[int, int] | str | None = None,
                  work_dir: str | os.PathLike | None = None) -> bytes:
     """Convert ``model`` to a TFLite flatbuffer (see :func:`export_tflite`)."""
+    import tensorflow as tf
+
     if quantize not in QUANTIZATIONS:
         raise ExportError(f"--quantize {quantize!r}: choose one of {', '.join(QUANTIZATIONS)}")
     size = _parse_size(input_size)
@@ -344,6 +360,8 @@ def export_tflite(model: keras.Model | str | os.PathLike, path: str | os.PathLik
 
 def onnx_bytes(model: keras.Model, input_size: tuple[int, int] | str | None = None) -> bytes:
     """Convert ``model`` to ONNX (float32 [0, 1] ``lr`` -> float32 [0, 1] ``sr``) with tf2onnx."""
+    import tensorflow as tf
+
     try:
         import tf2onnx
     except ImportError:
@@ -416,6 +434,8 @@ def parity_report(keras_model: keras.Model, exported_path: str | os.PathLike,
     ``fmt`` (saved_model, tflite, onnx) defaults to what the path looks like; ``kind`` names the
     row of :data:`MIN_PSNR_DB` (the quantization for TFLite).
     """
+    import tensorflow as tf
+
     path = Path(exported_path)
     fmt = fmt or _format_of(path)
     runner = _load_runner(path, fmt)

@@ -11,6 +11,9 @@ never see the signed range.
 ``saved_models/``), or ``bicubic`` (the baseline row of SRGAN Table 2). With no model at all it is
 ``realesr``, the real-world model (issue 12.6): what users upscale are phone photos and web JPEGs,
 and the paper's bicubic-trained models sharpen their noise and JPEG blocks.
+
+TensorFlow is imported when a runner is made or run, not with this module, so the CLIs built on
+it answer ``--help`` without it.
 """
 
 from __future__ import annotations
@@ -20,11 +23,8 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-import tensorflow as tf
 
 from srgan_keras.data.ranges import pixels_to_unit, signed_to_unit, unit_to_pixels
-from srgan_keras.nn import layers as _layers  # noqa: F401  (registers custom layers for load_model)
-from srgan_keras.nn.outputs import output_range
 
 
 def _bundled_models_dir() -> Path:
@@ -69,6 +69,10 @@ class KerasRunner:
     """
 
     def __init__(self, model, name: str | None = None, precision: str = "float32"):
+        import tensorflow as tf
+
+        from srgan_keras.nn.outputs import output_range
+
         self.model = model
         self.name = name or model.name
         self.precision = precision  # what the trunk computes in (informational)
@@ -78,6 +82,8 @@ class KerasRunner:
         self.unit_output = output_range(model) == "unit"  # RRDBNet (ESRGAN): [0, 1] already
 
     def __call__(self, lr: np.ndarray) -> np.ndarray:
+        import tensorflow as tf
+
         sr = tf.cast(self._fn(tf.convert_to_tensor(np.asarray(lr, dtype=np.float32))), tf.float32)
         sr = sr.numpy() if self.unit_output else signed_to_unit(sr.numpy())
         return np.clip(sr, 0.0, 1.0)
@@ -98,6 +104,8 @@ class BicubicRunner:
         self.name = "bicubic"
 
     def __call__(self, lr: np.ndarray) -> np.ndarray:
+        import tensorflow as tf
+
         lr = np.asarray(lr, dtype=np.float32)
         size = (lr.shape[-3] * self.scale, lr.shape[-2] * self.scale)
         up = tf.image.resize(unit_to_pixels(lr), size, method="bicubic", antialias=True)
@@ -106,6 +114,8 @@ class BicubicRunner:
 
 def _measure_scale(fn, name: str) -> int:
     """Upscaling factor of a generator: run an 8x8 input once and compare sizes."""
+    import tensorflow as tf
+
     out = fn(tf.zeros([1, 8, 8, 3], tf.float32))
     h, w = int(out.shape[1]), int(out.shape[2])
     if h % 8 or w % 8 or h != w or h < 8:

@@ -3,6 +3,8 @@
 - :mod:`.layers`: the registered custom layers (sub-pixel convolution, SRGAN §2.2 after Shi et al.
   2016; PReLU; the fixed bicubic upsampler; pixel unshuffle and padding for RRDBNet).
 - :mod:`.srresnet`: SRResNet, SRGAN's generator (Ledig et al. 2017, Fig. 4 top).
+- :mod:`.icnr`: the ICNR initialiser of every convolution that feeds a pixel shuffle (Aitken et al.
+  2017, by SRGAN's authors), so training starts without a checkerboard.
 - :mod:`.discriminator`: SRGAN's discriminator (Fig. 4 bottom).
 - :mod:`.rrdbnet`: RRDBNet, the generator of ESRGAN (Wang et al. 2018, §3.1) and Real-ESRGAN.
 - :mod:`.srvgg`: SRVGGNetCompact, Real-ESRGAN's compact generator (Real-ESRGAN repository).
@@ -11,5 +13,6 @@
   :mod:`.spectral_norm`: spectral normalisation as PyTorch computes it (Miyato et al. 2018).
 - :mod:`.outputs`: which value range a generator returns (:func:`~.outputs.output_range`).
 - :mod:`.models`: the generator and discriminator a training config names.
-- :mod:`.saving`: loading a ``.keras`` network, in safe mode, with a one-line error.
+- :mod:`.saving`: loading a ``.keras`` network, in safe mode, with a one-line error; importing it
+  registers every class a saved network names (for ``keras.saving.load_model``).
 """

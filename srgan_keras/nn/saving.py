@@ -2,8 +2,11 @@
 
 ``.keras`` files load with ``safe_mode=True`` (a ``Lambda`` layer's pickled code is refused,
 not run) and ``compile=False`` (no optimizer state is needed to run or fine-tune a generator).
-Our own layers are registered by :mod:`srgan_keras.nn.layers`, which ``import srgan_keras``
-imports.
+
+Importing this module registers every class of ours that a saved network names -- the layers
+(:mod:`.layers`), the ICNR initialiser (:mod:`.icnr`) and spectral norm (:mod:`.spectral_norm`)
+-- so after ``import srgan_keras.nn.saving``, ``keras.saving.load_model(path, safe_mode=True)``
+loads our files as well as :func:`load_keras` does. (``import srgan_keras`` alone imports nothing.)
 """
 
 from __future__ import annotations
@@ -12,6 +15,11 @@ import os
 from pathlib import Path
 
 import keras
+
+# registered on import (keras.saving.register_keras_serializable): what a .keras file names
+from srgan_keras.nn import icnr as icnr
+from srgan_keras.nn import layers as layers
+from srgan_keras.nn import spectral_norm as spectral_norm
 
 
 class ModelFileError(ValueError):
