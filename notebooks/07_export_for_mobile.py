@@ -40,6 +40,8 @@ setup()
 # %%
 import keras
 
+import srgan_keras.nn.saving  # noqa: F401 -- registers our layers: keras.saving.load_model reads the file
+
 bundled = Path("saved_models/srresnet_x4.keras")
 # SRGAN_FAST=1 (CI): the tiny demo model of notebook 04 instead: the same steps, seconds instead of minutes
 model_path = bundled if bundled.exists() and not FAST else srresnet_model()

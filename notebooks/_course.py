@@ -41,9 +41,14 @@ TINY = ["--num-blocks", "2", "--num-filters", "16", "--disc-filters", "16", "--b
 
 
 def setup() -> None:
-    """Work from the repository root (like the README's commands); readable figure defaults."""
+    """Work from the repository root (like the README's commands); readable figure defaults; TensorFlow
+    imported with its C++ start-up lines filtered out of the cell's output, as every CLI does at start
+    (``import srgan_keras`` itself sets nothing up)."""
     import matplotlib.pyplot as plt
 
+    from srgan_keras.startup import import_tensorflow
+
+    import_tensorflow()
     if (REPO / "pyproject.toml").exists():
         os.chdir(REPO)
     plt.rcParams.update({"figure.dpi": 90, "savefig.dpi": 90, "font.size": 9})

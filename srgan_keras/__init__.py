@@ -1,25 +1,43 @@
 """srgan_keras: SRGAN (Ledig et al., CVPR 2017), ESRGAN and Real-ESRGAN in Keras 3 / TensorFlow.
 
-Importing the package registers its custom layers, so ``.keras`` files saved by it load with
-``keras.saving.load_model(path, safe_mode=True)``.
+Importing the package defines names and does nothing else: no TensorFlow, no stderr or signal
+changes (the CLIs do their process-wide setup in :func:`srgan_keras.startup.run_cli`). The names
+below load their module, and with it TensorFlow, on first use (PEP 562).
+
+Saved ``.keras`` files: :func:`srgan_keras.nn.saving.load_keras` (or :func:`load_generator`)
+loads them; to call ``keras.saving.load_model(path, safe_mode=True)`` yourself, first
+``import srgan_keras.nn.saving``, which registers every custom layer and initialiser a saved
+network names.
 """
 
-from srgan_keras import startup as _startup
+from __future__ import annotations
 
-_startup.guard_start_up()  # first: Ctrl-C while a CLI starts is one line and 130 (issue 17.9)
-_startup.import_tensorflow()  # every CLI starts quiet (issue 16.1; --verbose shows it)
-
-from srgan_keras import _compat  # noqa: E402
-from srgan_keras.inference.runners import load_generator  # noqa: E402
-from srgan_keras.inference.tiling import upscale_image  # noqa: E402
-from srgan_keras.nn import layers as layers  # noqa: F401, E402  (registers the custom layers)
-from srgan_keras.nn.discriminator import build_discriminator  # noqa: E402
-from srgan_keras.nn.srresnet import build_srresnet  # noqa: E402
-from srgan_keras.training.config import PRESETS, TrainConfig, get_config  # noqa: E402
-
-_compat.install()  # the 0.1 flat module names (srgan_keras.generator, ...) stay importable for now
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["TrainConfig", "PRESETS", "get_config", "build_srresnet", "build_discriminator",
-           "load_generator", "upscale_image"]
+# public name -> the module that defines it
+_PUBLIC = {
+    "TrainConfig": "srgan_keras.training.config",
+    "PRESETS": "srgan_keras.training.config",
+    "get_config": "srgan_keras.training.config",
+    "build_srresnet": "srgan_keras.nn.srresnet",
+    "build_discriminator": "srgan_keras.nn.discriminator",
+    "load_generator": "srgan_keras.inference.runners",
+    "upscale_image": "srgan_keras.inference.tiling",
+}
+
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name: str) -> object:
+    """A public name, imported from its module on first use (and kept in this module's globals)."""
+    if name not in _PUBLIC:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})

@@ -1,12 +1,20 @@
-"""Command line: ``python -m srgan_keras.app`` serves the local upscaling page (issue 16.7).
+"""``python -m srgan_keras.app`` and ``srgan-app``: serve the local upscaling page (Gradio).
 
-The page itself lives in :mod:`srgan_keras.inference.webapp`; this module only makes it a ``-m`` target.
+The command is :mod:`srgan_keras.inference.webapp`; this entry point imports nothing else, so
+that ``--help`` answers without TensorFlow, and hands it to :func:`srgan_keras.startup.run_cli`.
 """
 
 from __future__ import annotations
 
-from srgan_keras.inference.webapp import main
+from typing import NoReturn
+
 from srgan_keras.startup import run_cli
 
+
+def main() -> NoReturn:
+    """The ``srgan-app`` script (pyproject.toml) and ``python -m srgan_keras.app``."""
+    run_cli("srgan_keras.inference.webapp")
+
+
 if __name__ == "__main__":
-    run_cli(main)  # exit with main()'s status; Ctrl-C: startup.run_cli
+    main()

@@ -1,26 +1,32 @@
-"""Quiet start-up for every CLI: TensorFlow's import chatter kept off the terminal (issue 16.1).
+"""The process-wide setup of every CLI, done by :func:`run_cli` when a command runs, never on import.
 
-Importing TensorFlow 2.21 writes, straight to file descriptor 2 from C++, lines such as
-``WARNING: All log messages before absl::InitializeLog() is called are written to STDERR``,
-``I0000 ... port.cc:153] oneDNN custom operations are on``, ``I0000 ... cudart_stub.cc ... Could
-not find cuda drivers`` and, when the devices are first listed, ``E0000 ... failed call to cuInit``
-(a CUDA probe failing on every CPU machine). ``TF_CPP_MIN_LOG_LEVEL`` does not hide them: they are
-written before absl's logging is initialised (NOTES-TF, "Start-up output").
+Importing ``srgan_keras`` or any of its modules changes nothing in the process (issue 26): no
+TensorFlow, no file-descriptor or signal changes. Every command line -- ``python -m
+srgan_keras.<cli>`` and the ``srgan-<cli>`` scripts, each a thin module that calls
+``run_cli("srgan_keras.<stage>.<module>")`` -- starts here instead.
 
-:func:`import_tensorflow` therefore points fd 2 at a temporary file while TensorFlow is imported
-and its physical devices are listed (this runs the CUDA probe but, unlike a first op, leaves the
-logical device configuration open: ``train --logical-cpus`` still works), then restores fd 2 and
-writes back every captured line that is *not* a glog-formatted start-up message, so a real error
-(a Python warning, a broken install) is still seen. The package ``__init__`` calls it first, so
-``python -m srgan_keras.<cli>`` is quiet before any module imports TensorFlow.
+Quiet start-up (issue 16.1). Importing TensorFlow 2.21 writes, straight to file descriptor 2 from
+C++, lines such as ``WARNING: All log messages before absl::InitializeLog() is called are written
+to STDERR``, ``I0000 ... port.cc:153] oneDNN custom operations are on``, ``I0000 ...
+cudart_stub.cc ... Could not find cuda drivers`` and, when the devices are first listed, ``E0000
+... failed call to cuInit`` (a CUDA probe failing on every CPU machine). ``TF_CPP_MIN_LOG_LEVEL``
+does not hide them: they are written before absl's logging is initialised (NOTES-TF, "Start-up
+output"). :func:`import_tensorflow` therefore points fd 2 at a temporary file while TensorFlow is
+imported and its physical devices are listed (this runs the CUDA probe but, unlike a first op,
+leaves the logical device configuration open: ``train --logical-cpus`` still works), then
+restores fd 2 and writes back every captured line that is *not* a glog-formatted start-up
+message, so a real error (a Python warning, a broken install) is still seen. :func:`run_cli`
+calls it before the CLI's module is imported, so no module imports TensorFlow noisily first.
+A request for help (``-h``/``--help``) skips it: argparse answers before any network is built.
 
 ``--verbose`` on any CLI command line (or ``SRGAN_KERAS_VERBOSE=1``) leaves everything as
-TensorFlow prints it. The flag is read from ``sys.argv`` because the package is imported before
-a CLI parses its arguments; :func:`add_verbose_flag` declares it, so ``--help`` lists it.
-Ctrl-C (issue 17.9: one line, status 130, never a traceback or a death by SIGINT). Our design,
-in two phases of ``python -m srgan_keras.<cli>``:
+TensorFlow prints it. The flag is read from ``sys.argv`` because TensorFlow is imported before
+the CLI parses its arguments; :func:`add_verbose_flag` declares it, so ``--help`` lists it.
 
-- *Starting up* (the package's import, TensorFlow's, the CLI module's; :func:`guard_start_up`):
+Ctrl-C (issue 17.9: one line, status 130, never a traceback or a death by SIGINT). Our design,
+in two phases of a command:
+
+- *Starting up* (in :func:`run_cli`: TensorFlow's import, the CLI module's; :func:`guard_start_up`):
   SIGINT writes ``interrupted while starting up`` and ends the process at once with 130. A
   ``KeyboardInterrupt`` raised from wherever TensorFlow's import happens to be cannot be made
   reliable: CPython marks one that leaves code compiled from a string as unhandled even if it
@@ -30,8 +36,10 @@ in two phases of ``python -m srgan_keras.<cli>``:
   callback or ``__del__`` is only printed ("Exception ignored in ...") and the command runs on;
   one after TensorFlow's import but before the CLI's ``main()`` is a traceback. Nothing of the
   user's is open yet, so skipping the interpreter's teardown (``os._exit``) loses nothing.
-- *Running and exiting* (:func:`run_cli`, every CLI's ``__main__`` line): ``main()`` gets Ctrl-C
-  as ``KeyboardInterrupt`` (each CLI says what was kept); once it has returned, the mark above is
+  Before :func:`run_cli` starts (the interpreter's own start, the entry module's few imports)
+  Ctrl-C is Python's usual ``KeyboardInterrupt``.
+- *Running and exiting* (:func:`run_cli` from ``main()`` on): ``main()`` gets Ctrl-C as
+  ``KeyboardInterrupt`` (each CLI says what was kept); once it has returned, the mark above is
   cleared and SIGINT is ignored while Python winds down, so the process exits with the status
   ``main`` chose.
 """
@@ -40,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import re
 import signal
@@ -141,28 +150,13 @@ def import_tensorflow(verbose: bool | None = None):
 
 
 def add_verbose_flag(ap: argparse.ArgumentParser) -> None:
-    """Declare ``--verbose`` (its effect, showing TensorFlow's start-up lines, happens at import)."""
+    """Declare ``--verbose`` (its effect, TensorFlow's start-up lines shown, is :func:`run_cli`'s)."""
     ap.add_argument("--verbose", action="store_true",
                     help="show TensorFlow's start-up and C++ log messages (hidden by default)")
 
 
 # -- Ctrl-C while a CLI starts up, runs and exits (see the module docstring) ---------------------
 _before_start_up: list = []  # the SIGINT handler guard_start_up replaced (restored by run_cli)
-
-
-def _python_m_target() -> str:
-    """The module named by ``-m`` on the interpreter's command line, or ``""``."""
-    args = iter(getattr(sys, "orig_argv", [])[1:])
-    for a in args:
-        if a == "-m":
-            return next(args, "")
-        if a.startswith("-m"):
-            return a[2:]
-        if a in ("-X", "-W", "--check-hash-based-pycs"):
-            next(args, None)  # an interpreter option's value
-        elif a == "-c" or not a.startswith("-"):
-            return ""  # a command or a script: no -m
-    return ""
 
 
 def _exit_starting_up(signum: int, frame: FrameType | None) -> NoReturn:
@@ -177,18 +171,27 @@ def _exit_starting_up(signum: int, frame: FrameType | None) -> NoReturn:
 
 
 def guard_start_up() -> None:
-    """In ``python -m srgan_keras.<cli>`` only (the package ``__init__`` calls it first): from
-    now until :func:`run_cli`, Ctrl-C exits at once with one line and 130.
+    """From now until :func:`run_cli` calls ``main()``, Ctrl-C exits at once with one line and 130.
 
-    A no-op anywhere else (``import srgan_keras`` in a script, a notebook, pytest, another
-    package's ``-m``), off the main thread, and when SIGINT is ignored (a job started in the
-    background by a non-interactive shell inherits that, and Python keeps it).
+    :func:`run_cli` calls it first. A no-op off the main thread, and when SIGINT is not Python's
+    default handler: ignored (a job started in the background by a non-interactive shell
+    inherits that, and Python keeps it) or already someone else's.
     """
-    if (sys.argv[:1] != ["-m"] or not _python_m_target().startswith("srgan_keras.")
-            or threading.current_thread() is not threading.main_thread()
+    if (threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
         return
     _before_start_up.append(signal.signal(signal.SIGINT, _exit_starting_up))
+
+
+def help_requested(argv: list[str] | None = None) -> bool:
+    """``-h`` or ``--help`` among the arguments (before a ``--``): argparse will print the usage.
+
+    An abbreviation (``--hel``) is not recognised; such a command still gets its help, after
+    TensorFlow's import.
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    args = argv[:argv.index("--")] if "--" in argv else argv
+    return "-h" in args or "--help" in args
 
 
 def forget_caught_interrupt() -> None:
@@ -204,17 +207,28 @@ def forget_caught_interrupt() -> None:
     exec("pass", {})
 
 
-def run_cli(main: Callable[[], object]) -> NoReturn:
-    """Every CLI's ``if __name__ == "__main__":`` line: run ``main()``, exit with its status.
+def run_cli(cli: str | Callable[[], object]) -> NoReturn:
+    """Run a command line: its process-wide setup, then its ``main()``; exit with main's status.
 
-    Start-up ends here: Ctrl-C is a ``KeyboardInterrupt`` again, which each CLI's ``main``
-    turns into its own one line (what was kept) and 130; a CLI without one gets
-    ``interrupted`` and 130. Once ``main`` is done, SIGINT is ignored: the command has
-    finished, and the interpreter's teardown (seconds with TensorFlow loaded) runs with
-    Python's handlers already removed, so a second Ctrl-C there killed the process by SIGINT
-    instead of letting it exit with the status chosen. Then :func:`forget_caught_interrupt`.
+    ``cli`` names the module that defines the command's ``main`` (``"srgan_keras.inference.upscale"``),
+    as every entry point passes it, or is ``main`` itself. In order:
+
+    1. start-up begins: Ctrl-C is one line and 130 (:func:`guard_start_up`);
+    2. TensorFlow is imported with its chatter filtered (:func:`import_tensorflow`), unless the
+       command line asks for help (:func:`help_requested`), which needs no TensorFlow;
+    3. the CLI's module is imported (a string ``cli``), still under the guard;
+    4. start-up ends: Ctrl-C is a ``KeyboardInterrupt`` again, which each CLI's ``main`` turns into
+       its own one line (what was kept) and 130; a CLI without one gets ``interrupted`` and 130;
+    5. once ``main`` is done, SIGINT is ignored: the command has finished, and the interpreter's
+       teardown (seconds with TensorFlow loaded) runs with Python's handlers already removed, so
+       a second Ctrl-C there killed the process by SIGINT instead of letting it exit with the
+       status chosen. Then :func:`forget_caught_interrupt`.
     """
     main_thread = threading.current_thread() is threading.main_thread()
+    guard_start_up()
+    if not help_requested():
+        import_tensorflow()
+    main = importlib.import_module(cli).main if isinstance(cli, str) else cli
     try:
         if main_thread and _before_start_up:
             signal.signal(signal.SIGINT, _before_start_up.pop())

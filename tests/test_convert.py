@@ -232,7 +232,7 @@ def test_convert_cli_writes_a_loadable_model(tmp_path):
     torch = pytest.importorskip("torch")
     import keras
 
-    import srgan_keras  # noqa: F401  (registers the custom layers)
+    import srgan_keras.nn.saving  # noqa: F401  (registers the custom layers)
     from srgan_keras.nn.outputs import output_range
 
     net = torch_rrdbnet(2)

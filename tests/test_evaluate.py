@@ -239,7 +239,7 @@ def test_degrade_cli_gives_identical_lr_bytes_in_two_runs(tmp_path, small_set):
 def test_degraded_scores_beside_bicubic_and_light_is_milder(shared_data):
     """Bicubic of the degraded LR is reported beside the model; the light preset costs bicubic
     less than the official one (Set5)."""
-    from srgan_keras.inference import load_generator
+    from srgan_keras.inference.runners import load_generator
 
     full = ev.evaluate_folder(BicubicRunner(4), shared_data / "Set5", degrade="realesrgan")
     light = ev.evaluate_folder(BicubicRunner(4), shared_data / "Set5", degrade="light")

@@ -1,45 +1,27 @@
-"""The layout by stage keeps what the flat layout promised: old import paths, CLIs, saved names."""
+"""The layout by stage: what each stage holds, the names saved files rely on, the top-level names.
+
+The flat layout's module names (``srgan_keras.generator``, ...) are gone (issue 26): each module
+is imported by its one name, and ``python -m srgan_keras.<cli>`` runs a real module
+(tests/test_imports.py).
+"""
 
 from __future__ import annotations
 
 import importlib
-import subprocess
-import sys
 from pathlib import Path
 
 import keras
 import pytest
 
 import srgan_keras
-from srgan_keras import _compat
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = ["nn", "data", "training", "evaluation", "inference", "export"]
 
 
-@pytest.mark.parametrize("old", sorted(_compat.MOVED))
-def test_old_module_name_is_the_new_module(old):
-    new = importlib.import_module(f"srgan_keras.{_compat.MOVED[old]}")
-    assert importlib.import_module(f"srgan_keras.{old}") is new
-
-
-def test_old_attributes_of_modules_that_became_packages():
-    from srgan_keras import data, export, inference
-    from srgan_keras.data import pipeline
-    from srgan_keras.export import export as export_module
-    from srgan_keras.inference import runners
-
-    assert data.training_dataset is pipeline.training_dataset
-    assert data._augment_numpy is pipeline._augment_numpy
-    assert inference.load_generator is runners.load_generator
-    assert export.export_saved_model is export_module.export_saved_model
-    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
-        data.no_such_name  # noqa: B018
-
-
 def test_registered_names_are_unchanged():
     """``.keras`` files name their layers ``srgan_keras>Class``; renaming one breaks saved files."""
-    for module in ("nn.layers", "nn.spectral_norm", "training.losses", "training.optimizers",
+    for module in ("nn.layers", "nn.icnr", "nn.spectral_norm", "training.losses", "training.optimizers",
                    "training.schedules", "training.srgan"):  # every module that registers names
         importlib.import_module(f"srgan_keras.{module}")
     ours = {name for name in keras.saving.get_custom_objects() if name.startswith("srgan_keras>")}
@@ -47,7 +29,15 @@ def test_registered_names_are_unchanged():
         "BatchNormalization", "BicubicUpsample", "CropToInput", "NearestUpsample", "PReLU",
         "PadToMultiple", "PixelShuffle", "PixelUnshuffle", "Rescale", "FusedAdam", "LRSchedule",
         # issue 13: the losses, the SRGAN model and PyTorch-style spectral norm
-        "PixelLoss", "ContentLoss", "VanillaGAN", "RelativisticAverageGAN", "SRGAN", "SpectralNorm")}
+        "PixelLoss", "ContentLoss", "VanillaGAN", "RelativisticAverageGAN", "SRGAN", "SpectralNorm",
+        "ICNR")}  # issue 23: the initialiser of every convolution that feeds a pixel shuffle
+
+
+def test_the_loader_registers_what_a_saved_network_names():
+    """``import srgan_keras.nn.saving`` is what ``keras.saving.load_model`` needs first."""
+    from srgan_keras.nn import icnr, layers, saving, spectral_norm
+
+    assert (saving.layers, saving.icnr, saving.spectral_norm) == (layers, icnr, spectral_norm)
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -60,13 +50,8 @@ def test_each_stage_says_what_it_holds(stage):
 
 def test_top_level_names():
     assert set(srgan_keras.__all__) <= set(dir(srgan_keras))
+    from srgan_keras.inference.tiling import upscale_image
 
-
-# train, upscale and evaluate run as `python -m` in test_train, test_bundled_models, test_export;
-# export is a package's __main__, convert an old name run by _compat (as interpolate, model_card)
-@pytest.mark.parametrize("cli", ["export", "convert"])
-def test_cli_runs_as_module(cli):
-    proc = subprocess.run([sys.executable, "-m", f"srgan_keras.{cli}", "--help"], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.startswith("usage: ") and "--help" in proc.stdout
+    assert srgan_keras.upscale_image is upscale_image
+    with pytest.raises(AttributeError, match="no attribute 'generator'"):
+        srgan_keras.generator  # noqa: B018  (a 0.1 flat name: gone)

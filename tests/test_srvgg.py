@@ -69,7 +69,7 @@ def test_safe_mode_keras_round_trip_in_a_fresh_process(tmp_path):
     np.save(tmp_path / "y.npy", model(x, training=False).numpy())
     script = textwrap.dedent(f"""
         import numpy as np, keras
-        import srgan_keras  # registers the layers
+        import srgan_keras.nn.saving  # registers our layers
         p = {str(tmp_path)!r}
         g = keras.saving.load_model(p + "/g.keras", safe_mode=True)
         np.testing.assert_array_equal(g(np.load(p + "/x.npy"), training=False).numpy(),

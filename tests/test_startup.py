@@ -5,6 +5,8 @@ The flake this guards against: ``python -m srgan_keras.upscale``, Ctrl-C 1.5 s i
 real Ctrl-C lands wherever TensorFlow's import happens to be; the tests put it, every time, in the
 places where one went wrong (startup.py's docstring names them), through a ``sitecustomize``
 module on the child's path, or in a stand-in CLI that loads ``startup.py`` alone (no TensorFlow).
+All of it is :func:`srgan_keras.startup.run_cli`'s, when a command runs; importing the package
+sets up nothing (tests/test_imports.py).
 """
 
 from __future__ import annotations
@@ -31,40 +33,39 @@ def ctrl_c():
 
 
 where = os.environ["CTRL_C_WHERE"]
-if where == "cli-module":  # the package (and TensorFlow) imported; the CLI's module starts
-    import runpy
+# "cli-module": as run_cli imports the CLI's own module, TensorFlow imported; else as TensorFlow's
+# import begins
+AT = "srgan_keras.inference.upscale" if where == "cli-module" else "tensorflow"
 
-    run_code = runpy._run_code
 
-    def ctrl_c_then_run_code(*args, **kwargs):
-        ctrl_c()
-        return run_code(*args, **kwargs)
+class CtrlCAt:
+    def find_spec(self, name, path=None, target=None):
+        if name == AT:
+            sys.meta_path.remove(self)
+            if where == "cli-module":
+                assert "tensorflow" in sys.modules
+                ctrl_c()
+            elif where == "string-exec":  # as in a dataclass's or namedtuple's generated code
+                exec("ctrl_c()", {"ctrl_c": ctrl_c})
+            else:  # in a weakref callback, as in importlib's module-lock bookkeeping
+                class Obj:
+                    pass
 
-    runpy._run_code = ctrl_c_then_run_code
-else:  # as TensorFlow's import begins
-    class CtrlCAtTensorFlow:
-        def find_spec(self, name, path=None, target=None):
-            if name == "tensorflow":
-                sys.meta_path.remove(self)
-                if where == "string-exec":  # as in a dataclass's or namedtuple's generated code
-                    exec("ctrl_c()", {"ctrl_c": ctrl_c})
-                else:  # in a weakref callback, as in importlib's module-lock bookkeeping
-                    class Obj:
-                        pass
+                obj = Obj()
+                ref = weakref.ref(obj, lambda r: ctrl_c())
+                del obj
+        return None
 
-                    obj = Obj()
-                    ref = weakref.ref(obj, lambda r: ctrl_c())
-                    del obj
-            return None
 
-    sys.meta_path.insert(0, CtrlCAtTensorFlow())
+sys.meta_path.insert(0, CtrlCAt())
 '''
 
 
 @pytest.mark.parametrize("where", ["string-exec", "weakref-callback", "cli-module"])
 def test_ctrl_c_wherever_it_lands_while_starting_up_is_one_line_and_exit_130(tmp_path, where):
     """Before the fix: -2 after the line (string-exec), the Ctrl-C lost and the command run on
-    (weakref-callback: "Exception ignored", exit 1), a traceback and -2 (cli-module)."""
+    (weakref-callback: "Exception ignored", exit 1), a traceback and -2 (cli-module: then the
+    CLI's module started after TensorFlow's import in the package's, now in run_cli)."""
     (tmp_path / "hook").mkdir()
     (tmp_path / "hook" / "sitecustomize.py").write_text(CTRL_C_HOOK)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "hook"), str(REPO)]),
@@ -76,13 +77,15 @@ def test_ctrl_c_wherever_it_lands_while_starting_up_is_one_line_and_exit_130(tmp
     assert not (tmp_path / "o").exists()
 
 
-# A CLI as srgan_keras' are run: `python -m`, ending in run_cli(main); startup.py loaded alone.
+# A CLI as srgan_keras' are run: `python -m`, ending in run_cli(main); startup.py loaded alone, and
+# a stand-in for TensorFlow, so that run_cli's import_tensorflow finds it imported already.
 STAND_IN_CLI = '''
-import importlib.util, os, signal, sys
+import importlib.util, os, signal, sys, types
 
 spec = importlib.util.spec_from_file_location("startup_alone", {startup!r})
 startup = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(startup)
+sys.modules["tensorflow"] = types.ModuleType("tensorflow")
 
 
 class CtrlCWhenCollected:  # collected in the interpreter's teardown, after main() returned
@@ -123,38 +126,69 @@ def test_run_cli_exits_with_the_status_chosen(tmp_path, case, status, err):
 
 
 def test_every_cli_ends_in_run_cli():
-    """A ``__main__`` line of its own would keep the start-up guard through ``main()`` (each
-    Ctrl-C an abrupt "interrupted while starting up") and lose run_cli's exit handling."""
-    clis = []
+    """Each entry module's ``main`` is ``run_cli("<the CLI's module>")``, which does the start-up
+    (guard, quiet TensorFlow) and the exit; a ``__main__`` block of its own would lose both. The
+    modules a ``__main__`` block still runs directly (``python -m srgan_keras.training.snapshot``)
+    hand their ``main`` to run_cli too."""
+    import importlib
+
+    entries = {}
     for path in sorted((REPO / "srgan_keras").rglob("*.py")):
         text = path.read_text()
         _, guard, block = (re.split(r'^(if __name__ == "__main__":)$', text, maxsplit=1, flags=re.M)
                            + ["", ""])[:3]
-        if path.name == "__main__.py" or guard:
-            clis.append(path.stem)
-            assert re.search(r"^\s*run_cli\(main\)", block or text, re.M), path
-            assert not re.search(r"sys\.exit\(|SystemExit\(", block or text), path
-    assert {"upscale", "trainer", "evaluate", "app", "__main__"} <= set(clis)
+        if not guard:
+            assert path.name != "__main__.py", path
+            continue
+        assert not re.search(r"sys\.exit\(|SystemExit\(", text), path
+        target = re.search(r'^    run_cli\("([\w.]+)"\)$', text, re.M)
+        if target:  # an entry module: main() runs the named CLI
+            assert block.strip() == "main()", path
+            assert callable(importlib.import_module(target.group(1)).main), path
+            entries[str(path.relative_to(REPO / "srgan_keras"))] = target.group(1)
+        else:
+            assert re.fullmatch(r"\s*run_cli\(main\).*\n", block), path
+    assert entries == {"train.py": "srgan_keras.training.trainer",
+                       "upscale.py": "srgan_keras.inference.upscale",
+                       "evaluate.py": "srgan_keras.evaluation.evaluate",
+                       "convert.py": "srgan_keras.export.convert",
+                       "interpolate.py": "srgan_keras.evaluation.interpolate",
+                       "model_card.py": "srgan_keras.evaluation.model_card",
+                       "export/__main__.py": "srgan_keras.export.export",
+                       "app.py": "srgan_keras.inference.webapp"}
 
 
-def test_the_start_up_guard_is_only_for_our_own_python_m(monkeypatch):
-    """In pytest (this process), a notebook, a script or another package's ``-m``, Ctrl-C stays
-    a KeyboardInterrupt."""
+def _startup_alone():
     import importlib.util
-    import signal
 
     spec = importlib.util.spec_from_file_location("startup_alone", REPO / "srgan_keras" / "startup.py")
     startup = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(startup)
+    return startup
+
+
+def test_the_start_up_guard_leaves_a_sigint_handler_that_is_not_pythons_default_alone():
+    """A job started in the background ignores SIGINT; a host program may have its own handler."""
+    import signal
+
+    startup = _startup_alone()
     before = signal.getsignal(signal.SIGINT)
-    monkeypatch.setattr(sys, "argv", ["-m"])  # as while runpy imports the -m target's package
-    for orig_argv in (["python", "-m", "other_package.cli"], ["python", "-c", "-m"], ["python"]):
-        monkeypatch.setattr(sys, "orig_argv", orig_argv)
-        startup.guard_start_up()
-        assert signal.getsignal(signal.SIGINT) is before
-    monkeypatch.setattr(sys, "orig_argv", ["python", "-X", "dev", "-m", "srgan_keras.upscale"])
     try:
+        for handler in (signal.SIG_IGN, lambda signum, frame: None):
+            signal.signal(signal.SIGINT, handler)
+            startup.guard_start_up()
+            assert signal.getsignal(signal.SIGINT) is handler and not startup._before_start_up
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         startup.guard_start_up()
         assert signal.getsignal(signal.SIGINT) is startup._exit_starting_up
+        assert startup._before_start_up == [signal.default_int_handler]
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+@pytest.mark.parametrize("argv, wanted", [
+    (["--help"], True), (["a.png", "-h"], True), (["--model", "x", "--help"], True),
+    (["a.png"], False), (["--", "--help"], False), (["--hel"], False), ([], False),
+])
+def test_a_help_request_skips_tensorflow(argv, wanted):
+    assert _startup_alone().help_requested(argv) is wanted

@@ -10,10 +10,3 @@
   Fig. 2); :mod:`.realesrgan_config`: their settings, the official defaults and our presets.
 - :mod:`.pipeline`: HR crops, their LR, augmentation, as a tf.data pipeline (SRGAN §3.2).
 """
-
-
-def __getattr__(name: str) -> object:
-    """The flat layout's ``srgan_keras.data`` names, for now (see :mod:`srgan_keras._compat`)."""
-    from srgan_keras._compat import forward
-
-    return forward("data", name)

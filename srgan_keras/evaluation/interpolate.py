@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from srgan_keras.data.imaging import ImageError, atomic_write
-from srgan_keras.startup import add_verbose_flag, run_cli
+from srgan_keras.startup import add_verbose_flag
 
 if TYPE_CHECKING:  # Keras, and with it TensorFlow, is imported by the functions that build models
     import keras
@@ -289,7 +289,3 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    run_cli(main)  # exit with main()'s status; Ctrl-C: startup.run_cli

@@ -4,10 +4,3 @@
 - :mod:`.convert`: BasicSR / Real-ESRGAN ``.pth`` weights into RRDBNet (ESRGAN §3.1).
 - :mod:`.torch_pickle`: the restricted unpickler that reads ``.pth`` files without running code.
 """
-
-
-def __getattr__(name: str) -> object:
-    """The flat layout's ``srgan_keras.export`` names, for now (see :mod:`srgan_keras._compat`)."""
-    from srgan_keras._compat import forward
-
-    return forward("export", name)

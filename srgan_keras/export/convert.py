@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from srgan_keras.export.torch_pickle import TorchFileError, load_state_dict
-from srgan_keras.startup import add_verbose_flag, run_cli
+from srgan_keras.startup import add_verbose_flag
 
 StateDict = dict[str, np.ndarray]
 IN_CHANNELS_TO_SCALE = {3: 4, 12: 2, 48: 1}  # conv_first input channels: 3, 3*2^2, 3*4^2
@@ -318,7 +318,3 @@ def main(argv=None) -> int:
     atomic_write(a.output, model.save)
     print(f"{a.pth} -> {a.output}: {arch.name}, {what}, {model.count_params():,} parameters")
     return 0
-
-
-if __name__ == "__main__":
-    run_cli(main)  # exit with main()'s status; Ctrl-C: startup.run_cli

@@ -55,7 +55,7 @@ from srgan_keras.data.imaging import (
 )
 from srgan_keras.data.ranges import pixels_to_unit, signed_to_unit, unit_to_pixels
 from srgan_keras.evaluation.metrics import evaluate_pair, psnr
-from srgan_keras.startup import add_verbose_flag, run_cli
+from srgan_keras.startup import add_verbose_flag
 
 if TYPE_CHECKING:  # Keras and TensorFlow are imported by the functions that use them, so --help is quick
     import keras
@@ -592,7 +592,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_report(report))
     print(f"report    {report_path(args.output)}")
     return 0
-
-
-if __name__ == "__main__":
-    run_cli(main)  # exit with main()'s status; Ctrl-C: startup.run_cli

@@ -11,10 +11,3 @@
   ffmpeg, the source's frame rate and audio kept).
 - :mod:`.webapp`: the local web page (``python -m srgan_keras.app``, Gradio).
 """
-
-
-def __getattr__(name: str) -> object:
-    """The flat layout's ``srgan_keras.inference`` names, for now (see :mod:`srgan_keras._compat`)."""
-    from srgan_keras._compat import forward
-
-    return forward("inference", name)

@@ -79,7 +79,7 @@ from srgan_keras.inference.tiling import (
     tile_grid,
     upscale_image,
 )
-from srgan_keras.startup import add_verbose_flag, filtered_stderr, run_cli
+from srgan_keras.startup import add_verbose_flag, filtered_stderr
 
 FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}
 INPUT_EXTENSIONS = (*IMAGE_EXTENSIONS, ".gif")  # GIF: the first frame (a note if animated)
@@ -626,6 +626,3 @@ def _run(args: argparse.Namespace, runner, stats: dict) -> int:
         summary += f", {counts['skipped']} skipped (already exist)"
     print(f"{summary} -> {out_dir}{os.sep}")
     return 1 if counts["failed"] else 0
-
-if __name__ == "__main__":
-    run_cli(main)  # exit with main()'s status; Ctrl-C: startup.run_cli

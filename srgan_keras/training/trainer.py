@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import traceback
 from pathlib import Path
 
-from srgan_keras.startup import add_verbose_flag, run_cli
+from srgan_keras.startup import add_verbose_flag
 from srgan_keras.training.config import PRESETS, TrainConfig, add_config_flags, config_from_args
 
 REPO_SAVED_MODELS = Path("saved_models")
@@ -148,14 +147,9 @@ def _train(cfg: TrainConfig, preset: str) -> int:
 
 def __getattr__(name: str):
     """``trainer.Trainer``: the run itself lives in :mod:`.loop` (imported on first use, so that
-    ``--help`` and the refused settings answer without loading TensorFlow)."""
+    importing this module, and with it ``--help``, needs no TensorFlow)."""
     if name == "Trainer":
         from srgan_keras.training.loop import Trainer
 
         return Trainer
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    run_cli(main)  # exit with main()'s status; Ctrl-C: startup.run_cli

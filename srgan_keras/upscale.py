@@ -1,0 +1,20 @@
+"""``python -m srgan_keras.upscale`` and ``srgan-upscale``: upscale photos, folders and videos.
+
+The command is :mod:`srgan_keras.inference.upscale`; this entry point imports nothing else, so that
+``--help`` answers without TensorFlow, and hands it to :func:`srgan_keras.startup.run_cli`.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from srgan_keras.startup import run_cli
+
+
+def main() -> NoReturn:
+    """The ``srgan-upscale`` script (pyproject.toml) and ``python -m srgan_keras.upscale``."""
+    run_cli("srgan_keras.inference.upscale")
+
+
+if __name__ == "__main__":
+    main()
