@@ -20,7 +20,7 @@ broken (our choices):
   can never be reported later as "the last good one".
 - :func:`clean_leftovers` removes, by their exact names, the temporary files a killed save leaves:
   TensorFlow's ``ckpt-N_temp/`` folders and ``checkpoint.tmp<hex>`` files, and the
-  ``.NAME.XXXXXXXX.ext`` files of :func:`srgan_keras.imaging.atomic_write` for the run folder's
+  ``.NAME.XXXXXXXX.ext`` files of :func:`srgan_keras.data.imaging.atomic_write` for the run folder's
   own outputs.
 """
 
