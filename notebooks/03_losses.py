@@ -101,8 +101,8 @@ say(f"The minimiser found on the grid is c* = {c_mse:+.2f}, the sample mean is {
 #
 # An LR patch is compatible with many HR patches. The MSE-optimal answer is the **pixel-wise average** of all
 # of them, and an average of sharp, slightly different textures is a blurred texture. Below, eight plausible
-# HR versions of a patch of the baboon's nose and fur (the same texture shifted by up to 3 pixels: after x4 downscaling they are
-# nearly indistinguishable) and their mean. The mean has the *lowest* average MSE to the candidates — the
+# HR versions of a patch of the baboon's nose and fur (the same texture shifted by up to 3 pixels: after x4
+# downscaling they differ by a few grey levels, far less than their HR versions do) and their mean. The mean has the *lowest* average MSE to the candidates — the
 # MSE criterion prefers it to every one of the real, sharp answers.
 
 # %%
@@ -184,8 +184,9 @@ say(vgg_note("the φ2,2 maps look like edge and colour detectors (the wing's bor
 #
 # Same butterfly, four distortions, three content losses (`ContentLoss("mse" | "vgg22" | "vgg54")`).
 # MSE scores blur and noise by their pixel energy alone; a feature loss weighs them by what the network's
-# filters respond to. (With random weights the VGG numbers show the mechanics only; the paper's argument —
-# that φ5,4 prefers plausible textures to blur — needs the ImageNet weights.)
+# filters respond to. (This table uses Keras' default random init when no ImageNet weights are set: the
+# mechanics only. The next section builds the random VGG19 that the library does train with, and checks the
+# paper's argument on it.)
 
 # %%
 def degrade(kind):
@@ -208,6 +209,70 @@ for kind in kinds:
     print(f"{kind:<14}" + "".join(f"{float(loss(hr, d)):>12.4g}" for loss in table.values()))
 say(vgg_note("the paper's argument can be checked here: φ5,4 penalises the blurred image more, relative "
              "to MSE, than an image with plausible texture of the same pixel error."))
+
+# %% [markdown]
+# ### A perceptual loss without ImageNet: random features
+#
+# SRGAN's VGG19 was trained on ImageNet; those weights cannot be downloaded here. Liu et al. ("Generic
+# Perceptual Loss for Modeling Structured Output Dependencies", CVPR 2021) show that what carries a perceptual
+# loss is largely the **structure** of a deep CNN, not its trained weights: a randomly-weighted network,
+# properly initialised, gave super-resolution results on par with ImageNet VGG's in their pilot. Texture
+# synthesis says the same (Ustyuzhaninov et al. 2016; He, Wang and Hopcroft 2016): stacks of random
+# convolutions, rectifiers and pooling already measure *local statistics* — which orientations and frequencies
+# are present, roughly where — and are blind to their exact phase.
+#
+# **How it is initialised** (`losses.random_vgg19`): every kernel He-normal, $w \sim \mathcal{N}(0, 2/n_{in})$
+# with $n_{in} = 3 \cdot 3 \cdot C_{in}$, biases zero, drawn by NumPy from a seed (`--vgg-weights random:SEED`),
+# so every machine builds the same network. The factor 2 compensates the ReLU halving the second moment, so
+# each layer's output keeps its input's scale down all 16 convolutions: features neither vanish nor explode
+# (He et al. 2015), which is what a loss 16 layers deep needs. With zero biases the network is positively
+# homogeneous, $\phi(a x) = a\,\phi(x)$, so only the scale of the loss depends on the input's scale, and the
+# library fixes it as the paper fixed 1/12.75: so that the VGG54 loss is "comparable to the MSE loss", measured
+# on bicubic/HR pairs of the training photos (`python -m benchmarks.calibrate_random_vgg`: 1/130).
+#
+# The test of the paper's argument: HR's texture misaligned by one pixel against the x4 bicubic round trip,
+# on three crops of Set14 (fur, grass, a face) and three seeds. ⏱ *about half a minute.*
+
+# %%
+crops = {"baboon fur": ("baboon.png", 380, 10), "zebra grass": ("zebra.png", 280, 40),
+         "lenna face": ("lenna.png", 230, 230)}
+rows = []
+for label, (file, y0, x0) in crops.items():
+    img = load_rgb_uint8(DATA / "Set14" / file).astype(np.float32)[y0:y0 + 97, x0:x0 + 97]
+    hr_c, shift_c = img[None, :-1, :-1], img[None, 1:, 1:]
+    blur_c = tf.image.resize(bicubic_downscale(hr_c, 4), (96, 96), "bicubic", antialias=True).numpy()
+    hr_s, shift_s, blur_s = (np.clip(v, 0, 255) / 127.5 - 1.0 for v in (hr_c, shift_c, blur_c))
+    row = {"crop": label, "mse": float(losses.ContentLoss("mse")(hr_s, blur_s))
+           / float(losses.ContentLoss("mse")(hr_s, shift_s))}
+    for seed in (0, 1, 2):
+        for kind in ("vgg22", "vgg54"):
+            loss = losses.ContentLoss(kind, f"random:{seed}")
+            row[f"{kind} s{seed}"] = float(loss(hr_s, blur_s)) / float(loss(hr_s, shift_s))
+    rows.append(row)
+cols = [k for k in rows[0] if k != "crop"]
+print("loss(blur) / loss(shifted texture): above 1 = the loss prefers the texture")
+print(f"{'crop':<12}" + "".join(f"{c:>10}" for c in cols))
+for r in rows:
+    print(f"{r['crop']:<12}" + "".join(f"{r[c]:>10.2f}" for c in cols))
+v54 = [r[f"vgg54 s{s}"] for r in rows for s in (0, 1, 2)]
+v22 = [r[f"vgg22 s{s}"] for r in rows for s in (0, 1, 2)]
+m = [r["mse"] for r in rows]
+say(f"Pixel MSE prefers the blur on {sum(x < 1 for x in m)} of {len(m)} crops (ratio {min(m):.2f}–{max(m):.2f}). "
+    f"The random φ5,4 prefers the misaligned texture in {sum(x > 1 for x in v54)} of {len(v54)} crop–seed pairs, "
+    f"by a factor {min(v54):.1f}–{max(v54):.1f}: the paper's argument holds on random features. φ2,2, two "
+    f"convolutions deep, is closer to the pixels: its ratio is {min(v22):.2f}–{max(v22):.2f}"
+    + (", so it barely prefers the texture." if max(v22) < 2 else "."))
+
+# %% [markdown]
+# **When random features fail.** They measure local statistics, not meaning: a random network has never seen
+# a face or a letter, so it cannot tell a plausible eye from an implausible one with the same frequencies,
+# and nothing in it is invariant to what ImageNet taught VGG to ignore (small colour shifts, lighting). Its
+# deepest features are coarse (1/16 resolution at φ5,4) and, unlike trained ones, not sparse. So it pushes a
+# generator towards *texture of the right kind*, while the adversarial term has to judge whether the texture
+# is *right*; on faces and text expect less than ImageNet VGG gives. The seed is part of the loss: another seed
+# is another (equally good) loss, which is why a run records it. In this library `--vgg-weights random` is
+# **our departure** from the paper, named in the model card of every model trained with it; with a network,
+# `--vgg-weights imagenet` (the default) is the paper's loss.
 
 # %% [markdown]
 # ### The adversarial term and its 1e-3 weight
@@ -328,7 +393,7 @@ print(f"vanilla for comparison: L_D {float(vanilla.discriminator_loss(real, fake
 # In training (`--adv-loss ragan`, the `esrgan` preset) the library's `SRGAN.train_step` passes the real
 # logits to the generator loss (`needs_real_for_generator`). ESRGAN also moves the VGG loss **before the
 # activation** (`vgg54_preact`, L1) because post-ReLU features of deep layers are sparse; both are in
-# [notebook 08](08_esrgan_and_realesrgan.ipynb).
+# [notebook 08](08_esrgan.ipynb).
 #
 # ### Exercises
 #
@@ -339,8 +404,9 @@ print(f"vanilla for comparison: L_D {float(vanilla.discriminator_loss(real, fake
 #    no cure for the blur?
 # 4. *(apply)* The features are multiplied by 1/12.75 before the squared difference. By what factor does
 #    that change the VGG loss, and what would the same loss be with the features left unscaled?
-# 5. *(experiment)* With `SRGAN_VGG_WEIGHTS=imagenet` (needs a network) rerun the content-loss table: does
-#    vgg54 now prefer noise to blur, as the paper argues?
+# 5. *(experiment)* With `SRGAN_VGG_WEIGHTS=imagenet` (needs a network) rerun the random-features table with
+#    `losses.ContentLoss(kind, "imagenet")`: does ImageNet's φ5,4 prefer the texture by more or less than the
+#    random one, and does φ2,2 change its mind?
 #
 # <details><summary>Solutions (click to open)</summary>
 #
@@ -352,8 +418,8 @@ print(f"vanilla for comparison: L_D {float(vanilla.discriminator_loss(real, fake
 #    middle — still not a sample from either mode. Only a loss that compares distributions (the GAN) does.
 # 4. By $1/12.75^2 \approx 1/163$: the loss is quadratic in the features. Unscaled it would be 163 times
 #    larger than the printed values.
-# 5. With ImageNet features the VGG losses rank the distortions differently from MSE; check whether blur
-#    costs more than noise of the same PSNR in the table.
+# 5. Expect both VGG losses to prefer the texture; trained φ2,2 responds to edges far more selectively than
+#    random φ2,2, so its ratio should rise most. Check it rather than trust this answer: it was not run here.
 #
 # </details>
 #

@@ -175,3 +175,44 @@ def test_random_vgg54_prefers_misaligned_texture_to_blur_where_mse_prefers_the_b
     for seed in (0, 1):
         vgg = ContentLoss("vgg54", f"random:{seed}")
         assert float(vgg(hr, shifted)) < 0.5 * float(vgg(hr, blur))
+
+
+# -- our GAN-phase regularisers: low frequencies kept, the pixel-shuffle tile penalised ------------
+def _photo_crop() -> np.ndarray:
+    from skimage import data as skdata
+
+    return skdata.coffee()[100:196, 200:296].astype(np.float32) / 127.5 - 1.0  # (96, 96, 3), [-1, 1]
+
+
+def test_shuffle_tile_loss_charges_a_repeated_tile_far_more_than_noise_of_the_same_energy():
+    hr = tf.constant(_photo_crop()[None])
+    rng = np.random.default_rng(0)
+    tile = rng.normal(0, 0.02, (4, 4, 3)).astype(np.float32)
+    grid = hr + np.tile(tile, (24, 24, 1))[None]
+    noise = hr + rng.normal(0, float(tile.std()), hr.shape).astype(np.float32)
+    loss = losses.ShuffleTileLoss(4)
+    assert float(loss(hr, hr)) == 0.0
+    assert float(loss(hr, grid)) > 50 * float(loss(hr, noise))
+    # MSE cannot tell them apart
+    assert float(ContentLoss("mse")(hr, grid)) == pytest.approx(float(ContentLoss("mse")(hr, noise)), rel=0.2)
+
+
+def test_low_frequency_loss_ignores_texture_inside_cells_and_sees_a_colour_shift():
+    hr = tf.constant(_photo_crop()[None])
+    rng = np.random.default_rng(1)
+    texture = rng.normal(0, 0.1, (1, 24, 4, 24, 4, 3)).astype(np.float32)
+    texture -= texture.mean(axis=(2, 4), keepdims=True)  # zero mean in every 4x4 cell
+    textured = hr + texture.reshape(1, 96, 96, 3)
+    shifted = hr + tf.constant([0.0, 0.0, -0.08])  # blue down by about 10 grey levels
+    loss = losses.LowFrequencyLoss(4)
+    assert float(loss(hr, textured)) < 1e-10
+    assert float(loss(hr, shifted)) == pytest.approx(0.08**2 / 3, rel=1e-3)
+    assert float(ContentLoss("mse")(hr, textured)) > float(ContentLoss("mse")(hr, shifted))
+
+
+def test_regularisers_are_flags_and_off_by_default_as_in_the_paper():
+    from srgan_keras.training.config import get_config
+
+    cfg = get_config("paper")
+    assert cfg.lowfreq_weight == 0.0 and cfg.tile_weight == 0.0
+    assert get_config("paper", lowfreq_weight=1.0, tile_weight=0.1).tile_weight == 0.1

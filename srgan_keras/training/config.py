@@ -64,6 +64,11 @@ class TrainConfig:
     adv_weight: float = 1e-3  # paper Eq. 3: 10^-3 * l_Gen
     pixel_loss: str = "l1"  # extra pixel term in the GAN phase (ESRGAN); weight 0 = off (paper)
     pixel_weight: float = 0.0
+    # our regularisers of the GAN phase (losses.py), 0 = off as in the paper: MSE of the scale x
+    # scale cell means (colour and low frequencies kept, texture free), and the repeated
+    # pixel-shuffle tile of SR against HR's (the checkerboard)
+    lowfreq_weight: float = 0.0
+    tile_weight: float = 0.0
     # --- schedule (§3.2) ---
     phase: str = "both"  # pretrain | gan | both
     pretrain_steps: int = 1_000_000  # paper: 10^6 update iterations for SRResNet

@@ -30,9 +30,18 @@ import tensorflow as tf
 
 from srgan_keras.data.ranges import signed_to_unit, unit_to_signed
 from srgan_keras.nn.outputs import output_range
-from srgan_keras.training.losses import ADV_WEIGHT, AdversarialLoss, ContentLoss, PixelLoss, VanillaGAN
+from srgan_keras.training.losses import (
+    ADV_WEIGHT,
+    AdversarialLoss,
+    ContentLoss,
+    LowFrequencyLoss,
+    PixelLoss,
+    ShuffleTileLoss,
+    VanillaGAN,
+)
 
-LOG_KEYS = ("g_loss", "content_loss", "adv_loss", "pixel_loss", "d_loss", "d_real", "d_fake")
+LOG_KEYS = ("g_loss", "content_loss", "adv_loss", "pixel_loss", "lowfreq_loss", "tile_loss", "d_loss",
+            "d_real", "d_fake")
 
 
 def outputs_unit_range(generator: keras.Model) -> bool:
@@ -84,6 +93,8 @@ class SRGAN(keras.Model):
                 adversarial: AdversarialLoss | None = None, *,
                 content_weight: float = 1.0, adv_weight: float = ADV_WEIGHT,
                 pixel_loss: keras.losses.Loss | None = None, pixel_weight: float = 0.0,
+                lowfreq_loss: keras.losses.Loss | None = None, lowfreq_weight: float = 0.0,
+                tile_loss: keras.losses.Loss | None = None, tile_weight: float = 0.0,
                 **kwargs) -> None:
         """The optimizers and the terms of l_SR.
 
@@ -106,6 +117,11 @@ class SRGAN(keras.Model):
         self.content_weight, self.adv_weight = float(content_weight), float(adv_weight)
         self.pixel_loss = pixel_loss or PixelLoss("l1")
         self.pixel_weight = float(pixel_weight)
+        # our regularisers (losses.LowFrequencyLoss, ShuffleTileLoss), on [-1, 1]; 0 = off (paper)
+        self.lowfreq_loss = lowfreq_loss or LowFrequencyLoss()
+        self.lowfreq_weight = float(lowfreq_weight)
+        self.tile_loss = tile_loss or ShuffleTileLoss()
+        self.tile_weight = float(tile_weight)
         self.trackers = {k: keras.metrics.Mean(name=k) for k in LOG_KEYS}
 
     @property
@@ -144,16 +160,22 @@ class SRGAN(keras.Model):
             content = self.content_loss(target, sr)
             adv = self.adversarial(real_logits_g, fake_logits_g)
             g_loss = self.content_weight * content + self.adv_weight * adv
-            pixel = tf.constant(0.0)
+            pixel = lowfreq = tile = tf.constant(0.0)
             if self.pixel_weight:
                 pixel = self.pixel_loss(to_generator_range(target, G), sr_native)
                 g_loss += self.pixel_weight * pixel
+            if self.lowfreq_weight:
+                lowfreq = self.lowfreq_loss(target, sr)
+                g_loss += self.lowfreq_weight * lowfreq
+            if self.tile_weight:
+                tile = self.tile_loss(target, sr)
+                g_loss += self.tile_weight * tile
             g_scaled = self.g_optimizer.scale_loss(g_loss / replicas)
         g_grads = g_tape.gradient(g_scaled, G.trainable_variables)
         self.g_optimizer.apply(g_grads, G.trainable_variables)
 
         return {"g_loss": g_loss, "content_loss": content, "adv_loss": adv, "pixel_loss": pixel,
-                "d_loss": d_loss,
+                "lowfreq_loss": lowfreq, "tile_loss": tile, "d_loss": d_loss,
                 "d_real": tf.reduce_mean(tf.sigmoid(tf.cast(real_logits, tf.float32))),
                 "d_fake": tf.reduce_mean(tf.sigmoid(tf.cast(fake_logits, tf.float32)))}
 

@@ -17,7 +17,13 @@ import tensorflow as tf
 
 from srgan_keras.nn.models import build_critic, build_generator
 from srgan_keras.training.config import TrainConfig
-from srgan_keras.training.losses import ContentLoss, PixelLoss, adversarial_loss
+from srgan_keras.training.losses import (
+    ContentLoss,
+    LowFrequencyLoss,
+    PixelLoss,
+    ShuffleTileLoss,
+    adversarial_loss,
+)
 from srgan_keras.training.optimizers import FusedAdam
 from srgan_keras.training.schedules import LRSchedule
 from srgan_keras.training.srgan import SRGAN
@@ -96,7 +102,9 @@ def build_state(cfg: TrainConfig, strategy: tf.distribute.Strategy,
         model.compile(g_optimizer=g_opt, d_optimizer=d_opt, content_loss=content,
                       adversarial=adversarial_loss(cfg.adv_loss),
                       content_weight=cfg.content_weight, adv_weight=cfg.adv_weight,
-                      pixel_loss=PixelLoss(cfg.pixel_loss), pixel_weight=cfg.pixel_weight)
+                      pixel_loss=PixelLoss(cfg.pixel_loss), pixel_weight=cfg.pixel_weight,
+                      lowfreq_loss=LowFrequencyLoss(cfg.scale), lowfreq_weight=cfg.lowfreq_weight,
+                      tile_loss=ShuffleTileLoss(cfg.scale), tile_weight=cfg.tile_weight)
         pre_done = tf.Variable(0, dtype=tf.int64, name="pretrain_steps_done")
         gan_done = tf.Variable(0, dtype=tf.int64, name="gan_steps_done")
     ckpt = tf.train.Checkpoint(
