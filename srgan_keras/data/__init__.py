@@ -1,6 +1,9 @@
 """From image files to training pairs: the data stage.
 
 - :mod:`.imaging`: reading and writing image files (uint8/uint16 pixels, decoded to [0, 1]).
+- :mod:`.files`: writing any file without losing one (not a paper concept, the chore every command
+  shares): the one atomic write, SavedModel folder publishing, outputs that are inputs refused,
+  killed runs' temporaries removed. Every command that writes goes through it (issue 27).
 - :mod:`.ranges`: the value ranges (LR [0, 1], HR/SR [-1, 1]: SRGAN §3.2) and every conversion
   between them and pixels.
 - :mod:`.metadata`: what a photo carries besides pixels (ICC profile, EXIF, PNG text, DPI), read

@@ -1,5 +1,8 @@
 """Reading and writing image files: decoded to float [0, 1] RGB, written atomically.
 
+The atomic write is :func:`srgan_keras.data.files.atomic_write` (re-exported here, its old home),
+the one every command uses.
+
 Files hold uint8 0..255 (or uint16) pixels; the conversions between them and the ranges the
 networks use are :mod:`srgan_keras.data.ranges`.
 """
@@ -7,7 +10,6 @@ networks use are :mod:`srgan_keras.data.ranges`.
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -17,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from srgan_keras.data.files import atomic_write as atomic_write  # re-exported: its old home
 from srgan_keras.data.ranges import PIXEL_MAX_16, pixels_to_unit, to_uint8
 
 # re-exported: their home before data/ranges.py
@@ -159,40 +162,6 @@ def list_images(source: str | os.PathLike) -> list[Path]:
         elif fp.is_file():
             found.append(fp)
     return found
-
-
-def _read_umask() -> int:
-    """The process umask. Reading it means setting it, so it is read once, at import, before any
-    thread of ours could create a file in the window where the umask is 0."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
-
-
-_UMASK = _read_umask()
-
-
-def atomic_write(path: str | os.PathLike, write_fn, suffix: str | None = None) -> None:
-    """Call ``write_fn(tmp_path)`` then rename onto ``path``, so a crash never leaves half a file.
-
-    The temporary file sits in the destination folder (the rename is atomic there) and keeps the
-    destination's suffix, since savers such as Keras and Pillow dispatch on it.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix or path.suffix,
-                               dir=path.parent)
-    os.close(fd)
-    try:
-        write_fn(tmp)
-        # mkstemp creates 0600 files; give the result the permissions a plain open() would.
-        if os.path.isfile(tmp):
-            os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 # (name, label for messages, loader): images are decoded one at a time, as they are scored

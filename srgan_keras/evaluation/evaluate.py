@@ -55,6 +55,7 @@ from srgan_keras.data.imaging import (
     Source,
     atomic_write,
     image_sources,
+    list_images,
 )
 from srgan_keras.data.realesrgan_config import DegradationConfig
 from srgan_keras.evaluation import degraded
@@ -247,6 +248,45 @@ def _check_save_dir(save_lr: str | Path | None, data_dir) -> Path | None:
     return out
 
 
+def _data_files(data_dir) -> list[Path]:
+    """The image files ``data_dir`` names (none for ``"builtin"`` or arrays)."""
+    if not isinstance(data_dir, (str, Path)) or str(data_dir) == "builtin":
+        return []
+    return list_images(data_dir)
+
+
+def _check_figure_dir(figure_dir: str | Path | None, data_dir) -> None:
+    """Refuse a figure folder that holds an input image or lies in the --data folder: the
+    figures (``<name>.png``) would replace the images evaluated, or be read as images next time
+    (issue 27.2; the rule of ``--save-lr``)."""
+    if figure_dir is None:
+        return
+    from srgan_keras.data.files import holds_input
+
+    out = Path(figure_dir)
+    held = holds_input(out, _data_files(data_dir))
+    inside = (isinstance(data_dir, (str, Path)) and Path(data_dir).is_dir()
+              and (out.resolve() == Path(data_dir).resolve()
+                   or Path(data_dir).resolve() in out.resolve().parents))
+    if held is not None or inside:
+        why = f"holds the input {held}" if held is not None else f"is inside the --data folder {data_dir}"
+        raise ValueError(f"--figure {out} {why}: choose another folder (the figures would replace "
+                         "or mix with the images evaluated)")
+
+
+def check_report_files(data_dir, model: str | None, **paths: str | Path | None) -> None:
+    """Refuse a report file (``json=``, ``csv=``) that is one of the inputs: an image of
+    ``data_dir`` or the model file (issue 27.2: it would be replaced by the report)."""
+    from srgan_keras.data.files import is_input
+
+    inputs = _data_files(data_dir) + ([Path(model)] if model and Path(model).is_file() else [])
+    for flag, path in paths.items():
+        if path is not None:
+            same = is_input(path, inputs)
+            if same is not None:
+                raise ValueError(f"--{flag} {path} is the input {same}: choose another file")
+
+
 def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None = None,
                     bicubic: bool = True, figure_dir: str | Path | None = None,
                     progress: bool = False, degrade: str | DegradationConfig | None = None,
@@ -275,6 +315,7 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
     if degrade is not None:
         degraded.preset(degrade)  # an unknown preset fails before any work
     save_dir = _check_save_dir(save_lr, data_dir)
+    _check_figure_dir(figure_dir, data_dir)
     keys = METRICS + (("niqe",) if niqe else ()) + (ARTIFACTS if artifacts else ())
     rows, results_bic, skipped, hr_artifacts = [], [], [], []
     sources = image_sources(data_dir)
@@ -328,6 +369,7 @@ def evaluate_no_reference(runner, data_dir, tile: int | None = None, bicubic: bo
     """
     from srgan_keras.evaluation.niqe import niqe
 
+    _check_figure_dir(figure_dir, data_dir)
     runner = as_runner(runner)
     s = runner.scale
     rows, results_bic, skipped = [], [], []
@@ -509,7 +551,10 @@ def main(argv: list[str] | None = None) -> int:
                                    ("--figure", args.figure, True), ("--save-lr", args.save_lr, True)):
             if path is not None:
                 check_writable(path, folder, flag)
-    except OSError as e:
+        # an output that is an input is refused now, not after the scoring (issue 27.2)
+        check_report_files(args.data, args.model, json=args.json, csv=args.csv)
+        _check_figure_dir(args.figure, args.data)
+    except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:

@@ -298,12 +298,21 @@ def main(argv=None) -> int:
     add_verbose_flag(p)
     p.add_argument("pth", help="PyTorch checkpoint, e.g. realesr-general-x4v3.pth")
     p.add_argument("-o", "--output", required=True, help="the .keras file to write")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing output file (never the .pth itself)")
     p.add_argument("--key", default=None,
                    help="entry of the checkpoint holding the weights (default: params_ema, "
                         "else params, else the file itself)")
     a = p.parse_args(argv)
     if not a.output.endswith(".keras"):
         print(f"error: -o {a.output}: the output must end in .keras", file=sys.stderr)
+        return 2
+    from srgan_keras.data.files import OutputExistsError, OutputIsInputError, atomic_write, check_output
+
+    try:  # before minutes of conversion, and again (no-clobber) at the rename
+        check_output(a.output, a.overwrite, inputs=[a.pth])
+    except (OutputExistsError, OutputIsInputError) as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
     try:
         sd = strip_data_parallel(load_state_dict(a.pth, a.key))
@@ -313,8 +322,10 @@ def main(argv=None) -> int:
     except (TorchFileError, ConversionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    from srgan_keras.data.imaging import atomic_write
-
-    atomic_write(a.output, model.save)
+    try:
+        atomic_write(a.output, model.save, overwrite=a.overwrite)
+    except OutputExistsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print(f"{a.pth} -> {a.output}: {arch.name}, {what}, {model.count_params():,} parameters")
     return 0

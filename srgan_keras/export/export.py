@@ -32,13 +32,12 @@ import argparse
 import json
 import math
 import os
-import shutil
 import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -244,33 +243,53 @@ def check_images(source: str | os.PathLike | None, scale: int, max_lr: int = CHE
 
 
 @contextmanager
-def _staged(path: Path, overwrite: bool, extra: Sequence[Path] = ()) -> Iterator[Path]:
-    """Yield a temporary path for ``path``; rename it (and ``extra`` files) into place on success.
+def _staged(path: Path, overwrite: bool, extra: Sequence[Path] = (),
+            inputs: Sequence[str | os.PathLike] = ()) -> Iterator[Path]:
+    """Yield a temporary path for ``path``; move it (and ``extra`` files) into place on success.
 
-    The temporary folder lives in the destination's parent, so the final renames are atomic and
-    a failure (or Ctrl-C) removes everything that was written. Files for ``extra`` paths are
-    written by the caller into the same temporary folder under their final names.
+    :func:`srgan_keras.data.files.check_output` first: an existing output needs ``overwrite``,
+    and even then an input, a folder holding one, or a folder that is not a SavedModel is never
+    replaced (issue 27.1). The work happens in a staging folder of ours beside ``path``
+    (:func:`srgan_keras.data.files.staging_dir`), so the final renames are atomic, a failure (or
+    Ctrl-C) removes everything that was written, and a kill leaves a folder the next command
+    writing there removes. Files for ``extra`` paths are written by the caller into the same
+    temporary folder under their final names.
     """
-    for p in (path, *extra):
-        if p.exists() and not overwrite:
-            raise ExportError(f"{p} already exists; choose another output or pass --overwrite")
+    from srgan_keras.data.files import (
+        OutputExistsError,
+        OutputIsInputError,
+        check_output,
+        is_saved_model_dir,
+        publish,
+        staging_dir,
+    )
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        for p in (path, *extra):
+            check_output(p, overwrite, inputs, flag="", folder_ok=is_saved_model_dir)
+    except (OutputExistsError, OutputIsInputError) as e:
+        raise ExportError(str(e)) from None
+    stack = ExitStack()
+    try:
+        tmp_dir = stack.enter_context(staging_dir(path))
     except OSError as e:
         raise ExportError(f"cannot write to {path.parent} ({e.strerror or e}); "
                           "choose a writable output path") from None
-    try:
+    with stack:  # the staging folder is removed on the way out, whatever happened
         staged = tmp_dir / path.name
         yield staged
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)  # only reached with overwrite=True
-        os.replace(staged, path)
-        for p in extra:
-            if (tmp_dir / p.name).exists():
-                os.replace(tmp_dir / p.name, p)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        try:
+            publish(staged, path, overwrite)
+            for p in extra:
+                if (tmp_dir / p.name).exists():
+                    publish(tmp_dir / p.name, p, overwrite)
+        except OutputExistsError as e:
+            raise ExportError(str(e)) from None
+
+
+def _model_files(model: keras.Model | str | os.PathLike) -> list[str | os.PathLike]:
+    """The input file among ``model`` (a path), which no output may replace."""
+    return [model] if isinstance(model, (str, os.PathLike)) else []
 
 
 def _as_model(model: keras.Model | str | os.PathLike) -> keras.Model:
@@ -304,8 +323,8 @@ def export_saved_model(model: keras.Model | str | os.PathLike, path: str | os.Pa
 
     ``input_size`` (H, W) fixes the LR size of both signatures (the batch stays dynamic).
     """
-    model, path = _as_model(model), Path(path)
-    with _staged(path, overwrite) as staged:
+    inputs, model, path = _model_files(model), _as_model(model), Path(path)
+    with _staged(path, overwrite, inputs=inputs) as staged:
         _write_saved_model(model, staged, _parse_size(input_size), with_uint8=True)
     return path
 
@@ -351,8 +370,8 @@ def export_tflite(model: keras.Model | str | os.PathLike, path: str | os.PathLik
     a folder of photos; default the built-in photos). The input is ``(-1, -1, -1, 3)`` unless
     ``input_size`` fixes it to ``(1, H, W, 3)``.
     """
-    model, path = _as_model(model), Path(path)
-    with _staged(path, overwrite) as staged:
+    inputs, model, path = _model_files(model), _as_model(model), Path(path)
+    with _staged(path, overwrite, inputs=inputs) as staged:
         staged.write_bytes(tflite_bytes(model, quantize, calibration, input_size,
                                         work_dir=staged.parent))
     return path
@@ -383,8 +402,8 @@ def onnx_bytes(model: keras.Model, input_size: tuple[int, int] | str | None = No
 def export_onnx(model: keras.Model | str | os.PathLike, path: str | os.PathLike,
                 input_size: tuple[int, int] | str | None = None, overwrite: bool = False) -> Path:
     """Write an ``.onnx`` file (optional extra): float32 [0, 1] in, float32 [0, 1] out."""
-    model, path = _as_model(model), Path(path)
-    with _staged(path, overwrite) as staged:
+    inputs, model, path = _model_files(model), _as_model(model), Path(path)
+    with _staged(path, overwrite, inputs=inputs) as staged:
         staged.write_bytes(onnx_bytes(model, input_size))
     return path
 
@@ -544,7 +563,7 @@ def export(model_path: str | os.PathLike, to: str, output: str | os.PathLike,
     model = load_keras_generator(model_path)
     images = check_images(check_data, check_generator(model, source=str(model_path)))
     kind = quantize if to == "tflite" else to
-    with _staged(output, overwrite, extra=[json_path]) as staged:
+    with _staged(output, overwrite, extra=[json_path], inputs=[model_path]) as staged:
         if to == "saved_model":
             _write_saved_model(model, staged, size, with_uint8=True)
         elif to == "onnx":

@@ -15,11 +15,13 @@ colour fix); ICC profile, EXIF, PNG text and DPI are carried over (:mod:`srgan_k
 Safety (issues 16.8 and 17): every file is checked from its header before anything is computed
 (decompression bomb, an output too large for memory or for WebP/JPEG, an unusable output
 folder); a bad input is reported on one line and the others are still processed; the exit
-status is 1 if any failed, 130 on Ctrl-C. Outputs are written to a temporary
-``.<name>.XXXXXXXX.<ext>`` file, locked while written, and renamed; such files left by a killed
-run are never taken as inputs and are removed by the next run into that folder. An existing
-output is kept unless ``--overwrite``, and even then only files this CLI wrote (marked in their
-metadata) are replaced; an input is never overwritten.
+status is 1 if any failed, 130 on Ctrl-C. Outputs are written by
+:func:`srgan_keras.data.files.atomic_write` to a temporary ``.<name>.srgan-tmp-<pid>-XXXXXXXX.<ext>``
+file, locked while written, and renamed; such files left by a killed run are never taken as
+inputs and are removed by the next run into that folder. An existing output is kept unless
+``--overwrite``, and even then only files this CLI wrote (marked in their metadata) are
+replaced; an input is never overwritten. The rename of a new output does not clobber: a file
+that appears at that path while the command runs is kept, and that input fails (issue 27.6).
 
 With ``--outscale 2`` and no ``--model``, a bundled x2 twin of the default model
 (``<name>_x2.keras`` beside ``<name>_x4.keras`` in ``saved_models/``) is used when one exists,
@@ -47,11 +49,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from srgan_keras.data.files import TEMP_NAME as OUR_TEMP_NAME
+from srgan_keras.data.files import OutputExistsError, atomic_write, clean_stale_temps, is_temp
 from srgan_keras.data.imaging import (
     IMAGE_EXTENSIONS,
     ImageError,
     LoadedImage,
-    atomic_write,
     list_images,
     load_image,
 )
@@ -88,8 +91,9 @@ INPUT_EXTENSIONS = (*IMAGE_EXTENSIONS, ".gif")  # GIF: the first frame (a note i
 DEFAULT_QUALITY = 95
 MAX_SIDE = {"WEBP": 16383, "JPEG": 65500}  # libwebp's and libjpeg's largest side in pixels
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# Our outputs' stems end like this, and our temporary files are ".<stem>.<8 chars>.<ext>"
-# (tempfile.mkstemp's random part: lowercase letters, digits and "_").
+# Our outputs' stems end like this. Our temporary files are named by srgan_keras.data.files
+# (".<name>.srgan-tmp-<pid>-<8 chars>.<ext>"); earlier versions named them ".<stem>.<8 chars>.<ext>"
+# (tempfile.mkstemp's random part: lowercase letters, digits and "_"), still recognised here.
 OUTPUT_STEM = re.compile(r"_(x\d+(\.\d+)?|\d+x\d+|w\d+|h\d+)$")
 TEMP_NAME = re.compile(r"^\.(?P<stem>.+)\.[a-z0-9_]{8}\.[A-Za-z0-9]+$")
 
@@ -151,28 +155,32 @@ def write_png_streaming(f, arr: np.ndarray, rows_per_chunk: int = 64, extra: byt
     f.write(png_chunk(b"IEND", b""))
 
 
-def _write_locked(path: Path, write_fn) -> None:
-    """``atomic_write``, with the temporary file ``flock``-ed from just after its creation until
-    after the rename, so a later run can tell a live write from a killed run's leftover."""
+def _write_locked(path: Path, write_fn, overwrite: bool = True) -> None:
+    """:func:`srgan_keras.data.files.atomic_write`, with the temporary file ``flock``-ed from just
+    after its creation until after the rename, so a later run can tell a live write from a killed
+    run's leftover (also for the unnamed-pid temporaries of earlier versions)."""
     held: list[int] = []
 
-    def locked(tmp: str) -> None:
+    def lock(tmp: str) -> None:
         fd = os.open(tmp, os.O_RDWR)
         held.append(fd)
         fcntl.flock(fd, fcntl.LOCK_EX)
-        write_fn(tmp)
 
     try:
-        atomic_write(path, locked)
+        atomic_write(path, write_fn, overwrite=overwrite, on_temp=lock)
     finally:
         for fd in held:
             os.close(fd)
 
 
 def write_output(path: Path, out: np.ndarray, fmt: str, meta: OutputMetadata | None = None,
-                 quality: int = DEFAULT_QUALITY) -> str | None:
+                 quality: int = DEFAULT_QUALITY, overwrite: bool = True) -> str | None:
     """Write an upscaled array atomically with its metadata; returns a note when something had
-    to be dropped (16 bits or alpha in JPEG, metadata the format cannot hold)."""
+    to be dropped (16 bits or alpha in JPEG, metadata the format cannot hold).
+
+    ``overwrite=False``: a file that exists at ``path`` when the write ends is kept
+    (:class:`srgan_keras.data.files.OutputExistsError`), even one that appeared during the run.
+    """
     fmt = FORMATS[fmt]
     meta = meta or OutputMetadata()
     notes = list(meta.notes)
@@ -183,7 +191,7 @@ def write_output(path: Path, out: np.ndarray, fmt: str, meta: OutputMetadata | N
             with open(tmp, "wb") as f:
                 write_png_streaming(f, out, extra=extra)
 
-        _write_locked(path, save_png)
+        _write_locked(path, save_png, overwrite)
         return "; ".join(notes) or None
     if out.dtype == np.uint16:
         out = uint16_to_uint8(out)
@@ -205,7 +213,7 @@ def write_output(path: Path, out: np.ndarray, fmt: str, meta: OutputMetadata | N
             options["dpi"] = tuple(round(d) for d in meta.dpi)
     if fmt == "WEBP" and quality >= 100:
         options["lossless"] = True  # our choice: --quality 100 in WebP means lossless
-    _write_locked(path, lambda tmp: image.save(tmp, format=fmt, **options))
+    _write_locked(path, lambda tmp: image.save(tmp, format=fmt, **options), overwrite)
     return "; ".join(notes) or None
 
 
@@ -231,7 +239,10 @@ def broken_link(path: Path) -> str | None:
 
 
 def is_partial_output(path: Path) -> bool:
-    """A temporary ``.<stem>_x4.XXXXXXXX.<ext>`` file of ours (a killed run leaves them)."""
+    """A temporary file of ours for an output (``.<stem>_x4...``): a killed run leaves them."""
+    m = OUR_TEMP_NAME.match(path.name)
+    if m:
+        return OUTPUT_STEM.search(Path(m.group("name")).stem) is not None
     m = TEMP_NAME.match(path.name)
     return bool(m and OUTPUT_STEM.search(m.group("stem")))
 
@@ -239,18 +250,21 @@ def is_partial_output(path: Path) -> bool:
 def clean_partial_outputs(folder: Path, min_age: float = 5.0) -> list[Path]:
     """Remove our temporary files in ``folder`` that no live process is writing.
 
-    A writer holds an ``flock`` on its temporary file until the rename (:func:`_write_locked`),
-    so one we can lock belongs to a run that was killed; files younger than ``min_age``
-    seconds are left for the next run (our choice: the instant between creating and locking).
+    Every temporary of :mod:`srgan_keras.data.files` whose process is gone
+    (:func:`~srgan_keras.data.files.clean_stale_temps`), then the older unnamed-pid ones of
+    earlier versions: a writer holds an ``flock`` on its temporary file until the rename
+    (:func:`_write_locked`), so one we can lock belongs to a run that was killed; those younger
+    than ``min_age`` seconds are left for the next run (our choice: the instant between creating
+    and locking).
     """
-    removed = []
+    removed = clean_stale_temps(folder)
     try:
         entries = list(folder.iterdir())
     except OSError:
         return removed
     now = time.time()
     for f in entries:
-        if not (is_partial_output(f) and f.is_file() and not f.is_symlink()):
+        if not (is_partial_output(f) and not is_temp(f) and f.is_file() and not f.is_symlink()):
             continue
         try:
             if now - f.stat().st_mtime < min_age:
@@ -307,18 +321,20 @@ def collect_inputs(inputs: list[str], out_dir: Path) -> tuple[list[tuple[Path, P
                 if why:
                     errors.append(f"{f}: {why}")
                 elif (f.is_file() and f.suffix.lower() in INPUT_EXTENSIONS
-                      and not is_partial_output(f) and not earlier_output(f)):
+                      and not is_partial_output(f) and not is_temp(f)
+                      and not earlier_output(f)):
                     add(f, f.parent.relative_to(p))
             if len(found) == n and not any(e.startswith(f"{p}{os.sep}") for e in errors):
                 errors.append(f"{arg}: no image files found in this folder")
         elif p.is_file():
             add(p, Path())
         else:
-            files = [f for f in list_images(arg) if not is_partial_output(f)]
-            if not files:
+            found_files = [f for f in list_images(arg)
+                           if not (is_partial_output(f) or is_temp(f))]
+            if not found_files:
                 errors.append(f"{arg}: no such file or folder" if not any(c in arg for c in "*?[")
                               else f"{arg}: no files match")
-            for f in files:
+            for f in found_files:
                 add(f, Path())
     return found, errors
 
@@ -450,6 +466,7 @@ class Job:
     fmt: str
     probe: Probe
     size: tuple[int, int]  # final (height, width)
+    replace: bool = False  # dst is an earlier output of ours and --overwrite was given
 
 
 def _sample_layout(p: Probe) -> tuple[int, int]:
@@ -511,7 +528,7 @@ def plan(args: argparse.Namespace, files: list[tuple[Path, Path]], scale: int, s
             planned[key] = src
             if p.frames > 1 and p.format == "GIF":
                 say(f"note: {src}: animated GIF ({p.frames} frames): only the first is upscaled")
-            jobs.append(Job(src, dst, fmt, p, size))
+            jobs.append(Job(src, dst, fmt, p, size, replace=dst.exists()))
     return jobs
 
 
@@ -601,10 +618,15 @@ def _run(args: argparse.Namespace, runner, stats: dict) -> int:
                 del image
                 meta = metadata_for(job.probe, job.size[1], job.size[0], gray, FORMATS[job.fmt],
                                     f"{SOFTWARE} ({model_label(runner)})")
-                note = write_output(job.dst, out, job.fmt, meta, args.quality)
+                note = write_output(job.dst, out, job.fmt, meta, args.quality,
+                                    overwrite=job.replace)
                 del out
             except ImageError as e:
                 fail(str(e))
+                continue
+            except OutputExistsError:
+                fail(f"{job.src}: {job.dst} appeared while this command ran and was not written "
+                     "by it; kept, not overwritten (move it or choose another -o)")
                 continue
             except Exception as e:  # one line per file, then the next; Ctrl-C still stops the run
                 first = (str(e).strip().splitlines() or [""])[0]

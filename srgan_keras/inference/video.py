@@ -39,7 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from srgan_keras.data.imaging import ImageError, atomic_write
+from srgan_keras.data.files import OutputExistsError, atomic_write, new_temp
+from srgan_keras.data.imaging import ImageError
 from srgan_keras.data.metadata import SOFTWARE
 
 # Containers read as video when a file is named on the command line (folders are searched for
@@ -299,7 +300,8 @@ def upscale_video(src: str | os.PathLike, dst: str | os.PathLike, model, *,
                   tiling: dict | None = None, size: tuple[int, int] | None = None,
                   crf: int = CRF, progress: bool = True,
                   software: str | None = SOFTWARE,
-                  on_frame: Callable[[int, int | None], None] | None = None) -> VideoReport:
+                  on_frame: Callable[[int, int | None], None] | None = None,
+                  overwrite: bool = True) -> VideoReport:
     """Upscale every frame of ``src`` by ``model`` and write ``dst`` with the source's audio.
 
     Args:
@@ -313,6 +315,8 @@ def upscale_video(src: str | os.PathLike, dst: str | os.PathLike, model, *,
         crf: x264 constant rate factor (lower = larger file, closer to the upscaled frames).
         progress: a tqdm bar over the frames.
         on_frame: called as ``on_frame(done, total_estimate)`` after each frame (e.g. a web page).
+        overwrite: False keeps a ``dst`` that exists when the video is finished
+            (:class:`srgan_keras.data.files.OutputExistsError`), one that appeared meanwhile too.
         software: written as the output's ``comment`` tag (the CLI's mark of its own outputs);
             None keeps the source's comment.
 
@@ -341,8 +345,8 @@ def upscale_video(src: str | os.PathLike, dst: str | os.PathLike, model, *,
         bar = tqdm(total=total, desc=src.name, unit="frame", leave=False, disable=None,
                    file=sys.stderr)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, video_tmp = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=".video.mp4", dir=dst.parent)
-    os.close(fd)
+    # the encoded stream before muxing: a temporary of ours (.<name>.srgan-tmp-<pid>-XXXXXXXX.video.mp4)
+    video_tmp = str(new_temp(dst, ".video.mp4"))
     encoder = _Encoder(ffmpeg, video_tmp, out_w, out_h, info.fps, info.sar, crf)
     frames = read_frames(src, info, ffmpeg, report)
     try:
@@ -366,7 +370,8 @@ def upscale_video(src: str | os.PathLike, dst: str | os.PathLike, model, *,
         if len(report.fallback_frames) == report.frames:
             raise VideoError(f"{src}: the model failed on every frame ({report.fallback_reason})")
         try:
-            atomic_write(dst, lambda tmp: _mux(ffmpeg, video_tmp, src, tmp, info, report, software))
+            atomic_write(dst, lambda tmp: _mux(ffmpeg, video_tmp, src, tmp, info, report, software),
+                         overwrite=overwrite)
         except RuntimeError as e:
             raise VideoError(f"{src}: {e}") from None
     except RuntimeError as e:  # the encoder stopped: say why on one line
@@ -444,9 +449,14 @@ def run_cli(videos: list[tuple[Path, Path]], args, runner, say, fail, stats: dic
         try:
             report = upscale_video(src, dst, runner, tiling=tiling, size=size,
                                    progress=not getattr(args, "quiet", False),
-                                   software=f"{SOFTWARE} ({runner.name})")
+                                   software=f"{SOFTWARE} ({runner.name})",
+                                   overwrite=dst.exists())  # only ours, checked above
         except ImageError as e:
             fail(str(e))
+            continue
+        except OutputExistsError:
+            fail(f"{src}: {dst} appeared while this command ran and was not written by it; kept, "
+                 "not overwritten (move it or choose another -o)")
             continue
         except Exception as e:  # one line per file, then the next; Ctrl-C still stops the run
             fail(f"{src}: {type(e).__name__}: {_first_line(str(e))}")

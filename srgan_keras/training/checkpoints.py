@@ -19,23 +19,24 @@ broken (our choices):
 - Weights that are not finite are never saved (:class:`NonFiniteError`), so a NaN checkpoint
   can never be reported later as "the last good one".
 - :func:`clean_leftovers` removes, by their exact names, the temporary files a killed save leaves:
-  TensorFlow's ``ckpt-N_temp/`` folders and ``checkpoint.tmp<hex>`` files, and the
-  ``.NAME.XXXXXXXX.ext`` files of :func:`srgan_keras.data.imaging.atomic_write` for the run folder's
-  own outputs.
+  TensorFlow's ``ckpt-N_temp/`` folders and ``checkpoint.tmp<hex>`` files, the temporaries of
+  :func:`srgan_keras.data.files.atomic_write` whose process is gone (``.NAME.srgan-tmp-<pid>-...``;
+  the state file and the run folder's outputs are written through it), and the older
+  ``.NAME.XXXXXXXX.ext`` ones of earlier versions for the run folder's own outputs.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import tensorflow as tf
+
+from srgan_keras.data.files import atomic_write, clean_stale_temps
 
 PREFIX = "ckpt"  # tf.train.CheckpointManager's default checkpoint_name
 STATE_FILE = "checkpoint"  # its state file (a text CheckpointState proto)
@@ -79,12 +80,14 @@ def clean_leftovers(run_dir: Path, ckpt_dir: Path) -> list[str]:
             elif p.is_file() and _STATE_TMP.match(p.name):
                 p.unlink()
                 removed.append(f"{ckpt_dir.name}/{p.name}")
+        removed += [f"{ckpt_dir.name}/{p.name}" for p in clean_stale_temps(ckpt_dir)]
     if run_dir.is_dir():
         patterns = [_atomic_tmp_pattern(n) for n in RUN_OUTPUTS]
         for p in sorted(run_dir.iterdir()):
             if p.is_file() and any(pat.match(p.name) for pat in patterns):
                 p.unlink()
                 removed.append(p.name)
+        removed += [p.name for p in clean_stale_temps(run_dir)]
     return removed
 
 
@@ -266,14 +269,11 @@ class CheckpointStore:
 
     def _record_state(self) -> None:
         """Write the state file as the manager does: a text ``CheckpointState`` with names relative
-        to the folder (so it can be moved), through a ``checkpoint.tmp<hex>`` file and a rename."""
+        to the folder (so it can be moved), through the shared atomic write (a temporary of ours,
+        flushed, then renamed)."""
         lines = [f'model_checkpoint_path: "{Path(self.latest).name}"']
         lines += [f'all_model_checkpoint_paths: "{Path(p).name}"' for p, _ in self._rotated]
         lines += [f"all_model_checkpoint_timestamps: {t!r}" for _, t in self._rotated]
         lines.append(f"last_preserved_timestamp: {self._last_preserved!r}")
-        tmp = self.directory / f"{STATE_FILE}.tmp{uuid.uuid4().hex}"
-        try:
-            tmp.write_text("\n".join(lines) + "\n")
-            os.replace(tmp, self.directory / STATE_FILE)
-        finally:
-            tmp.unlink(missing_ok=True)
+        text = "\n".join(lines) + "\n"
+        atomic_write(self.directory / STATE_FILE, lambda tmp: Path(tmp).write_text(text))

@@ -63,17 +63,19 @@ def checkpoint_prefix(run_dir: Path, number: int | None) -> str:
     return str(prefix)
 
 
-def snapshot(run_dir: Path, out: Path, number: int | None = None) -> dict:
+def snapshot(run_dir: Path, out: Path, number: int | None = None, overwrite: bool = True) -> dict:
     """Save the generator of checkpoint ``number`` (newest when None) of ``run_dir`` to ``out``.
 
-    Returns ``{"checkpoint", "pretrain_steps", "gan_steps"}``. Only G, the two optimizers that
+    ``overwrite=False`` keeps an ``out`` that exists when the file is ready
+    (:class:`srgan_keras.data.files.OutputExistsError`). Returns ``{"checkpoint",
+    "pretrain_steps", "gan_steps"}``. Only G, the two optimizers that
     can hold its EMA and the step counters are restored (the discriminator and its optimizer are
     skipped), so the networks are built exactly as the run built them, under its precision.
     """
     import keras
     import tensorflow as tf
 
-    from srgan_keras.data.imaging import atomic_write
+    from srgan_keras.data.files import atomic_write
     from srgan_keras.nn.models import build_generator
     from srgan_keras.training.state import make_optimizer
     from srgan_keras.training.twin import Float32Twin
@@ -105,7 +107,7 @@ def snapshot(run_dir: Path, out: Path, number: int | None = None) -> dict:
     opt = g_opt if int(gan_done.numpy()) else pre_opt
     generator = Float32Twin(cfg).of(G, opt)
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(out, lambda tmp: generator.save(tmp))
+    atomic_write(out, lambda tmp: generator.save(tmp), overwrite=overwrite)
     return {"checkpoint": prefix, "pretrain_steps": int(pre_done.numpy()),
             "gan_steps": int(gan_done.numpy())}
 
@@ -117,16 +119,24 @@ def main(argv=None) -> int:
     add_verbose_flag(p)
     p.add_argument("run", type=Path, help="the run folder (--out of the training command)")
     p.add_argument("-o", "--output", type=Path, required=True, help="the .keras file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.add_argument("--checkpoint", type=int, default=None, metavar="N",
                    help="use checkpoints/ckpt-N (default: the newest readable one)")
     args = p.parse_args(argv)
     if args.output.suffix != ".keras":
         print(f"error: {args.output} must end in .keras", file=sys.stderr)
         return 2
+    from srgan_keras.data.files import OutputExistsError, OutputIsInputError, check_output
+
+    try:  # at start, and again (no-clobber) at the rename
+        check_output(args.output, args.overwrite)
+    except (OutputExistsError, OutputIsInputError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     import_tensorflow(args.verbose)
     try:
-        info = snapshot(args.run, args.output, args.checkpoint)
-    except SnapshotError as e:
+        info = snapshot(args.run, args.output, args.checkpoint, overwrite=args.overwrite)
+    except (SnapshotError, OutputExistsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"{info['checkpoint']}: pre-training step {info['pretrain_steps']}, GAN step "

@@ -1,0 +1,281 @@
+"""Issue 27: no command deletes, replaces or moves what it did not make (srgan_keras.data.files).
+
+One test per numbered case of the issue, each failing on the code before the shared module;
+tiny models only (SRVGG with one 4-channel convolution), few exports.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def photo(h: int = 48, w: int = 48, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = np.stack([127 + 100 * np.sin(xx / 7.0), 127 + 90 * np.cos(yy / 5.0), xx * 4.0], -1)
+    return np.clip(img + rng.normal(0, 8, img.shape), 0, 255).astype(np.uint8)
+
+
+def snapshot_tree(root: Path) -> dict[str, bytes | None]:
+    """Every path under ``root`` with its bytes (None for folders): what must not change."""
+    return {str(p.relative_to(root)): (None if p.is_dir() else p.read_bytes())
+            for p in sorted(root.rglob("*"))}
+
+
+@pytest.fixture(scope="module")
+def tiny_keras(tmp_path_factory) -> Path:
+    import keras
+
+    from srgan_keras.nn.srvgg import build_srvgg
+
+    keras.utils.set_random_seed(0)
+    path = tmp_path_factory.mktemp("g") / "G.keras"
+    build_srvgg(num_conv=1, num_feat=4).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_pth(tmp_path_factory) -> Path:
+    """A Real-ESRGAN SRVGGNetCompact .pth (num_conv 1, 4 features, x4), written by torch."""
+    torch = pytest.importorskip("torch")
+    from benchmarks.bench_srvgg import srvgg_module
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("pth") / "x4.pth"
+    torch.save({"params": srvgg_module(4, 1, 4).state_dict()}, path)
+    return path
+
+
+# -- 27.1: export --overwrite ------------------------------------------------------------------
+def test_export_overwrite_never_deletes_a_folder_it_did_not_make(tiny_keras, tmp_path, capsys):
+    from srgan_keras.export.export import main
+
+    proj = tmp_path / "proj"
+    (proj / "checkpoints").mkdir(parents=True)
+    (proj / "G.keras").write_bytes(tiny_keras.read_bytes())
+    (proj / "notes.txt").write_text("x")
+    (proj / "checkpoints" / "ckpt-1.index").write_bytes(b"ckpt")
+    before = snapshot_tree(tmp_path)
+    # the folder holds the input model
+    assert main(["--model", str(proj / "G.keras"), "--to", "saved_model", "-o", str(proj),
+                 "--overwrite"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "holding the input" in err and str(proj) in err
+    # a folder of other files, no input in it
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    before = snapshot_tree(tmp_path)
+    assert main(["--model", str(proj / "G.keras"), "--to", "saved_model", "-o", str(other),
+                 "--overwrite"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not an export of ours" in err
+    assert snapshot_tree(tmp_path) == before
+
+
+def test_export_overwrite_never_replaces_its_input(tiny_keras, tmp_path, capsys):
+    from srgan_keras.export.export import main
+
+    g2 = tmp_path / "G2.keras"
+    g2.write_bytes(tiny_keras.read_bytes())
+    before = snapshot_tree(tmp_path)
+    assert main(["--model", str(g2), "--to", "tflite", "-o", str(g2), "--overwrite"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "is the input" in err
+    assert snapshot_tree(tmp_path) == before
+
+
+def test_export_overwrite_replaces_its_own_saved_model(tiny_keras, tmp_path, capsys):
+    """What --overwrite is for still works: a SavedModel export of ours is swapped for a new one,
+    and no staging folder is left beside it."""
+    from srgan_keras.export.export import main
+
+    out = tmp_path / "g_savedmodel"
+    args = ["--model", str(tiny_keras), "--to", "saved_model", "-o", str(out)]
+    assert main(args) == 0
+    assert main(args) == 2 and "already exists" in capsys.readouterr().err
+    assert main([*args, "--overwrite"]) == 0
+    assert (out / "saved_model.pb").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g_savedmodel", "g_savedmodel.parity.json"]
+
+
+# -- 27.2: evaluate's outputs are never its inputs ---------------------------------------------
+@pytest.fixture()
+def photos(tmp_path) -> Path:
+    data = tmp_path / "photos"
+    data.mkdir()
+    for i, name in enumerate(("a", "b")):
+        Image.fromarray(photo(64, 64, seed=i)).save(data / f"{name}.png")  # NIQE: 2 96 px blocks at x4
+    return data
+
+
+@pytest.mark.parametrize("extra", [
+    ["--figure", "{data}"],
+    ["--figure", "{data}", "--no-reference"],
+    ["--json", "{data}/a.png"],
+    ["--csv", "{data}/b.png"],
+])
+def test_evaluate_never_writes_over_the_images_it_evaluates(photos, capsys, extra):
+    from srgan_keras.evaluation.evaluate import main
+
+    before = snapshot_tree(photos)
+    argv = ["--model", "bicubic", "--data", str(photos), *(a.format(data=photos) for a in extra)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(photos) in err
+    assert snapshot_tree(photos) == before
+
+
+# -- 27.5: convert and snapshot need --overwrite ------------------------------------------------
+def test_convert_refuses_an_existing_output_without_overwrite(tiny_pth, tmp_path, capsys):
+    from srgan_keras.export.convert import main
+
+    out = tmp_path / "existing.keras"
+    out.write_bytes(b"my model")
+    assert main([str(tiny_pth), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "already exists" in err and "--overwrite" in err
+    assert out.read_bytes() == b"my model"
+    assert main([str(tiny_pth), "-o", str(out), "--overwrite"]) == 0
+    assert out.read_bytes()[:2] == b"PK"  # a .keras zip now
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.keras"]
+
+
+def test_snapshot_refuses_an_existing_output_without_overwrite(tmp_path, capsys):
+    from srgan_keras.training import snapshot
+    from srgan_keras.training import trainer as train
+
+    run = tmp_path / "run"
+    assert train.main(["--preset", "tiny", "--out", str(run), "--pretrain-steps", "1",
+                       "--gan-steps", "0", "--ckpt-every", "1", "--val-every", "1"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "existing.keras"
+    out.write_bytes(b"my model")
+    assert snapshot.main([str(run), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "already exists" in err and "--overwrite" in err
+    assert out.read_bytes() == b"my model"
+    assert snapshot.main([str(run), "-o", str(out), "--overwrite"]) == 0
+    assert out.read_bytes()[:2] == b"PK"
+
+
+# -- 27.6: upscale checks at the rename, not only while planning --------------------------------
+def test_upscale_keeps_a_file_that_appears_at_its_output_during_the_run(tmp_path, capsys,
+                                                                      tiny_model_path, monkeypatch):
+    from srgan_keras.inference import upscale as cli
+
+    for i, name in enumerate(("a", "b")):
+        Image.fromarray(photo(12, 10, seed=i)).save(tmp_path / f"{name}.png")
+    out = tmp_path / "o"
+    theirs = out / "a_x4.png"
+    real = cli.upscale_image
+
+    def someone_writes_meanwhile(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if not theirs.exists() and not (out / "b_x4.png").exists():
+            theirs.parent.mkdir(parents=True, exist_ok=True)
+            theirs.write_bytes(b"their file")
+        return result
+
+    monkeypatch.setattr(cli, "upscale_image", someone_writes_meanwhile)
+    rc = cli.main([str(tmp_path / "a.png"), str(tmp_path / "b.png"), "-o", str(out),
+                   "--model", str(tiny_model_path), "-q"])
+    stdout, err = capsys.readouterr()
+    assert rc == 1
+    assert theirs.read_bytes() == b"their file"
+    failed = [line for line in err.splitlines() if line.startswith("failed:")]
+    assert len(failed) == 1 and str(theirs) in failed[0] and "a.png" in failed[0]
+    assert (out / "b_x4.png").is_file() and "1 upscaled, 1 failed" in stdout
+    assert sorted(p.name for p in out.iterdir()) == ["a_x4.png", "b_x4.png"]
+
+
+# -- 27.12: what a kill -9 leaves is removed by the next command writing there ------------------
+_KILLED_IN_ATOMIC_WRITE = """
+import os, signal, sys
+from srgan_keras.data.imaging import atomic_write
+def die(tmp):
+    open(tmp, "wb").write(b"PK half a model")
+    os.kill(os.getpid(), signal.SIGKILL)
+atomic_write(sys.argv[1], die)
+"""
+
+_KILLED_IN_EXPORT = """
+import os, signal, sys
+from srgan_keras.export import export as ex
+def die(*args, **kwargs):
+    open(os.path.join(kwargs["work_dir"], "half.tflite"), "wb").write(b"half")
+    os.kill(os.getpid(), signal.SIGKILL)
+ex.tflite_bytes = die
+ex.export(sys.argv[1], "tflite", sys.argv[2])
+"""
+
+_KILLED_IN_VIDEO = """
+import os, signal, sys
+from srgan_keras.inference import tiling, video
+from srgan_keras.inference.runners import BicubicRunner
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+tiling.upscale_image = die
+video.upscale_video(sys.argv[1], sys.argv[2], BicubicRunner(4), progress=False)
+"""
+
+
+def _tiny_video(path: Path) -> bool:
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        return False
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc=size=32x32:rate=5:duration=1", "-pix_fmt", "yuv420p", str(path)],
+                   check=True, timeout=120)
+    return True
+
+
+def test_temporaries_of_killed_commands_are_removed_by_the_next_one(tiny_keras, tiny_pth, tmp_path,
+                                                                  capsys):
+    from srgan_keras.export.convert import main as convert
+
+    # one folder per killed command (a command writing into a folder would clean the others' already)
+    runs = [[_KILLED_IN_ATOMIC_WRITE, str(tmp_path / "a" / "g.keras")],
+            [_KILLED_IN_EXPORT, str(tiny_keras), str(tmp_path / "b" / "g.tflite")]]
+    if _tiny_video(tmp_path / "clip.mp4"):
+        runs.append([_KILLED_IN_VIDEO, str(tmp_path / "clip.mp4"), str(tmp_path / "c" / "clip_x4.mp4")])
+    procs = [subprocess.Popen([sys.executable, "-c", *run], cwd=tmp_path, env=ENV,
+                              stderr=subprocess.PIPE, text=True) for run in runs]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == -signal.SIGKILL, err[-2000:]
+    for run in runs:
+        out = Path(run[-1]).parent
+        left = [p.name for p in out.iterdir()]
+        assert len(left) == 1 and left[0].startswith("."), left  # its temporary file or folder
+        mine = [out / ".notes.txt", out / ".g.abcdefgh.keras.bak"]  # look-alikes of the user's
+        live = out / f".live.keras.srgan-tmp-{os.getpid()}-abcd1234.keras"  # alive: it stays
+        for p in (*mine, live):
+            p.write_bytes(b"keep")
+        assert convert([str(tiny_pth), "-o", str(out / "converted.keras")]) == 0
+        assert sorted(p.name for p in out.iterdir()) == sorted(
+            ["converted.keras", *(p.name for p in mine), live.name])
+    capsys.readouterr()
+
+
+def test_stale_temporary_rules():
+    """Only our exact names are temporaries."""
+    from srgan_keras.data import files
+
+    assert files.is_temp(".cat_x4.png.srgan-tmp-12-abcdefgh.png")
+    assert files.is_temp(".g_savedmodel.srgan-tmp-12-a1b2c3d4")
+    for name in (".cat_x4.abcdefgh.png", "cat.png.srgan-tmp-12-abcdefgh.png",
+                 ".cat.png.srgan-tmp-x-abcdefgh.png", ".cat.png.srgan-tmp-12-ABCDEFGH.png"):
+        assert not files.is_temp(name), name
