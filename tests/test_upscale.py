@@ -59,6 +59,17 @@ def test_load_generator_errors_say_what_to_do(tmp_path, monkeypatch):
     assert load_generator("bicubic", scale=2).scale == 2
 
 
+def test_help_names_every_input_output_and_model_kind(capsys):
+    """Issue 28.7: --help is where a newcomer looks for videos, output names and model kinds."""
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--help"])
+    text = capsys.readouterr().out
+    for said in ("folders", "globs", "video", "clip.mp4", "_x4.<ext>", "_x2.5", "_x4.mp4",
+                 ".keras", "SavedModel", ".tflite", ".onnx", "realesr", "srresnet", "srgan",
+                 "bicubic", "python -m srgan_keras.convert FILE.pth -o FILE.keras"):
+        assert said in text, said
+
+
 def test_a_mistyped_model_name_lists_the_names_and_the_closest(tmp_path, monkeypatch):
     """Issue 28.3: --model realsr is a typo of a name, not a run to train."""
     monkeypatch.chdir(tmp_path)  # no file called realsr here
