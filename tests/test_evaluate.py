@@ -94,6 +94,18 @@ def test_cli_errors(tmp_path, capsys, tiny_model_path, small_set):
     assert "no image files found" in capsys.readouterr().err
 
 
+def test_bundled_names_and_a_mistyped_one(tmp_path, capsys, small_set):
+    """Issue 28.2/28.3: --model realesr is the bundled file; --model realsr names the way on."""
+    assert ev.main(["--model", "realesr", "--data", str(small_set),
+                    "--json", str(tmp_path / "r.json")]) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["model"] == "realesr_x4" and len(report["images"]) == 2
+    capsys.readouterr()
+    assert ev.main(["--model", "realsr", "--data", str(small_set)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "did you mean realesr?" in err, err
+
+
 def test_a_missing_folder_says_it_does_not_exist(tmp_path, capsys):
     """Issue 17.11: not "no image files found" for a typo'd path."""
     assert ev.main(["--model", "bicubic", "--data", str(tmp_path / "Set15")]) == 1

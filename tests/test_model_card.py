@@ -84,6 +84,23 @@ def test_missing_model_is_one_line_and_exit_2(tmp_path, capsys, two_folders):
     assert not (tmp_path / "metrics.json").exists()
 
 
+def test_bundled_names_are_their_files(tmp_path, capsys, two_folders):
+    """Issue 28.2: --model realesr measures saved_models/realesr_x4.keras, under that file's name
+    (the key the bundled card uses); --data builtin needs no image set of one's own."""
+    from srgan_keras.inference.runners import SAVED_MODELS
+
+    out = tmp_path / "card"
+    assert model_card.main(["--model", "realesr", "--data", str(two_folders[1]),
+                            "--figure-model", "realesr", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    entry = metrics["models"]["realesr_x4.keras"]
+    assert entry["sha256"] == model_card.sha256(SAVED_MODELS / "realesr_x4.keras")
+    assert set(entry["results"]) == {"SetB"}
+    capsys.readouterr()
+    assert model_card.main(["--model", "srresnt", "--data", "builtin", "--out", str(out)]) == 2
+    assert "did you mean srresnet?" in capsys.readouterr().err
+
+
 def test_training_summary_reads_steps_hours_and_validation_from_the_logs(tmp_path):
     import tensorflow as tf
 

@@ -116,6 +116,60 @@ def test_cli_end_to_end_writes_the_run_folder(tmp_path, capsys):
     assert "resuming from step 6" in capsys.readouterr().out
 
 
+def test_a_missing_data_folder_is_one_line_and_leaves_no_run_folder(tmp_path, monkeypatch, capsys):
+    """Issue 28.6: refused before the config is printed and before saved_models/<preset> is made."""
+    monkeypatch.chdir(tmp_path)
+    for flags in (["--data", "photoz"], ["--val-data", "held_out"], ["--init-from", "G.keras"]):
+        assert train.main(["--preset", "tiny", *flags]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "", captured.out
+        err = captured.err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"error: {flags[0]} {flags[1]}: no such"), err
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_start_up_names_only_the_settings_that_differ_from_the_preset(tmp_path, monkeypatch, capsys):
+    """Issue 28.6: one line of changed settings, not the 60-line config (config.json keeps it,
+    --verbose prints it)."""
+
+    class NoRun:  # the start-up is what is tested: no step is taken
+        def __init__(self, cfg, run_dir, strategy):
+            pass
+
+        def run(self):
+            return 0
+
+    monkeypatch.setattr(loop, "Trainer", NoRun)
+    out = tmp_path / "run"
+    assert train.main(["--preset", "tiny", "--out", str(out), "--seed", "3", "--batch-size", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "settings: the tiny preset's, except batch-size 3, seed 3\n" in text
+    assert "hr-size" not in text and "hr_size" not in text and len(text.splitlines()) <= 3, text
+    assert json.loads((out / "config.json").read_text())["hr_size"] == get_config("tiny").hr_size
+    assert train.main(["--preset", "tiny", "--out", str(out)]) == 0
+    assert "settings: the tiny preset's\n" in capsys.readouterr().out
+    assert train.main(["--preset", "tiny", "--out", str(out), "--verbose"]) == 0
+    assert '"hr_size": ' in capsys.readouterr().out
+
+
+def test_samples_png_titles_its_columns():
+    """Issue 28.6: the sample grid (samples.png, TensorBoard) says which column is LR, bicubic,
+    SR and HR, in dark text on a strip above each of the four columns."""
+    from srgan_keras.training.validation import Validation
+
+    val = Validation(get_config("tiny", val_images=2))
+    keras.utils.set_random_seed(0)
+    img = val.sample_grid(build_srresnet(num_blocks=1, num_filters=8))
+    gap, rows = 4, min(len(val), 2)
+    side = (img.shape[1] - 3 * gap) // 4  # four square crops side by side
+    title = img[:img.shape[0] - (rows * (side + gap) - gap)]
+    assert title.shape[0] >= 10, "no title strip above the columns"
+    for c in range(4):
+        column = title[:, c * (side + gap):c * (side + gap) + side]
+        assert (column < 100).any(), f"column {c} has no title"
+        assert (column > 200).mean() > 0.5  # dark text on white
+
+
 def test_resume_continues_at_the_right_step_with_identical_weights(tmp_path, capsys):
     out = str(tmp_path / "run")
     assert train.main(["--preset", "tiny", "--out", out, "--phase", "pretrain",

@@ -59,6 +59,38 @@ def test_load_generator_errors_say_what_to_do(tmp_path, monkeypatch):
     assert load_generator("bicubic", scale=2).scale == 2
 
 
+def test_help_names_every_input_output_and_model_kind(capsys):
+    """Issue 28.7: --help is where a newcomer looks for videos, output names and model kinds."""
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--help"])
+    text = capsys.readouterr().out
+    for said in ("folders", "globs", "video", "clip.mp4", "_x4.<ext>", "_x2.5", "_x4.mp4",
+                 ".keras", "SavedModel", ".tflite", ".onnx", "realesr", "srresnet", "srgan",
+                 "bicubic", "python -m srgan_keras.convert FILE.pth -o FILE.keras"):
+        assert said in text, said
+
+
+def test_a_mistyped_model_name_lists_the_names_and_the_closest(tmp_path, monkeypatch):
+    """Issue 28.3: --model realsr is a typo of a name, not a run to train."""
+    monkeypatch.chdir(tmp_path)  # no file called realsr here
+    with pytest.raises(ModelNotFoundError) as e:
+        load_generator("realsr")
+    msg = str(e.value)
+    assert "did you mean realesr?" in msg and "realesr, srresnet, srgan, bicubic" in msg
+    assert "srgan_keras.train" not in msg
+    with pytest.raises(ModelNotFoundError, match="the names are realesr, srresnet, srgan, bicubic"):
+        load_generator("zzz")  # nothing close: the names all the same
+
+
+def test_a_pth_model_points_to_the_converter(tmp_path):
+    """Issue 28.3: a PyTorch checkpoint is converted once, and the error says how."""
+    pth = tmp_path / "RealESRGAN_x4plus.pth"
+    pth.write_bytes(b"PK\x03\x04 not run")
+    with pytest.raises(ValueError) as e:
+        load_generator(pth)
+    assert f"python -m srgan_keras.convert {pth} -o {tmp_path / 'RealESRGAN_x4plus.keras'}" in str(e.value)
+
+
 # ---------------------------------------------------------------- tiling
 
 

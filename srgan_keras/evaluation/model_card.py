@@ -344,9 +344,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_verbose_flag(p)
     p.add_argument("--model", action="append", required=True, type=Path,
-                   help="a generator file (repeat); its file name is its key in metrics.json")
+                   help="a generator file or a bundled name: realesr, srresnet, srgan (repeat); "
+                        "its file name (realesr_x4.keras for realesr) is its key in metrics.json")
     p.add_argument("--data", action="append", required=True, type=Path,
-                   help="a folder of HR images (repeat); its folder name is the table's column")
+                   help="a folder of HR images, or builtin (scikit-image's held-out photos) "
+                        "(repeat); its folder name is the table's column")
     p.add_argument("--degraded-data", action="append", default=[], type=Path,
                    help="a folder of HR images (repeat) measured with LR made by --degrade")
     p.add_argument("--degrade", action="append", default=None,
@@ -358,8 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--figure-degraded", action="store_true",
                    help="comparison.png starts from the --degrade LR instead of bicubic's")
     p.add_argument("--figure-model", action="append", default=None, metavar="FILE",
-                   help="a --model's file name to draw in the figures, in the order given "
-                        "(repeat; default: every --model)")
+                   help="a --model's file name (or bundled name) to draw in the figures, in the "
+                        "order given (repeat; default: every --model)")
     p.add_argument("--jpeg-example", action="append", default=[], metavar="PHOTO",
                    help="builtin:NAME or an image file (repeat): measured as a 120x80 JPEG of "
                         "quality 40; the first is drawn to jpeg_example.jpg")
@@ -375,9 +377,19 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from srgan_keras.data.imaging import ImageError, atomic_write, load_rgb_uint8
-    from srgan_keras.inference.runners import ModelNotFoundError
+    from srgan_keras.inference.runners import BUNDLED, ModelNotFoundError, resolve_model_path
 
+    if any(str(m) == "bicubic" for m in args.model):
+        p.error("--model bicubic: every card has the bicubic row already")
+    # a bundled name in --run FILE=... and --figure-model stands for its file, as in --model
+    args.run = [BUNDLED.get(name, name) + sep + run
+                for name, sep, run in (pair.partition("=") for pair in args.run)]
+    if args.figure_model:
+        args.figure_model = [BUNDLED.get(f, f) for f in args.figure_model]
     try:
+        # a bundled name (--model realesr) is its file in saved_models/; a mistyped one is
+        # refused here, with the names and the closest one
+        args.model = [resolve_model_path(m) for m in args.model]
         # Every input that can be wrong is read before the (minutes-long) measuring and before
         # anything is written: the card's block, the run logs, the figure's image.
         card = args.out / "MODEL_CARD.md"

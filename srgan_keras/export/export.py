@@ -24,6 +24,7 @@ file size, median latency) is printed and saved as ``<output>.parity.json``.
 CLI::
 
     python -m srgan_keras.export --model run/generator.keras --to tflite --quantize int8 -o g.tflite
+    python -m srgan_keras.export --model realesr --to saved_model -o realesr_savedmodel
 """
 
 from __future__ import annotations
@@ -80,10 +81,36 @@ class ExportError(ValueError):
 # The generator and its in-graph range conversions
 
 
+def keras_model_path(path_or_name: str | os.PathLike) -> Path:
+    """The ``.keras`` file a ``--model`` names: a path, or a bundled name (``realesr``, ``srresnet``,
+    ``srgan``: :func:`srgan_keras.inference.runners.resolve_model_path`); else ExportError.
+
+    Only a ``.keras`` model is exported: the other kinds are exports already, ``bicubic`` is no
+    network, and a ``.pth`` is converted first (the error names the command).
+    """
+    from srgan_keras.inference.runners import ModelNotFoundError, convert_hint, resolve_model_path
+
+    if Path(path_or_name).suffix.lower() == ".keras":
+        return Path(path_or_name)  # load_keras says it in one line if it is missing
+    if str(path_or_name) == "bicubic":
+        raise ExportError("--model bicubic is a resize, not a network: there is nothing to export")
+    try:
+        path = resolve_model_path(path_or_name)
+    except ModelNotFoundError as e:
+        raise ExportError(str(e)) from None
+    if path.is_dir() or path.suffix.lower() != ".keras":
+        raise ExportError(convert_hint(path) or (
+            f"{path}: export takes a .keras generator (a path, or realesr, srresnet, srgan); "
+            "a SavedModel, .tflite or .onnx file is an export already"))
+    return path
+
+
 def load_keras_generator(path: str | os.PathLike) -> keras.Model:
-    """Load a ``.keras`` generator (safe mode) and check that it is one, or raise ExportError."""
+    """Load a ``.keras`` generator (a path or a bundled name; safe mode) and check that it is one,
+    or raise ExportError."""
     from srgan_keras.nn.saving import ModelFileError, load_keras
 
+    path = keras_model_path(path)
     try:
         model = load_keras(path)
     except ModelFileError as e:
@@ -288,8 +315,8 @@ def _staged(path: Path, overwrite: bool, extra: Sequence[Path] = (),
 
 
 def _model_files(model: keras.Model | str | os.PathLike) -> list[str | os.PathLike]:
-    """The input file among ``model`` (a path), which no output may replace."""
-    return [model] if isinstance(model, (str, os.PathLike)) else []
+    """The input file among ``model`` (a path or a bundled name), which no output may replace."""
+    return [keras_model_path(model)] if isinstance(model, (str, os.PathLike)) else []
 
 
 def _as_model(model: keras.Model | str | os.PathLike) -> keras.Model:
@@ -560,6 +587,7 @@ def export(model_path: str | os.PathLike, to: str, output: str | os.PathLike,
     size = _parse_size(input_size)
     output = Path(output)
     json_path = report_path(output)
+    model_path = keras_model_path(model_path)  # a bundled name -> its file, which is an input
     model = load_keras_generator(model_path)
     images = check_images(check_data, check_generator(model, source=str(model_path)))
     kind = quantize if to == "tflite" else to
@@ -583,7 +611,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Export a trained generator to a SavedModel or TFLite file and check its "
                     "parity with the Keras model (report printed and saved beside the output).")
     add_verbose_flag(p)
-    p.add_argument("--model", required=True, help="the generator's .keras file")
+    p.add_argument("--model", required=True,
+                   help="the generator's .keras file, or a bundled model: realesr, srresnet, srgan")
     p.add_argument("--to", required=True, choices=FORMATS, help="output format")
     p.add_argument("--quantize", default="none", choices=QUANTIZATIONS,
                    help="TFLite only: none (float32), float16, dynamic (int8 weights) or int8 "

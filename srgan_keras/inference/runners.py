@@ -18,6 +18,7 @@ it answer ``--help`` without it.
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -45,6 +46,10 @@ SAVED_MODELS = _bundled_models_dir()
 # twin that ``--denoise-strength`` finds beside ``realesr_x4.keras``.
 BUNDLED = {"realesr": "realesr_x4.keras", "srgan": "srgan_x4.keras", "srresnet": "srresnet_x4.keras"}
 DEFAULT_ORDER = ("realesr", "srresnet", "srgan")
+# Every name --model takes, in the order the messages list them.
+MODEL_NAMES = (*DEFAULT_ORDER, "bicubic")
+# PyTorch checkpoints: not run directly, converted once by srgan_keras.convert (issue 28.3).
+TORCH_SUFFIXES = (".pth", ".pt")
 
 
 class ModelNotFoundError(FileNotFoundError):
@@ -129,6 +134,25 @@ def _no_model_message(what: str) -> str:
             "or use --model bicubic for the baseline")
 
 
+def _unknown_name_message(name: str) -> str:
+    """A bare word that is neither a file nor a name: the names, and the closest one (difflib)."""
+    close = difflib.get_close_matches(name.lower(), MODEL_NAMES, n=1, cutoff=0.5)
+    guess = f"did you mean {close[0]}? " if close else ""
+    return (f"--model {name}: no such file and not a model name; {guess}the names are "
+            f"{', '.join(MODEL_NAMES)}; or give a .keras file, a SavedModel folder, "
+            "a .tflite or .onnx file")
+
+
+def convert_hint(path: str | os.PathLike) -> str | None:
+    """For a PyTorch checkpoint, the sentence that names the converter; else ``None``."""
+    path = Path(path)
+    if path.suffix.lower() not in TORCH_SUFFIXES:
+        return None
+    return (f"{path} is a PyTorch checkpoint, which is not run directly; convert it once with "
+            f"`python -m srgan_keras.convert {path} -o {path.with_suffix('.keras')}` "
+            "and pass the .keras file")
+
+
 def resolve_model_path(path_or_name: str | os.PathLike | None) -> Path:
     """The file or folder a model argument refers to; raises ModelNotFoundError with a hint."""
     if path_or_name is None:
@@ -146,6 +170,8 @@ def resolve_model_path(path_or_name: str | os.PathLike | None) -> Path:
         return candidate
     path = Path(path_or_name).expanduser()
     if not path.exists():
+        if not path.suffix and len(path.parts) == 1:  # a word, not a path: a mistyped name?
+            raise ModelNotFoundError(_unknown_name_message(key))
         raise ModelNotFoundError(_no_model_message(f"{path} does not exist"))
     return path
 
@@ -224,8 +250,9 @@ def _load_plain(path_or_name: str | os.PathLike | None, scale: int) -> Runner:
         # train.py writes <run>/generator.keras: the run folder is the more telling name
         name = path.parent.name if path.stem == "generator" and path.parent.name else path.stem
         return KerasRunner(model, name=name)
-    raise ValueError(f"{path}: unknown model format; expected a .keras file, a SavedModel "
-                     "folder, a .tflite or .onnx file, realesr, srresnet, srgan or bicubic")
+    raise ValueError(convert_hint(path) or (
+        f"{path}: unknown model format; expected a .keras file, a SavedModel folder, a .tflite "
+        f"or .onnx file, or one of the names {', '.join(MODEL_NAMES)}"))
 
 
 def _load_denoise_blend(path_or_name, strength: float | None, wdn) -> Runner:

@@ -372,16 +372,58 @@ def parse_tile(value: str) -> int | str:
     return n
 
 
+def _help_epilog() -> str:
+    """The part of ``--help`` that a flag's line cannot hold: output names, model kinds, videos."""
+    videos = " ".join(sorted(e.lstrip(".") for e in video.VIDEO_EXTENSIONS))
+    kept = ", ".join(sorted(video.KEEP_CONTAINER))
+    return f"""\
+outputs:
+  OUT_DIR/<name>_x4.<ext>      an image, in its own format unless --format (a folder input
+                               keeps its sub-folders); <name>_x2.5.<ext> with --outscale 2.5,
+                               <name>_1920x1080.<ext> with --width 1920 --height 1080
+  OUT_DIR/<name>_x4.mp4        a video ({kept} keep their container)
+  existing outputs are kept unless --overwrite
+
+models (--model):
+  realesr                      bundled, the default: Real-ESRGAN's compact network trained on
+                               blur, noise and JPEG; --denoise-strength 0..1 trades its
+                               noise removal for detail
+  srresnet, srgan              bundled: the paper's models, for clean (bicubic-downscaled) inputs
+  bicubic                      no network: the baseline
+  FILE.keras                   a trained generator (a training run's generator.keras)
+  FOLDER                       an exported SavedModel (python -m srgan_keras.export)
+  FILE.tflite, FILE.onnx       exported models (.onnx needs pip install -e .[onnx])
+  FILE.pth                     not run directly: python -m srgan_keras.convert FILE.pth -o FILE.keras
+
+videos:
+  a file named as an INPUT (folders are searched for images only), one of
+  {videos}
+  every frame is upscaled; audio and subtitles are kept; needs pip install -e .[video]
+
+examples:
+  python -m srgan_keras.upscale photo.jpg                   -> upscaled/photo_x4.jpg
+  python -m srgan_keras.upscale scans/ "raw/*.png" -o out/ --model srresnet
+  python -m srgan_keras.upscale clip.mp4 -o out/            -> out/clip_x4.mp4
+"""
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
         prog="python -m srgan_keras.upscale",
-        description="Upscale images with a trained SRGAN/SRResNet generator.")
-    ap.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders or globs")
-    ap.add_argument("-o", "--out-dir", default="upscaled", help="output folder (./upscaled)")
+        description="Upscale photos, folders, globs and videos x4 (by default with realesr,\n"
+                    "the bundled real-world model).",
+        epilog=_help_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("inputs", nargs="+", metavar="INPUT",
+                    help="image files (" + " ".join(e.lstrip(".") for e in INPUT_EXTENSIONS)
+                         + "; GIF: its first frame), folders (searched recursively for images), "
+                           "globs in quotes (\"raw/*.png\") or video files (see below)")
+    ap.add_argument("-o", "--out-dir", default="upscaled",
+                    help="output folder (./upscaled); outputs are named <name>_x4.<ext> (see below)")
     ap.add_argument("--model", default=None,
-                    help="a .keras file, SavedModel folder, .tflite file, realesr, srresnet, srgan "
-                         "or bicubic (default: realesr, the bundled real-world model; srresnet "
-                         "and srgan are the paper's bicubic-trained models)")
+                    help="realesr (the default: the bundled real-world model, for phone photos and "
+                         "web JPEGs), srresnet or srgan (the paper's bundled models, for clean "
+                         "inputs), bicubic, a .keras file, a SavedModel folder, a .tflite or "
+                         ".onnx file (see below)")
     size = ap.add_argument_group("output size (default: the model's scale)")
     size.add_argument("--outscale", type=float, default=None,
                       help="final scale, e.g. 2.5: the network's output resized by Lanczos")

@@ -19,9 +19,10 @@ import argparse
 import json
 import sys
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
-from srgan_keras.startup import add_verbose_flag
+from srgan_keras.startup import add_verbose_flag, verbose_requested
 from srgan_keras.training.config import PRESETS, TrainConfig, add_config_flags, config_from_args
 
 REPO_SAVED_MODELS = Path("saved_models")
@@ -79,15 +80,48 @@ def check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
 
 
 
+def check_inputs(cfg: TrainConfig) -> None:
+    """Raise TrainingError (one sentence) if a file or folder the config names is missing.
+
+    Checked before TensorFlow sets anything up and before the run folder is made, so a typo in
+    ``--data`` leaves nothing behind (issue 28.6). What is inside (usable images) is the data
+    pipeline's to check.
+    """
+    sources = "a folder of HR images, builtin (the built-in photos) or tfds:NAME"
+    if cfg.data != "builtin" and not cfg.data.startswith("tfds:") and not Path(cfg.data).exists():
+        raise TrainingError(f"--data {cfg.data}: no such file or folder; give {sources}")
+    if cfg.lr_data is not None and not Path(cfg.lr_data).is_dir():
+        raise TrainingError(f"--lr-data {cfg.lr_data}: no such folder (LR images named as "
+                            "--data's HR images)")
+    if cfg.val_data != "builtin" and not Path(cfg.val_data).exists():
+        raise TrainingError(f"--val-data {cfg.val_data}: no such file or folder; give a folder "
+                            "of HR images or builtin")
+    if cfg.init_from is not None and not Path(cfg.init_from).is_file():
+        raise TrainingError(f"--init-from {cfg.init_from}: no such file (a generator .keras, "
+                            "e.g. <run>/generator.keras)")
+
+
+def settings_summary(cfg: TrainConfig, preset: str) -> str:
+    """One line: the settings of ``cfg`` that differ from the preset's (``--out`` aside, which
+    the run-folder line names). The full config is config.json's, and ``--verbose``'s."""
+    base = json.loads(replace(TrainConfig(), **PRESETS[preset]).to_json())
+    now = json.loads(cfg.to_json())
+    changed = [f"{k.replace('_', '-')} {v}" for k, v in now.items() if k != "out" and base[k] != v]
+    if not changed:
+        return f"settings: the {preset} preset's"
+    return f"settings: the {preset} preset's, except {', '.join(changed)}"
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         cfg = config_from_args(args)
-    except (ValueError, TypeError) as e:
+        check_inputs(cfg)
+    except (ValueError, TypeError, TrainingError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        return _train(cfg, args.preset)
+        return _train(cfg, args.preset, verbose=args.verbose or verbose_requested([]))
     except KeyboardInterrupt:  # before the loop's own handler is in place
         print("\ninterrupted before training started", file=sys.stderr)
         return 130
@@ -100,7 +134,7 @@ def main(argv=None) -> int:
         return 1
 
 
-def _train(cfg: TrainConfig, preset: str) -> int:
+def _train(cfg: TrainConfig, preset: str, verbose: bool = False) -> int:
     import tensorflow as tf
 
     from srgan_keras.data.imaging import atomic_write
@@ -113,7 +147,8 @@ def _train(cfg: TrainConfig, preset: str) -> int:
     run_dir = Path(cfg.out) if cfg.out else REPO_SAVED_MODELS / preset
     strategy = setup_runtime(cfg)
     print(f"srgan_keras training, preset {preset!r}, run folder {run_dir}")
-    print(cfg.to_json())
+    print(settings_summary(cfg, preset))
+    print(f"  (all of them: {run_dir / 'config.json'}, or --verbose)" if not verbose else cfg.to_json())
     try:
         check_resumable(run_dir, cfg)
     except TrainingError as e:

@@ -6,6 +6,8 @@ the whole-image bicubic LR, rounding, Y, border = scale), so training and evalua
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 import numpy as np
 
@@ -17,16 +19,42 @@ from srgan_keras.inference.runners import KerasRunner
 from srgan_keras.training.config import TrainConfig
 from srgan_keras.training.srgan import super_resolve
 
+# The columns of the sample grid (samples.png and TensorBoard's image), written above them.
+SAMPLE_COLUMNS = ("LR (nearest)", "bicubic", "SR", "HR")
+LABEL_HEIGHT = 18  # px of the title strip: a 12 px font and its margins
 
-def grid(rows: list[list[np.ndarray]]) -> np.ndarray:
-    """Tile uint8 images (all the same size) into one picture with 4-pixel white gutters."""
+
+def grid(rows: list[list[np.ndarray]], labels: Sequence[str] | None = None) -> np.ndarray:
+    """Tile uint8 images (all the same size) into one picture with 4-pixel white gutters,
+    ``labels`` (one per column) written in black on a white strip above the columns."""
     h, w = rows[0][0].shape[:2]
     gap = 4
-    out = np.full((len(rows) * (h + gap) - gap, len(rows[0]) * (w + gap) - gap, 3), 255, np.uint8)
+    top = LABEL_HEIGHT if labels else 0
+    out = np.full((top + len(rows) * (h + gap) - gap, len(rows[0]) * (w + gap) - gap, 3), 255, np.uint8)
     for r, row in enumerate(rows):
         for c, img in enumerate(row):
-            out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = img
+            y = top + r * (h + gap)
+            out[y:y + h, c * (w + gap):c * (w + gap) + w] = img
+    if labels:
+        out[:top] = _column_titles(labels, w, gap, out.shape[1])
     return out
+
+
+def _column_titles(labels: Sequence[str], width: int, gap: int, total: int) -> np.ndarray:
+    """A white (LABEL_HEIGHT, total, 3) strip with each label centred over its column."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    strip = Image.new("RGB", (total, LABEL_HEIGHT), "white")
+    draw = ImageDraw.Draw(strip)
+    try:
+        font = ImageFont.load_default(size=12)  # Pillow's bundled font: no file to find
+    except (TypeError, ImportError, OSError):  # an old Pillow, or one without FreeType
+        font = ImageFont.load_default()
+    for c, text in enumerate(labels):
+        left, _, right, _ = draw.textbbox((0, 0), text, font=font)
+        x = c * (width + gap) + max(0, (width - (right - left)) // 2)
+        draw.text((x, 2), text, fill="black", font=font)
+    return np.asarray(strip)
 
 
 class Validation:
@@ -62,7 +90,8 @@ class Validation:
                 "bicubic_psnr": mean(bic_rows, "psnr_y"), "bicubic_ssim": mean(bic_rows, "ssim_y")}
 
     def sample_grid(self, generator: keras.Model) -> np.ndarray:
-        """LR (nearest) | bicubic | SR | HR of a centre crop of each validation image (2 at most)."""
+        """LR (nearest) | bicubic | SR | HR of a centre crop of each validation image (2 at most),
+        each column titled (:data:`SAMPLE_COLUMNS`)."""
         rows, s = [], self.scale
         for _, hr, lr01, bic in self.images[:2]:
             size = min(128, hr.shape[0] // s * s, hr.shape[1] // s * s)
@@ -71,4 +100,4 @@ class Validation:
             sr8 = signed_to_uint8(super_resolve(generator, lr_c[None])[0].numpy())
             lr8 = to_uint8(lr_c).repeat(s, 0).repeat(s, 1)
             rows.append([lr8, bic[y:y + size, x:x + size], sr8, hr[y:y + size, x:x + size]])
-        return grid(rows)
+        return grid(rows, labels=SAMPLE_COLUMNS)
