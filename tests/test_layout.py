@@ -30,7 +30,8 @@ def test_registered_names_are_unchanged():
         "PadToMultiple", "PixelShuffle", "PixelUnshuffle", "Rescale", "FusedAdam", "LRSchedule",
         # issue 13: the losses, the SRGAN model and PyTorch-style spectral norm
         "PixelLoss", "ContentLoss", "VanillaGAN", "RelativisticAverageGAN", "SRGAN", "SpectralNorm",
-        "ICNR")}  # issue 23: the initialiser of every convolution that feeds a pixel shuffle
+        "ICNR",  # issue 23: the initialiser of every convolution that feeds a pixel shuffle
+        "LowFrequencyLoss", "ShuffleTileLoss")}  # issue 23: the GAN phase's regularisers
 
 
 def test_the_loader_registers_what_a_saved_network_names():
