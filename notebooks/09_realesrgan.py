@@ -259,7 +259,7 @@ show_figure(fig)
 #   Real-ESRGAN initialised from it (`--phase gan --init-from`), so section 4 can interpolate the two;
 # * learning rate 1e-3 with warm-up and cosine decay for the pre-training (paper: constant 2e-4 over 10^6
 #   steps; a few hundred steps need a larger, decaying rate, as in the demo preset);
-# * `--ema-decay 0.99` (paper: 0.999, an average over ~1,000 steps: longer than these runs, so the saved
+# * `--ema-decay 0.99` (paper: 0.999, an average over roughly the last thousand steps: longer than these runs, so the saved
 #   weights would barely move from the starting point);
 # * the perceptual term is **L1 on pixels** (`--content-loss l1`) unless `SRGAN_VGG_WEIGHTS` is set: with
 #   random VGG weights it would pull toward meaningless features.
