@@ -221,3 +221,23 @@ def test_a_wheel_carries_the_bundled_models_and_their_card(tmp_path):
         wanted |= {f"srgan_keras/saved_models/{p.name}" for p in (REPO / "saved_models").glob("*.*")
                    if p.suffix in (".png", ".jpg")}  # the card's figures
         assert wanted <= names, wanted - names
+
+
+@pytest.mark.parametrize("strength", [None, 0.0, 0.5])
+def test_the_real_world_models_keep_a_flat_grey_grey(strength):
+    """Issue 24.3: grey 128 in, grey 128 out within 0.5 per channel (it was (130.4, 128.5, 131.1):
+    the JPEG bias of the training degradations, removed from the files' last bias; MODEL_CARD.md)."""
+    from srgan_keras.inference.color_shift import flat_shift
+
+    _bundled()
+    runner = inference.load_generator("realesr", denoise_strength=strength)
+    shift = flat_shift(runner, 128.0)
+    assert np.all(np.abs(shift) <= 0.5), f"{runner.name}: grey 128 shifts by {shift.round(2)}"
+
+
+def test_the_exported_real_world_model_keeps_a_flat_grey_grey():
+    from srgan_keras.inference.color_shift import flat_shift
+
+    _bundled()
+    shift = flat_shift(inference.load_generator(inference.SAVED_MODELS / "realesr_x4_fp16.tflite"))
+    assert np.all(np.abs(shift) <= 0.5), f"realesr_x4_fp16.tflite: grey 128 shifts by {shift.round(2)}"

@@ -137,6 +137,26 @@ def test_jpeg_quality_orders_error_and_file_size():
     assert sizes[0] < sizes[1] < sizes[2]
 
 
+@pytest.mark.parametrize("name", ["astronaut", "coffee"])
+def test_jpeg_matches_pillow_and_keeps_the_colours(name):
+    """Issue 24.3: the fast IDCT of ``tf.image.adjust_jpeg_quality`` darkened red and blue by
+    ~1.2 grey levels per pass, and the real-world model learned to add that back (a cast)."""
+    import io
+
+    import skimage.data
+    from PIL import Image
+
+    img8 = getattr(skimage.data, name)()[:128, :128]
+    for q in (30, 75):
+        ours = np.round(rd.jpeg(img8.astype(np.float32) / 255, float(q)).numpy() * 255)
+        buf = io.BytesIO()
+        Image.fromarray(img8).save(buf, "JPEG", quality=q)
+        pillow = np.asarray(Image.open(buf), np.float64)
+        assert np.abs(ours - pillow).mean() < 0.1  # the same libjpeg settings, the same pixels
+        shift = ours.reshape(-1, 3).mean(0) - img8.reshape(-1, 3).mean(0)
+        assert np.all(np.abs(shift) < 0.6), shift  # fast IDCT: about -1.2 on red and blue
+
+
 def test_usm_sharpens_edges_and_leaves_flat_areas_alone():
     img = np.full((64, 64, 3), 0.3, np.float32)
     img[:, 32:] = 0.7
