@@ -279,3 +279,50 @@ def test_stale_temporary_rules():
     for name in (".cat_x4.abcdefgh.png", "cat.png.srgan-tmp-12-abcdefgh.png",
                  ".cat.png.srgan-tmp-x-abcdefgh.png", ".cat.png.srgan-tmp-12-ABCDEFGH.png"):
         assert not files.is_temp(name), name
+
+
+# -- 27.10: a .keras that is not a generator, a run folder whose config.json is a list -----------
+@pytest.fixture(scope="module")
+def not_generators(tmp_path_factory) -> dict[str, Path]:
+    """Valid .keras files that are no image-to-image generator."""
+    import keras
+
+    folder = tmp_path_factory.mktemp("not_generators")
+    x = keras.Input((10,))
+    keras.Model(x, keras.layers.Dense(2)(x)).save(folder / "classifier.keras")
+    x = keras.Input((None, None, 3))
+    y = keras.layers.Conv2D(3, 3, padding="same")(x)
+    keras.Model(x, {"sr": y, "mask": y}).save(folder / "dict_out.keras")
+    return {"classifier": folder / "classifier.keras", "dict": folder / "dict_out.keras"}
+
+
+@pytest.mark.parametrize("kind", ["classifier", "dict"])
+def test_a_model_that_is_not_a_generator_is_one_line_naming_it(not_generators, photos, tmp_path,
+                                                             capsys, kind):
+    from srgan_keras.evaluation.evaluate import main as evaluate
+    from srgan_keras.export.export import main as export
+    from srgan_keras.inference.upscale import main as upscale
+
+    model = str(not_generators[kind])
+    runs = [(upscale, [str(photos / "a.png"), "-o", str(tmp_path / "up"), "--model", model, "-q"]),
+            (evaluate, ["--model", model, "--data", str(photos)]),
+            (export, ["--model", model, "--to", "tflite", "-o", str(tmp_path / "g.tflite")])]
+    for cli, argv in runs:
+        capsys.readouterr()
+        assert cli(argv) == 2, cli.__module__
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and model in err[0] and "not" in err[0], (cli.__module__, err)
+        assert "Traceback" not in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photos"]  # no output made
+
+
+def test_snapshot_of_a_run_whose_config_is_a_list_is_one_line(tmp_path, capsys):
+    from srgan_keras.training import snapshot
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("[1, 2, 3]")
+    assert snapshot.main([str(run), "-o", str(tmp_path / "g.keras")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(run / "config.json") in err[0] and "not a run's config" in err[0], err
+    assert not (tmp_path / "g.keras").exists()

@@ -154,3 +154,22 @@ def test_a_checkpoint_error_that_says_nothing_was_changed_changes_nothing(tmp_pa
     line = one_error_line(capsys)
     assert "nothing was changed" in line, line
     assert snapshot_tree(out) == before and not (out / "logs").exists()
+
+
+# -- 27.10: settings that cannot work, refused before anything is made -------------------------
+@pytest.mark.parametrize("flags, sentence", [
+    (["--ckpt-every", "0"], "--ckpt-every must be >= 1"),
+    (["--log-every", "0"], "--log-every must be >= 1"),
+    (["--val-every", "0"], "--val-every must be >= 1"),
+    (["--hr-size", "0"], "--hr-size 0 must be"),
+    (["--pretrain-lr", "-1"], "--pretrain-lr must be a positive number"),
+    (["--gan-lr", "nan"], "--gan-lr must be a positive number"),
+    (["--batch-size", "100000"], "--batch-size 100000 at --hr-size 64 makes"),
+], ids=["ckpt-every", "log-every", "val-every", "hr-size", "pretrain-lr", "gan-lr", "batch-size"])
+def test_settings_that_cannot_work_are_refused_before_the_run_folder_exists(tmp_path, capsys, flags,
+                                                                           sentence):
+    out = tmp_path / "run"
+    assert train.main([*TINY, "--out", str(out), *flags]) == 2
+    line = one_error_line(capsys)
+    assert sentence in line, line
+    assert not out.exists()
