@@ -56,8 +56,9 @@ class LoadedImage:
 
 @contextmanager
 def pillow_errors(path: Path) -> Iterator[None]:
-    """Pillow's ways of failing on ``path`` (a decompression bomb, a missing, unreadable or
-    truncated file, not an image) turned into one-line :class:`ImageError` s naming it."""
+    """Pillow's ways of failing on ``path`` (a decompression bomb, in the pixels or in a PNG's
+    metadata chunks, a missing, unreadable or truncated file, not an image) turned into one-line
+    :class:`ImageError` s naming it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -66,6 +67,11 @@ def pillow_errors(path: Path) -> Iterator[None]:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageError(f"{path}: refused as a decompression bomb ({e})") from None
+    except ValueError as e:  # PngImagePlugin: a zTXt/iTXt/iCCP chunk over 1 MiB, text over 64 MiB
+        if "Decompressed data too large" not in str(e) and "memory used in text chunks" not in str(e):
+            raise
+        raise ImageError(f"{path}: refused: its metadata (PNG text or ICC profile) decompresses "
+                         f"too large ({e})") from None
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
     except IsADirectoryError:
