@@ -385,3 +385,30 @@ def test_png_chunk_bombs_are_named_in_evaluate(tmp_path, capsys, kind):
     skipped = [line for line in err.splitlines() if line.startswith("skipped:")]
     assert len(skipped) == 1 and str(bomb) in skipped[0] and "too large" in skipped[0], err
     assert rc == 1  # good.png scored, the bomb named and left out of the means
+
+
+# -- 27.9: float TIFFs with NaN or Inf pixels --------------------------------------------------
+def test_float_tiffs_with_nan_or_inf_pixels_are_refused_naming_the_file(tmp_path, capsys):
+    from srgan_keras.inference.upscale import main as upscale
+
+    bad = []
+    for name, value in (("nan", np.nan), ("inf", np.inf), ("minus_inf", -np.inf)):
+        arr = np.full((8, 8), 0.5, np.float32)
+        arr[2, 3] = value
+        Image.fromarray(arr, mode="F").save(tmp_path / f"{name}.tif")
+        bad.append(tmp_path / f"{name}.tif")
+    tifffile = pytest.importorskip("tifffile")
+    arr = np.full((8, 8), 0.25, np.float32)
+    arr[0, 0] = np.nan
+    tifffile.imwrite(tmp_path / "tifffile_nan.tif", arr)
+    bad.append(tmp_path / "tifffile_nan.tif")
+    Image.fromarray(np.full((8, 8), 0.5, np.float32), mode="F").save(tmp_path / "good.tif")
+    rc = upscale([*map(str, bad), str(tmp_path / "good.tif"), "-o", str(tmp_path / "o"),
+                  "--model", "bicubic", "-q"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "Traceback" not in err, err
+    failed = [line for line in err.splitlines() if line.startswith("failed:")]
+    assert len(failed) == len(bad), err
+    for b in bad:
+        assert sum(str(b) in line and "has NaN or infinite pixels" in line for line in failed) == 1
+    assert [p.stem for p in (tmp_path / "o").iterdir()] == ["good_x4"]

@@ -104,6 +104,10 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
         mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         arr = np.asarray(img, dtype=np.float64)
+        if mode == "F" and not np.isfinite(arr).all():  # clipped, NaN would come out black
+            bad = int(arr.size - np.isfinite(arr).sum())
+            raise ImageError(f"{path}: has NaN or infinite pixels ({bad} of {arr.size}, a float "
+                             "image); replace them before upscaling")
         if mode == "F":
             arr = np.clip(arr, 0.0, 1.0) if arr.max() <= 1.0 else np.clip(pixels_to_unit(arr), 0, 1)
         else:
