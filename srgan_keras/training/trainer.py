@@ -11,6 +11,8 @@ the last good checkpoint. The run folder (``--out``, default
 ``saved_models/<preset>``) holds ``config.json``, ``logs/`` (TensorBoard), ``checkpoints/``,
 ``samples.png`` and ``generator.keras``. Settings that cannot work are refused at start with one
 sentence (exit 2); any other failure ends with one line (exit 1), its traceback with ``--debug``.
+A folder that is not this run's (no config.json of ours, or another run's results) is refused
+untouched, and so is a second run on a folder in use (:func:`srgan_keras.data.files.folder_lock`).
 """
 
 from __future__ import annotations
