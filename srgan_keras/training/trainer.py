@@ -58,13 +58,13 @@ RUN_RESULTS = ("generator.keras", "samples.png", "result.json")
 
 
 def _saved_config(run_dir: Path) -> dict | None:
-    """The run folder's config.json if it is one of ours (a JSON object naming a preset and a
-    scale, as ``_train`` writes it), else None."""
+    """The run folder's config.json if it is one of ours (a JSON object of TrainConfig's fields,
+    as ``_train`` has written it since the first version), else None."""
     try:
         saved = json.loads((run_dir / "config.json").read_text())
     except (OSError, UnicodeDecodeError, ValueError):
         return None
-    if not isinstance(saved, dict) or "preset" not in saved or "scale" not in saved:
+    if not isinstance(saved, dict) or not {"scale", "hr_size", "batch_size"} <= saved.keys():
         return None
     return saved
 
