@@ -52,8 +52,7 @@ ARCHITECTURE_FIELDS = ("generator", "num_blocks", "num_conv", "num_filters", "up
                        "discriminator", "disc_filters", "scale", "hr_size")
 
 
-# What a run of ours makes in its folder (besides our temporaries): nothing else is ever written.
-RUN_ENTRIES = ("config.json", "checkpoints", "logs", "generator.keras", "samples.png", "result.json")
+# What a finished run leaves beside config.json, checkpoints/ and logs/ (artifacts.py).
 RUN_RESULTS = ("generator.keras", "samples.png", "result.json")
 
 
@@ -121,12 +120,6 @@ def check_run_folder(run_dir: Path, cfg: TrainConfig) -> list[str]:
         diffs = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items())
         return [f"note: continuing the run in {run_dir} with changed settings: {diffs}"]
     return []
-
-
-def check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
-    """:func:`check_run_folder`, its note printed (the name earlier versions exported)."""
-    for note in check_run_folder(run_dir, cfg):
-        print(note)
 
 
 def check_inputs(cfg: TrainConfig) -> None:
