@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import signal
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -279,3 +281,134 @@ def test_stale_temporary_rules():
     for name in (".cat_x4.abcdefgh.png", "cat.png.srgan-tmp-12-abcdefgh.png",
                  ".cat.png.srgan-tmp-x-abcdefgh.png", ".cat.png.srgan-tmp-12-ABCDEFGH.png"):
         assert not files.is_temp(name), name
+
+
+# -- 27.10: a .keras that is not a generator, a run folder whose config.json is a list -----------
+@pytest.fixture(scope="module")
+def not_generators(tmp_path_factory) -> dict[str, Path]:
+    """Valid .keras files that are no image-to-image generator."""
+    import keras
+
+    folder = tmp_path_factory.mktemp("not_generators")
+    x = keras.Input((10,))
+    keras.Model(x, keras.layers.Dense(2)(x)).save(folder / "classifier.keras")
+    x = keras.Input((None, None, 3))
+    y = keras.layers.Conv2D(3, 3, padding="same")(x)
+    keras.Model(x, {"sr": y, "mask": y}).save(folder / "dict_out.keras")
+    return {"classifier": folder / "classifier.keras", "dict": folder / "dict_out.keras"}
+
+
+@pytest.mark.parametrize("kind", ["classifier", "dict"])
+def test_a_model_that_is_not_a_generator_is_one_line_naming_it(not_generators, photos, tmp_path,
+                                                             capsys, kind):
+    from srgan_keras.evaluation.evaluate import main as evaluate
+    from srgan_keras.export.export import main as export
+    from srgan_keras.inference.upscale import main as upscale
+
+    model = str(not_generators[kind])
+    runs = [(upscale, [str(photos / "a.png"), "-o", str(tmp_path / "up"), "--model", model, "-q"]),
+            (evaluate, ["--model", model, "--data", str(photos)]),
+            (export, ["--model", model, "--to", "tflite", "-o", str(tmp_path / "g.tflite")])]
+    for cli, argv in runs:
+        capsys.readouterr()
+        assert cli(argv) == 2, cli.__module__
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and model in err[0] and "not" in err[0], (cli.__module__, err)
+        assert "Traceback" not in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photos"]  # no output made
+
+
+def test_snapshot_of_a_run_whose_config_is_a_list_is_one_line(tmp_path, capsys):
+    from srgan_keras.training import snapshot
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("[1, 2, 3]")
+    assert snapshot.main([str(run), "-o", str(tmp_path / "g.keras")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(run / "config.json") in err[0] and "not a run's config" in err[0], err
+    assert not (tmp_path / "g.keras").exists()
+
+
+# -- 27.8: PNG metadata chunks that decompress beyond Pillow's limits --------------------------
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def bomb_png(path: Path, kind: str) -> Path:
+    """An 8x8 RGB PNG whose ``kind`` chunk is a zlib bomb (2 MiB of zeros in 2 KB, above
+    Pillow's 1 MiB per chunk), or (``text``) 70 zTXt chunks of 1 MB each (above its 64 MiB)."""
+    w = h = 8
+    raw = b"".join(b"\x00" + bytes(np.full(3 * w, 90, np.uint8)) for _ in range(h))
+    bomb = zlib.compress(bytes(2 * 2**20), 9)
+    chunks = {"zTXt": png_chunk(b"zTXt", b"Comment\x00\x00" + bomb),
+              "iTXt": png_chunk(b"iTXt", b"Comment\x00\x01\x00\x00\x00" + bomb),
+              "iCCP": png_chunk(b"iCCP", b"icc\x00\x00" + bomb),
+              "text": b"".join(png_chunk(b"zTXt", b"k%d\x00\x00" % i + zlib.compress(bytes(10**6)))
+                               for i in range(70))}[kind]
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                     + chunks + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b""))
+    return path
+
+
+BOMBS = ("zTXt", "iTXt", "iCCP", "text")
+
+
+def test_png_chunk_bombs_fail_their_file_in_upscale_and_the_batch_goes_on(tmp_path, capsys):
+    from srgan_keras.inference.upscale import main as upscale
+
+    bombs = [bomb_png(tmp_path / f"bomb_{k}.png", k) for k in BOMBS]
+    Image.fromarray(photo(8, 8)).save(tmp_path / "good.png")
+    rc = upscale([*map(str, bombs), str(tmp_path / "good.png"), "-o", str(tmp_path / "o"),
+                  "--model", "bicubic", "-q"])
+    stdout, err = capsys.readouterr()
+    assert rc == 1, err
+    assert "Traceback" not in err
+    failed = [line for line in err.splitlines() if line.startswith("failed:")]
+    assert len(failed) == len(bombs), err
+    for b in bombs:
+        assert sum(str(b) in line and "too large" in line for line in failed) == 1, (b, failed)
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["good_x4.png"]
+
+
+@pytest.mark.parametrize("kind", BOMBS)
+def test_png_chunk_bombs_are_named_in_evaluate(tmp_path, capsys, kind):
+    from srgan_keras.evaluation.evaluate import main as evaluate
+
+    data = tmp_path / "data"
+    data.mkdir()
+    Image.fromarray(photo(32, 32)).save(data / "good.png")
+    bomb = bomb_png(data / "bomb.png", kind)
+    rc = evaluate(["--model", "bicubic", "--data", str(data)])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    skipped = [line for line in err.splitlines() if line.startswith("skipped:")]
+    assert len(skipped) == 1 and str(bomb) in skipped[0] and "too large" in skipped[0], err
+    assert rc == 1  # good.png scored, the bomb named and left out of the means
+
+
+# -- 27.9: float TIFFs with NaN or Inf pixels --------------------------------------------------
+def test_float_tiffs_with_nan_or_inf_pixels_are_refused_naming_the_file(tmp_path, capsys):
+    from srgan_keras.inference.upscale import main as upscale
+
+    bad = []
+    for name, value in (("nan", np.nan), ("inf", np.inf), ("minus_inf", -np.inf)):
+        arr = np.full((8, 8), 0.5, np.float32)
+        arr[2, 3] = value
+        Image.fromarray(arr, mode="F").save(tmp_path / f"{name}.tif")
+        bad.append(tmp_path / f"{name}.tif")
+    tifffile = pytest.importorskip("tifffile")
+    arr = np.full((8, 8), 0.25, np.float32)
+    arr[0, 0] = np.nan
+    tifffile.imwrite(tmp_path / "tifffile_nan.tif", arr)
+    bad.append(tmp_path / "tifffile_nan.tif")
+    Image.fromarray(np.full((8, 8), 0.5, np.float32), mode="F").save(tmp_path / "good.tif")
+    rc = upscale([*map(str, bad), str(tmp_path / "good.tif"), "-o", str(tmp_path / "o"),
+                  "--model", "bicubic", "-q"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "Traceback" not in err, err
+    failed = [line for line in err.splitlines() if line.startswith("failed:")]
+    assert len(failed) == len(bad), err
+    for b in bad:
+        assert sum(str(b) in line and "has NaN or infinite pixels" in line for line in failed) == 1
+    assert [p.stem for p in (tmp_path / "o").iterdir()] == ["good_x4"]

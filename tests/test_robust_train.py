@@ -7,6 +7,7 @@ with a Lambda layer; and signals sent at chosen steps.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -145,6 +146,9 @@ def test_leftovers_of_a_killed_run_are_cleaned_by_their_exact_names(tmp_path):
 def test_the_training_cli_removes_the_leftovers_before_it_starts(tmp_path, capsys):
     out = tmp_path / "run"
     (out / "checkpoints" / "ckpt-1_temp").mkdir(parents=True)
+    # A killed run's folder holds its config.json (written before training starts; issue 27.4)
+    cfg = train.config_from_args(train.parse_args([*PRETRAIN, "--out", str(out)]))
+    (out / "config.json").write_text(json.dumps({"preset": "tiny", **json.loads(cfg.to_json())}))
     (out / ".generator.abcd1234.keras").write_bytes(b"")  # 0 bytes: killed inside generator.save
     assert _run(out, "--pretrain-steps", "1") == 0
     text = capsys.readouterr().out

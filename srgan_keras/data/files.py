@@ -22,6 +22,10 @@ command inherits them (STYLE.md point 18). Our rules:
 - **A folder is replaced only when it is a SavedModel.** :func:`publish` with ``overwrite`` swaps
   an existing folder out only when :func:`is_saved_model_dir` recognises it (a SavedModel's
   files and nothing else), so ``export -o proj --overwrite`` never deletes a project folder.
+- **One command per folder at a time.** :func:`folder_lock` holds an OS lock (``flock``) on
+  ``<folder>/.lock`` while a command uses the folder (``train --out``); a second one is refused
+  with :class:`FolderInUseError`. The kernel drops the lock when its process dies, even by
+  ``kill -9``, so a stale lock cannot exist; the file is removed when the holder lets go.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import fcntl
 import os
 import re
 import secrets
@@ -54,6 +59,10 @@ class OutputExistsError(FileExistsError):
 
 class OutputIsInputError(ValueError):
     """An output path is one of the command's inputs, or a folder holding one."""
+
+
+class FolderInUseError(RuntimeError):
+    """Another process holds the folder's lock (:func:`folder_lock`)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,6 +387,58 @@ def staging_dir(path: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-__all__ = ["OutputExistsError", "OutputIsInputError", "TEMP_NAME", "atomic_write", "check_output",
-           "clean_stale_temps", "holds_input", "is_input", "is_saved_model_dir", "is_stale_temp",
-           "is_temp", "new_temp", "publish", "rename_noreplace", "staging_dir", "temp_path"]
+# ---------------------------------------------------------------------------------------------
+# One command per folder
+
+
+LOCK_NAME = ".lock"
+
+
+@contextmanager
+def folder_lock(folder: str | os.PathLike, flag: str = "--out") -> Iterator[Path]:
+    """Hold an exclusive OS lock on ``folder`` (which must exist) while the block runs.
+
+    Raises :class:`FolderInUseError` at once, without waiting, when another process holds it; the
+    message names that process. The lock is ``flock`` on ``<folder>/.lock``: released by the
+    kernel when the holder exits however it exits. The holder removes the file on the way out;
+    whoever locks a file that was just removed (its inode no longer at the path) tries again,
+    so two processes can never both hold the lock.
+    """
+    folder = Path(folder)
+    path = folder / LOCK_NAME
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip()
+            os.close(fd)
+            who = f"process {holder}" if holder.isdigit() else "another process"
+            raise FolderInUseError(f"{flag} {folder} is in use by {who} (another run on the same "
+                                   "folder); wait for it to end or choose another folder") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the previous holder removed that file as we opened it: lock the new one
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield path
+    finally:
+        try:
+            os.unlink(path)  # while still holding it (see above)
+        except OSError:
+            pass
+        os.close(fd)
+
+
+__all__ = ["FolderInUseError", "LOCK_NAME", "OutputExistsError", "OutputIsInputError", "TEMP_NAME",
+           "atomic_write", "check_output", "clean_stale_temps", "folder_lock", "holds_input",
+           "is_input", "is_saved_model_dir", "is_stale_temp", "is_temp", "new_temp", "publish",
+           "rename_noreplace", "staging_dir", "temp_path"]

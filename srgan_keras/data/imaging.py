@@ -56,8 +56,9 @@ class LoadedImage:
 
 @contextmanager
 def pillow_errors(path: Path) -> Iterator[None]:
-    """Pillow's ways of failing on ``path`` (a decompression bomb, a missing, unreadable or
-    truncated file, not an image) turned into one-line :class:`ImageError` s naming it."""
+    """Pillow's ways of failing on ``path`` (a decompression bomb, in the pixels or in a PNG's
+    metadata chunks, a missing, unreadable or truncated file, not an image) turned into one-line
+    :class:`ImageError` s naming it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -66,6 +67,11 @@ def pillow_errors(path: Path) -> Iterator[None]:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageError(f"{path}: refused as a decompression bomb ({e})") from None
+    except ValueError as e:  # PngImagePlugin: a zTXt/iTXt/iCCP chunk over 1 MiB, text over 64 MiB
+        if "Decompressed data too large" not in str(e) and "memory used in text chunks" not in str(e):
+            raise
+        raise ImageError(f"{path}: refused: its metadata (PNG text or ICC profile) decompresses "
+                         f"too large ({e})") from None
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -98,6 +104,10 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
         mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         arr = np.asarray(img, dtype=np.float64)
+        if mode == "F" and not np.isfinite(arr).all():  # clipped, NaN would come out black
+            bad = int(arr.size - np.isfinite(arr).sum())
+            raise ImageError(f"{path}: has NaN or infinite pixels ({bad} of {arr.size}, a float "
+                             "image); replace them before upscaling")
         if mode == "F":
             arr = np.clip(arr, 0.0, 1.0) if arr.max() <= 1.0 else np.clip(pixels_to_unit(arr), 0, 1)
         else:

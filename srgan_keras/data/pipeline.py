@@ -113,9 +113,18 @@ def load_pool(cfg: TrainConfig) -> ImagePool | list[Path]:
     """Decode the training source into memory, or return file paths when it is too large to cache."""
     pool = ImagePool()
     if cfg.data == "builtin":
-        for name, arr in builtin_images(BUILTIN_TRAIN):
+        # As a folder's files: a photo smaller than the crop is skipped (issue 27.11: page and
+        # text, under 256 px, made --preset realesrgan's crops fail with "high <= 0")
+        photos, skipped = builtin_images(BUILTIN_TRAIN), []
+        for name, arr in photos:
+            if min(arr.shape[:2]) < cfg.hr_size:
+                skipped.append(f"{name}: too small ({arr.shape[1]}x{arr.shape[0]} < {cfg.hr_size} px)")
+                continue
             pool.names.append(name)
             pool.hr.append(arr)
+        warn_skipped(skipped, len(photos))
+        if not pool.hr:
+            raise DataError(f"--data builtin: no photo of at least --hr-size {cfg.hr_size} px")
         return _with_whole_image_lr(pool, cfg)
     paths, skipped, total, pixels = scan_folder(cfg.data, cfg.hr_size)
     if cfg.lr_data is None:

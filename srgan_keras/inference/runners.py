@@ -73,7 +73,8 @@ class KerasRunner:
     ``tf.function`` whose input signature has free H and W, so tiles of any size share a trace.
     """
 
-    def __init__(self, model, name: str | None = None, precision: str = "float32"):
+    def __init__(self, model, name: str | None = None, precision: str = "float32",
+                 source: str | None = None):
         import tensorflow as tf
 
         from srgan_keras.nn.outputs import output_range
@@ -83,7 +84,7 @@ class KerasRunner:
         self.precision = precision  # what the trunk computes in (informational)
         spec = tf.TensorSpec([None, None, None, 3], tf.float32)
         self._fn = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
-        self.scale = _measure_scale(self._fn, self.name)
+        self.scale = _measure_scale(self._fn, source or self.name)  # source: the file, in errors
         self.unit_output = output_range(model) == "unit"  # RRDBNet (ESRGAN): [0, 1] already
 
     def __call__(self, lr: np.ndarray) -> np.ndarray:
@@ -118,13 +119,31 @@ class BicubicRunner:
 
 
 def _measure_scale(fn, name: str) -> int:
-    """Upscaling factor of a generator: run an 8x8 input once and compare sizes."""
+    """Upscaling factor of a generator: run an 8x8 input once and compare sizes.
+
+    A model that is no image-to-image generator (a classifier, a dict of outputs, a fixed input
+    size) fails here with one line naming it (:class:`srgan_keras.nn.saving.ModelFileError`,
+    a ValueError), before any image is read (issue 27.10).
+    """
     import tensorflow as tf
 
-    out = fn(tf.zeros([1, 8, 8, 3], tf.float32))
+    from srgan_keras.nn.saving import ModelFileError
+
+    need = "needs one (N, H, W, 3) image in and one (N, sH, sW, 3) image out"
+    try:
+        out = fn(tf.zeros([1, 8, 8, 3], tf.float32))
+    except Exception as e:  # noqa: BLE001 -- whatever the model raises on an image: one line
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+        raise ModelFileError(f"{name}: not an image-to-image generator (an 8x8 RGB input fails: "
+                             f"{first}); {need}") from None
+    if not hasattr(out, "shape") or len(out.shape) != 4 or out.shape[-1] != 3:
+        got = (f"a {type(out).__name__} of {len(out)} outputs" if isinstance(out, (dict, list, tuple))
+               else f"shape {tuple(out.shape)}")
+        raise ModelFileError(f"{name}: not an image-to-image generator (an 8x8 RGB input gives "
+                             f"{got}); {need}")
     h, w = int(out.shape[1]), int(out.shape[2])
     if h % 8 or w % 8 or h != w or h < 8:
-        raise ValueError(f"{name}: an 8x8 input gave {h}x{w}; not an integer-scale generator")
+        raise ModelFileError(f"{name}: an 8x8 input gave {h}x{w}; not an integer-scale generator")
     return h // 8
 
 
@@ -249,7 +268,7 @@ def _load_plain(path_or_name: str | os.PathLike | None, scale: int) -> Runner:
         model = load_keras(path)  # ModelFileError (a ValueError): one line
         # train.py writes <run>/generator.keras: the run folder is the more telling name
         name = path.parent.name if path.stem == "generator" and path.parent.name else path.stem
-        return KerasRunner(model, name=name)
+        return KerasRunner(model, name=name, source=str(path))
     raise ValueError(convert_hint(path) or (
         f"{path}: unknown model format; expected a .keras file, a SavedModel folder, a .tflite "
         f"or .onnx file, or one of the names {', '.join(MODEL_NAMES)}"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, fields, replace
@@ -23,6 +24,17 @@ GENERATOR_SCALE_REASONS = {
     "rrdbnet": "its body always upsamples x4, after a pixel-unshuffle for x1 and x2",
     "srvgg": "one pixel shuffle by the scale",
 }
+
+
+# Our bound, not the paper's: one HR batch as float32 (B x H x W x 3 x 4 bytes). A step holds tens of
+# feature maps of that size per layer, so above 1 GiB no machine trains it (batch 100000 at 96 px,
+# 10.3 GiB, ended in a segfault after 77 s); the paper's batch, 16 at 96 px, is 1.7 MB.
+MAX_BATCH_BYTES = 2**30
+
+
+def batch_bytes(batch_size: int, hr_size: int) -> int:
+    """Bytes of one float32 HR batch (B, hr_size, hr_size, 3)."""
+    return batch_size * hr_size * hr_size * 3 * 4
 
 
 @dataclass(frozen=True)
@@ -144,11 +156,25 @@ class TrainConfig:
             raise ValueError(f"--discriminator vgg needs --hr-size a power of two (128 as ESRGAN, "
                              f"256): its stride-2 blocks end at 4x4; got {self.hr_size}")
         d_stride = {"srgan": 16, "unet": 8, "vgg": 4}[self.discriminator]  # product of D's strides
-        if self.hr_size % d_stride or self.hr_size % self.scale:
-            raise ValueError(f"--hr-size {self.hr_size} must be a multiple of {d_stride} (the "
-                             f"discriminator's strides) and of --scale {self.scale}, e.g. 96")
+        if self.hr_size < d_stride or self.hr_size % d_stride or self.hr_size % self.scale:
+            raise ValueError(f"--hr-size {self.hr_size} must be a positive multiple of {d_stride} "
+                             f"(the discriminator's strides) and of --scale {self.scale}, e.g. 96")
         if self.batch_size < 1 or self.pretrain_steps < 0 or self.gan_steps < 0:
             raise ValueError("--batch-size must be >= 1 and step counts >= 0")
+        for name in ("log_every", "val_every", "ckpt_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be >= 1 (steps between two); got "
+                                 f"{getattr(self, name)}: for once at the end, pass the step count")
+        for name in ("pretrain_lr", "gan_lr"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
+                raise ValueError(f"--{name.replace('_', '-')} must be a positive number (the paper: "
+                                 f"1e-4); got {getattr(self, name)}")
+        batch = batch_bytes(self.batch_size, self.hr_size)
+        if batch > MAX_BATCH_BYTES:
+            raise ValueError(f"--batch-size {self.batch_size} at --hr-size {self.hr_size} makes "
+                             f"{batch / 2**30:.1f} GiB HR batches (float32), above the "
+                             f"{MAX_BATCH_BYTES // 2**30} GiB that any machine can train on; "
+                             "lower --batch-size (the paper: 16)")
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)

@@ -61,8 +61,7 @@ class Trainer:
                                      finite=self.state.G.trainable_variables
                                      + self.state.D.trainable_variables)
         self.dataset = None  # made in run(), at the resumed step (the data order is f(seed, step))
-        self.writer = (tf.summary.create_file_writer(str(run_dir / "logs")) if self.is_chief
-                       else tf.summary.create_noop_writer())
+        self._writer = None  # made on first use: a run refused at restore leaves no logs/
         self.twin = Float32Twin(cfg)
         self.jit = use_xla(cfg, strategy)
         self.stop = GracefulStop()
@@ -74,6 +73,14 @@ class Trainer:
     @property
     def D(self) -> keras.Model:
         return self.state.D
+
+    @property
+    def writer(self):
+        """TensorBoard's writer into ``logs/`` (the chief's; the others' write nothing)."""
+        if self._writer is None:
+            self._writer = (tf.summary.create_file_writer(str(self.run_dir / "logs"))
+                            if self.is_chief else tf.summary.create_noop_writer())
+        return self._writer
 
     def total_done(self) -> int:
         return self.state.total_done()
@@ -140,9 +147,11 @@ class Trainer:
         return self.twin.of(self.state.G, opt)
 
     # -- the loop --------------------------------------------------------------------------
-    def run(self) -> int:
+    def run(self, restore: bool = True) -> int:
+        """Both phases to the end; ``restore=False`` when :meth:`restore_or_init` already ran."""
         s = self.state
-        self.restore_or_init()
+        if restore:
+            self.restore_or_init()
         self.dataset = training_dataset(self.cfg, start_step=s.total_done())
         it = batches(self.strategy, self.dataset)
         phases = [("pretrain", self.pre_steps, s.pre_done, self.pretrain_step, s.pre_opt, s.G),

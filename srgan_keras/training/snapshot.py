@@ -38,6 +38,9 @@ def load_run_config(run_dir: Path):
         saved = json.loads(path.read_text())
     except (OSError, ValueError) as e:
         raise SnapshotError(f"{path} is unreadable: {e}") from None
+    if not isinstance(saved, dict):
+        raise SnapshotError(f"{path} is not a run's config (a JSON {type(saved).__name__}, not an "
+                            "object of settings); pass the --out folder of a training run")
     defaults = TrainConfig()
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     values = {}

@@ -11,6 +11,8 @@ the last good checkpoint. The run folder (``--out``, default
 ``saved_models/<preset>``) holds ``config.json``, ``logs/`` (TensorBoard), ``checkpoints/``,
 ``samples.png`` and ``generator.keras``. Settings that cannot work are refused at start with one
 sentence (exit 2); any other failure ends with one line (exit 1), its traceback with ``--debug``.
+A folder that is not this run's (no config.json of ours, or another run's results) is refused
+untouched, and so is a second run on a folder in use (:func:`srgan_keras.data.files.folder_lock`).
 """
 
 from __future__ import annotations
@@ -50,34 +52,74 @@ ARCHITECTURE_FIELDS = ("generator", "num_blocks", "num_conv", "num_filters", "up
                        "discriminator", "disc_filters", "scale", "hr_size")
 
 
-def check_resumable(run_dir: Path, cfg: TrainConfig) -> None:
-    """Before resuming, compare with the config saved in the run folder.
+# What a finished run leaves beside config.json, checkpoints/ and logs/ (artifacts.py).
+RUN_RESULTS = ("generator.keras", "samples.png", "result.json")
 
-    A different architecture, or EMA switched on or off, is an error (the checkpoint cannot
-    load); other differences, such as more steps or another learning rate, are allowed and
-    listed, so that a changed schedule is never taken on silently.
+
+def _saved_config(run_dir: Path) -> dict | None:
+    """The run folder's config.json if it is one of ours (a JSON object of TrainConfig's fields,
+    as ``_train`` has written it since the first version), else None."""
+    try:
+        saved = json.loads((run_dir / "config.json").read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(saved, dict) or not {"scale", "hr_size", "batch_size"} <= saved.keys():
+        return None
+    return saved
+
+
+def check_run_folder(run_dir: Path, cfg: TrainConfig) -> list[str]:
+    """Refuse (TrainingError, one sentence) an ``--out`` that is not this run's folder; reads only.
+
+    Accepted: a missing or empty folder (only our temporaries or lock in it), or a folder holding
+    our config.json (issue 27.4: a folder of the user's, or another project's checkpoints, keeps
+    its config.json, samples.png and result.json). Then, before resuming, the saved config is
+    compared with this one: a different architecture, or EMA switched on or off, is an error (the
+    checkpoint cannot load); so is any other difference in a folder holding a finished run's
+    results but no checkpoint (this run would replace them). Other differences, such as more
+    steps or another learning rate, are allowed and returned as a note, so that a changed schedule
+    is never taken on silently.
     """
-    saved_path = run_dir / "config.json"
-    if not saved_path.is_file() or not (run_dir / "checkpoints" / "checkpoint").is_file():
-        return
-    saved = json.loads(saved_path.read_text())
+    from srgan_keras.data.files import LOCK_NAME, is_temp
+
+    if not run_dir.exists():
+        return []
+    if not run_dir.is_dir():
+        raise TrainingError(f"--out {run_dir} is a file, not a folder; pass a folder for the run")
+    entries = [p.name for p in run_dir.iterdir() if p.name != LOCK_NAME and not is_temp(p)]
+    if not entries:
+        return []
+    saved = _saved_config(run_dir)
+    if saved is None:
+        what = "a config.json that is not" if "config.json" in entries else "no config.json of"
+        raise TrainingError(f"--out {run_dir} is a folder that holds files of its own and {what} "
+                            "a run of this trainer; nothing was changed: pass a new or empty --out")
     now = json.loads(cfg.to_json())
-    changed = {k: (saved.get(k), v) for k, v in now.items() if k in saved and saved[k] != v}
+    changed = {k: (saved.get(k), v) for k, v in now.items()
+               if k != "out" and k in saved and saved[k] != v}
     arch = [k for k in changed if k in ARCHITECTURE_FIELDS]
     if arch:
         diffs = ", ".join(f"{k} {changed[k][0]} -> {changed[k][1]}" for k in arch)
         raise TrainingError(f"{run_dir} holds a run of another architecture ({diffs}); "
                             "pass a new --out, or delete that folder to start over")
-    if "ema_decay" in changed and (changed["ema_decay"][0] > 0) != (changed["ema_decay"][1] > 0):
+    resumable = (run_dir / "checkpoints" / "checkpoint").is_file()
+    if "ema_decay" in changed and resumable and (
+            (changed["ema_decay"][0] > 0) != (changed["ema_decay"][1] > 0)):
         # Keras adds the averages to the optimizer's variable list, so its checkpoint layout
         # changes: the saved slots would restore into the wrong variables.
         raise TrainingError(f"{run_dir} was trained with --ema-decay {changed['ema_decay'][0]}: "
                             "EMA cannot be switched on or off when resuming; start a new --out "
                             "with --init-from <run>/generator.keras")
-    if changed:
+    results = [n for n in RUN_RESULTS if n in entries]
+    if changed and not resumable and results:
         diffs = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items())
-        print(f"note: continuing the run in {run_dir} with changed settings: {diffs}")
-
+        raise TrainingError(f"{run_dir} holds the results of a run with other settings ({diffs}) "
+                            f"and no checkpoint to continue; its {', '.join(results)} would be "
+                            "replaced: pass a new --out")
+    if changed and resumable:
+        diffs = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items())
+        return [f"note: continuing the run in {run_dir} with changed settings: {diffs}"]
+    return []
 
 
 def check_inputs(cfg: TrainConfig) -> None:
@@ -135,13 +177,7 @@ def main(argv=None) -> int:
 
 
 def _train(cfg: TrainConfig, preset: str, verbose: bool = False) -> int:
-    import tensorflow as tf
-
-    from srgan_keras.data.imaging import atomic_write
-    from srgan_keras.data.pipeline import DataError, stream_failure
-    from srgan_keras.training import loop
-    from srgan_keras.training.checkpoints import CheckpointError, CheckpointStore, clean_leftovers
-    from srgan_keras.training.losses import VGGWeightsError
+    from srgan_keras.data.files import FolderInUseError, folder_lock
     from srgan_keras.training.runtime import is_chief, setup_runtime
 
     run_dir = Path(cfg.out) if cfg.out else REPO_SAVED_MODELS / preset
@@ -150,11 +186,36 @@ def _train(cfg: TrainConfig, preset: str, verbose: bool = False) -> int:
     print(settings_summary(cfg, preset))
     print(f"  (all of them: {run_dir / 'config.json'}, or --verbose)" if not verbose else cfg.to_json())
     try:
-        check_resumable(run_dir, cfg)
+        check_run_folder(run_dir, cfg)  # reads only: a folder that is not ours stays untouched
     except TrainingError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if is_chief(strategy):
+    if not is_chief(strategy):  # a worker of a multi-worker run: the chief owns the folder
+        run_dir.mkdir(parents=True, exist_ok=True)
+        return _run(cfg, preset, run_dir, strategy, chief=False)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with folder_lock(run_dir):  # issue 27.3: one run per folder, until this one ends
+            # Again under the lock: another run may have written its config.json meanwhile.
+            for note in check_run_folder(run_dir, cfg):
+                print(note)
+            return _run(cfg, preset, run_dir, strategy, chief=True)
+    except (FolderInUseError, TrainingError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _run(cfg: TrainConfig, preset: str, run_dir: Path, strategy, chief: bool) -> int:
+    """The run in ``run_dir``: nothing is written there until its checkpoints have restored."""
+    import tensorflow as tf
+
+    from srgan_keras.data.imaging import atomic_write
+    from srgan_keras.data.pipeline import DataError, stream_failure
+    from srgan_keras.training import loop
+    from srgan_keras.training.checkpoints import CheckpointError, CheckpointStore, clean_leftovers
+    from srgan_keras.training.losses import VGGWeightsError
+
+    if chief:
         try:  # before anything is written: a folder whose checkpoints all fail stays untouched
             CheckpointStore(tf.train.Checkpoint(), run_dir / "checkpoints").preflight()
         except CheckpointError as e:
@@ -162,13 +223,14 @@ def _train(cfg: TrainConfig, preset: str, verbose: bool = False) -> int:
             return 2
         for name in clean_leftovers(run_dir, run_dir / "checkpoints"):
             print(f"note: removed {name}, left by an interrupted run")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if is_chief(strategy):
-        atomic_write(run_dir / "config.json",
-                     lambda tmp: Path(tmp).write_text(json.dumps(
-                         {"preset": preset, **json.loads(cfg.to_json())}, indent=2)))
     try:
-        return loop.Trainer(cfg, run_dir, strategy).run()
+        trainer = loop.Trainer(cfg, run_dir, strategy)
+        trainer.restore_or_init()  # CheckpointError here has changed nothing (issue 27.4)
+        if chief:
+            atomic_write(run_dir / "config.json",
+                         lambda tmp: Path(tmp).write_text(json.dumps(
+                             {"preset": preset, **json.loads(cfg.to_json())}, indent=2)))
+        return trainer.run(restore=False)
     except (DataError, VGGWeightsError, TrainingError, CheckpointError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
