@@ -184,4 +184,4 @@ shutil.rmtree(out)  # the exports were temporary
 #
 # </details>
 #
-# Next: [08 · ESRGAN and Real-ESRGAN](08_esrgan_and_realesrgan.ipynb).
+# Next: [08 · ESRGAN](08_esrgan.ipynb), then [09 · Real-ESRGAN](09_realesrgan.ipynb).
