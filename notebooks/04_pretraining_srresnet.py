@@ -23,7 +23,7 @@
 # last checkpoint and finishes at once, and the curves below are that run's.
 #
 # **A demo run shows the mechanics.** A thousand CPU steps of a small network cannot show the paper's
-# results (notebooks 00 and 06 do that with the bundled models, trained for hours); they show how the
+# results (notebooks 00 and 06 show the bundled models, trained for hours: their PSNR side); they show how the
 # loop, the logs and the curves behave, and how a network that starts at bicubic leaves it: not at once
 # (in the run below the validation sits on bicubic's value for 300 steps and dips below it once before
 # climbing), for reasons read from the log after the run.

@@ -27,8 +27,9 @@
 # the demo preset's own); the demo generator (8 blocks, global bicubic residual); 64 px crops, batch 8.
 #
 # **A demo run shows the mechanics.** A hundred-odd CPU steps of GAN training cannot show the paper's
-# texture (notebook 00 shows it with the bundled SRGAN, and notebook 06 the curve between the two bundled
-# models); they show how G and D interact, and what the diagnostics look like.
+# texture. Nor does the bundled SRGAN of notebooks 00 and 06: its GAN phase, also without a perceptual
+# loss, added a regular 4x4 grid rather than texture (a real SRGAN is being trained, issue 23). What this
+# run shows is how G and D interact, and what the diagnostics look like.
 
 # %%
 import time
