@@ -25,7 +25,7 @@
 # **A demo run shows the mechanics.** A thousand CPU steps of a small network cannot show the paper's
 # results (notebooks 00 and 06 show the bundled models, trained for hours: their PSNR side); they show how the
 # loop, the logs and the curves behave, and how a network that starts at bicubic leaves it: not at once
-# (in the run below the validation sits on bicubic's value for 300 steps and dips below it once before
+# (in the run below the validation sits on bicubic's value for its first checks and dips below it once before
 # climbing), for reasons read from the log after the run.
 #
 # **Departures from the paper** (the `demo` preset; the README's demo section says why): a global bicubic
@@ -72,13 +72,13 @@ rc = trainer.main(srresnet_args())
 print(f"exit code {rc}, {time.perf_counter() - t0:.0f} s")
 
 # %% [markdown]
-# **Reading the log.** The first three validations print exactly bicubic's 27.07 dB, and the fourth,
-# at step 400, falls to 26.39 dB, below bicubic; only from step 500 (27.66 dB) does the run stay above it.
+# **Reading the log.** The first three validations print exactly bicubic's value, and the fourth
+# falls below bicubic; only from the fifth on does the run stay above it.
 # Both follow from the departures above. The global residual adds the network's output to bicubic, and
 # the last convolution starts at zero, so at first the correction is zero (and so is every gradient
 # that reaches the layers before it); while that layer's weights are small the correction stays too
-# small to move PSNR by 0.01 dB (at step 300 SSIM has moved in its
-# fourth decimal, 0.8040 against 0.8039: the correction exists, it is tiny). The dip comes when the
+# small to move PSNR in its second decimal (SSIM, printed beside it, moves in its
+# fourth decimal: the correction exists, it is tiny). The dip comes when the
 # correction first gets large, with the learning rate still near its peak (warm-up to 1e-3, then a
 # cosine decay, the middle panel below: at step 400 still about two thirds of the peak); a large step
 # from a barely trained network overshoots, here by enough to make the two validation photos worse than

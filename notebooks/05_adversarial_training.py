@@ -118,8 +118,8 @@ say(("*Executed with `SRGAN_FAST=1`: a tiny model for a few steps.* " if FAST el
 #   real from fake perfectly and the generator's gradient carries little useful information (notebook 03's
 #   saturation picture, now for the discriminator). It can happen fast when G starts from a good
 #   SRResNet, whose smooth SR images are an easy tell — but it did **not** happen in the run above: after
-#   120 GAN steps `d_real` is 0.63 and `d_fake` 0.39, and `d_loss` 1.13 is nearer an undecided
-#   D's 1.39 than 0. That run is the *healthy* case, D beginning to separate the two and far from winning. A D
+#   its last logged step `d_real` is only a little above one half and `d_fake` a little below, and
+#   `d_loss` is nearer an undecided D's 2 ln 2 than 0. That run is the *healthy* case, D beginning to separate the two and far from winning. A D
 #   that wins is not shown in this notebook; exercise 4 is the experiment that makes one.
 # * **What to do**: lower D's learning rate or update it less often; make its job harder (label smoothing,
 #   instance noise, spectral normalisation as in Real-ESRGAN's U-Net D); use the relativistic loss

@@ -153,17 +153,17 @@ say(("*Executed with `SRGAN_FAST=1`: only a few steps of D.* " if FAST else "")
 # The map is a verdict per pixel. The idea: bicubic reproduces flat areas well, so nothing there tells real
 # from fake and both images should score alike; edges and fine texture are where bicubic fails, so that is
 # where a well-trained D should separate them. **This D does not show that yet.** It scores HR higher than
-# bicubic overall (mean logit 25.67 against 10.33; both maps are high over the wing and low over the soft
+# bicubic overall (its mean logit, printed above, is far higher on HR; both maps are high over the wing and low over the soft
 # background), but both means are positive — on this unseen image it calls the bicubic copy real too, only
-# less confidently — and on HR its logits follow the local gradient magnitude only at r = 0.20, as the
+# less confidently — and on HR its logits follow the local gradient magnitude only weakly (the correlation r printed above), as the
 # sentence above says: not yet tied to edges. Its logits are also large and unbounded. Three hundred steps
 # of a 16-feature D on two photos teach it "sharper overall scores higher", not *where*; a demonstration
 # that lands on edges needs a longer run and is left for a later version of this notebook. What the figure
 # does show is the form of the answer: a VGG-style discriminator would have given one number for the whole
 # image, and the generator would not know *where* it failed.
 #
-# **The printed singular values.** The line after the training loop prints 1.049, 1.705 and 1.187 for
-# three SN layers: these are the largest singular values of the *stored* kernels $W$ (PyTorch's
+# **The printed singular values.** The line after the training loop prints one value per SN layer, some
+# above 1: these are the largest singular values of the *stored* kernels $W$ (PyTorch's
 # `weight_orig`), which spectral normalization leaves free — it is not bound to 1. What the convolution
 # applies is $W / \hat\sigma$, with $\hat\sigma = u^\top W v$ from one power-iteration step per training call.
 # For unit $u, v$, $\hat\sigma \le \sigma(W)$, so the applied kernel's largest singular value,
@@ -391,14 +391,14 @@ say(f"On this degraded input bicubic scores {scores['bicubic']['psnr_y']:.2f} dB
       f"published models span the whole range from smooth to textured.")
 
 # %% [markdown]
-# **What the table shows is the opposite of the published picture.** α = 0 is Real-ESRNet, the PSNR model:
-# 25.41 dB on Set5; α = 1 is Real-ESRGAN: 25.63 dB, the *higher* PSNR, and each step of α raises it. These
+# **What the table shows is the opposite of the published picture.** α = 0 is Real-ESRNet, the PSNR model;
+# α = 1 is Real-ESRGAN, with the *higher* PSNR on Set5, and each step of α raises it. These
 # tiny runs do not trade PSNR for texture. The GAN run started from a Real-ESRNet that was still improving
-# (its validation rose at every check, to 24.91 dB at step 400), and its loss is still mostly L1 (pixel L1
-# at weight 1 and the L1 that stands in for the perceptual term, against the adversarial 0.1), so its 200
-# steps went on raising PSNR (its own validation: 24.95 dB at step 50, 25.13 dB at the end). The blends
+# (its validation rose at every check), and its loss is still mostly L1 (pixel L1
+# at weight 1 and the L1 that stands in for the perceptual term, against the adversarial 0.1), so its
+# steps went on raising PSNR (its own validation rose from its first check to its last). The blends
 # interpolate between a less-trained and a more-trained model, and the degraded eye shows the same order
-# (α 0: 26.06, α 1: 26.47 dB). For the smooth-to-sharp trade-off, blend the bundled SRResNet and SRGAN
+# (the table's degraded column rises with α too). For the smooth-to-sharp trade-off, blend the bundled SRResNet and SRGAN
 # (notebook 06), or the published Real-ESRNet/Real-ESRGAN weights where they can be downloaded (the
 # appendix converts them).
 #
