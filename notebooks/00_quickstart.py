@@ -20,8 +20,9 @@
 # trade-off: a network trained to minimise the pixel error (**SRResNet**, MSE loss) scores the highest
 # PSNR and looks blurred; the same network fine-tuned as a GAN (**SRGAN**) scores *lower* PSNR and looks
 # sharper, and human raters preferred it (the paper's mean-opinion-score study, Table 1 and Fig. 5). This
-# notebook shows that result with the two trained generators bundled in `saved_models/`, then lets you be
-# the rater. Every later notebook opens one part of this pipeline.
+# notebook shows the PSNR half of that result with the two trained generators bundled in `saved_models/`,
+# then lets you be the rater; the texture half waits for a real SRGAN (see below: the bundled one adds a
+# grid, not texture). Every later notebook opens one part of this pipeline.
 #
 # **The models.** `srresnet_x4.keras` is the paper's SRResNet (Fig. 4) and `srgan_x4.keras` the same
 # network after a GAN phase, both trained by this library on the 100 photos of Urban100 on a 2-core CPU
@@ -101,8 +102,15 @@ print(f"{'bicubic':<9} PSNR-Y {m_bic['psnr_y']:.2f} dB  SSIM-Y {m_bic['ssim_y']:
 #
 # Crops of Set14 and Set5 (the 192x192 square with the most gradient energy in each photo, found by the
 # library's `detail_box`), each model beside HR. Look at the insets: SRResNet's fur, stripes and
-# fabric are smooth, SRGAN's have grain and edges — and SRGAN's PSNR and SSIM are *lower*. Why the MSE
-# optimum is a blur is derived in notebook 03; notebook 06 draws the whole curve between the two.
+# fabric are smooth, and SRGAN's PSNR and SSIM are *lower* — but what the bundled SRGAN adds is not HR's
+# texture. It is a regular grid of 4x4-pixel cells laid over everything (plainest on the zebra's grass and
+# the baboon's fur): the pixel shuffle's checkerboard, which its GAN phase brought back because it had no
+# perceptual loss (it is SRGAN-**MSE**, above). So these figures show the paper's *price* (lower PSNR) but
+# not its *gain*: the sentence the cell prints under them, that the GAN's textures are closer to HR, is
+# not what they show for this model. A real SRGAN, with a perceptual content loss and sub-pixel
+# convolutions initialised without the checkerboard, is being trained (issue 23) and will replace it here.
+# Why the MSE optimum is a blur is derived in notebook 03; notebook 06 draws the whole curve between the
+# two models.
 
 # %%
 from srgan_keras.evaluation.evaluate import detail_box
@@ -174,10 +182,12 @@ say(f"The 1-pixel shift scores **{s_shift:.2f} dB**, {'below' if s_shift < s_bic
 # %% [markdown]
 # ### Be the MOS rater
 #
-# The paper's mean opinion score study (§3.4, Table 2, Fig. 5): 26 raters scored the images of Set5,
+# The paper's mean opinion score study (§3.3, Table 2, Fig. 5): 26 raters scored the images of Set5,
 # Set14 and BSD100 from 1 (bad) to 5 (excellent), shown in random order and without names. On BSD100
-# SRGAN's mean opinion score was 3.56 against SRResNet's 2.69 (HR: 4.46), although its PSNR is lower:
-# PSNR ranked the methods differently from the raters. Here is a small blind A/B version: for each crop, pick the image that
+# SRGAN's mean opinion score was 3.56 (HR: 4.46), well above SRResNet's (Table 2), although its PSNR is
+# lower: PSNR ranked the methods differently from the raters. (The sentence printed above cites the MOS
+# study as §3.4; it is §3.3.) The bundled SRGAN-MSE, with its grid, is not the model those raters saw, so
+# do not expect it to win your vote. Here is a small blind A/B version: for each crop, pick the image that
 # looks more like a real photo. The cell tallies your votes against what PSNR would have picked.
 # Run it in Jupyter to vote (buttons, `ipywidgets`; the answer key appears once every pair has a vote);
 # executed headless (CI, the committed copy) it shows the answer key at once.
@@ -303,11 +313,15 @@ say(" ".join(f"{n} averages **{reports[n]['mean']['psnr_y']:.2f} dB** / {reports
 #    smooth (notebook 03); raters judge whether an image could be real, and a blurred one cannot.
 # 2. Every pixel changes by 255, so MSE = 255² and PSNR = 10·log10(255²/255²) = 0 dB: the worst
 #    possible score for an image the eye cannot tell from the original at a distance.
-# 3. Typical: grain on smooth areas, slightly wrong high-frequency patterns (invented texture in the
-#    same direction as the real one), occasional ringing near strong edges. SRResNet instead smooths.
-# 4. Most people pick SRGAN in most pairs and so disagree with PSNR in those pairs; magnifying makes
-#    the GAN's invented texture easier to see, so some preferences flip — the MOS protocol fixes the
-#    viewing conditions for this reason.
+# 3. With the bundled SRGAN-MSE: a regular grid of 4x4-pixel cells over smooth areas and textures alike
+#    (the pixel shuffle's checkerboard), plainest on grass, sky and skin. A real SRGAN (the paper's, or
+#    issue 23's) adds instead grain, slightly wrong high-frequency patterns (invented texture in the same
+#    direction as the real one) and occasional ringing near strong edges. SRResNet smooths.
+# 4. With the bundled SRGAN-MSE you may well pick SRResNet, if the grid looks less like a photo to you
+#    than the blur does, and then you agree with PSNR; the paper's raters, shown its real SRGAN,
+#    preferred the GAN.
+#    Magnifying makes the GAN's added pattern easier to see, so some preferences flip — the MOS protocol
+#    fixes the viewing conditions for this reason.
 #
 # </details>
 #

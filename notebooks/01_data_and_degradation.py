@@ -210,7 +210,7 @@ print(f"|LR crop - bicubic(HR crop)|: max {err.max():.0f} grey levels over the w
 # saw pixels outside this crop, while the crop's own bicubic has to extrapolate there.
 #
 # **Real-ESRGAN's second-order degradations** (blur, resize, noise, JPEG, twice) are the other way to make
-# LR images (`--degradation realesrgan`); [notebook 08](08_esrgan_and_realesrgan.ipynb) shows them stage by
+# LR images (`--degradation realesrgan`); [notebook 09](09_realesrgan.ipynb) shows them stage by
 # stage.
 #
 # ### Exercises

@@ -27,8 +27,9 @@
 # the demo preset's own); the demo generator (8 blocks, global bicubic residual); 64 px crops, batch 8.
 #
 # **A demo run shows the mechanics.** A hundred-odd CPU steps of GAN training cannot show the paper's
-# texture (notebook 00 shows it with the bundled SRGAN, and notebook 06 the curve between the two bundled
-# models); they show how G and D interact, and what the diagnostics look like.
+# texture. Nor does the bundled SRGAN of notebooks 00 and 06: its GAN phase, also without a perceptual
+# loss, added a regular 4x4 grid rather than texture (a real SRGAN is being trained, issue 23). What this
+# run shows is how G and D interact, and what the diagnostics look like.
 
 # %%
 import time
@@ -115,8 +116,11 @@ say(("*Executed with `SRGAN_FAST=1`: a tiny model for a few steps.* " if FAST el
 #   adversarial loss moves but does not run away. G and D keep each other busy.
 # * **D wins**: `d_real` → 1, `d_fake` → 0, `d_loss` → 0, `adv_loss` grows without bound. D separates
 #   real from fake perfectly and the generator's gradient carries little useful information (notebook 03's
-#   saturation picture, now for the discriminator). In a short run from a *good* SRResNet this happens fast:
-#   the SR images are smooth, which is the easiest tell.
+#   saturation picture, now for the discriminator). It can happen fast when G starts from a good
+#   SRResNet, whose smooth SR images are an easy tell — but it did **not** happen in the run above: after
+#   its last logged step `d_real` is only a little above one half and `d_fake` a little below, and
+#   `d_loss` is nearer an undecided D's 2 ln 2 than 0. That run is the *healthy* case, D beginning to separate the two and far from winning. A D
+#   that wins is not shown in this notebook; exercise 4 is the experiment that makes one.
 # * **What to do**: lower D's learning rate or update it less often; make its job harder (label smoothing,
 #   instance noise, spectral normalisation as in Real-ESRGAN's U-Net D); use the relativistic loss
 #   (`--adv-loss ragan`, ESRGAN) whose generator gradient does not vanish the same way; check that the
@@ -203,8 +207,10 @@ for epoch in range(2):
 #    1.39$. G's non-saturating loss is $-\log 0.5 = \log 2 \approx 0.69$.
 # 3. Which side D gets right: a low `d_loss` with `d_real` near 1 and `d_fake` near 0 is a D that wins; the
 #    same `d_loss` can come from a D that is confident and wrong on a few images.
-# 4. With weight 0.1 the adversarial term dominates the MSE term; G chases D, artefacts appear, D's
-#    `d_fake` collapses toward 0 while `adv_loss` climbs, and validation PSNR drops by dBs.
+# 4. What to expect (not run in this notebook): with weight 0.1 the adversarial term outweighs the MSE
+#    term, so G chases D and artefacts appear; a D that wins shows first in `d_fake` falling toward 0
+#    while `adv_loss` climbs, and the validation PSNR falls. Compare your curves with the run above,
+#    where neither happened in 120 steps.
 #
 # </details>
 #

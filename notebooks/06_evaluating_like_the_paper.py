@@ -126,7 +126,10 @@ print(f"studio-range Y's gain over full-range luma on the same error: 20·log10(
 # the demo runs of notebooks 04 and 05 are used: mechanics only).
 #
 # **The texture measure.** The trade-off is usually plotted against a no-reference perceptual index (Ma et
-# al. and NIQE, as in the PIRM 2018 challenge) or LPIPS; none is available offline here. We define our own,
+# al. and NIQE, as in the PIRM 2018 challenge) or LPIPS. LPIPS needs network weights downloaded and is not
+# used in this course; NIQE runs offline here (`srgan_keras.evaluation.niqe`, its pristine model shipped
+# with the package; `python -m srgan_keras.evaluate --niqe`, and notebook 11 prints it beside PSNR/SSIM),
+# but this curve does not carry it yet. We plot a measure of our own,
 # crude and explicit: the **high-frequency energy ratio**, the mean absolute second difference of Y (a
 # discrete Laplacian: edges and fine texture) in SR divided by the same in HR (`_course.hf_ratio`). 1.0
 # means as much fine detail as the original; blur pushes it below 1; invented texture or noise can push
@@ -193,6 +196,13 @@ say(("*Executed with `SRGAN_FAST=1`: three blends only.* " if FAST else "") +
 # %% [markdown]
 # ### Slide α yourself
 #
+# The sentence printed above calls the grid in the insets "faint". It is not: in the bird's inset at α = 1
+# below, a regular grid of 4x4-pixel cells covers the whole crop (notebook 00 shows the same on the zebra),
+# and it is already visible at α = 0.5. It is the bundled SRGAN-MSE's pixel-shuffle checkerboard, and the
+# HF energy ratio counts it as detail: part of the "more high-frequency energy than HR" from α = 0.9 on is
+# that grid, not texture — the measure says how much, not what. A real SRGAN (issue 23) will replace the
+# GAN end of this curve.
+#
 # In Jupyter, the slider below shows the Set5 bird at the chosen α with its PSNR and HF energy ratio (the
 # blends were computed above, so it is instant). Executed headless (CI, the committed copy), the cell
 # shows three α side by side instead.
@@ -246,8 +256,9 @@ show_panels("Set5 bird x4: bicubic, then SRResNet → SRGAN by network interpola
 #
 # <details><summary>Solutions (click to open)</summary>
 #
-# 1. Dropping antialias when making the LR, and RGB instead of Y, lower it; the border crop barely moves
-#    bicubic (the protocol table above has the exact values).
+# 1. All three lower PSNR: RGB instead of Y (28.43 → 26.70 dB, −1.73), full-range Y instead of BT.601's
+#    studio range (→ 27.11 dB, −1.32; exercise 2 derives the 1.3 dB), and LR made without antialias
+#    (→ 28.00 dB, −0.43, though its SSIM *rises*, 0.8113 → 0.8192). The border crop and the rounding barely move bicubic (the protocol table above).
 # 2. Y = 16 + 219·Y_full/255, so every error shrinks by 219/255; the MSE by (219/255)², and
 #    PSNR = 10·log10(255²/MSE) rises by 20·log10(255/219).
 # 3. A network's outermost pixels are its worst: its convolutions see zero padding there. Bicubic's resize

@@ -85,7 +85,8 @@ print("uint8 (1, 20, 30, 3) ->", sr_u8.dtype.name, tuple(sr_u8.shape))
 #
 # Every file keeps a dynamic H x W input. The parity report runs each on the built-in validation photos
 # (centre crops, at most 128x128 LR) and times a 128x128 input with LiteRT (`ai_edge_litert`, XNNPACK).
-# ⏱ *Without `SRGAN_FAST`: about 2–3 minutes (four conversions; int8 calibration is the slowest).*
+# ⏱ *Without `SRGAN_FAST`: about 5 minutes on a quiet 2-core CPU (four conversions, each with its parity
+# check: 51–109 s apiece in the committed run; int8 calibration is the slowest).*
 
 # %%
 images = export.check_images(None, scale=4)  # built-in validation photos: LR, HR
@@ -184,4 +185,4 @@ shutil.rmtree(out)  # the exports were temporary
 #
 # </details>
 #
-# Next: [08 · ESRGAN and Real-ESRGAN](08_esrgan_and_realesrgan.ipynb).
+# Next: [08 · ESRGAN](08_esrgan.ipynb), then [09 · Real-ESRGAN](09_realesrgan.ipynb).

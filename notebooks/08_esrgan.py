@@ -36,9 +36,11 @@
 # interpolation; the [appendix](10_appendix_converting_weights.ipynb) converting the published PyTorch weights.
 #
 # **Offline here:** VGG19's ImageNet weights cannot be downloaded on this machine, so the VGG cells use
-# random weights (`weights=None`) and the training run uses an L1 content loss instead of the perceptual
-# one; with a network, set `SRGAN_VGG_WEIGHTS=imagenet` (or a path to the `.h5`) before starting Jupyter.
-# The published `.pth` files cannot be downloaded either: the converter section makes its own.
+# random weights (`weights=None`). This notebook trains nothing; the Real-ESRGAN training run is
+# notebook 09's, and it uses an L1 content loss instead of the perceptual one for the same reason. With
+# a network, set `SRGAN_VGG_WEIGHTS=imagenet` (or a path to the `.h5`) before starting Jupyter.
+# The published `.pth` files cannot be downloaded either: the converter, in the
+# [appendix](10_appendix_converting_weights.ipynb), makes its own.
 
 # %%
 import time

@@ -59,7 +59,9 @@ print("VGG weights:", VGG_WEIGHTS or "none (random; offline)")
 # local texture: a U-Net that returns a **logit per pixel** — "this pixel looks real" — instead of one per
 # image, so the generator gets detailed, local feedback. Spectral normalization (Miyato et al. 2018) divides
 # each convolution's kernel by its largest singular value, which keeps this stronger discriminator's training
-# stable. Fully convolutional: any input size divisible by 8 (three stride-2 convolutions).
+# stable. As in PyTorch (`srgan_keras/nn/spectral_norm.py`), the division happens in every forward pass,
+# by a power-iteration *estimate* of that value; the stored kernel itself is never rescaled. Fully
+# convolutional: any input size divisible by 8 (three stride-2 convolutions).
 
 # %%
 from srgan_keras.nn import unet_discriminator
@@ -78,9 +80,9 @@ for size in (64, 128, 200):
 # A small experiment (a 16-feature U-Net, for speed): train it to tell HR crops of the built-in photos from
 # their bicubic x4 reconstructions — the "generator" here is plain bicubic — then look at its logit map on
 # Set5's butterfly, which it has never seen. The loss is the vanilla GAN's, averaged over every pixel.
-# `training=True` matters: Keras' `SpectralNormalization` runs its power iteration and rescales the kernel
-# only in training mode. ⏱ *Without `SRGAN_FAST`: about half a minute (300 steps of batch 8 at 64x64); with
-# it, seconds.*
+# `training=True` matters: only in training mode does the layer run its power iteration (one per call) and
+# update the estimate; in inference it divides by the stored estimate. ⏱ *Without `SRGAN_FAST`: about a
+# minute (300 steps of batch 8 at 64x64; the committed run printed its own time); with it, seconds.*
 
 # %%
 from srgan_keras.data.imaging import builtin_images
@@ -148,10 +150,25 @@ say(("*Executed with `SRGAN_FAST=1`: only a few steps of D.* " if FAST else "")
        if r > 0.3 else ": not yet tied to edges."))
 
 # %% [markdown]
-# The map is a verdict per pixel. Smooth regions can score alike in both images (bicubic reproduces flat
-# areas well, so nothing there tells real from fake); edges and texture are where a trained D separates
-# them. A VGG-style discriminator would have given one number for the whole image, and the generator
-# would not know *where* it failed.
+# The map is a verdict per pixel. The idea: bicubic reproduces flat areas well, so nothing there tells real
+# from fake and both images should score alike; edges and fine texture are where bicubic fails, so that is
+# where a well-trained D should separate them. **This D does not show that yet.** It scores HR higher than
+# bicubic overall (its mean logit, printed above, is far higher on HR; both maps are high over the wing and low over the soft
+# background), but both means are positive — on this unseen image it calls the bicubic copy real too, only
+# less confidently — and on HR its logits follow the local gradient magnitude only weakly (the correlation r printed above), as the
+# sentence above says: not yet tied to edges. Its logits are also large and unbounded. Three hundred steps
+# of a 16-feature D on two photos teach it "sharper overall scores higher", not *where*; a demonstration
+# that lands on edges needs a longer run and is left for a later version of this notebook. What the figure
+# does show is the form of the answer: a VGG-style discriminator would have given one number for the whole
+# image, and the generator would not know *where* it failed.
+#
+# **The printed singular values.** The line after the training loop prints one value per SN layer, some
+# above 1: these are the largest singular values of the *stored* kernels $W$ (PyTorch's
+# `weight_orig`), which spectral normalization leaves free — it is not bound to 1. What the convolution
+# applies is $W / \hat\sigma$, with $\hat\sigma = u^\top W v$ from one power-iteration step per training call.
+# For unit $u, v$, $\hat\sigma \le \sigma(W)$, so the applied kernel's largest singular value,
+# $\sigma(W)/\hat\sigma$, is at least 1 and comes down to 1 as the iteration converges; that value is not
+# printed here.
 
 # %% [markdown]
 # ## 2 · Second-order degradations (Real-ESRGAN §3)
@@ -267,7 +284,8 @@ show_figure(fig)
 # With `SRGAN_FAST=1` the cell runs the README's tiny offline command instead (1 RRDB of 8 features, 2 + 2
 # steps). Validation uses bicubic LR of two held-out photos, the same as every other run.
 #
-# ⏱ *Without `SRGAN_FAST`: about 2 minutes on a quiet 2-core CPU (400 + 200 steps, graph mode without XLA); with it: seconds.
+# ⏱ *Without `SRGAN_FAST`: about 5 minutes on a 2-core CPU (400 + 200 steps, graph mode without XLA: the
+# committed run printed 163 + 140 s); with it: seconds.
 # Like every training cell of the course, a second run resumes from the run folders and finishes at once.*
 
 # %%
@@ -336,8 +354,8 @@ say(("*Executed with `SRGAN_FAST=1`: a 1-block, 8-feature model for 2 + 2 steps,
 # $$ \theta_G^{INTERP} = (1 - \alpha)\, \theta_G^{PSNR} + \alpha\, \theta_G^{GAN} $$
 #
 # Two generators of the same architecture, the GAN one fine-tuned from the PSNR one, are blended weight by
-# weight; `alpha` moves from the smooth, high-PSNR result to the sharp GAN result with no retraining, and
-# ESRGAN shows the blend has fewer artefacts than blending the two output *images*. Notebook 06 did it for
+# weight; `alpha` moves from the PSNR model (α = 0) to the GAN model (α = 1) with no retraining — for the
+# published models, from a smooth high-PSNR result to a sharp one — and ESRGAN shows the blend has fewer artefacts than blending the two output *images*. Notebook 06 did it for
 # SRResNet/SRGAN; here for the Real-ESRNet and Real-ESRGAN of section 3, on Set5 (bicubic LR) and on one
 # Real-ESRGAN-degraded image.
 
@@ -373,6 +391,17 @@ say(f"On this degraded input bicubic scores {scores['bicubic']['psnr_y']:.2f} dB
       f"published models span the whole range from smooth to textured.")
 
 # %% [markdown]
+# **What the table shows is the opposite of the published picture.** α = 0 is Real-ESRNet, the PSNR model;
+# α = 1 is Real-ESRGAN, with the *higher* PSNR on Set5, and each step of α raises it. These
+# tiny runs do not trade PSNR for texture. The GAN run started from a Real-ESRNet that was still improving
+# (its validation rose at every check), and its loss is still mostly L1 (pixel L1
+# at weight 1 and the L1 that stands in for the perceptual term, against the adversarial 0.1), so its
+# steps went on raising PSNR (its own validation rose from its first check to its last). The blends
+# interpolate between a less-trained and a more-trained model, and the degraded eye shows the same order
+# (the table's degraded column rises with α too). For the smooth-to-sharp trade-off, blend the bundled SRResNet and SRGAN
+# (notebook 06), or the published Real-ESRNet/Real-ESRGAN weights where they can be downloaded (the
+# appendix converts them).
+#
 # The command-line version writes one `.keras` per alpha and, with
 # `--data`, the table and a perception–distortion plot (the perception axis needs VGG19 weights):
 #

@@ -250,7 +250,9 @@ say(f"The grid's steps: HR {b_hr:.2f}, bicubic {b_bic:.2f}, SRResNet **{b_srr:.2
 #
 # Removing noise and keeping texture pull in opposite directions, and the right balance depends on the
 # photo. Real-ESRGAN ships its general model with a **weak-denoise twin** (`wdn`): the same network
-# fine-tuned on milder degradations, so it removes less and keeps more. Instead of choosing one, its
+# fine-tuned on milder degradations, meant to remove less. (Whether it also *keeps more* fine detail is a
+# question for the measurements below: on the face there, our twin keeps slightly *less* high-frequency
+# energy than the model by the HF ratio, while scoring the higher PSNR.) Instead of choosing one, its
 # `-dn s` option blends their *weights* at load time — deep network interpolation (Wang et al., CVPR
 # 2019; ESRGAN §3.4 did the same for PSNR → GAN, notebook 06):
 #
@@ -493,9 +495,11 @@ say(("*Executed with `SRGAN_FAST=1`: three images of Set14 only.* " if FAST else
 #    dB on 14 images (for bicubic too): as much as many differences between models. A 0.1 dB difference is
 #    only meaningful on the *same* seed (the same LR bytes, which is why the report carries each LR's
 #    SHA-256), and only trusted if it holds on several seeds.
-# 5. Usually: the lower the quality, the higher the strength worth using (more blocks to remove); at
-#    quality 80 a lower strength keeps texture that s = 1 smooths away. NIQE tends to prefer the lower
-#    strengths (more texture, grain included), which is its known bias.
+# 5. Expect the lower the quality, the higher the strength worth using (more blocks to remove); at
+#    quality 80 a lower strength may look more faithful. Do not assume it keeps more texture: on the
+#    baby's face above, the twin (s = 0) had a slightly *lower* HF ratio than the model (s = 1). NIQE
+#    rewards grain and sharpness (its known bias), so check which strength it prefers rather than
+#    assuming it. (Not measured in this notebook.)
 #
 # </details>
 #

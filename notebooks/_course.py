@@ -211,7 +211,6 @@ CITED: dict[str, str] = {
     "29.40": "SRGAN Table 2: SRGAN PSNR on Set5 x4",
     "0.8472": "SRGAN Table 2: SRGAN SSIM on Set5 x4",
     "3.56": "SRGAN Table 2: SRGAN mean opinion score on BSD100",
-    "2.69": "SRGAN Table 2: SRResNet mean opinion score on BSD100",
     "4.46": "SRGAN Table 2: HR mean opinion score on BSD100",
     "30.64": "SRGAN Table 1: SRGAN-MSE PSNR on Set5 (saved_models/MODEL_CARD.md)",
     "12.75": "SRGAN §3.2: the VGG feature rescaling 1/12.75",

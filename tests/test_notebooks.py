@@ -8,6 +8,8 @@
   whose numbers depend on a run is written by ``say(f"...")`` in a code cell, so it is an output.
   Checked on the committed notebooks and again on each notebook executed with SRGAN_FAST=1. Not
   checked: code, LaTeX, links, the "⏱ *...*" run-time estimates and the exercises with their solutions.
+* Every local link in a markdown cell and in notebooks/README.md points to a file of the repository
+  (the anchor after ``#`` is not checked).
 * Every notebook executes top to bottom with SRGAN_FAST=1 from a clean copy in a temporary folder (the
   committed files are never rewritten); a cell error fails the test. Run folders of the training cells
   go to one temporary folder shared by the session, so notebooks 05-07 reuse 04's models when the
@@ -110,6 +112,40 @@ def test_the_prose_check_catches_a_contradiction():
     assert unsupported(nb) == ["cell 0: '26.63 dB'", "cell 0: '1.8 s'", "cell 0: '40 GAN steps'"]
     nb.cells[1].outputs[0]["text"] = "butterfly 26.63 dB; 1.80 s; 1.8 s per step; 40"
     assert unsupported(nb) == []
+
+
+LINK = re.compile(r"\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")  # [text](target "title")
+CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
+
+
+def broken_links(markdown: str, base: Path) -> list[str]:
+    """The local targets of ``markdown``'s links (relative to ``base``) that do not exist; web addresses,
+    mail links and the anchor after ``#`` are not checked, nor links shown as code."""
+    bad = []
+    for target in LINK.findall(CODE.sub(" ", markdown)):
+        if re.match(r"[a-zA-Z][\w+.-]*:", target):  # https:, mailto: ...
+            continue
+        path = target.split("#", 1)[0]
+        if path and not (base / path).exists():
+            bad.append(target)
+    return bad
+
+
+def test_the_link_check_catches_a_missing_file():
+    md = ("See [08](08_esrgan_and_realesrgan.ipynb), [09](09_realesrgan.ipynb#4), [card](../saved_models/"
+          "MODEL_CARD.md), [web](https://example.org/x.md), [here](#exercises), `[code](nowhere.md)`.")
+    assert broken_links(md, NB_DIR) == ["08_esrgan_and_realesrgan.ipynb"]
+
+
+@pytest.mark.parametrize("page", NOTEBOOKS + [NB_DIR / "README.md"], ids=lambda p: p.stem)
+def test_local_links_point_to_files_that_exist(page: Path):
+    if page.suffix == ".ipynb":
+        cells = nbformat.read(page, as_version=4).cells
+        texts = [c.source for c in cells if c.cell_type == "markdown"]
+    else:
+        texts = [page.read_text(encoding="utf-8")]
+    bad = [t for text in texts for t in broken_links(text, page.parent)]
+    assert bad == [], f"{page.name} links to files that do not exist: {bad}"
 
 
 # The committed notebooks carry their outputs; photo figures embedded as PNG made 00 4.1 MB. Our limit:
