@@ -146,6 +146,19 @@ def memory_needed(h: int, w: int, channels: int, bits: int, scale: int,
     return need
 
 
+def memory_refusal(src: object, h: int, w: int, channels: int, bits: int, scale: int,
+                   size: tuple[int, int], hint: str = "use a smaller --outscale") -> str | None:
+    """The one line refusing an upscale of ``src`` (h x w in, ``size`` out) that cannot fit the
+    memory available now (:func:`memory_needed`), or None if it fits: checked from the header,
+    before anything is decoded, by the CLI for images and video frames and by the web page."""
+    need = memory_needed(h, w, channels, bits, scale, size)
+    avail = available_memory()
+    if need <= avail:
+        return None
+    return (f"{src}: its {size[1]}x{size[0]} output needs {need / 2**30:.1f} GiB, more than the "
+            f"{avail / 2**30:.1f} GiB of memory available; {hint}")
+
+
 def tile_grid(h: int, w: int, tile: int | None) -> Iterator[tuple[int, int, int, int]]:
     """``(y0, y1, x0, x1)`` boxes of side ``tile`` (the last ones smaller) covering h x w."""
     th = h if not tile else min(tile, h)

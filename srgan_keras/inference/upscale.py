@@ -75,9 +75,8 @@ from srgan_keras.inference.tiling import (
     DEFAULT_OVERLAP,
     DEFAULT_PRE_PAD,
     auto_tile,
-    available_memory,
     bytes_per_pixel,
-    memory_needed,
+    memory_refusal,
     output_size,
     tile_grid,
     upscale_image,
@@ -511,7 +510,7 @@ class Job:
     replace: bool = False  # dst is an earlier output of ours and --overwrite was given
 
 
-def _sample_layout(p: Probe) -> tuple[int, int]:
+def sample_layout(p: Probe) -> tuple[int, int]:
     """(channels, bits) the decoded image will have, from the header (an upper bound)."""
     alpha = p.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (p.mode == "P" and p.format != "JPEG")
     gray = p.mode in ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "F")
@@ -545,9 +544,8 @@ def plan(args: argparse.Namespace, files: list[tuple[Path, Path]], scale: int, s
         dst = out_dir / sub / f"{src.stem}_{tag}.{fmt}"
         key = dst.resolve()
         limit = MAX_SIDE.get(FORMATS[fmt])
-        channels, bits = _sample_layout(p)
-        need = memory_needed(p.height, p.width, channels, bits, scale, size)
-        avail = available_memory()
+        channels, bits = sample_layout(p)
+        too_big = memory_refusal(src, p.height, p.width, channels, bits, scale, size)
         if key in inputs:
             fail(f"{src}: its output {dst} is an input file; choose another -o")
         elif key in planned:
@@ -555,9 +553,8 @@ def plan(args: argparse.Namespace, files: list[tuple[Path, Path]], scale: int, s
         elif limit and max(size) > limit:
             fail(f"{src}: a {size[1]}x{size[0]} output is larger than {FORMATS[fmt]} allows "
                  f"({limit} px per side); use --format png or a smaller --outscale")
-        elif need > avail:
-            fail(f"{src}: its {size[1]}x{size[0]} output needs {need / 2**30:.1f} GiB, more than "
-                 f"the {avail / 2**30:.1f} GiB of memory available; use a smaller --outscale")
+        elif too_big:
+            fail(too_big)
         elif dst.is_dir():
             fail(f"{src}: its output {dst} is a folder")
         elif dst.exists() and not args.overwrite:

@@ -1,0 +1,58 @@
+"""Small files that claim to be huge or are not what their name says (issue 27's hostile inputs).
+
+Shared by tests/test_memory_bounds.py and tests/test_hostile_inputs.py; every builder keeps the
+file small on disk and never holds the size it claims in memory.
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def header_png(path: Path, width: int, height: int, mode: int = 0) -> Path:
+    """A PNG whose header claims width x height pixels (gray by default) with a few rows of data:
+    a bound must refuse it from the header, since decoding it would need the claimed size."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, mode, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr)
+                     + png_chunk(b"IDAT", zlib.compress(bytes(4 * (width + 1)), 9))
+                     + png_chunk(b"IEND", b""))
+    return path
+
+
+def config_bomb(model: Path, path: Path, padding: int = 80 * 2**20) -> Path:
+    """``model`` (a .keras file) rewritten with ``padding`` bytes of spaces after the JSON of its
+    config.json, deflated (80 MB of spaces: about 80 KB on disk), written 1 MiB at a time: still
+    valid JSON, so only a bound on the declared size refuses it."""
+    with zipfile.ZipFile(model) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename != "config.json":
+                dst.writestr(info.filename, data)
+                continue
+            member = zipfile.ZipInfo("config.json")
+            member.compress_type = zipfile.ZIP_DEFLATED  # a ZipInfo's default is stored
+            with dst.open(member, "w", force_zip64=True) as f:
+                f.write(data)
+                block = b" " * 2**20
+                for _ in range(padding // len(block)):
+                    f.write(block)
+    return path
+
+
+def truncated_png(path: Path, arr: np.ndarray) -> Path:
+    """A valid PNG of ``arr`` cut in the middle of its pixel data."""
+    from PIL import Image
+
+    Image.fromarray(arr).save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
