@@ -213,7 +213,7 @@ def test_cli_every_input_kind(tmp_path, capsys, tiny_model_path):
     expected = make_good_inputs(tmp_path / "in")
     out_dir = tmp_path / "out"
     rc, out, err = run_cli(capsys, tmp_path / "in", "-o", out_dir, "--model", tiny_model_path,
-                           "--tile", 8)
+                           "--tile", 32)
     assert rc == 0, err
     assert f"{len(expected)} upscaled, 0 failed" in out
     for name, (size, mode) in expected.items():

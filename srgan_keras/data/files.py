@@ -48,6 +48,7 @@ TEMP_TAG = "srgan-tmp"
 TEMP_NAME = re.compile(rf"^\.(?P<name>.+)\.{TEMP_TAG}-(?P<pid>\d+)-[a-z0-9]{{8}}"
                        r"(?P<suffix>(\.[A-Za-z0-9_]+)*)$")
 _ALPHABET = string.ascii_lowercase + string.digits
+NAME_MAX = 255  # bytes in one file name on Linux filesystems (ext4, xfs, btrfs, tmpfs)
 # What tf.saved_model.save writes, and nothing else: a folder holding anything more is not replaced.
 SAVED_MODEL_ENTRIES = frozenset({"saved_model.pb", "variables", "assets", "fingerprint.pb",
                                  "keras_metadata.pb"})
@@ -73,12 +74,19 @@ def temp_path(path: str | os.PathLike, suffix: str | None = None) -> Path:
     """A fresh temporary name of ours for ``path``, in its folder (so the rename is atomic).
 
     ``suffix`` (default: ``path``'s own; ``""`` for none, as for folders) ends the name, since
-    savers dispatch on it.
+    savers dispatch on it. A name that would pass :data:`NAME_MAX` bytes drops characters from
+    the front of ``path``'s name (the tag, the pid and the suffix stay).
     """
     path = Path(path)
     tail = path.suffix if suffix is None else suffix
     rand = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-    return path.with_name(f".{path.name}.{TEMP_TAG}-{os.getpid()}-{rand}{tail}")
+    ours = f".{TEMP_TAG}-{os.getpid()}-{rand}{tail}"
+    name = path.name
+    # a long name (a 243-character stem) loses its first characters, so the temporary still fits
+    # NAME_MAX and keeps the end that says what it is (``..._x4.png``) and our tag
+    while len(os.fsencode(f".{name}{ours}")) > NAME_MAX and len(name) > 1:
+        name = name[1:]
+    return path.with_name(f".{name}{ours}")
 
 
 def is_temp(path: str | os.PathLike) -> bool:
