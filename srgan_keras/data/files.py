@@ -238,11 +238,32 @@ def check_output(path: str | os.PathLike, overwrite: bool, inputs: Iterable[str 
                                      "another output")
     if not (path.exists() or path.is_symlink()):
         return
+    if folder_ok is None and path.is_dir():  # a file's output: --overwrite cannot help
+        raise OutputExistsError(f"{name} is a folder; the output is a file, choose another name")
     if not overwrite:
         raise OutputExistsError(f"{name} already exists; choose another output or pass --overwrite")
     if path.is_dir() and not path.is_symlink() and not (folder_ok and folder_ok(path)):
         raise OutputExistsError(f"{name} is a folder that is not an export of ours (it holds other "
                                 "files); not replaced, choose another output")
+
+
+# What a failed write means to the user, by errno: the causes a full or read-only disk gives.
+WRITE_ERRNOS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
+                errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+                errno.EPERM: "permission denied", errno.EFBIG: "the file is too large for the disk",
+                errno.ENAMETOOLONG: "the name is too long", errno.EISDIR: "it is a folder",
+                errno.ENOTDIR: "a part of the path is a file"}
+
+
+def write_failure(path: str | os.PathLike, e: OSError, flag: str = "-o") -> str | None:
+    """The one line for an output that could not be written (a full disk, a read-only folder):
+    names the output and the cause, says nothing was left; None for an OSError of another kind
+    (not a write's), which the caller lets through."""
+    why = WRITE_ERRNOS.get(e.errno)
+    if why is None:
+        return None
+    name = f"{flag} {path}" if flag else str(path)
+    return f"{name}: cannot write ({why}); nothing was written, choose another output or free space"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -449,4 +470,4 @@ def folder_lock(folder: str | os.PathLike, flag: str = "--out") -> Iterator[Path
 __all__ = ["FolderInUseError", "LOCK_NAME", "OutputExistsError", "OutputIsInputError", "TEMP_NAME",
            "atomic_write", "check_output", "clean_stale_temps", "folder_lock", "holds_input",
            "is_input", "is_saved_model_dir", "is_stale_temp", "is_temp", "new_temp", "publish",
-           "rename_noreplace", "staging_dir", "temp_path"]
+           "rename_noreplace", "staging_dir", "temp_path", "write_failure"]

@@ -168,7 +168,8 @@ def tile_grid(h: int, w: int, tile: int | None) -> Iterator[tuple[int, int, int,
             yield y0, min(y0 + th, h), x0, min(x0 + tw, w)
 
 
-def _is_oom(e: BaseException) -> bool:
+def is_out_of_memory(e: BaseException) -> bool:
+    """``MemoryError`` or TensorFlow's ``ResourceExhaustedError``: what a smaller tile may avoid."""
     if isinstance(e, MemoryError):
         return True
     try:
@@ -217,7 +218,7 @@ def run_tiled(src: np.ndarray, runner: Runner, out: np.ndarray, tile: int | None
             sr = runner(src[None, py0:py1, px0:px1])[0]  # (s(py1-py0), s(px1-px0), C) in [0, 1]
         except Exception as e:
             parts = _quarters(box)
-            if not _is_oom(e) or len(parts) == 1:
+            if not is_out_of_memory(e) or len(parts) == 1:
                 raise
             todo += parts[::-1]
             whole = False
