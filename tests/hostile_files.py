@@ -56,3 +56,25 @@ def truncated_png(path: Path, arr: np.ndarray) -> Path:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     return path
+
+
+def chunk_bomb_png(path: Path) -> Path:
+    """An 8x8 RGB PNG whose zTXt chunk is a zlib bomb (2 MiB of zeros in 2 KB, above Pillow's
+    1 MiB per chunk)."""
+    w = h = 8
+    raw = b"".join(b"\x00" + bytes(np.full(3 * w, 90, np.uint8)) for _ in range(h))
+    bomb = png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(bytes(2 * 2**20), 9))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n"
+                     + png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                     + bomb + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b""))
+    return path
+
+
+def nan_tiff(path: Path) -> Path:
+    """A 16x16 float TIFF (mode F) with one NaN pixel."""
+    from PIL import Image
+
+    arr = np.full((16, 16), 0.5, np.float32)
+    arr[3, 4] = np.nan
+    Image.fromarray(arr, mode="F").save(path)
+    return path

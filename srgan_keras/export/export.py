@@ -220,6 +220,8 @@ def _hr_images(source: str | os.PathLike | None,
     except FileNotFoundError as e:
         raise ExportError(f"{e} (looked for .png, .jpg, .bmp, .webp, .tif); point to a folder of "
                           "photos") from None
+    if not out and len(skipped) == 1:  # the one file's own line is the error
+        raise ExportError(skipped[0])
     for message in skipped:  # one line each, the other images still used
         print(f"skipped: {message}", file=sys.stderr)
     if not out:
