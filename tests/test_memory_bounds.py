@@ -77,12 +77,12 @@ def test_a_16000_pixel_frame_is_refused_at_the_default_limit(clip, tmp_path, cap
     from srgan_keras.inference import video
     from srgan_keras.inference.upscale import main as upscale
 
-    real_run = subprocess.run
+    decoded = []
 
     def fake_probe(cmd, **kw):
-        if "showinfo" not in cmd:
-            return real_run(cmd, **kw)
-        return subprocess.CompletedProcess(cmd, 0, "", (
+        if "showinfo" in cmd:  # the probe that decodes one frame
+            decoded.append(cmd)
+        return subprocess.CompletedProcess(cmd, 1, "", (
             "Input #0, matroska,webm, from 'huge.mkv':\n  Duration: 00:00:00.04, start: 0.000000\n"
             "  Stream #0:0: Video: ffv1, gray, 16000x16000, SAR 1:1 DAR 1:1, 25 fps, 25 tbr\n"
             "Stream mapping:\n  Stream #0:0 -> #0:0 (ffv1 (native) -> wrapped_avframe (native))\n"
@@ -102,6 +102,7 @@ def test_a_16000_pixel_frame_is_refused_at_the_default_limit(clip, tmp_path, cap
     assert len(lines) == 1 and str(clip) in lines[0] and "16000x16000" in lines[0], err
     assert f"limit of {PILImage.MAX_IMAGE_PIXELS:,}" in lines[0]
     assert peak_rss_mib() - before < 200
+    assert decoded == []  # refused from the container's header, before ffmpeg decoded a frame
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 

@@ -151,6 +151,18 @@ def _ffmpeg_error(stderr: str) -> str:
     return lines[-1] if lines else "ffmpeg failed"
 
 
+def _check_header_size(path: Path, ffmpeg: str) -> None:
+    """The frame size the container declares, against the image pixel limit, before any frame
+    is decoded (ffmpeg alone, no output: it reads the header and stops); a file ffmpeg cannot
+    read passes here and is reported by :func:`probe`."""
+    proc = subprocess.run([ffmpeg, "-nostdin", "-hide_banner", "-i", str(path)],
+                          capture_output=True, text=True, errors="replace")
+    for line in re.findall(r"^\s*Stream #0:\d+\S*: Video: (.*)$", proc.stderr, flags=re.M):
+        m = re.search(r", (\d+)x(\d+)", line)
+        if m and "(attached pic)" not in line:
+            check_pixels(path, int(m.group(1)), int(m.group(2)))
+
+
 def probe(path: str | os.PathLike, ffmpeg: str | None = None) -> VideoInfo:
     """Streams, size, exact frame rate and duration of a video (one frame is decoded).
 
@@ -162,6 +174,7 @@ def probe(path: str | os.PathLike, ffmpeg: str | None = None) -> VideoInfo:
     if path.is_file() and path.stat().st_size == 0:
         raise VideoError(f"{path}: empty file (0 bytes)")
     ffmpeg = ffmpeg or ffmpeg_exe(path)
+    _check_header_size(path, ffmpeg)
     proc = subprocess.run(
         [ffmpeg, "-nostdin", "-hide_banner", "-i", str(path), "-map", "0:V:0?", "-vf", "showinfo",
          "-frames:v", "1", "-f", "null", "-"], capture_output=True, text=True, errors="replace")
