@@ -93,3 +93,5 @@ def test_every_command_refuses_a_hostile_file_in_one_line_naming_it(hostile, tmp
         assert str(hostile[kind]) in lines[0] or f"{tmp_path}/data_{kind}/" in lines[0], \
             (where, lines[0])
         assert not out.exists() or not any(out.iterdir()), (where, sorted(out.iterdir()))
+        if name == "convert":  # a .keras handed to convert says what it is
+            assert "a Keras model file" in lines[0], lines[0]
