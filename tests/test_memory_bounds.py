@@ -123,8 +123,8 @@ def test_a_huge_upload_is_refused_from_its_header_before_decoding(tmp_path, monk
     with pytest.raises(webapp.AppError) as e:
         webapp.upscale_file(upload, "bicubic", None, tmp_path / "out", tile=None)
     msg = str(e.value)
-    assert msg.startswith("grey.png: refused: 9400x9400 is 88,360,000 pixels, more than the "
-                          f"limit of {webapp.WEB_MAX_PIXELS:,}"), msg
+    assert msg.startswith("grey.png: refused as a decompression bomb (9400x9400 is 88,360,000 "
+                          f"pixels, more than the limit of {webapp.WEB_MAX_PIXELS:,}"), msg
     assert "\n" not in msg and str(upload.parent) not in msg and "Traceback" not in msg
     assert peak_rss_mib() - before < 100
     assert not (tmp_path / "out").exists()

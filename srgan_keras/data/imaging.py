@@ -94,9 +94,9 @@ def check_pixels(path: str | os.PathLike, width: int, height: int, limit: int | 
     """
     limit = Image.MAX_IMAGE_PIXELS if limit is None else limit
     if limit and width * height > limit:
-        raise ImageError(f"{path}: refused: {width}x{height} is {width * height:,} pixels, more "
-                         f"than the limit of {limit:,} (a decompression-bomb guard; --max-pixels "
-                         "sets it)")
+        raise ImageError(f"{path}: refused as a decompression bomb ({width}x{height} is "
+                         f"{width * height:,} pixels, more than the limit of {limit:,}; "
+                         "--max-pixels sets it)")
 
 
 def _open(path: str | os.PathLike) -> Image.Image:
