@@ -78,3 +78,25 @@ def nan_tiff(path: Path) -> Path:
     arr[3, 4] = np.nan
     Image.fromarray(arr, mode="F").save(path)
     return path
+
+
+def huge_frame_mkv(path: Path) -> Path:
+    """An 815-byte one-frame .mkv whose header says 16000x16000 (issue 27.7's video): a 256x256
+    gray FFV1 frame encoded by ffmpeg, then its Matroska PixelWidth/PixelHeight elements (2-byte
+    unsigned integers, IDs 0xB0 and 0xBA) rewritten from 256 to 16000 in place. Nothing of that
+    size is ever encoded; decoding it would fail, but a bound must refuse it from the header."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    small = path.with_name(f"{path.stem}_256.mkv")
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-f",
+                    "lavfi", "-i", "color=c=gray:size=256x256:rate=25", "-frames:v", "1",
+                    "-c:v", "ffv1", "-pix_fmt", "gray", str(small)], check=True)
+    data = small.read_bytes()
+    small.unlink()
+    for element in (b"\xb0", b"\xba"):
+        assert data.count(element + b"\x82\x01\x00") == 1
+        data = data.replace(element + b"\x82\x01\x00", element + b"\x82\x3e\x80")
+    path.write_bytes(data)
+    return path

@@ -4,7 +4,7 @@ Each (command, file) pair must end with a non-zero status and exactly one line o
 names the file, no traceback, and nothing in its output folder. The commands run in-process
 through their ``main(argv)``; images go where a command reads images (upscale's INPUT,
 evaluate's --data, export's --check-data), models where it reads models (--model, convert's
-checkpoint).
+checkpoint), the video where upscale reads videos.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile_files import chunk_bomb_png, config_bomb, nan_tiff, truncated_png
+from hostile_files import chunk_bomb_png, config_bomb, huge_frame_mkv, nan_tiff, truncated_png
 from PIL import Image
 
 IMAGES = ("chunk_bomb", "nan_tiff", "truncated_png", "empty_file", "text_as_png")
 MODELS = ("not_a_generator", "config_bomb")
+VIDEOS = ("huge_frame_video",)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,8 @@ def hostile(tmp_path_factory) -> dict[str, Path]:
                                                 0, 256, (64, 64, 3), dtype=np.uint8)),
              "empty_file": root / "empty.png", "text_as_png": root / "notes.png",
              "not_a_generator": root / "classifier.keras",
-             "config_bomb": config_bomb(root / "G.keras", root / "config_bomb.keras")}
+             "config_bomb": config_bomb(root / "G.keras", root / "config_bomb.keras"),
+             "huge_frame_video": huge_frame_mkv(root / "huge_frame.mkv")}
     files["empty_file"].write_bytes(b"")
     files["text_as_png"].write_text("these are my notes, not a picture\n")
     return files
@@ -49,6 +51,8 @@ def hostile(tmp_path_factory) -> dict[str, Path]:
 def runs(hostile: dict[str, Path], kind: str, out: Path) -> list[tuple[str, list[str]]]:
     """(command, argv) for every command that reads a file of ``kind``."""
     bad = hostile[kind]
+    if kind in VIDEOS:  # only upscale reads videos
+        return [("upscale", [str(bad), "-o", str(out), "--model", "bicubic", "-q"])]
     if kind in IMAGES:
         alone = out.parent / f"data_{kind}"  # a folder holding only the bad image
         alone.mkdir(exist_ok=True)
@@ -76,7 +80,7 @@ def command(name: str):
     return {"upscale": upscale, "evaluate": evaluate, "export": export, "convert": convert}[name]
 
 
-@pytest.mark.parametrize("kind", IMAGES + MODELS)
+@pytest.mark.parametrize("kind", IMAGES + MODELS + VIDEOS)
 def test_every_command_refuses_a_hostile_file_in_one_line_naming_it(hostile, tmp_path, capsys,
                                                                     kind):
     for name, argv in runs(hostile, kind, tmp_path / "out"):

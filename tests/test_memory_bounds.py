@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile_files import config_bomb, header_png
+from hostile_files import config_bomb, header_png, huge_frame_mkv
 from PIL import Image
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
@@ -104,6 +104,29 @@ def test_a_16000_pixel_frame_is_refused_at_the_default_limit(clip, tmp_path, cap
     assert peak_rss_mib() - before < 200
     assert decoded == []  # refused from the container's header, before ffmpeg decoded a frame
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_the_issues_16000_pixel_mkv_is_refused_before_any_frame_is_decoded(tmp_path, capsys,
+                                                                          monkeypatch):
+    """A real file this time: 815 bytes whose Matroska header says 16000x16000."""
+    from srgan_keras.inference import video
+    from srgan_keras.inference.upscale import main as upscale
+
+    clip = huge_frame_mkv(tmp_path / "huge.mkv")
+    real_run, decoded = subprocess.run, []
+
+    def watch(cmd, **kw):
+        if "showinfo" in cmd:
+            decoded.append(cmd)
+        return real_run(cmd, **kw)
+
+    monkeypatch.setattr(video.subprocess, "run", watch)
+    before = peak_rss_mib()
+    rc = upscale([str(clip), "-o", str(tmp_path / "o"), "--model", "bicubic", "-q"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(lines) == 1 and str(clip) in lines[0], lines
+    assert "16000x16000" in lines[0] and "decompression bomb" in lines[0]
+    assert decoded == [] and peak_rss_mib() - before < 100
 
 
 # -- (b) a web upload whose header claims 9400x9400 ------------------------------------------
