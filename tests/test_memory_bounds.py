@@ -191,3 +191,26 @@ def test_a_keras_config_bomb_is_refused_from_the_zip_directory(tiny_keras, tmp_p
     assert peak_rss_mib() - before < 50
     monkeypatch.undo()
     assert saving.load_keras(tiny_keras).output_shape == (None, None, None, 3)
+
+
+def test_keras_weights_that_unpack_far_beyond_their_stored_size_are_refused(tiny_keras, tmp_path):
+    """Keras stores weights uncompressed; 80 MiB of zeros deflated to 80 KB is not a model's."""
+    import zipfile
+
+    from srgan_keras.nn import saving
+
+    bomb = tmp_path / "weights_bomb.keras"
+    with zipfile.ZipFile(tiny_keras) as src, zipfile.ZipFile(bomb, "w") as dst:
+        for info in src.infolist():
+            if info.filename != "model.weights.h5":
+                dst.writestr(info.filename, src.read(info.filename))
+        member = zipfile.ZipInfo("model.weights.h5")
+        member.compress_type = zipfile.ZIP_DEFLATED
+        with dst.open(member, "w", force_zip64=True) as f:
+            for _ in range(80):
+                f.write(bytes(2**20))
+    with pytest.raises(saving.ModelFileError, match="model.weights.h5 unpacks to 80 MiB, more "
+                                                    "than 4 times its stored 0.1 MiB"):
+        saving.load_keras(bomb)
+    for bundled in sorted((Path(saving.__file__).parents[2] / "saved_models").glob("*.keras")):
+        saving.check_archive(bundled)  # every model we ship passes
