@@ -55,3 +55,43 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(run_dir, tmp_path, caps
     err = capsys.readouterr().err.strip()
     assert sentence in err and len(err.splitlines()) == 1
     assert not list(tmp_path.glob("g.*"))
+
+
+# -- issue 27.10: a full disk, a read-only folder, -o a folder: one line --------------------------
+def test_a_snapshot_that_cannot_be_written_is_one_line(run_dir, tmp_path, capsys, monkeypatch):
+    import errno
+    import os
+
+    from srgan_keras.data import files
+
+    out = tmp_path / "ro"
+    out.mkdir()
+    code = errno.EROFS if os.geteuid() == 0 else errno.ENOSPC  # root writes through 0o555
+
+    def fail(*a, **k):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(files, "new_temp", fail)
+    assert snapshot.main([str(run_dir), "-o", str(out / "g.keras")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(out / "g.keras") in err[0] and "cannot write" in err[0], err
+    assert list(out.iterdir()) == []
+    monkeypatch.undo()
+    if os.geteuid() != 0:
+        out.chmod(0o555)
+        try:
+            assert snapshot.main([str(run_dir), "-o", str(out / "g.keras")]) == 2
+        finally:
+            out.chmod(0o755)
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "permission denied" in err[0], err
+
+
+def test_a_snapshot_onto_a_folder_is_one_line_saying_so(run_dir, tmp_path, capsys):
+    folder = tmp_path / "g.keras"
+    folder.mkdir()
+    for extra in ([], ["--overwrite"]):
+        assert snapshot.main([str(run_dir), "-o", str(folder), *extra]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"-o {folder} is a folder" in err[0], err
+    assert list(folder.iterdir()) == []

@@ -213,7 +213,7 @@ def test_cli_every_input_kind(tmp_path, capsys, tiny_model_path):
     expected = make_good_inputs(tmp_path / "in")
     out_dir = tmp_path / "out"
     rc, out, err = run_cli(capsys, tmp_path / "in", "-o", out_dir, "--model", tiny_model_path,
-                           "--tile", 8)
+                           "--tile", 32)
     assert rc == 0, err
     assert f"{len(expected)} upscaled, 0 failed" in out
     for name, (size, mode) in expected.items():
@@ -639,7 +639,9 @@ def test_cli_output_too_large_for_memory_refused_before_decoding(tmp_path, capsy
                                                                  tiny_model_path, monkeypatch):
     Image.fromarray(photo(200, 300)).save(tmp_path / "big.png")
     Image.fromarray(photo(10, 12)).save(tmp_path / "small.png")
-    monkeypatch.setattr(cli, "available_memory", lambda: 2 * 2**20)  # 2 MiB left
+    from srgan_keras.inference import tiling
+
+    monkeypatch.setattr(tiling, "available_memory", lambda: 2 * 2**20)  # 2 MiB left
     decoded = []
     real_read = cli.read_input
     monkeypatch.setattr(cli, "read_input", lambda p: decoded.append(p.name) or real_read(p))

@@ -48,6 +48,7 @@ TEMP_TAG = "srgan-tmp"
 TEMP_NAME = re.compile(rf"^\.(?P<name>.+)\.{TEMP_TAG}-(?P<pid>\d+)-[a-z0-9]{{8}}"
                        r"(?P<suffix>(\.[A-Za-z0-9_]+)*)$")
 _ALPHABET = string.ascii_lowercase + string.digits
+NAME_MAX = 255  # bytes in one file name on Linux filesystems (ext4, xfs, btrfs, tmpfs)
 # What tf.saved_model.save writes, and nothing else: a folder holding anything more is not replaced.
 SAVED_MODEL_ENTRIES = frozenset({"saved_model.pb", "variables", "assets", "fingerprint.pb",
                                  "keras_metadata.pb"})
@@ -73,12 +74,19 @@ def temp_path(path: str | os.PathLike, suffix: str | None = None) -> Path:
     """A fresh temporary name of ours for ``path``, in its folder (so the rename is atomic).
 
     ``suffix`` (default: ``path``'s own; ``""`` for none, as for folders) ends the name, since
-    savers dispatch on it.
+    savers dispatch on it. A name that would pass :data:`NAME_MAX` bytes drops characters from
+    the front of ``path``'s name (the tag, the pid and the suffix stay).
     """
     path = Path(path)
     tail = path.suffix if suffix is None else suffix
     rand = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-    return path.with_name(f".{path.name}.{TEMP_TAG}-{os.getpid()}-{rand}{tail}")
+    ours = f".{TEMP_TAG}-{os.getpid()}-{rand}{tail}"
+    name = path.name
+    # a long name (a 243-character stem) loses its first characters, so the temporary still fits
+    # NAME_MAX and keeps the end that says what it is (``..._x4.png``) and our tag
+    while len(os.fsencode(f".{name}{ours}")) > NAME_MAX and len(name) > 1:
+        name = name[1:]
+    return path.with_name(f".{name}{ours}")
 
 
 def is_temp(path: str | os.PathLike) -> bool:
@@ -230,11 +238,32 @@ def check_output(path: str | os.PathLike, overwrite: bool, inputs: Iterable[str 
                                      "another output")
     if not (path.exists() or path.is_symlink()):
         return
+    if folder_ok is None and path.is_dir():  # a file's output: --overwrite cannot help
+        raise OutputExistsError(f"{name} is a folder; the output is a file, choose another name")
     if not overwrite:
         raise OutputExistsError(f"{name} already exists; choose another output or pass --overwrite")
     if path.is_dir() and not path.is_symlink() and not (folder_ok and folder_ok(path)):
         raise OutputExistsError(f"{name} is a folder that is not an export of ours (it holds other "
                                 "files); not replaced, choose another output")
+
+
+# What a failed write means to the user, by errno: the causes a full or read-only disk gives.
+WRITE_ERRNOS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
+                errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+                errno.EPERM: "permission denied", errno.EFBIG: "the file is too large for the disk",
+                errno.ENAMETOOLONG: "the name is too long", errno.EISDIR: "it is a folder",
+                errno.ENOTDIR: "a part of the path is a file"}
+
+
+def write_failure(path: str | os.PathLike, e: OSError, flag: str = "-o") -> str | None:
+    """The one line for an output that could not be written (a full disk, a read-only folder):
+    names the output and the cause, says nothing was left; None for an OSError of another kind
+    (not a write's), which the caller lets through."""
+    why = WRITE_ERRNOS.get(e.errno)
+    if why is None:
+        return None
+    name = f"{flag} {path}" if flag else str(path)
+    return f"{name}: cannot write ({why}); nothing was written, choose another output or free space"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,4 +470,4 @@ def folder_lock(folder: str | os.PathLike, flag: str = "--out") -> Iterator[Path
 __all__ = ["FolderInUseError", "LOCK_NAME", "OutputExistsError", "OutputIsInputError", "TEMP_NAME",
            "atomic_write", "check_output", "clean_stale_temps", "folder_lock", "holds_input",
            "is_input", "is_saved_model_dir", "is_stale_temp", "is_temp", "new_temp", "publish",
-           "rename_noreplace", "staging_dir", "temp_path"]
+           "rename_noreplace", "staging_dir", "temp_path", "write_failure"]

@@ -83,6 +83,22 @@ def pillow_errors(path: Path) -> Iterator[None]:
         raise ImageError(f"{path}: {reason}") from None
 
 
+def check_pixels(path: str | os.PathLike, width: int, height: int, limit: int | None = None
+                 ) -> None:
+    """Refuse, before anything is decoded, a picture with more pixels than images may have.
+
+    One limit for every input (issue 27.7): Pillow's decompression-bomb limit,
+    ``Image.MAX_IMAGE_PIXELS`` (what ``upscale --max-pixels`` sets; Pillow checks it for image
+    headers), applied here to sizes read elsewhere (a video's frame from ffmpeg's probe, a web
+    upload's header). ``limit`` replaces it (0 or None when Pillow's is None: no limit).
+    """
+    limit = Image.MAX_IMAGE_PIXELS if limit is None else limit
+    if limit and width * height > limit:
+        raise ImageError(f"{path}: refused as a decompression bomb ({width}x{height} is "
+                         f"{width * height:,} pixels, more than the limit of {limit:,}; "
+                         "--max-pixels sets it)")
+
+
 def _open(path: str | os.PathLike) -> Image.Image:
     path = Path(path)
     with pillow_errors(path):

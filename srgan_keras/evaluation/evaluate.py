@@ -564,6 +564,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ModelNotFoundError, ValueError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    # a folder's unreadable images are skipped, one line each, and the others scored; a single
+    # file's failure is the run's one error line (not a skip line, then "nothing evaluated")
+    skip = not Path(args.data).is_file()
     try:
         if args.no_reference:
             if args.scale is not None and args.scale != runner.scale:
@@ -571,11 +574,11 @@ def main(argv: list[str] | None = None) -> int:
                                  f"{runner.scale}")
             report = evaluate_no_reference(runner, args.data, tile=args.tile,
                                            figure_dir=args.figure, progress=True,
-                                           skip_errors=True)
+                                           skip_errors=skip)
         else:
             report = evaluate_folder(runner, args.data, scale=args.scale, tile=args.tile,
                                      figure_dir=args.figure, progress=True, degrade=args.degrade,
-                                     seed=args.seed or 0, save_lr=args.save_lr, skip_errors=True,
+                                     seed=args.seed or 0, save_lr=args.save_lr, skip_errors=skip,
                                      niqe=args.niqe, artifacts=args.artifacts)
     except (ImageError, FileNotFoundError, FileExistsError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

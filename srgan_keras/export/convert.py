@@ -307,7 +307,13 @@ def main(argv=None) -> int:
     if not a.output.endswith(".keras"):
         print(f"error: -o {a.output}: the output must end in .keras", file=sys.stderr)
         return 2
-    from srgan_keras.data.files import OutputExistsError, OutputIsInputError, atomic_write, check_output
+    from srgan_keras.data.files import (
+        OutputExistsError,
+        OutputIsInputError,
+        atomic_write,
+        check_output,
+        write_failure,
+    )
 
     try:  # before minutes of conversion, and again (no-clobber) at the rename
         check_output(a.output, a.overwrite, inputs=[a.pth])
@@ -326,6 +332,12 @@ def main(argv=None) -> int:
         atomic_write(a.output, model.save, overwrite=a.overwrite)
     except OutputExistsError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a full disk, a read-only folder: the temporary is already removed
+        line = write_failure(a.output, e)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
         return 2
     print(f"{a.pth} -> {a.output}: {arch.name}, {what}, {model.count_params():,} parameters")
     return 0

@@ -220,6 +220,8 @@ def _hr_images(source: str | os.PathLike | None,
     except FileNotFoundError as e:
         raise ExportError(f"{e} (looked for .png, .jpg, .bmp, .webp, .tif); point to a folder of "
                           "photos") from None
+    if not out and len(skipped) == 1:  # the one file's own line is the error
+        raise ExportError(skipped[0])
     for message in skipped:  # one line each, the other images still used
         print(f"skipped: {message}", file=sys.stderr)
     if not out:
@@ -289,6 +291,7 @@ def _staged(path: Path, overwrite: bool, extra: Sequence[Path] = (),
         is_saved_model_dir,
         publish,
         staging_dir,
+        write_failure,
     )
 
     try:
@@ -300,18 +303,23 @@ def _staged(path: Path, overwrite: bool, extra: Sequence[Path] = (),
     try:
         tmp_dir = stack.enter_context(staging_dir(path))
     except OSError as e:
-        raise ExportError(f"cannot write to {path.parent} ({e.strerror or e}); "
-                          "choose a writable output path") from None
+        raise ExportError(write_failure(path, e) or f"cannot write to {path.parent} "
+                          f"({e.strerror or e}); choose a writable output path") from None
     with stack:  # the staging folder is removed on the way out, whatever happened
         staged = tmp_dir / path.name
-        yield staged
         try:
+            yield staged
             publish(staged, path, overwrite)
             for p in extra:
                 if (tmp_dir / p.name).exists():
                     publish(tmp_dir / p.name, p, overwrite)
         except OutputExistsError as e:
             raise ExportError(str(e)) from None
+        except OSError as e:  # a full disk while writing or renaming: one line, nothing kept
+            line = write_failure(path, e)
+            if line is None:
+                raise
+            raise ExportError(line) from None
 
 
 def _model_files(model: keras.Model | str | os.PathLike) -> list[str | os.PathLike]:

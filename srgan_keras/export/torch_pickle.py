@@ -293,6 +293,9 @@ def _load_zip(path: Path, source: str):
     with archive:
         infos = {i.filename: i for i in archive.infolist()}
         pickles = [n for n in infos if n.endswith("/data.pkl") and n.count("/") == 1]
+        if not pickles and "config.json" in infos and "metadata.json" in infos:
+            raise TorchFileError(f"{source}: a Keras model file (.keras), not a PyTorch "
+                                 "checkpoint; it needs no converting (pass it to --model)")
         if len(pickles) != 1:
             raise TorchFileError(f"{source}: expected one NAME/data.pkl in the archive, "
                                  f"found {len(pickles)}")

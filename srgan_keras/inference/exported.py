@@ -72,9 +72,16 @@ class _Runner:
         lr = np.asarray(lr, dtype=np.float32)
         if lr.ndim != 4 or lr.shape[-1] != 3:
             raise ValueError(f"{self.name}: expected (N, H, W, 3) input, got shape {lr.shape}")
-        if self.fixed_size is None or tuple(lr.shape[1:3]) == self.fixed_size:
-            return np.clip(self._run_batch(lr), 0.0, 1.0)
-        return np.clip(self._run_tiled(lr), 0.0, 1.0)
+        try:
+            if self.fixed_size is None or tuple(lr.shape[1:3]) == self.fixed_size:
+                return np.clip(self._run_batch(lr), 0.0, 1.0)
+            return np.clip(self._run_tiled(lr), 0.0, 1.0)
+        except Exception as e:  # noqa: BLE001 - as in _probe_scale
+            from srgan_keras.inference.tiling import is_out_of_memory
+
+            if is_out_of_memory(e):
+                raise  # tiling's out-of-memory fallback halves the tile
+            raise self._failed(e) from None
 
     def _run_tiled(self, lr: np.ndarray) -> np.ndarray:
         th, tw = self.fixed_size
@@ -94,9 +101,18 @@ class _Runner:
                     :, (ylo - y0) * s : (yhi - y0) * s, (xlo - x0) * s : (xhi - x0) * s]
         return out
 
+    def _failed(self, e: Exception) -> ExportedModelError:
+        """The one line for a model that loads but fails when run, naming its file."""
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        return ExportedModelError(f"{getattr(self, 'path', self.name)}: the exported model fails "
+                                  f"when run ({type(e).__name__}: {first})")
+
     def _probe_scale(self) -> int:
         h, w = self.fixed_size or (PROBE_SIZE, PROBE_SIZE)
-        out = self._run(np.zeros((1, h, w, 3), np.float32))
+        try:
+            out = self._run(np.zeros((1, h, w, 3), np.float32))
+        except Exception as e:  # noqa: BLE001 - TF, LiteRT and ORT raise many types: one line
+            raise self._failed(e) from None
         if out.ndim != 4 or out.shape[1] % h or out.shape[1] // h != out.shape[2] // w:
             raise ExportedModelError(f"{self.name}: output shape {out.shape} for a {h}x{w} input "
                                      "is not an upscaled image; is this an exported generator?")

@@ -146,6 +146,19 @@ def memory_needed(h: int, w: int, channels: int, bits: int, scale: int,
     return need
 
 
+def memory_refusal(src: object, h: int, w: int, channels: int, bits: int, scale: int,
+                   size: tuple[int, int], hint: str = "use a smaller --outscale") -> str | None:
+    """The one line refusing an upscale of ``src`` (h x w in, ``size`` out) that cannot fit the
+    memory available now (:func:`memory_needed`), or None if it fits: checked from the header,
+    before anything is decoded, by the CLI for images and video frames and by the web page."""
+    need = memory_needed(h, w, channels, bits, scale, size)
+    avail = available_memory()
+    if need <= avail:
+        return None
+    return (f"{src}: its {size[1]}x{size[0]} output needs {need / 2**30:.1f} GiB, more than the "
+            f"{avail / 2**30:.1f} GiB of memory available; {hint}")
+
+
 def tile_grid(h: int, w: int, tile: int | None) -> Iterator[tuple[int, int, int, int]]:
     """``(y0, y1, x0, x1)`` boxes of side ``tile`` (the last ones smaller) covering h x w."""
     th = h if not tile else min(tile, h)
@@ -155,7 +168,8 @@ def tile_grid(h: int, w: int, tile: int | None) -> Iterator[tuple[int, int, int,
             yield y0, min(y0 + th, h), x0, min(x0 + tw, w)
 
 
-def _is_oom(e: BaseException) -> bool:
+def is_out_of_memory(e: BaseException) -> bool:
+    """``MemoryError`` or TensorFlow's ``ResourceExhaustedError``: what a smaller tile may avoid."""
     if isinstance(e, MemoryError):
         return True
     try:
@@ -204,7 +218,7 @@ def run_tiled(src: np.ndarray, runner: Runner, out: np.ndarray, tile: int | None
             sr = runner(src[None, py0:py1, px0:px1])[0]  # (s(py1-py0), s(px1-px0), C) in [0, 1]
         except Exception as e:
             parts = _quarters(box)
-            if not _is_oom(e) or len(parts) == 1:
+            if not is_out_of_memory(e) or len(parts) == 1:
                 raise
             todo += parts[::-1]
             whole = False

@@ -75,9 +75,8 @@ from srgan_keras.inference.tiling import (
     DEFAULT_OVERLAP,
     DEFAULT_PRE_PAD,
     auto_tile,
-    available_memory,
     bytes_per_pixel,
-    memory_needed,
+    memory_refusal,
     output_size,
     tile_grid,
     upscale_image,
@@ -90,6 +89,11 @@ INPUT_EXTENSIONS = (*IMAGE_EXTENSIONS, ".gif")  # GIF: the first frame (a note i
 # written with 4:4:4 chroma (no subsampling), below with Pillow's 4:2:0.
 DEFAULT_QUALITY = 95
 MAX_SIDE = {"WEBP": 16383, "JPEG": 65500}  # libwebp's and libjpeg's largest side in pixels
+# A JPEG marker segment holds at most 65533 bytes after its length: Pillow refuses longer EXIF
+JPEG_MAX_EXIF = 65533
+# Our choice: --tile below 32 LR pixels is refused: with the default 10 px of context on each
+# side, a tile of 32 already computes 2.6 times its own pixels; --tile 1 ran for minutes.
+MIN_TILE_FLAG = 32
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Our outputs' stems end like this. Our temporary files are named by srgan_keras.data.files
 # (".<name>.srgan-tmp-<pid>-<8 chars>.<ext>"); earlier versions named them ".<stem>.<8 chars>.<ext>"
@@ -205,7 +209,10 @@ def write_output(path: Path, out: np.ndarray, fmt: str, meta: OutputMetadata | N
     options: dict = {"quality": int(quality)}
     if meta.icc:
         options["icc_profile"] = meta.icc
-    if meta.exif:
+    if meta.exif and fmt == "JPEG" and len(meta.exif) > JPEG_MAX_EXIF:
+        notes.append(f"EXIF dropped: its {len(meta.exif):,} bytes do not fit a JPEG's "
+                     f"{JPEG_MAX_EXIF:,}-byte segment")
+    elif meta.exif:
         options["exif"] = meta.exif
     if fmt == "JPEG":
         options["subsampling"] = 0 if quality >= 90 else 2  # 4:4:4, or Pillow's 4:2:0
@@ -437,8 +444,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help=f"JPEG/WebP quality 1-100 (default {DEFAULT_QUALITY}, visually "
                          "lossless; JPEG >= 90 keeps full chroma; WebP 100 = lossless)")
     ap.add_argument("--tile", type=parse_tile, default="auto",
-                    help="LR tile side in pixels, 0 = whole image (default auto: from the "
-                         "image size and the memory available)")
+                    help=f"LR tile side in pixels, at least {MIN_TILE_FLAG}; 0 = whole image "
+                         "(default auto: from the image size and the memory available)")
     ap.add_argument("--tile-overlap", type=int, default=DEFAULT_OVERLAP,
                     help=f"context pixels around each tile (default {DEFAULT_OVERLAP})")
     ap.add_argument("--pre-pad", type=int, default=DEFAULT_PRE_PAD,
@@ -464,6 +471,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="no progress bar and no per-file lines (failures and the summary stay)")
     add_verbose_flag(ap)
     args = ap.parse_args(argv)
+    if isinstance(args.tile, int) and 0 < args.tile < MIN_TILE_FLAG:
+        ap.exit(2, f"error: --tile {args.tile}: a tile must be at least {MIN_TILE_FLAG} LR pixels "
+                   "(smaller ones compute mostly overlap and take minutes); use auto, 0 for the "
+                   f"whole image, or {MIN_TILE_FLAG} and up\n")
     if args.tile_overlap < 0 or args.pre_pad < 0:
         ap.error("--tile-overlap and --pre-pad must be >= 0")
     if args.outscale is not None and not (args.outscale > 0 and math.isfinite(args.outscale)):
@@ -511,7 +522,7 @@ class Job:
     replace: bool = False  # dst is an earlier output of ours and --overwrite was given
 
 
-def _sample_layout(p: Probe) -> tuple[int, int]:
+def sample_layout(p: Probe) -> tuple[int, int]:
     """(channels, bits) the decoded image will have, from the header (an upper bound)."""
     alpha = p.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (p.mode == "P" and p.format != "JPEG")
     gray = p.mode in ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "F")
@@ -545,9 +556,8 @@ def plan(args: argparse.Namespace, files: list[tuple[Path, Path]], scale: int, s
         dst = out_dir / sub / f"{src.stem}_{tag}.{fmt}"
         key = dst.resolve()
         limit = MAX_SIDE.get(FORMATS[fmt])
-        channels, bits = _sample_layout(p)
-        need = memory_needed(p.height, p.width, channels, bits, scale, size)
-        avail = available_memory()
+        channels, bits = sample_layout(p)
+        too_big = memory_refusal(src, p.height, p.width, channels, bits, scale, size)
         if key in inputs:
             fail(f"{src}: its output {dst} is an input file; choose another -o")
         elif key in planned:
@@ -555,9 +565,8 @@ def plan(args: argparse.Namespace, files: list[tuple[Path, Path]], scale: int, s
         elif limit and max(size) > limit:
             fail(f"{src}: a {size[1]}x{size[0]} output is larger than {FORMATS[fmt]} allows "
                  f"({limit} px per side); use --format png or a smaller --outscale")
-        elif need > avail:
-            fail(f"{src}: its {size[1]}x{size[0]} output needs {need / 2**30:.1f} GiB, more than "
-                 f"the {avail / 2**30:.1f} GiB of memory available; use a smaller --outscale")
+        elif too_big:
+            fail(too_big)
         elif dst.is_dir():
             fail(f"{src}: its output {dst} is a folder")
         elif dst.exists() and not args.overwrite:
@@ -568,8 +577,10 @@ def plan(args: argparse.Namespace, files: list[tuple[Path, Path]], scale: int, s
                  "(move it or choose another -o)")
         else:
             planned[key] = src
-            if p.frames > 1 and p.format == "GIF":
-                say(f"note: {src}: animated GIF ({p.frames} frames): only the first is upscaled")
+            if p.frames > 1:  # GIF, APNG, animated WebP; a multi-page TIFF
+                kind = "multi-page TIFF" if p.format == "TIFF" else f"animated {p.format}"
+                unit = "pages" if p.format == "TIFF" else "frames"
+                say(f"note: {src}: {kind} ({p.frames} {unit}): only the first is upscaled")
             jobs.append(Job(src, dst, fmt, p, size, replace=dst.exists()))
     return jobs
 

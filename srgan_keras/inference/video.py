@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from srgan_keras.data.files import OutputExistsError, atomic_write, new_temp
-from srgan_keras.data.imaging import ImageError
+from srgan_keras.data.imaging import ImageError, check_pixels
 from srgan_keras.data.metadata import SOFTWARE
 
 # Containers read as video when a file is named on the command line (folders are searched for
@@ -151,16 +151,30 @@ def _ffmpeg_error(stderr: str) -> str:
     return lines[-1] if lines else "ffmpeg failed"
 
 
+def _check_header_size(path: Path, ffmpeg: str) -> None:
+    """The frame size the container declares, against the image pixel limit, before any frame
+    is decoded (ffmpeg alone, no output: it reads the header and stops); a file ffmpeg cannot
+    read passes here and is reported by :func:`probe`."""
+    proc = subprocess.run([ffmpeg, "-nostdin", "-hide_banner", "-i", str(path)],
+                          capture_output=True, text=True, errors="replace")
+    for line in re.findall(r"^\s*Stream #0:\d+\S*: Video: (.*)$", proc.stderr, flags=re.M):
+        m = re.search(r", (\d+)x(\d+)", line)
+        if m and "(attached pic)" not in line:
+            check_pixels(path, int(m.group(1)), int(m.group(2)))
+
+
 def probe(path: str | os.PathLike, ffmpeg: str | None = None) -> VideoInfo:
     """Streams, size, exact frame rate and duration of a video (one frame is decoded).
 
     Raises VideoError with one line for a file that is empty, not a video ffmpeg can read, or
-    has no video stream.
+    has no video stream; ImageError (one line) for a frame larger than images may be
+    (:func:`srgan_keras.data.imaging.check_pixels`).
     """
     path = Path(path)
     if path.is_file() and path.stat().st_size == 0:
         raise VideoError(f"{path}: empty file (0 bytes)")
     ffmpeg = ffmpeg or ffmpeg_exe(path)
+    _check_header_size(path, ffmpeg)
     proc = subprocess.run(
         [ffmpeg, "-nostdin", "-hide_banner", "-i", str(path), "-map", "0:V:0?", "-vf", "showinfo",
          "-frames:v", "1", "-f", "null", "-"], capture_output=True, text=True, errors="replace")
@@ -182,6 +196,9 @@ def probe(path: str | os.PathLike, ffmpeg: str | None = None) -> VideoInfo:
     size = re.search(r" s:(\d+)x(\d+) ", err)
     if size is None or fps <= 0:
         raise VideoError(f"{path}: the video stream has no decodable frame ({_ffmpeg_error(err)})")
+    # the frame size images are held to (Pillow's limit, --max-pixels), before any frame is
+    # read into this process: a 16000x16000 frame would be 768 MB per frame, GBs once upscaled
+    check_pixels(path, int(size.group(1)), int(size.group(2)))
     sar = re.search(r" sar:(\d+)/(\d+) ", err)
     sar_value = Fraction(int(sar.group(1)), int(sar.group(2))) if sar and int(sar.group(2)) \
         and int(sar.group(1)) else Fraction(1)
@@ -404,7 +421,7 @@ def run_cli(videos: list[tuple[Path, Path]], args, runner, say, fail, stats: dic
     ``--width``/``--height``, rounded down to even sides) apply per frame; ``--format`` (an image
     format) is said not to apply.
     """
-    from srgan_keras.inference.tiling import output_size
+    from srgan_keras.inference.tiling import memory_refusal, output_size
 
     out_dir = Path(args.out_dir)
     inputs = {f.resolve() for f, _ in videos}
@@ -417,7 +434,7 @@ def run_cli(videos: list[tuple[Path, Path]], args, runner, say, fail, stats: dic
         try:
             ffmpeg = ffmpeg_exe(src)
             info = probe(src, ffmpeg)
-        except VideoError as e:
+        except ImageError as e:  # VideoError, or a frame above the pixel limit
             fail(str(e))
             continue
         size, tag = None, runner.scale
@@ -426,6 +443,11 @@ def run_cli(videos: list[tuple[Path, Path]], args, runner, say, fail, stats: dic
             h, w = int(h), int(w)
             size = max(2, h - h % 2), max(2, w - w % 2)  # 4:2:0 needs even sides
             tag = f"{size[1]}x{size[0]}" if any(box) else f"x{outscale:g}"
+        too_big = memory_refusal(src, info.height, info.width, 3, 8, runner.scale,
+                                 size or (info.height * runner.scale, info.width * runner.scale))
+        if too_big:
+            fail(too_big)
+            continue
         dst = output_path(src, out_dir / sub, tag)
         key = dst.resolve()
         if key in inputs:

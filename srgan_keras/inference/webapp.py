@@ -48,6 +48,10 @@ HOST = "127.0.0.1"  # local only: the page is never served on other interfaces
 PREVIEW_SIDE = 2048  # our choice: the slider shows at most this many pixels on the long side
 EXTRA_HINT = "pip install 'srgan_keras[app]'"
 DENOISE_DEFAULT = 0.5  # Real-ESRGAN's inference script default for -dn
+# Our choice: the page takes uploads of at most 4096x4096 pixels (16.8 MP; a x4 result is then
+# 268 MP) unless --max-pixels says otherwise: it serves one request at a time, so one huge upload
+# would hold the queue for minutes (issue 27.7: 9400x9400 took 7 GB and two minutes).
+WEB_MAX_PIXELS = 4096 * 4096
 
 
 def _offline_gradio_env() -> None:
@@ -155,19 +159,28 @@ def previews(image: LoadedImage, out: np.ndarray):
 
 def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | None,
                  out_dir: str | os.PathLike, tile: int | str | None = "auto",
-                 on_progress: Callable[[int, int | None], None] | None = None) -> Result:
+                 on_progress: Callable[[int, int | None], None] | None = None,
+                 max_pixels: int = WEB_MAX_PIXELS) -> Result:
     """Upscale one uploaded file into ``out_dir/<stem>_x<s>.<ext>`` (the input's format).
 
     ``denoise_strength`` applies to models that support it and is ignored for the others;
     ``tile`` as for :func:`~srgan_keras.inference.tiling.upscale_image` (``"auto"``: from the
     image size and the memory available); ``on_progress(done, total)`` (pixels) after every
-    tile. Raises AppError with one line for a
-    file that is not an image or a model that cannot load.
+    tile. Raises AppError with one line for a file that is not an image or a model that cannot
+    load, and, from its header before anything is decoded, for one with more than ``max_pixels``
+    pixels (0: Pillow's limit only) or whose result would not fit the memory available: the
+    CLI's own checks and lines.
     """
-    from srgan_keras.data.imaging import ImageError
+    from srgan_keras.data.imaging import ImageError, check_pixels
     from srgan_keras.data.metadata import SOFTWARE, metadata_for, probe
-    from srgan_keras.inference.tiling import upscale_image
-    from srgan_keras.inference.upscale import FORMATS, output_format, read_input, write_output
+    from srgan_keras.inference.tiling import memory_refusal, upscale_image
+    from srgan_keras.inference.upscale import (
+        FORMATS,
+        output_format,
+        read_input,
+        sample_layout,
+        write_output,
+    )
 
     src = Path(path)
     strength = None
@@ -176,6 +189,12 @@ def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | 
     runner = load_runner(model, strength)
     try:
         header = probe(src)  # the decompression-bomb check, and the metadata to carry over
+        check_pixels(src, header.width, header.height, max_pixels or None)
+        k = runner.scale
+        too_big = memory_refusal(src, header.height, header.width, *sample_layout(header), k,
+                                 (header.height * k, header.width * k), "use a smaller image")
+        if too_big:
+            raise ImageError(too_big)
         image = read_input(src)
     except ImageError as e:  # the upload's temporary path means nothing to the user
         raise AppError(str(e).replace(str(src), src.name)) from None
@@ -196,7 +215,8 @@ def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | 
     return Result(dst, image, out, summary)
 
 
-def build_ui(models: list[str], tile: int | str | None, work_dir: Path):
+def build_ui(models: list[str], tile: int | str | None, work_dir: Path,
+             max_pixels: int = WEB_MAX_PIXELS):
     """The page as a ``gradio.Blocks`` (not launched)."""
     _offline_gradio_env()
     import gradio as gr
@@ -219,7 +239,7 @@ def build_ui(models: list[str], tile: int | str | None, work_dir: Path):
             progress(done / max(total, 1), desc="upscaling")
 
         try:
-            result = upscale_file(path, model, strength, job, tile, tiles)
+            result = upscale_file(path, model, strength, job, tile, tiles, max_pixels)
         except AppError as e:
             shutil.rmtree(job, ignore_errors=True)
             raise gr.Error(str(e)) from None
@@ -273,8 +293,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--tile", type=parse_tile, default="auto",
                     help="LR tile side in pixels, 0 = whole image (default auto: from the image "
                          "size and the memory available)")
+    ap.add_argument("--max-pixels", type=int, default=WEB_MAX_PIXELS,
+                    help="refuse uploads with more pixels, from their header (default "
+                         f"{WEB_MAX_PIXELS}, 4096x4096; 0 = Pillow's decompression-bomb limit)")
     ap.add_argument("--open", action="store_true", help="open the page in the default browser")
     args = ap.parse_args(argv)
+    if args.max_pixels < 0:
+        ap.error("--max-pixels must be >= 0 (0 = Pillow's limit)")
     for m in args.model:
         if not Path(m).exists():
             ap.error(f"--model {m}: no such file or folder")
@@ -303,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)  # a service manager's stop: clean up as for Ctrl-C
     demo = None
     try:
-        demo = build_ui(models, args.tile or None, work_dir)
+        demo = build_ui(models, args.tile or None, work_dir, args.max_pixels)
         demo.queue(default_concurrency_limit=1)
         # No Node server for server-side rendering, no web-app manifest, no MCP endpoint, where
         # this Gradio has those switches at all.

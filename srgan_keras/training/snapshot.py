@@ -129,7 +129,12 @@ def main(argv=None) -> int:
     if args.output.suffix != ".keras":
         print(f"error: {args.output} must end in .keras", file=sys.stderr)
         return 2
-    from srgan_keras.data.files import OutputExistsError, OutputIsInputError, check_output
+    from srgan_keras.data.files import (
+        OutputExistsError,
+        OutputIsInputError,
+        check_output,
+        write_failure,
+    )
 
     try:  # at start, and again (no-clobber) at the rename
         check_output(args.output, args.overwrite)
@@ -141,6 +146,12 @@ def main(argv=None) -> int:
         info = snapshot(args.run, args.output, args.checkpoint, overwrite=args.overwrite)
     except (SnapshotError, OutputExistsError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a full disk, a read-only folder: the temporary is already removed
+        line = write_failure(args.output, e)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
         return 2
     print(f"{info['checkpoint']}: pre-training step {info['pretrain_steps']}, GAN step "
           f"{info['gan_steps']} -> {args.output}")

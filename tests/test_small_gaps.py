@@ -1,0 +1,79 @@
+"""Issue 27.13, the smaller gaps: a file is never failed, nor a run made to crawl, for a reason
+that a note or a one-line refusal at the start covers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def picture(h: int = 12, w: int = 16, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def upscale(capsys, *argv) -> tuple[int, str, str]:
+    from srgan_keras.inference.upscale import main
+
+    rc = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_exif_too_long_for_jpeg_is_dropped_with_a_note(tmp_path, capsys):
+    exif = Image.Exif()
+    exif[0x010E] = "a long description " * 4000  # ImageDescription: 76 KB of EXIF
+    src = tmp_path / "described.png"
+    Image.fromarray(picture()).save(src, exif=exif)
+    rc, out, err = upscale(capsys, src, "-o", tmp_path / "o", "--model", "bicubic",
+                           "--format", "jpg")
+    assert rc == 0, err
+    assert "Traceback" not in err
+    notes = [ln for ln in err.splitlines() if "EXIF dropped" in ln]
+    assert len(notes) == 1 and "described_x4.jpg" in notes[0] and "65,533" in notes[0], err
+    with Image.open(tmp_path / "o" / "described_x4.jpg") as im:
+        assert im.size == (64, 48) and not im.info.get("exif")
+
+
+def test_a_243_character_stem_gets_a_temporary_name_within_name_max(tmp_path, capsys):
+    from srgan_keras.data import files
+
+    stem = "p" * 243
+    src = tmp_path / f"{stem}.png"
+    Image.fromarray(picture()).save(src)
+    rc, out, err = upscale(capsys, src, "-o", tmp_path / "o", "--model", "bicubic", "-q")
+    assert rc == 0, err
+    assert [p.name for p in (tmp_path / "o").iterdir()] == [f"{stem}_x4.png"]
+    for suffix in (None, "", ".video.mp4"):
+        tmp = files.temp_path(tmp_path / "o" / f"{stem}_x4.png", suffix)
+        assert len(tmp.name.encode()) <= files.NAME_MAX, len(tmp.name)
+        assert files.is_temp(tmp) and tmp.name.endswith(suffix if suffix is not None else ".png")
+        assert f"{stem[:5]}_x4.png.srgan-tmp-" in tmp.name  # still says whose and what
+
+
+@pytest.mark.parametrize("tile", ["1", "31"])
+def test_a_tile_below_the_minimum_is_refused_in_one_line(tmp_path, capsys, tile):
+    src = tmp_path / "a.png"
+    Image.fromarray(picture(8, 8)).save(src)
+    with pytest.raises(SystemExit) as e:
+        upscale(capsys, src, "-o", tmp_path / "o", "--model", "bicubic", "--tile", tile)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 2
+    assert len(err) == 1 and f"--tile {tile}" in err[0] and "at least 32" in err[0], err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("fmt", ["png", "webp"])
+def test_animated_png_and_webp_say_only_the_first_frame_is_upscaled(tmp_path, capsys, fmt):
+    src = tmp_path / f"anim.{fmt}"
+    frames = [Image.fromarray(picture(seed=i)) for i in range(3)]
+    frames[0].save(src, save_all=True, append_images=frames[1:], duration=100, loop=0,
+                   **({"lossless": True} if fmt == "webp" else {}))
+    rc, out, err = upscale(capsys, src, "-o", tmp_path / "o", "--model", "bicubic")
+    assert rc == 0, err
+    notes = [ln for ln in err.splitlines() if ln.startswith("note:")]
+    assert notes == [f"note: {src}: animated {fmt.upper()} (3 frames): only the first is "
+                     "upscaled"], err
+    assert Path(tmp_path / "o" / f"anim_x4.{fmt}").is_file()

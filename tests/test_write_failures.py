@@ -1,0 +1,162 @@
+"""Issue 27.10, the rest: export, convert and snapshot end in one line, not a traceback, when
+the disk is full, the folder read-only or -o a folder; an exported model that loads but fails
+when run is one line naming its file.
+
+A full disk is simulated in-process (the write raises ``OSError(ENOSPC)``); a read-only folder
+is a real ``chmod 0o555`` except as root (whom the mode does not stop), where the write raises
+``EROFS``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from srgan_keras.data import files
+
+
+@pytest.fixture(scope="module")
+def tiny_keras(tmp_path_factory) -> Path:
+    import keras
+
+    from srgan_keras.nn.srvgg import build_srvgg
+
+    keras.utils.set_random_seed(0)
+    path = tmp_path_factory.mktemp("g") / "G.keras"
+    build_srvgg(num_conv=1, num_feat=4).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_pth(tmp_path_factory) -> Path:
+    torch = pytest.importorskip("torch")
+    from benchmarks.bench_srvgg import srvgg_module
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("pth") / "x4.pth"
+    torch.save({"params": srvgg_module(4, 1, 4).state_dict()}, path)
+    return path
+
+
+def disk_error(code: int):
+    def raise_(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+
+    return raise_
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "Traceback" not in err[0], err
+    return err[0]
+
+
+def test_export_on_a_full_disk_is_one_line_and_leaves_nothing(tiny_keras, tmp_path, capsys,
+                                                              monkeypatch):
+    from srgan_keras.export import export as ex
+
+    monkeypatch.setattr(ex, "tflite_bytes", lambda *a, **k: b"TFL3" * 16)  # no conversion
+    monkeypatch.setattr(Path, "write_bytes", disk_error(errno.ENOSPC))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert ex.main(["--model", str(tiny_keras), "--to", "tflite", "-o", str(out / "g.tflite")]) == 2
+    line = one_error_line(capsys)
+    assert str(out / "g.tflite") in line and "no space left" in line, line
+    assert list(out.iterdir()) == []  # the staging folder went too
+
+
+def test_convert_on_a_full_disk_is_one_line_and_leaves_nothing(tiny_pth, tmp_path, capsys,
+                                                               monkeypatch):
+    import keras
+
+    from srgan_keras.export.convert import main as convert
+
+    monkeypatch.setattr(keras.Model, "save", disk_error(errno.ENOSPC))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert convert([str(tiny_pth), "-o", str(out / "g.keras")]) == 2
+    line = one_error_line(capsys)
+    assert str(out / "g.keras") in line and "no space left" in line, line
+    assert list(out.iterdir()) == []
+
+
+def test_convert_into_a_read_only_folder_is_one_line(tiny_pth, tmp_path, capsys, monkeypatch):
+    from srgan_keras.export.convert import main as convert
+
+    out = tmp_path / "ro"
+    out.mkdir()
+    if os.geteuid() == 0:  # root writes through 0o555: make the write fail as a read-only mount
+        monkeypatch.setattr(files, "new_temp", disk_error(errno.EROFS))
+        why = "read-only"
+    else:
+        out.chmod(0o555)
+        why = "permission denied"
+    try:
+        assert convert([str(tiny_pth), "-o", str(out / "g.keras")]) == 2
+    finally:
+        out.chmod(0o755)
+    line = one_error_line(capsys)
+    assert str(out / "g.keras") in line and why in line, line
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_convert_onto_a_folder_is_one_line_saying_so(tiny_pth, tmp_path, capsys, overwrite):
+    from srgan_keras.export.convert import main as convert
+
+    folder = tmp_path / "g.keras"
+    folder.mkdir()
+    (folder / "mine.txt").write_text("x")
+    assert convert([str(tiny_pth), "-o", str(folder), *overwrite]) == 2
+    line = one_error_line(capsys)
+    assert f"-o {folder} is a folder" in line, line
+    assert [p.name for p in folder.iterdir()] == ["mine.txt"]
+
+
+# -- an exported model that loads but fails when run -------------------------------------------
+@pytest.fixture(scope="module")
+def broken_exports(tmp_path_factory) -> dict[str, Path]:
+    """A SavedModel and a .tflite with the float signature of ours whose graph only runs on a
+    7x7 input (a reshape), so the first run, at any other size, fails."""
+    import tensorflow as tf
+
+    folder = tmp_path_factory.mktemp("broken")
+
+    class Broken(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+        def upscale_float(self, lr):
+            x = tf.reshape(lr, [1, 7, 7, 3])
+            return {"sr": tf.image.resize(x, [28, 28])}
+
+    module = Broken()
+    sm = folder / "broken_savedmodel"
+    tf.saved_model.save(module, str(sm), signatures={"upscale_float": module.upscale_float})
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [module.upscale_float.get_concrete_function()], module)
+    (folder / "broken.tflite").write_bytes(converter.convert())
+    return {"saved_model": sm, "tflite": folder / "broken.tflite"}
+
+
+@pytest.mark.parametrize("kind", ["saved_model", "tflite"])
+def test_an_exported_model_that_fails_when_run_is_one_line_naming_it(broken_exports, tmp_path,
+                                                                     capsys, kind):
+    from srgan_keras.evaluation.evaluate import main as evaluate
+    from srgan_keras.inference.upscale import main as upscale
+
+    model = str(broken_exports[kind])
+    data = tmp_path / "data"
+    data.mkdir()
+    Image.fromarray(np.full((32, 32, 3), 90, np.uint8)).save(data / "a.png")
+    for cli, argv in ((upscale, [str(data / "a.png"), "-o", str(tmp_path / "up"), "--model",
+                                 model, "-q"]),
+                      (evaluate, ["--model", model, "--data", str(data)])):
+        capsys.readouterr()
+        assert cli(argv) == 2, cli.__module__
+        line = one_error_line(capsys)
+        assert model in line and "fails when run" in line, (cli.__module__, line)
+    assert not (tmp_path / "up").exists() or not any((tmp_path / "up").iterdir())
