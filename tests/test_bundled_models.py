@@ -212,6 +212,8 @@ def test_a_wheel_carries_the_bundled_models_and_their_card(tmp_path):
     (wheel,) = tmp_path.glob("srgan_keras-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "srgan_keras/saved_models/README.md" in names
+    # upscale --example's photo and its licence (README's first block, tests/test_first_run.py)
+    assert {"srgan_keras/samples/coffee.jpg", "srgan_keras/samples/NOTICE"} <= names
     # NIQE's pristine model and its notice (evaluate --no-reference)
     assert {"srgan_keras/evaluation/niqe_pris_params.npz",
             "srgan_keras/evaluation/niqe_pris_params.NOTICE"} <= names
