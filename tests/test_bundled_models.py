@@ -18,6 +18,10 @@ from conftest import REPO
 
 from srgan_keras.inference import runners as inference
 
+# The whole module is the slow tier: the real bundled models on Set5/Set14, CLI subprocesses and a
+# wheel build (about 6 minutes on 2 cores); the quick tier's upscale checks use tiny models.
+pytestmark = pytest.mark.slow
+
 METRICS = REPO / "saved_models" / "metrics.json"
 CARD_TOLERANCE_DB = 0.05
 
