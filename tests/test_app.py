@@ -134,10 +134,7 @@ def with_wdn_twin(model: Path, folder: Path, stem: str = "dn_x4") -> Path:
     return folder / f"{stem}.keras"
 
 
-def test_denoise_slider_follows_what_the_loading_api_supports(tiny_model_path, tmp_path,
-                                                                monkeypatch, photo):
-    from srgan_keras.inference import runners
-
+def test_denoise_slider_follows_what_the_loading_api_supports(tiny_model_path, tmp_path, photo):
     webapp.denoise_supported.cache_clear()
     dn = with_wdn_twin(tiny_model_path, tmp_path / "models")
     try:
@@ -148,11 +145,6 @@ def test_denoise_slider_follows_what_the_loading_api_supports(tiny_model_path, t
         assert result.summary.startswith("32x24 -> 128x96 with dn_x4.keras, denoise 0.30 in ")
         result = webapp.upscale_file(photo, str(tiny_model_path), 0.3, tmp_path / "out", tile=None)
         assert "denoise" not in result.summary  # ignored where the model has no twin
-
-        webapp.denoise_supported.cache_clear()  # a loader with its own per-model check wins
-        monkeypatch.setattr(runners, "supports_denoise_strength", lambda m: m == "realesr",
-                            raising=False)
-        assert webapp.denoise_supported("realesr") and not webapp.denoise_supported(str(dn))
     finally:
         webapp.denoise_supported.cache_clear()
 

@@ -18,6 +18,10 @@ from conftest import REPO
 
 from srgan_keras.inference import runners as inference
 
+# The whole module is the slow tier: the real bundled models on Set5/Set14, CLI subprocesses and a
+# wheel build (about 6 minutes on 2 cores); the quick tier's upscale checks use tiny models.
+pytestmark = pytest.mark.slow
+
 METRICS = REPO / "saved_models" / "metrics.json"
 CARD_TOLERANCE_DB = 0.05
 
@@ -212,6 +216,8 @@ def test_a_wheel_carries_the_bundled_models_and_their_card(tmp_path):
     (wheel,) = tmp_path.glob("srgan_keras-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "srgan_keras/saved_models/README.md" in names
+    # upscale --example's photo and its licence (README's first block, tests/test_first_run.py)
+    assert {"srgan_keras/samples/coffee.jpg", "srgan_keras/samples/NOTICE"} <= names
     # NIQE's pristine model and its notice (evaluate --no-reference)
     assert {"srgan_keras/evaluation/niqe_pris_params.npz",
             "srgan_keras/evaluation/niqe_pris_params.NOTICE"} <= names

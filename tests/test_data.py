@@ -181,6 +181,7 @@ def test_colour_jitter_changes_the_pixels_of_the_same_crops():
         assert np.corrcoef(a.mean(-1).ravel(), b.mean(-1).ravel())[0, 1] > 0.95
 
 
+@pytest.mark.slow
 def test_light_degradation_trains_on_milder_lr_than_realesrgan():
     """--degradation light (the weak-denoise twin's data) runs the same second-order pipeline with
     the evaluation's light preset: on a flat grey crop the LR's noise is a fraction of

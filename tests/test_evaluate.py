@@ -33,6 +33,7 @@ def test_set5_bicubic_reproduces_the_field(shared_data):
     assert report["bicubic_mean"] is None  # the model *is* bicubic: no duplicate row
 
 
+@pytest.mark.slow
 def test_set14_bicubic_reproduces_the_field(shared_data):
     report = ev.evaluate_folder(BicubicRunner(4), shared_data / "Set14", scale=4)
     assert len(report["images"]) == 14  # bridge.png is gray: repeated to RGB, not skipped
@@ -217,6 +218,7 @@ def test_degraded_lr_is_a_function_of_seed_and_name_only(preset):
     assert not np.array_equal(de.degraded_lr(hr, 4, preset, 0, "probe2"), lr)
 
 
+@pytest.mark.slow
 def test_degrade_cli_gives_identical_lr_bytes_in_two_runs(tmp_path, small_set):
     """Same seed -> the same LR files, byte for byte, in this process and in a fresh one;
     another seed -> other LRs. The report's lr_sha256 is the saved pixels' digest."""
@@ -249,6 +251,7 @@ def test_degrade_cli_gives_identical_lr_bytes_in_two_runs(tmp_path, small_set):
         assert im.text["srgan_keras"] == "degrade=realesrgan seed=0 x4 of one"
 
 
+@pytest.mark.slow
 def test_degraded_scores_beside_bicubic_and_light_is_milder(shared_data):
     """Bicubic of the degraded LR is reported beside the model; the light preset costs bicubic
     less than the official one (Set5)."""

@@ -17,6 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# The whole module is the slow tier: SavedModel, TFLite (int8 included) and ONNX exports of a
+# trained model, and CLI subprocesses (about 4 minutes on 2 cores).
+pytestmark = pytest.mark.slow
+
 TRAIN_STEPS = 100
 SIZES = ((1, 20, 24, 3), (2, 13, 17, 3))  # two LR input shapes, odd sizes on purpose
 
@@ -269,7 +273,6 @@ def test_onnx_with_global_residual(tmp_path):
     assert parity_report(model, path, [lr], latency_sizes=())["min_psnr_vs_keras_db"] >= 60
 
 
-@pytest.mark.slow
 def test_set5_psnr_close_to_keras(trained, shared_data, tmp_path):
     """Issue 4: exported PSNR-Y against HR on Set5 within 0.05 dB (fp16) / 0.5 dB (int8)."""
     from srgan_keras.export.export import check_images, export_tflite, parity_report

@@ -69,6 +69,7 @@ class _StopAfter(keras.callbacks.Callback):
             raise RuntimeError("killed")
 
 
+@pytest.mark.slow
 def test_backup_and_restore_resumes_at_the_right_step(tmp_path):
     backup = str(tmp_path / "backup")
     model = _tiny()
@@ -104,6 +105,7 @@ def test_backup_and_restore_resumes_at_the_right_step(tmp_path):
     assert int(resumed.g_optimizer.iterations.numpy()) == 8
 
 
+@pytest.mark.slow
 def test_cli_and_fit_give_the_same_weights_after_three_seeded_steps(tmp_path):
     cfg = get_config("tiny", phase="gan", gan_steps=3, out=str(tmp_path / "run"), val_every=100)
     trainer = loop.Trainer(cfg, tmp_path / "run", tf.distribute.get_strategy())
@@ -160,6 +162,7 @@ def test_ragan_inside_the_gan_step_matches_a_numpy_transcription():
     assert float(logs["d_real"]) == pytest.approx(_sigmoid(real0).mean(), rel=1e-4)
 
 
+@pytest.mark.slow
 def test_float16_with_loss_scaling_trains_and_stays_finite():
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
@@ -193,6 +196,7 @@ def test_pixel_l1_of_a_unit_range_generator_is_taken_on_0_1():
     assert float(logs["content_loss"]) == pytest.approx(0.25)  # MSE of 0.5 in [-1, 1]
 
 
+@pytest.mark.slow
 def test_generator_file_holds_the_ema_weights(tmp_path):
     out = tmp_path / "run"
     assert train.main(["--preset", "tiny", "--out", str(out), "--phase", "pretrain",
@@ -211,6 +215,7 @@ def test_generator_file_holds_the_ema_weights(tmp_path):
         trainer.state.G, trainer.state.pre_opt))["psnr"], abs=1e-6)  # validation scored them
 
 
+@pytest.mark.slow
 def test_resume_in_the_middle_of_the_gan_phase_starts_gan_from_the_pretraining_ema(tmp_path, capsys):
     out = str(tmp_path / "run")
     base = ["--preset", "tiny", "--out", out, "--ema-decay", "0.5", "--ckpt-every", "1"]
@@ -254,6 +259,7 @@ print(json.dumps({"replicas": strategy.num_replicas_in_sync, "changed": changed,
 """
 
 
+@pytest.mark.slow
 def test_fit_under_mirrored_strategy_on_two_logical_cpus(tmp_path):
     import subprocess
     import sys

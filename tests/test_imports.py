@@ -90,6 +90,7 @@ def test_importing_changes_nothing_in_the_process(modules):
     assert got["fd2_same"] and got["sigint_same"] and got["new_finders"] == [], got
 
 
+@pytest.mark.slow
 def test_the_public_names_load_on_first_use():
     """``srgan_keras.load_generator`` and the rest still work: each loads its module when used."""
     script = ("import sys, srgan_keras; assert 'tensorflow' not in sys.modules; "

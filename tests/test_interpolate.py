@@ -52,6 +52,7 @@ def test_cli_single_alpha(tmp_path):
                                + 0.25 * b.get_weights()[0], rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_cli_refuses_mismatched_models_and_bad_alphas_in_one_line(tmp_path, capsys):
     tiny_pair(tmp_path)
     build_rrdbnet(4, num_feat=8, num_block=2, num_grow_ch=4).save(tmp_path / "other.keras")
@@ -75,6 +76,7 @@ def test_cli_needs_one_mode():
         interpolate.main(["--psnr", "a.keras", "--gan", "b.keras", "--alpha", "0.5"])
 
 
+@pytest.mark.slow
 def test_sweep_writes_models_table_and_plot(tmp_path):
     tiny_pair(tmp_path)
     data = tmp_path / "hr"

@@ -28,6 +28,7 @@ def two_folders(tmp_path):
             noise_folder(tmp_path / "SetB", [(48, 48)], rng)]
 
 
+@pytest.mark.slow
 def test_model_card_writes_metrics_table_and_figure(tmp_path, tiny_model_path, two_folders):
     out = tmp_path / "card"
     out.mkdir()
@@ -149,6 +150,7 @@ def test_bad_run_or_figure_argument_fails_before_anything_is_written(tmp_path, t
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_degraded_columns_and_figure(tmp_path, tiny_model_path, capsys):
     """--degraded-data adds '<set> <preset>/<seed>' columns with the numbers evaluate --degrade
     gives; an unknown preset fails before anything is measured or written."""
@@ -176,6 +178,7 @@ def test_degraded_columns_and_figure(tmp_path, tiny_model_path, capsys):
     assert rc == 2 and not (tmp_path / "none").exists()
 
 
+@pytest.mark.slow
 def test_several_presets_jpeg_example_and_figure_models(tmp_path, tiny_model_path, capsys):
     """--degrade twice gives a column per preset; --jpeg-example measures issue 12's 120x80
     quality-40 JPEG (the numbers of the card's second table) and draws the first photo with the

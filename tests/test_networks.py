@@ -89,6 +89,7 @@ def test_bicubic_upsample_layer_equals_tf_resize(scale):
     np.testing.assert_allclose(BicubicUpsample(scale)(x).numpy(), ref, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_keras_files_load_in_safe_mode_in_a_fresh_process(tmp_path):
     g = build_srresnet(num_blocks=1, num_filters=8, global_residual=True)
     d = build_discriminator(32, num_filters=8)

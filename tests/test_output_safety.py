@@ -98,6 +98,7 @@ def test_export_overwrite_never_replaces_its_input(tiny_keras, tmp_path, capsys)
     assert snapshot_tree(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_export_overwrite_replaces_its_own_saved_model(tiny_keras, tmp_path, capsys):
     """What --overwrite is for still works: a SavedModel export of ours is swapped for a new one,
     and no staging folder is left beside it."""
@@ -154,6 +155,7 @@ def test_convert_refuses_an_existing_output_without_overwrite(tiny_pth, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.keras"]
 
 
+@pytest.mark.slow
 def test_snapshot_refuses_an_existing_output_without_overwrite(tmp_path, capsys):
     from srgan_keras.training import snapshot
     from srgan_keras.training import trainer as train
@@ -244,6 +246,7 @@ def _tiny_video(path: Path) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_temporaries_of_killed_commands_are_removed_by_the_next_one(tiny_keras, tiny_pth, tmp_path,
                                                                   capsys):
     from srgan_keras.export.convert import main as convert

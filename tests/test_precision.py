@@ -103,6 +103,7 @@ def test_load_generator_precision(tiny_model_path, monkeypatch):
     assert not hasattr(load_generator(TFLITE, precision="auto"), "model")  # kept as exported
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not REALESR.exists(), reason="no bundled real-world model")
 def test_bundled_model_in_bfloat16_is_within_a_grey_level_or_two(shared_data):
     from srgan_keras.data.imaging import load_rgb_uint8
@@ -115,6 +116,7 @@ def test_bundled_model_in_bfloat16_is_within_a_grey_level_or_two(shared_data):
     assert diff.max() <= 3 and diff.mean() < 0.2 and psnr(got, ref) > 55
 
 
+@pytest.mark.slow
 def test_cli_precision_flag_and_the_software_tag(tiny_model_path, tmp_path):
     src = tmp_path / "in.png"
     Image.fromarray((lr_image(12, 10)[0] * 255).astype(np.uint8)).save(src)

@@ -53,6 +53,7 @@ def test_sinc_kernel_matches_the_circular_lowpass_formula():
     assert ref.min() < 0  # the ringing lobes
 
 
+@pytest.mark.slow
 def test_random_kernels_sum_to_one_and_stay_in_their_window():
     sizes = set()
     for i in range(60):
@@ -83,6 +84,7 @@ def test_resize_reaches_the_size_by_every_mode():
     assert rd.resize(img, [3, 4], tf.constant(0)).shape == (rd.MIN_SIZE, rd.MIN_SIZE, 3)
 
 
+@pytest.mark.slow
 def test_random_scale_has_the_official_odds_and_ranges():
     cfg = rd.DEFAULT
     s = np.array([float(rd.random_scale((3, i), cfg.resize_prob, cfg.resize_range))
@@ -115,6 +117,7 @@ def test_poisson_noise_variance_follows_the_intensity():
     assert np.array_equal(gray[..., 0] - img[..., 0], gray[..., 1] - img[..., 1])
 
 
+@pytest.mark.slow
 def test_noise_draws_follow_the_config():
     cfg = rd.DEFAULT
     draws = [rd.random_noise_draw((5, i), cfg.gaussian_noise_prob, cfg.noise_range,
@@ -201,6 +204,7 @@ def test_pipeline_records_every_stage_in_eager_mode():
     assert set(names[7:9]) == {"resize + sinc", "JPEG 2"} and names[-1] == "LR"
 
 
+@pytest.mark.slow
 def test_batches_in_tf_data_get_distinct_degradations():
     hr = tf.random.stateless_uniform((3, 64, 64, 3), (0, 1))
     ds = tf.data.Dataset.from_tensors(hr).repeat(2).enumerate().map(

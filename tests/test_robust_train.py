@@ -79,6 +79,7 @@ def three_step_run(_finished_run, tmp_path):
 
 
 # -- 17.1: garbage state file -------------------------------------------------------------------
+@pytest.mark.slow
 def test_garbage_state_file_resumes_from_the_newest_checkpoint_and_keeps_the_old_ones(
         three_step_run, capsys):
     out = three_step_run
@@ -95,6 +96,7 @@ def test_garbage_state_file_resumes_from_the_newest_checkpoint_and_keeps_the_old
 
 
 # -- 17.3: newest checkpoint truncated ------------------------------------------------------------
+@pytest.mark.slow
 def test_truncated_newest_checkpoint_falls_back_to_the_previous_one(three_step_run, capsys):
     out = three_step_run
     capsys.readouterr()
@@ -108,6 +110,7 @@ def test_truncated_newest_checkpoint_falls_back_to_the_previous_one(three_step_r
     assert Path(latest).name == "ckpt-6" and _step_of(latest) == 4  # numbered above ckpt-4
 
 
+@pytest.mark.slow
 def test_when_no_checkpoint_restores_exit_2_with_one_line_and_nothing_touched(three_step_run, capsys):
     out = three_step_run
     for n in (2, 3, 4):
@@ -143,6 +146,7 @@ def test_leftovers_of_a_killed_run_are_cleaned_by_their_exact_names(tmp_path):
     assert all(p.exists() for p in lookalikes)
 
 
+@pytest.mark.slow
 def test_the_training_cli_removes_the_leftovers_before_it_starts(tmp_path, capsys):
     out = tmp_path / "run"
     (out / "checkpoints" / "ckpt-1_temp").mkdir(parents=True)
@@ -171,6 +175,7 @@ sys.exit(train.main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 def test_sigterm_while_writing_the_generator_leaves_no_partial_file(tmp_path):
     out = tmp_path / "run"
     res = subprocess.run([sys.executable, "-c", _SIGTERM_WHILE_SAVING_THE_GENERATOR, *PRETRAIN,
@@ -201,6 +206,7 @@ def _hook_steps(monkeypatch, hook):
     monkeypatch.setattr(train.Trainer, "_compiled", compiled)
 
 
+@pytest.mark.slow
 def test_second_sigterm_during_the_emergency_checkpoint_does_not_lose_it(tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
     _hook_steps(monkeypatch, lambda t, g, logs: g == 2 and os.kill(os.getpid(), signal.SIGTERM))
@@ -220,6 +226,7 @@ def test_second_sigterm_during_the_emergency_checkpoint_does_not_lose_it(tmp_pat
     assert _step_of(tf.train.latest_checkpoint(str(out / "checkpoints"))) == 2
 
 
+@pytest.mark.slow
 def test_second_ctrl_c_just_after_the_emergency_checkpoint_changes_nothing(tmp_path, monkeypatch,
                                                                            capsys):
     """It raised a second Interrupted on the way out: exit 1, "error: Interrupted: SIGINT"."""
@@ -250,6 +257,7 @@ def _folder_of_photos(folder: Path, n: int = 3, size: int = 96) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_run_killed_twice_ends_with_the_weights_of_the_uninterrupted_run(tmp_path, monkeypatch):
     """The in-memory pool end to end; the streamed and Real-ESRGAN paths' batches are compared
     with the uninterrupted stream's in the next test."""
@@ -280,6 +288,7 @@ def test_run_killed_twice_ends_with_the_weights_of_the_uninterrupted_run(tmp_pat
                                        err_msg=k)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["pool", "stream", "realesrgan_jitter"])
 def test_the_batches_from_a_step_on_are_those_of_the_uninterrupted_stream(tmp_path, source):
     over = {}
@@ -310,6 +319,7 @@ def _undecodable(folder: Path, n: int) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_stream_where_every_file_fails_to_decode_stops_with_one_sentence(tmp_path):
     folder = _undecodable(tmp_path / "bad", 30)
     res = subprocess.run([sys.executable, "-m", "srgan_keras.train", *PRETRAIN, "--out",
@@ -346,6 +356,7 @@ def test_stream_gives_up_when_the_first_files_tried_all_fail(tmp_path, monkeypat
 
 
 # -- 13.6: no NaN checkpoint ------------------------------------------------------------------------
+@pytest.mark.slow
 def test_nan_on_a_step_that_is_not_logged_never_reaches_a_checkpoint(tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
 
@@ -362,6 +373,7 @@ def test_nan_on_a_step_that_is_not_logged_never_reaches_a_checkpoint(tmp_path, m
     assert _step_of(tf.train.latest_checkpoint(str(out / "checkpoints"))) == 2
 
 
+@pytest.mark.slow
 def test_nan_weights_behind_a_finite_loss_are_not_saved(tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
 

@@ -9,6 +9,9 @@ import pytest
 from srgan_keras.training import snapshot
 from srgan_keras.training import trainer as train
 
+# The slow tier: its fixture trains a run with checkpoints (about 1.5 minutes on 2 cores).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):

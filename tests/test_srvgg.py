@@ -61,6 +61,7 @@ def test_layers_are_the_reference_state_dict_names_and_prelu_is_per_channel():
     np.testing.assert_array_equal(model.get_layer("body_1").get_weights()[0], 0.25)
 
 
+@pytest.mark.slow
 def test_safe_mode_keras_round_trip_in_a_fresh_process(tmp_path):
     model = tiny(2)
     x = np.random.default_rng(1).random((1, 9, 11, 3), dtype=np.float32)
@@ -96,6 +97,7 @@ onnx_missing = (importlib.util.find_spec("tf2onnx") is None
                 or importlib.util.find_spec("onnxruntime") is None)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt,atol", [("saved_model", 1e-5), ("tflite", 1e-5),
                                       ("tflite-float16", 1e-3),  # the bundled model's format
                                       pytest.param("onnx", 1e-5, marks=pytest.mark.skipif(
@@ -132,6 +134,7 @@ def test_evaluate_and_interpolate_take_it():
     assert res.sr.shape == hr.shape and np.isfinite(res.metrics["psnr_y"])
 
 
+@pytest.mark.slow
 def test_train_cli_smoke(tmp_path):
     from srgan_keras.training import trainer as train
 

@@ -61,6 +61,7 @@ sys.meta_path.insert(0, CtrlCAt())
 '''
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["string-exec", "weakref-callback", "cli-module"])
 def test_ctrl_c_wherever_it_lands_while_starting_up_is_one_line_and_exit_130(tmp_path, where):
     """Before the fix: -2 after the line (string-exec), the Ctrl-C lost and the command run on

@@ -47,6 +47,7 @@ def _tiny_srgan(adversarial=None):
     return model
 
 
+@pytest.mark.slow
 def test_pretraining_is_keras_fit_and_reduces_the_loss_on_a_fixed_batch():
     """SRResNet pre-training (Eq. 4) is plain G.compile(loss=PixelLoss("mse")) + G.fit."""
     keras.utils.set_random_seed(0)
@@ -99,6 +100,7 @@ def test_bad_setting_fails_at_start_with_a_sentence(capsys):
     assert "--upsampler must be one of" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_end_to_end_writes_the_run_folder(tmp_path, capsys):
     out = tmp_path / "run"
     assert train.main(["--preset", "tiny", "--out", str(out)]) == 0
@@ -170,6 +172,7 @@ def test_samples_png_titles_its_columns():
         assert (column > 200).mean() > 0.5  # dark text on white
 
 
+@pytest.mark.slow
 def test_resume_continues_at_the_right_step_with_identical_weights(tmp_path, capsys):
     out = str(tmp_path / "run")
     assert train.main(["--preset", "tiny", "--out", out, "--phase", "pretrain",
@@ -185,6 +188,7 @@ def test_resume_continues_at_the_right_step_with_identical_weights(tmp_path, cap
     assert trainer.state.total_done() == 4
 
 
+@pytest.mark.slow
 def test_validation_is_the_evaluation_protocol(tmp_path):
     """Issue 15 item 3: Trainer.validate scores through evaluate_image, so it equals the evaluate
     API on the same images to the last digit (one protocol, not a copy of it)."""
@@ -199,6 +203,7 @@ def test_validation_is_the_evaluation_protocol(tmp_path):
     assert got["bicubic_psnr"] == np.mean([r.bicubic["psnr_y"] for r in results])
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
     real_step = loop.Trainer.pretrain_step
@@ -225,6 +230,7 @@ def _cli(out, *extra):
     return [sys.executable, "-m", "srgan_keras.train", "--preset", "tiny", "--out", str(out), *extra]
 
 
+@pytest.mark.slow
 def test_sigkill_midway_then_the_same_command_finishes_at_the_same_total(tmp_path):
     out = tmp_path / "run"
     cmd = _cli(out, "--pretrain-steps", "400", "--gan-steps", "0", "--ckpt-every", "5",
@@ -245,6 +251,7 @@ def test_sigkill_midway_then_the_same_command_finishes_at_the_same_total(tmp_pat
     assert json.loads((out / "result.json").read_text())["steps"] == 400
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     res = subprocess.run(_cli(tmp_path / "run", "--strategy", "mirrored", "--logical-cpus", "2",
                               "--batch-size", "4"),
@@ -253,6 +260,7 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     assert "final validation" in res.stdout
 
 
+@pytest.mark.slow
 def test_bfloat16_mixed_precision_trains_and_saves_a_float32_generator(tmp_path):
     """Trained in bfloat16; generator.keras computes in float32 and scores what the run printed."""
     res = subprocess.run(_cli(tmp_path / "run", "--mixed-precision", "bfloat16"),
@@ -294,6 +302,7 @@ def test_a_corrupt_vgg_weights_file_is_one_sentence_and_exit_2(tmp_path, capsys)
     assert err[-1].startswith(f"error: VGG19 weights {str(bad)!r} do not load"), err[-1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
                          ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_or_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path, sig, code):
@@ -326,6 +335,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_multiworker_strategy_with_two_local_workers(tmp_path):
     """Two processes on loopback, one worker each: both finish; only the chief writes the run folder."""
     ports = [_free_port(), _free_port()]
@@ -344,6 +354,7 @@ def test_multiworker_strategy_with_two_local_workers(tmp_path):
     assert (tmp_path / "run" / "generator.keras").is_file()
 
 
+@pytest.mark.slow
 def test_realesrgan_preset_runs_end_to_end_with_its_parts(tmp_path, capsys):
     """RRDBNet + U-Net SN discriminator + second-order degradations + USM targets + EMA."""
     out = tmp_path / "run"
@@ -359,6 +370,7 @@ def test_realesrgan_preset_runs_end_to_end_with_its_parts(tmp_path, capsys):
     assert "d_fake" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_resuming_another_architecture_is_refused_and_schedule_changes_are_listed(tmp_path, capsys):
     out = str(tmp_path / "run")
     base = ["--preset", "tiny", "--out", out, "--phase", "pretrain", "--pretrain-steps", "2"]
@@ -409,6 +421,7 @@ def test_an_unexpected_error_is_one_line_and_its_traceback_only_with_debug(tmp_p
     assert "Traceback (most recent call last)" in err and "disk on fire" in err
 
 
+@pytest.mark.slow
 def test_a_run_checkpointed_by_the_previous_code_resumes(tmp_path, monkeypatch, capsys):
     """The layout of /work/runs/realesr_x4 (commit eb62857): SRVGGNetCompact + U-Net with Keras'
     SpectralNormalization, all three optimizers FusedAdam with EMA (the D's too), the seven

@@ -94,6 +94,7 @@ def test_a_pth_model_points_to_the_converter(tmp_path):
 # ---------------------------------------------------------------- tiling
 
 
+@pytest.mark.slow
 def test_tiled_equals_whole_on_600x400(tiny_generator):
     img = photo(400, 600)
     whole = upscale_image(img, tiny_generator, tile=None).astype(int)
@@ -396,6 +397,7 @@ def test_startup_chatter_is_recognised():
     assert not is_chatter(b"UserWarning: something real")
 
 
+@pytest.mark.slow
 def test_cli_is_quiet_by_default_and_verbose_on_request(tmp_path, tiny_model_path):
     import os
     import subprocess
@@ -836,6 +838,7 @@ def test_gifs_and_broken_symlinks_reported_max_pixels_zero(tmp_path, capsys, tin
     assert rc == 0 and "1 upscaled, 0 failed" in out, err
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_starting_up_is_one_line_and_exit_130(tmp_path):
     """Ctrl-C in the first seconds (TensorFlow still importing) is no 20-line traceback either."""
     import os

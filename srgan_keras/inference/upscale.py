@@ -1,6 +1,6 @@
 """Command line: upscale any image files with a trained generator (SRGAN's use, §1).
 
-    python -m srgan_keras.upscale INPUT... [-o OUT_DIR] [--model PATH] [--outscale F |
+    python -m srgan_keras.upscale INPUT... | --example [-o OUT_DIR] [--model PATH] [--outscale F |
         --width W --height H] [--color-fix] [--format png|jpg|webp] [--quality Q]
         [--tile N] [--overwrite] [--denoise-strength S] [-q | --verbose]
 
@@ -81,6 +81,7 @@ from srgan_keras.inference.tiling import (
     tile_grid,
     upscale_image,
 )
+from srgan_keras.samples import EXAMPLE, example_photo
 from srgan_keras.startup import add_verbose_flag, filtered_stderr
 
 FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}
@@ -383,6 +384,7 @@ def _help_epilog() -> str:
     """The part of ``--help`` that a flag's line cannot hold: output names, model kinds, videos."""
     videos = " ".join(sorted(e.lstrip(".") for e in video.VIDEO_EXTENSIONS))
     kept = ", ".join(sorted(video.KEEP_CONTAINER))
+    sample = Path(EXAMPLE).stem
     return f"""\
 outputs:
   OUT_DIR/<name>_x4.<ext>      an image, in its own format unless --format (a folder input
@@ -408,6 +410,7 @@ videos:
   every frame is upscaled; audio and subtitles are kept; needs pip install -e .[video]
 
 examples:
+  python -m srgan_keras.upscale --example -o upscaled/      -> upscaled/{sample}_x4.jpg (the sample)
   python -m srgan_keras.upscale photo.jpg                   -> upscaled/photo_x4.jpg
   python -m srgan_keras.upscale scans/ "raw/*.png" -o out/ --model srresnet
   python -m srgan_keras.upscale clip.mp4 -o out/            -> out/clip_x4.mp4
@@ -420,10 +423,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Upscale photos, folders, globs and videos x4 (by default with realesr,\n"
                     "the bundled real-world model).",
         epilog=_help_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("inputs", nargs="+", metavar="INPUT",
+    ap.add_argument("inputs", nargs="*", metavar="INPUT",
                     help="image files (" + " ".join(e.lstrip(".") for e in INPUT_EXTENSIONS)
                          + "; GIF: its first frame), folders (searched recursively for images), "
                            "globs in quotes (\"raw/*.png\") or video files (see below)")
+    ap.add_argument("--example", action="store_true",
+                    help=f"also upscale the bundled sample photo ({EXAMPLE}: a 180x120 JPEG of "
+                         "quality 30, shipped in the package), so a first run needs no photo: "
+                         "python -m srgan_keras.upscale --example -o upscaled/")
     ap.add_argument("-o", "--out-dir", default="upscaled",
                     help="output folder (./upscaled); outputs are named <name>_x4.<ext> (see below)")
     ap.add_argument("--model", default=None,
@@ -475,6 +482,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ap.exit(2, f"error: --tile {args.tile}: a tile must be at least {MIN_TILE_FLAG} LR pixels "
                    "(smaller ones compute mostly overlap and take minutes); use auto, 0 for the "
                    f"whole image, or {MIN_TILE_FLAG} and up\n")
+    if args.example:
+        args.inputs.append(str(example_photo()))
+    if not args.inputs:
+        ap.error("give an INPUT (a photo, folder, glob or video), or --example for the bundled "
+                 "sample photo")
     if args.tile_overlap < 0 or args.pre_pad < 0:
         ap.error("--tile-overlap and --pre-pad must be >= 0")
     if args.outscale is not None and not (args.outscale > 0 and math.isfinite(args.outscale)):
@@ -699,5 +711,8 @@ def _run(args: argparse.Namespace, runner, stats: dict) -> int:
     summary = f"{stats['done']} upscaled, {counts['failed']} failed"
     if counts["skipped"]:
         summary += f", {counts['skipped']} skipped (already exist)"
-    print(f"{summary} -> {out_dir}{os.sep}")
+    # the folder is named only when it holds the outputs: after a run that wrote nothing (a
+    # mistyped input) it may not even exist (issue 28.1)
+    print(f"{summary} -> {out_dir}{os.sep}" if stats["done"] or counts["skipped"]
+          else f"{summary}; nothing written")
     return 1 if counts["failed"] else 0
