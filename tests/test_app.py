@@ -149,6 +149,27 @@ def test_denoise_slider_follows_what_the_loading_api_supports(tiny_model_path, t
         webapp.denoise_supported.cache_clear()
 
 
+def test_the_page_defaults_to_auto_as_the_cli_and_says_the_strength_chosen(tiny_model_path,
+                                                                           tmp_path, photo):
+    """Issue 24.1: the page's default is the CLI's (--denoise-strength auto), and its result
+    line names the strength chosen for the photo and what it was chosen from."""
+    from srgan_keras.inference import upscale
+
+    assert webapp.DENOISE_DEFAULT == "auto" == upscale.parse_args(["x.png"]).denoise_strength
+    webapp.denoise_supported.cache_clear()
+    webapp.load_runner.cache_clear()
+    dn = with_wdn_twin(tiny_model_path, tmp_path / "models")
+    try:
+        result = webapp.upscale_file(photo, str(dn), webapp.DENOISE_DEFAULT, tmp_path / "out",
+                                     tile=None)
+        assert result.summary.startswith("32x24 -> 128x96 with dn_x4.keras, denoise "), result.summary
+        assert "(noise " in result.summary
+        result = webapp.upscale_file(photo, str(tiny_model_path), "auto", tmp_path / "o2", tile=None)
+        assert "denoise" not in result.summary  # no twin: auto does not apply
+    finally:
+        webapp.denoise_supported.cache_clear()
+
+
 def test_without_gradio_one_line_says_how_to_get_it(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "gradio", None)
     for name in ("GRADIO_ANALYTICS_ENABLED", "HF_HUB_DISABLE_TELEMETRY", "HF_HUB_OFFLINE"):

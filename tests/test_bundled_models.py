@@ -173,14 +173,15 @@ def test_upscale_without_model_removes_the_blocks_of_a_quality_40_jpeg(tmp_path)
                           "-o", str(tmp_path / "out"), "--format", "png"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
-    default = inference.load_generator(precision="auto")  # what the CLI runs (bfloat16 where native)
+    # what the CLI runs: --denoise-strength auto (issue 24.1), bfloat16 where native
+    default = inference.load_generator(denoise_strength="auto", precision="auto")
     others = {"bicubic": inference.BicubicRunner(4), "srresnet": inference.load_generator("srresnet")}
     for jpg in sorted(tmp_path.glob("*.jpg")):
         lr = load_rgb_uint8(jpg)
         sr = load_rgb_uint8(tmp_path / "out" / f"{jpg.stem}_x4.png")
         assert sr.shape == (320, 480, 3)
         # the CLI's output is the real-world model's
-        assert np.abs(sr.astype(int) - upscale_image(lr, default).astype(int)).max() <= 1
+        assert np.abs(sr.astype(int) - upscale_image(lr, default, source=jpg).astype(int)).max() <= 1
         score = {k: blockiness(upscale_image(lr, r), 32) for k, r in others.items()}
         assert score["srresnet"] > score["bicubic"], (jpg.name, score)  # the issue's "blocks sharpened"
         got = blockiness(sr, 32)

@@ -60,7 +60,7 @@ def test_no_twin_is_one_line_and_s_1_needs_none(tmp_path, capsys):
             str(tmp_path / "realesr_x4.keras")]
     for extra, says in ((["--denoise-strength", "0.5"], "needs the weak-denoise twin"),
                         (["--denoise-strength", "1.5"], "must be in [0, 1]"),
-                        (["--wdn-model", str(tmp_path / "x.keras")], "needs --denoise-strength"),
+                        (["--wdn-model", str(tmp_path / "x.keras")], "no such file"),  # auto
                         (["--denoise-strength", "0.5", "--wdn-model", str(tmp_path / "x.keras")],
                          "no such file")):
         assert upscale.main(base[1:] + extra) == 2

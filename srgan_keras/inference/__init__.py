@@ -6,9 +6,10 @@
   upscale CLI's ``--precision auto``).
 - :mod:`.tiling`: tiles with context padding for images of any size (as Real-ESRGAN's inference
   script does); the tile size chosen from the memory available.
-- :mod:`.colorfix`: the wavelet colour fix (StableSR) that keeps the input's low-frequency colour.
-- :mod:`.color_shift`: a generator's colour shift (flat grey, photos against bicubic), measured and
-  removed from its last bias (the bundled real-world models' calibration).
+- :mod:`.degradation_estimate`: a photo's noise and JPEG quality, and the denoise strength they
+  call for (``--denoise-strength auto``).
+- :mod:`.colorfix`: the wavelet colour fix (StableSR) that keeps the input's low-frequency colour;
+  :mod:`.color_shift` measures a generator's colour cast and removes it from its last bias.
 - :mod:`.upscale`: the ``upscale`` CLI; it hands video files to :mod:`.video` (frames through
   ffmpeg, the source's frame rate and audio kept).
 - :mod:`.webapp`: the local web page (``python -m srgan_keras.app``, Gradio).

@@ -196,7 +196,7 @@ def resolve_model_path(path_or_name: str | os.PathLike | None) -> Path:
 
 
 def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4,
-                   denoise_strength: float | None = None,
+                   denoise_strength: float | str | None = None,
                    wdn: str | os.PathLike | None = None, precision: str = "float32") -> Runner:
     """A runner for a model path or name (see the module docstring).
 
@@ -210,6 +210,9 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
     ``realesr-general-wdn-x4v3``), see :func:`srgan_keras.evaluation.interpolate.find_wdn_twin`. As in
     Real-ESRGAN, ``s = 1`` needs no twin. ``None`` (the default) uses the model as trained;
     Real-ESRGAN's script defaults to 0.5, but the model cards here measure the model itself.
+    ``"auto"`` (the CLI's and the web page's default) returns an :class:`AutoDenoiseRunner`
+    that chooses the strength per image from its noise and JPEG quality; for a model without a
+    twin (or not a ``.keras`` file) ``"auto"`` is ignored and the model runs as trained.
 
     ``precision``: ``float32`` (the default, what the model cards measure), ``bfloat16`` (the
     trunk of a ``.keras`` generator in bfloat16) or ``auto`` (bfloat16 where the CPU computes it
@@ -219,27 +222,115 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
     """
     from srgan_keras.inference.precision import resolve_precision
 
-    want = resolve_precision(precision)  # ValueError for an unknown name
+    resolve_precision(precision)  # ValueError for an unknown name
+    if denoise_strength == AUTO:
+        return _load_auto(path_or_name, scale, wdn, precision)
     if denoise_strength is not None or wdn is not None:
         runner = _load_denoise_blend(path_or_name, denoise_strength, wdn)
     else:
         runner = _load_plain(path_or_name, scale)
-    if want == "bfloat16":
-        if not isinstance(runner, KerasRunner):
-            if precision == "auto":
-                return runner
-            raise ValueError(f"precision bfloat16 applies to .keras models; {runner.name} is "
-                             f"not one (run it as exported, or pass precision float32)")
-        from srgan_keras.inference.precision import bfloat16_twin
+    return _with_precision(runner, precision)
 
-        try:
-            twin = bfloat16_twin(runner.model)
-        except ValueError:
-            if precision == "auto":  # not a functional generator: as loaded, in float32
-                return runner
-            raise
-        runner = KerasRunner(twin, name=runner.name, precision="bfloat16")
-    return runner
+
+def _with_precision(runner: Runner, precision: str) -> Runner:
+    """``runner`` with its trunk in the arithmetic ``precision`` names (see load_generator)."""
+    from srgan_keras.inference.precision import resolve_precision
+
+    if resolve_precision(precision) != "bfloat16":
+        return runner
+    if not isinstance(runner, KerasRunner):
+        if precision == "auto":
+            return runner
+        raise ValueError(f"precision bfloat16 applies to .keras models; {runner.name} is "
+                         f"not one (run it as exported, or pass precision float32)")
+    from srgan_keras.inference.precision import bfloat16_twin
+
+    try:
+        twin = bfloat16_twin(runner.model)
+    except ValueError:
+        if precision == "auto":  # not a functional generator: as loaded, in float32
+            return runner
+        raise
+    return KerasRunner(twin, name=runner.name, precision="bfloat16")
+
+
+# ``denoise_strength="auto"``: the strength chosen per image (issue 24.1).
+AUTO = "auto"
+
+
+class AutoDenoiseRunner:
+    """A model and its weak-denoise twin, blended per image at the strength its degradation asks
+    for (``denoise_strength="auto"``; :mod:`srgan_keras.inference.degradation_estimate`).
+
+    :meth:`for_image` estimates the image's noise and JPEG quality and returns the blended runner
+    and the :class:`~srgan_keras.inference.degradation_estimate.Estimate`; blends are cached per
+    strength rounded to ``STRENGTH_STEP`` (0.05), so a folder builds each blend once.
+    :func:`~srgan_keras.inference.tiling.upscale_image` calls it by itself. Called directly (a
+    batch, as ``evaluate`` does), it is the model as trained, strength 1.
+    """
+
+    def __init__(self, model, twin, name: str, precision: str = "float32"):
+        self._model, self._twin, self._precision = model, twin, precision
+        self._blends: dict[float, Runner] = {}
+        self.name = name
+        self.strong = self.at(1.0)
+        self.scale = self.strong.scale
+        self.precision = getattr(self.strong, "precision", "float32")
+        self.model = self.strong.model  # what bytes_per_pixel measures: every blend is alike
+
+    def at(self, strength: float) -> Runner:
+        """The runner blended at ``strength`` (rounded to STRENGTH_STEP), built once."""
+        from srgan_keras.evaluation.interpolate import denoise_blend
+        from srgan_keras.inference.degradation_estimate import quantise_strength
+
+        s = quantise_strength(strength)
+        if s not in self._blends:
+            model = self._model if s == 1.0 else denoise_blend(self._model, self._twin, s)
+            self._blends[s] = _with_precision(
+                KerasRunner(model, name=f"{self.name}_dn{s:g}"), self._precision)
+        return self._blends[s]
+
+    def for_image(self, image, source=None):
+        """(runner, estimate) for one image (array or ``LoadedImage``); ``source``, its file or
+        Pillow image, gives the JPEG quality (``None``: not known, counted as no JPEG)."""
+        from srgan_keras.inference.degradation_estimate import estimate
+
+        est = estimate(image, source)
+        return self.at(est.strength), est
+
+    def __call__(self, lr: np.ndarray) -> np.ndarray:
+        return self.strong(lr)
+
+
+def supports_denoise_strength(path_or_name) -> bool:
+    """True when ``path_or_name`` is a ``.keras`` model with a weak-denoise twin beside it."""
+    from srgan_keras.evaluation.interpolate import wdn_candidates
+
+    if str(path_or_name) == "bicubic":
+        return False
+    try:
+        path = resolve_model_path(path_or_name)
+    except ModelNotFoundError:
+        return False
+    return (path.is_file() and path.suffix.lower() == ".keras"
+            and any(c.is_file() for c in wdn_candidates(path)))
+
+
+def _load_auto(path_or_name, scale: int, wdn, precision: str) -> Runner:
+    """An AutoDenoiseRunner where the model has a twin (or ``wdn`` is given); else, silently,
+    the model as trained: the strength does not apply to it."""
+    if wdn is None and not supports_denoise_strength(path_or_name):
+        return _with_precision(_load_plain(path_or_name, scale), precision)
+    base = _load_denoise_blend(path_or_name, 1.0, None)  # the checks: a .keras model
+    path = resolve_model_path(path_or_name)
+    from srgan_keras.evaluation.interpolate import find_wdn_twin
+
+    twin = Path(wdn).expanduser() if wdn is not None else find_wdn_twin(path)
+    if not twin.is_file():
+        raise ModelNotFoundError(f"--wdn-model {twin}: no such file")
+    if twin.suffix.lower() != ".keras":
+        raise ValueError(f"--wdn-model {twin}: the weak-denoise twin must be a .keras model")
+    return AutoDenoiseRunner(base.model, load_generator(twin).model, base.name, precision)
 
 
 def _load_plain(path_or_name: str | os.PathLike | None, scale: int) -> Runner:

@@ -301,7 +301,7 @@ def upscale_image(image, model, tile: int | str | None = "auto",
                   tile_overlap: int = DEFAULT_OVERLAP, pre_pad: int = DEFAULT_PRE_PAD,
                   progress: bool | Progress = False, outscale: float | None = None,
                   size: tuple[int, int] | None = None, color_fix: bool = False,
-                  on_note: Callable[[str], None] | None = None) -> np.ndarray:
+                  on_note: Callable[[str], None] | None = None, source=None) -> np.ndarray:
     """Upscale one decoded image of any size by a generator; uint8 (uint16 for 16-bit input).
 
     This is the Python API behind the CLI (and the video and web front ends).
@@ -323,14 +323,18 @@ def upscale_image(image, model, tile: int | str | None = "auto",
         color_fix: transfer the input's low-frequency colour onto the output
             (:class:`srgan_keras.inference.colorfix.ColorFixRunner`).
         on_note: called with one line when something had to be adapted (an OOM retry).
+        source: the input's file (path or Pillow image), for a ``denoise_strength="auto"``
+            runner to read its JPEG quality; without it only the noise is estimated.
 
     Returns the same layout as the input (gray stays gray, alpha kept; a ``LoadedImage`` gives
     (sH, sW) gray, (sH, sW, 2) LA, (sH, sW, 3) or (sH, sW, 4)), ``s`` times larger (or resized).
     """
     runner = as_runner(model)
+    colour, alpha, gray, dtype, layout = _split(image)
+    if hasattr(runner, "for_image"):  # denoise_strength="auto": this image's blend
+        runner, _ = runner.for_image(colour, source)
     if color_fix:
         runner = ColorFixRunner(runner)
-    colour, alpha, gray, dtype, layout = _split(image)
     h, w = colour.shape[:2]
     s = runner.scale
     if size is None and outscale is not None:

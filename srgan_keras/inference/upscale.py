@@ -2,7 +2,7 @@
 
     python -m srgan_keras.upscale INPUT... | --example [-o OUT_DIR] [--model PATH] [--outscale F |
         --width W --height H] [--color-fix] [--format png|jpg|webp] [--quality Q]
-        [--tile N] [--overwrite] [--denoise-strength S] [-q | --verbose]
+        [--tile N] [--overwrite] [--denoise-strength auto|S] [-q | --verbose]
 
 INPUT is files, folders (searched recursively) or globs. Every output is ``<stem>_x<s>.<ext>``
 in OUT_DIR (default ``./upscaled``; a folder input keeps its sub-folders); ``<s>`` is the
@@ -380,6 +380,17 @@ def parse_tile(value: str) -> int | str:
     return n
 
 
+def parse_strength(value: str) -> float | str:
+    """``--denoise-strength``: ``auto`` or a number in [0, 1] (range checked at load time)."""
+    if value == "auto":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected auto or a number from 0 to 1, got {value!r}"
+                                         ) from None
+
+
 def _help_epilog() -> str:
     """The part of ``--help`` that a flag's line cannot hold: output names, model kinds, videos."""
     videos = " ".join(sorted(e.lstrip(".") for e in video.VIDEO_EXTENSIONS))
@@ -395,8 +406,9 @@ outputs:
 
 models (--model):
   realesr                      bundled, the default: Real-ESRGAN's compact network trained on
-                               blur, noise and JPEG; --denoise-strength 0..1 trades its
-                               noise removal for detail
+                               blur, noise and JPEG; --denoise-strength auto (the default)
+                               blends it with its weak-denoise twin per photo, from the
+                               photo's noise and JPEG quality; 0..1 sets the blend by hand
   srresnet, srgan              bundled: the paper's models, for clean (bicubic-downscaled) inputs
   bicubic                      no network: the baseline
   FILE.keras                   a trained generator (a training run's generator.keras)
@@ -460,11 +472,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--scale", type=int, default=4, help="scale of --model bicubic only")
     ap.add_argument("--overwrite", action="store_true",
                     help="replace existing outputs (only files this command wrote)")
-    ap.add_argument("--denoise-strength", type=float, default=None, metavar="S",
-                    help="0..1, as Real-ESRGAN's -dn: blend the model's weights with its "
+    ap.add_argument("--denoise-strength", type=parse_strength, default="auto", metavar="S",
+                    help="auto or 0..1, as Real-ESRGAN's -dn: blend the model's weights with its "
                          "weak-denoise twin (NAME_wdn.keras beside NAME.keras), "
-                         "S * model + (1 - S) * twin; lower keeps more noise and detail "
-                         "(default: the model as trained)")
+                         "S * model + (1 - S) * twin, 1 = the model as trained. auto (the "
+                         "default) chooses S per image from its noise and JPEG quality and "
+                         "prints it; it is ignored for a model without a twin")
     ap.add_argument("--precision", choices=PRECISIONS, default="auto",
                     help="arithmetic of a .keras model's trunk (default auto: bfloat16 where the "
                          "CPU computes it natively, about 1.5x faster, as Real-ESRGAN runs half "
@@ -500,6 +513,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.max_pixels is not None and args.max_pixels < 0:
         ap.error("--max-pixels must be >= 0 (0 = no limit)")
     return args
+
+
+def describe_estimate(est) -> str:
+    """``--verbose``: what the auto strength was chosen from, and how."""
+    from srgan_keras.inference.degradation_estimate import AUTO_A, AUTO_B, AUTO_C
+
+    q = "no JPEG (counted as quality 100)" if est.quality is None else \
+        f"JPEG quality {est.quality} (from its luminance quantisation table)"
+    return (f"noise {est.sigma:.2f} grey levels (wavelet MAD), {q} -> denoise strength "
+            f"clip({AUTO_A:g} + {AUTO_B:g} x noise + {AUTO_C:g} x (100 - q) / 100) = "
+            f"{est.strength:.2f} (in steps of 0.05)")
 
 
 def model_label(runner) -> str:
@@ -672,17 +696,22 @@ def _run(args: argparse.Namespace, runner, stats: dict) -> int:
         for i, job in enumerate(jobs, 1):
             bar.set_description_str(f"{i}/{len(jobs)} {job.src.name}")
             start = time.time()
+            chosen, estimate = runner, None
             try:
                 image = read_input(job.src)
+                if hasattr(runner, "for_image"):  # --denoise-strength auto: this photo's blend
+                    chosen, estimate = runner.for_image(image, job.src)
+                    if args.verbose:
+                        say(f"note: {job.src}: {describe_estimate(estimate)}")
                 out = upscale_image(
-                    image, runner, tile=args.tile or None, tile_overlap=args.tile_overlap,
+                    image, chosen, tile=args.tile or None, tile_overlap=args.tile_overlap,
                     pre_pad=args.pre_pad, size=job.size, color_fix=args.color_fix,
                     progress=lambda done, _, o=offset: bar.update(o + done - bar.n),
                     on_note=lambda msg, s=job.src: say(f"note: {s}: {msg}"))
                 gray = image.gray
                 del image
                 meta = metadata_for(job.probe, job.size[1], job.size[0], gray, FORMATS[job.fmt],
-                                    f"{SOFTWARE} ({model_label(runner)})")
+                                    f"{SOFTWARE} ({model_label(chosen)})")
                 note = write_output(job.dst, out, job.fmt, meta, args.quality,
                                     overwrite=job.replace)
                 del out
@@ -703,11 +732,13 @@ def _run(args: argparse.Namespace, runner, stats: dict) -> int:
             if note:
                 say(f"note: {job.dst}: {note}")
             stats["done"] += 1
+            dn = "" if estimate is None else f", {estimate.describe()}"
             say(f"upscaled: {job.src} -> {job.dst} ({job.probe.width}x{job.probe.height} -> "
-                f"{job.size[1]}x{job.size[0]}, {time.time() - start:.1f} s)", out=sys.stdout)
+                f"{job.size[1]}x{job.size[0]}{dn}, {time.time() - start:.1f} s)", out=sys.stdout)
     finally:
         bar.close()
-    video.run_cli(videos, args, runner, say, fail, stats)
+    # videos: one strength for every frame (per-frame choices could flicker): the model as trained
+    video.run_cli(videos, args, getattr(runner, "strong", runner), say, fail, stats)
     summary = f"{stats['done']} upscaled, {counts['failed']} failed"
     if counts["skipped"]:
         summary += f", {counts['skipped']} skipped (already exist)"

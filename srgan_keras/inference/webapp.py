@@ -12,8 +12,10 @@ Gradio wheel. The page has
 - the model: the bundled generators (every entry of ``runners.BUNDLED`` whose file exists,
   so models added later appear by themselves), ``bicubic`` as the baseline, and any ``--model``
   given on the command line;
-- a denoise-strength slider, shown only for a model that has a weak-denoise twin to interpolate
-  with (issue 12.5; Real-ESRGAN's ``-dn``), detected from the loading API;
+- the denoise strength, shown only for a model that has a weak-denoise twin to interpolate
+  with (issue 12.5; Real-ESRGAN's ``-dn``), detected from the loading API: *Auto* (ticked by
+  default, as the CLI's ``--denoise-strength auto``) chooses it per image from the photo's noise
+  and JPEG quality and the summary line says the value chosen; unticked, the slider sets it;
 - a before/after slider (Gradio's ``ImageSlider``; two images side by side on a Gradio without
   it), where *before* is the input enlarged by bicubic interpolation to the output's size;
 - the result as a file to download, in the input's format, named ``<stem>_x<s>.<ext>``, with
@@ -47,7 +49,8 @@ from srgan_keras.data.ranges import uint16_to_uint8
 HOST = "127.0.0.1"  # local only: the page is never served on other interfaces
 PREVIEW_SIDE = 2048  # our choice: the slider shows at most this many pixels on the long side
 EXTRA_HINT = "pip install 'srgan_keras[app]'"
-DENOISE_DEFAULT = 0.5  # Real-ESRGAN's inference script default for -dn
+DENOISE_DEFAULT = "auto"  # as the CLI (issue 24.1): the strength chosen per image
+SLIDER_DEFAULT = 0.5  # the slider's start when Auto is unticked: Real-ESRGAN's default for -dn
 # Our choice: the page takes uploads of at most 4096x4096 pixels (16.8 MP; a x4 result is then
 # 268 MP) unless --max-pixels says otherwise: it serves one request at a time, so one huge upload
 # would hold the queue for minutes (issue 27.7: 9400x9400 took 7 GB and two minutes).
@@ -83,7 +86,7 @@ def _loader_takes_denoise() -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def load_runner(model: str, denoise_strength: float | None = None):
+def load_runner(model: str, denoise_strength: float | str | None = None):
     """A runner for ``model`` (cached: a generator loads once per strength)."""
     from srgan_keras.inference.runners import ModelNotFoundError, load_generator
 
@@ -157,13 +160,14 @@ def previews(image: LoadedImage, out: np.ndarray):
     return before.resize(size, Image.Resampling.BICUBIC), after
 
 
-def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | None,
+def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | str | None,
                  out_dir: str | os.PathLike, tile: int | str | None = "auto",
                  on_progress: Callable[[int, int | None], None] | None = None,
                  max_pixels: int = WEB_MAX_PIXELS) -> Result:
     """Upscale one uploaded file into ``out_dir/<stem>_x<s>.<ext>`` (the input's format).
 
-    ``denoise_strength`` applies to models that support it and is ignored for the others;
+    ``denoise_strength`` (a number in [0, 1] or ``"auto"``) applies to models that support it
+    and is ignored for the others;
     ``tile`` as for :func:`~srgan_keras.inference.tiling.upscale_image` (``"auto"``: from the
     image size and the memory available); ``on_progress(done, total)`` (pixels) after every
     tile. Raises AppError with one line for a file that is not an image or a model that cannot
@@ -185,7 +189,7 @@ def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | 
     src = Path(path)
     strength = None
     if denoise_strength is not None and denoise_supported(model):
-        strength = round(float(denoise_strength), 2)
+        strength = "auto" if denoise_strength == "auto" else round(float(denoise_strength), 2)
     runner = load_runner(model, strength)
     try:
         header = probe(src)  # the decompression-bomb check, and the metadata to carry over
@@ -202,6 +206,9 @@ def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | 
     if on_progress is not None:
         on_progress(0, h * w)  # the model is loaded: the upscaling starts
     t0 = time.perf_counter()
+    estimate = None
+    if hasattr(runner, "for_image"):  # auto: this photo's blend, from its noise and JPEG tables
+        runner, estimate = runner.for_image(image, src)
     out = upscale_image(image, runner, tile=tile, progress=on_progress or False)
     seconds = time.perf_counter() - t0
     fmt = output_format(src, None)
@@ -209,7 +216,11 @@ def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | 
     meta = metadata_for(header, out.shape[1], out.shape[0], image.gray, FORMATS[fmt],
                         f"{SOFTWARE} ({runner.name})")
     note = write_output(dst, out, fmt, meta)  # ICC profile, EXIF, PNG text and DPI kept
-    name = Path(model).name if strength is None else f"{Path(model).name}, denoise {strength:.2f}"
+    name = Path(model).name
+    if estimate is not None:
+        name += f", {estimate.describe()}"
+    elif isinstance(strength, float):
+        name += f", denoise {strength:.2f}"
     summary = (f"{w}x{h} -> {out.shape[1]}x{out.shape[0]} with {name} in {seconds:.1f} s"
                + (f" ({note})" if note else ""))
     return Result(dst, image, out, summary)
@@ -227,9 +238,10 @@ def build_ui(models: list[str], tile: int | str | None, work_dir: Path,
     bundled = set(BUNDLED) | {"bicubic"}
 
     def on_model(model: str):
-        return gr.update(visible=denoise_supported(model))
+        shown = denoise_supported(model)
+        return gr.update(visible=shown), gr.update(visible=shown)
 
-    def run(path, model, strength, progress=gr.Progress()):  # noqa: B008 (Gradio's API)
+    def run(path, model, auto, strength, progress=gr.Progress()):  # noqa: B008 (Gradio's API)
         if not path:
             raise gr.Error("Drop an image first.")
         progress(0, desc="loading the model")
@@ -239,7 +251,8 @@ def build_ui(models: list[str], tile: int | str | None, work_dir: Path,
             progress(done / max(total, 1), desc="upscaling")
 
         try:
-            result = upscale_file(path, model, strength, job, tile, tiles, max_pixels)
+            result = upscale_file(path, model, "auto" if auto else strength, job, tile, tiles,
+                                  max_pixels)
         except AppError as e:
             shutil.rmtree(job, ignore_errors=True)
             raise gr.Error(str(e)) from None
@@ -260,9 +273,13 @@ def build_ui(models: list[str], tile: int | str | None, work_dir: Path,
                                  sources=["upload", "clipboard"], elem_id="input-image")
                 labels = [(Path(m).name if m not in bundled else m, m) for m in models]
                 model = gr.Dropdown(labels, value=models[0], label="Model", elem_id="model")
-                strength = gr.Slider(0, 1, value=DENOISE_DEFAULT, step=0.05,
-                                     label="Denoise strength (0 keeps noise and detail, 1 removes "
-                                           "the most)",
+                auto = gr.Checkbox(value=DENOISE_DEFAULT == "auto",
+                                   label="Auto denoise strength (from the photo's noise and JPEG "
+                                         "quality; the result line says the value chosen)",
+                                   visible=denoise_supported(models[0]), elem_id="denoise-auto")
+                strength = gr.Slider(0, 1, value=SLIDER_DEFAULT, step=0.05,
+                                     label="Denoise strength when Auto is off (0 = the weak-denoise "
+                                           "twin, 1 = the model as trained)",
                                      visible=denoise_supported(models[0]), elem_id="denoise")
                 button = gr.Button("Upscale", variant="primary", elem_id="upscale")
             with gr.Column(scale=2):
@@ -275,8 +292,8 @@ def build_ui(models: list[str], tile: int | str | None, work_dir: Path,
                                         elem_id="compare")]
                 download = gr.File(label="Download the result", elem_id="download")
                 info = gr.Markdown(elem_id="summary")
-        model.change(on_model, model, strength)
-        button.click(run, [image, model, strength], [*results, download, info],
+        model.change(on_model, model, [auto, strength])
+        button.click(run, [image, model, auto, strength], [*results, download, info],
                      concurrency_limit=1, show_progress_on=results[-1])
     return demo
 
