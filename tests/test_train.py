@@ -138,7 +138,10 @@ def test_start_up_names_only_the_settings_that_differ_from_the_preset(tmp_path, 
         def __init__(self, cfg, run_dir, strategy):
             pass
 
-        def run(self):
+        def restore_or_init(self):
+            pass
+
+        def run(self, restore=True):
             return 0
 
     monkeypatch.setattr(loop, "Trainer", NoRun)

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from srgan_keras.data.ranges import PIXEL_MAX_16, pixels_to_unit, unit_to_pixels
+
 # libjpeg's standard luminance table (ITU-T T.81, Annex K.1), the base every IJG quality scales.
 STD_LUMINANCE = (
     16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
@@ -85,9 +87,9 @@ def noise_sigma(rgb) -> float:
     if a.dtype == np.uint8:
         a = a.astype(np.float64)
     elif a.dtype == np.uint16:
-        a = a.astype(np.float64) / 257.0
+        a = np.asarray(unit_to_pixels(pixels_to_unit(a, PIXEL_MAX_16)), np.float64)
     else:
-        a = a.astype(np.float64) * 255.0
+        a = np.asarray(unit_to_pixels(a.astype(np.float64)), np.float64)
     if a.ndim == 2:
         a = a[..., None]
     h, w = a.shape[:2]
