@@ -37,3 +37,28 @@ def tiny_model_path(tiny_generator, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("model") / "tiny_x4.keras"
     tiny_generator.save(path)
     return path
+
+
+@pytest.fixture(scope="module")
+def tiny_keras(tmp_path_factory) -> Path:
+    """A tiny SRVGGNetCompact x4 (1 conv, 4 features) saved as ``G.keras``."""
+    import keras
+
+    from srgan_keras.nn.srvgg import build_srvgg
+
+    keras.utils.set_random_seed(0)
+    path = tmp_path_factory.mktemp("g") / "G.keras"
+    build_srvgg(num_conv=1, num_feat=4).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_pth(tmp_path_factory) -> Path:
+    """A Real-ESRGAN SRVGGNetCompact .pth (num_conv 1, 4 features, x4), written by torch."""
+    torch = pytest.importorskip("torch")
+    from benchmarks.bench_srvgg import srvgg_module
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("pth") / "x4.pth"
+    torch.save({"params": srvgg_module(4, 1, 4).state_dict()}, path)
+    return path

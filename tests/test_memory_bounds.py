@@ -25,17 +25,6 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-@pytest.fixture(scope="module")
-def tiny_keras(tmp_path_factory) -> Path:
-    import keras
-
-    from srgan_keras.nn.srvgg import build_srvgg
-
-    keras.utils.set_random_seed(0)
-    path = tmp_path_factory.mktemp("g") / "G.keras"
-    build_srvgg(num_conv=1, num_feat=4).save(path)
-    return path
-
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:

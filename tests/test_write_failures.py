@@ -20,29 +20,6 @@ from PIL import Image
 from srgan_keras.data import files
 
 
-@pytest.fixture(scope="module")
-def tiny_keras(tmp_path_factory) -> Path:
-    import keras
-
-    from srgan_keras.nn.srvgg import build_srvgg
-
-    keras.utils.set_random_seed(0)
-    path = tmp_path_factory.mktemp("g") / "G.keras"
-    build_srvgg(num_conv=1, num_feat=4).save(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def tiny_pth(tmp_path_factory) -> Path:
-    torch = pytest.importorskip("torch")
-    from benchmarks.bench_srvgg import srvgg_module
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("pth") / "x4.pth"
-    torch.save({"params": srvgg_module(4, 1, 4).state_dict()}, path)
-    return path
-
-
 def disk_error(code: int):
     def raise_(*args, **kwargs):
         raise OSError(code, os.strerror(code))
