@@ -196,8 +196,8 @@ def train(res: Results, steps: int, use_torch: bool, rounds: int = 1) -> None:
     from benchmarks.bench_esrgan import time_step
     from benchmarks.flops import forward_flops, srgan_step_flops, srresnet_step_flops
     from benchmarks.train_step import median_step_seconds
-    from srgan_keras.nn.discriminator import build_discriminator
     from srgan_keras.nn.rrdbnet import build_rrdbnet
+    from srgan_keras.nn.srgan_discriminator import build_discriminator
     from srgan_keras.nn.srresnet import build_srresnet
     from srgan_keras.training.losses import ContentLoss
 

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from srgan_keras.nn.discriminator import build_discriminator
+from srgan_keras.nn.srgan_discriminator import build_discriminator
 from srgan_keras.nn.srresnet import build_srresnet
 from srgan_keras.training.losses import ContentLoss, PixelLoss
 from srgan_keras.training.optimizers import FusedAdam
@@ -33,7 +33,7 @@ from srgan_keras.training.srgan import SRGAN
 def stock_keras():
     """Networks built with Keras' own BatchNormalization and PReLU: the ablation of
     :mod:`srgan_keras.nn.layers`' fused versions (with ``keras.optimizers.Adam``, see below)."""
-    import srgan_keras.nn.discriminator as dis
+    import srgan_keras.nn.srgan_discriminator as dis
     import srgan_keras.nn.srresnet as gen
 
     saved = gen.BatchNormalization, gen.PReLU, dis.BatchNormalization

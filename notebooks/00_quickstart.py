@@ -51,7 +51,7 @@ setup()
 
 # %%
 from srgan_keras.inference.runners import load_generator
-from srgan_keras.training import trainer
+from srgan_keras.training import train
 
 t0 = time.perf_counter()
 if BUNDLED["srresnet"].exists():
@@ -67,7 +67,7 @@ if BUNDLED["srresnet"].exists():
                   f"(card; {entry['training']['wall_hours']} CPU wall hours of training)")
 else:
     print("no bundled models here: training the demo SRResNet (the README's demo preset, pre-training)")
-    rc = trainer.main(srresnet_args())  # = python -m srgan_keras.train --preset demo --gan-steps 0 ...
+    rc = train.main(srresnet_args())  # = python -m srgan_keras.train --preset demo --gan-steps 0 ...
     assert rc == 0, f"training failed with exit code {rc}"
     runners = {"srresnet (demo)": load_generator(RUNS / "srresnet" / "generator.keras")}
 print(f"models ready in {time.perf_counter() - t0:.0f} s:", {k: f"x{r.scale}" for k, r in runners.items()})

@@ -46,9 +46,9 @@ setup()
 # %%
 import inspect
 
-from srgan_keras.training import trainer
+from srgan_keras.training import train
 from srgan_keras.training.config import PRESETS, get_config
-from srgan_keras.training.loop import Trainer
+from srgan_keras.training.trainer import Trainer
 
 print("demo preset = paper defaults +", PRESETS["demo"])
 print(inspect.getsource(Trainer.pretrain_step))
@@ -68,7 +68,7 @@ print(inspect.getsource(Trainer.pretrain_step))
 
 # %%
 t0 = time.perf_counter()
-rc = trainer.main(srresnet_args())
+rc = train.main(srresnet_args())
 print(f"exit code {rc}, {time.perf_counter() - t0:.0f} s")
 
 # %% [markdown]
@@ -159,7 +159,7 @@ plt.show()
 # the last good one; an interrupted run continues where it stopped. ⏱ *seconds.*
 
 # %%
-rc = trainer.main(srresnet_args())
+rc = train.main(srresnet_args())
 print("exit code", rc)
 print(sorted(p.name for p in (RUNS / "srresnet").iterdir()))
 

@@ -44,7 +44,7 @@ setup()
 # %%
 import inspect
 
-from srgan_keras.training import trainer
+from srgan_keras.training import train
 from srgan_keras.training.config import get_config
 from srgan_keras.training.srgan import SRGAN
 
@@ -69,7 +69,7 @@ say(f"This notebook runs **{gan_steps} GAN steps** at 1e-4; the `demo` preset al
 # %%
 init = srresnet_model()
 t0 = time.perf_counter()
-rc = trainer.main(srgan_args(init))
+rc = train.main(srgan_args(init))
 print(f"exit code {rc}, {time.perf_counter() - t0:.0f} s")
 
 # %% [markdown]
@@ -165,7 +165,7 @@ import tempfile
 import keras
 
 from srgan_keras.data.pipeline import training_dataset
-from srgan_keras.nn.models import build_critic, build_generator
+from srgan_keras.training.networks import build_critic, build_generator
 from srgan_keras.training.losses import ContentLoss, PixelLoss, VanillaGAN
 from srgan_keras.training.srgan import to_generator_range
 

@@ -120,7 +120,7 @@ print(f"studio-range Y's gain over full-range luma on the same error: 20·log10(
 #
 # Network interpolation (ESRGAN Eq. 4): $\theta_{interp} = (1 - \alpha)\,\theta_{PSNR} + \alpha\,\theta_{GAN}$,
 # every weight of the two generators (same architecture; the GAN started from the PSNR model) blended.
-# It moves continuously between the two without retraining. `srgan_keras.evaluation.interpolate.interpolate_models`
+# It moves continuously between the two without retraining. `srgan_keras.nn.interpolation.interpolate_models`
 # does it (the function behind `python -m srgan_keras.interpolate`). The pair is the bundled one:
 # `srresnet_x4.keras` (α = 0) and `srgan_x4.keras` (α = 1), trained for hours (in a checkout without them,
 # the demo runs of notebooks 04 and 05 are used: mechanics only).

@@ -58,7 +58,7 @@ import inspect
 import keras
 import tensorflow as tf
 
-from srgan_keras.nn import rrdbnet
+from srgan_keras.nn import rrdbnet, vgg
 from srgan_keras.training import losses
 
 print("VGG weights:", VGG_WEIGHTS or "none (random; offline)")
@@ -259,7 +259,7 @@ plt.show()
 # so the shared VGG layers are never modified:
 
 # %%
-print(inspect.getsource(losses.vgg_feature_extractor))
+print(inspect.getsource(vgg.vgg_feature_extractor))
 print("multi_preact:", losses.VGG_LOSSES["multi_preact"])
 
 # %% [markdown]
@@ -269,11 +269,11 @@ print("multi_preact:", losses.VGG_LOSSES["multi_preact"])
 # %%
 layer_names = [n for n, _ in losses.VGG_LOSSES["multi_preact"][0]]
 keras.utils.set_random_seed(0)  # the same random weights for both extractors (irrelevant with imagenet)
-before = losses.vgg_feature_extractor(layer_names, VGG_WEIGHTS, before_activation=True)
+before = vgg.vgg_feature_extractor(layer_names, VGG_WEIGHTS, before_activation=True)
 keras.utils.set_random_seed(0)
-after = losses.vgg_feature_extractor(layer_names, VGG_WEIGHTS, before_activation=False)
+after = vgg.vgg_feature_extractor(layer_names, VGG_WEIGHTS, before_activation=False)
 butterfly = load_rgb_uint8(DATA / "Set5" / "butterfly.png")[None].astype(np.float32) / 127.5 - 1.0  # [-1, 1]
-x_vgg = losses.vgg_preprocess(butterfly)
+x_vgg = vgg.vgg_preprocess(butterfly)
 fb = [t.numpy() for t in before(x_vgg, training=False)]
 fa = [t.numpy() for t in after(x_vgg, training=False)]
 for name, b, a in zip(layer_names, fb, fa):

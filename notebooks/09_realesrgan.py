@@ -289,7 +289,7 @@ show_figure(fig)
 # Like every training cell of the course, a second run resumes from the run folders and finishes at once.*
 
 # %%
-from srgan_keras.training import trainer
+from srgan_keras.training import train
 from srgan_keras.training.config import get_config
 
 cfg = get_config("realesrgan")
@@ -311,9 +311,9 @@ ESRGAN_ARGS = [*COMMON, "--phase", "gan", "--out", str(RUNS / "realesrgan"),
 
 # %%
 t0 = time.perf_counter()
-assert trainer.main(ESRNET_ARGS) == 0
+assert train.main(ESRNET_ARGS) == 0
 t1 = time.perf_counter()
-assert trainer.main(ESRGAN_ARGS) == 0
+assert train.main(ESRGAN_ARGS) == 0
 print(f"Real-ESRNet {t1 - t0:.0f} s, Real-ESRGAN {time.perf_counter() - t1:.0f} s")
 
 # %%

@@ -266,7 +266,7 @@ say(f"The grid's steps: HR {b_hr:.2f}, bicubic {b_bic:.2f}, SRResNet **{b_srr:.2
 # check of the formula on the first kernel of the blend:
 
 # %%
-from srgan_keras.evaluation.interpolate import InterpolationError, find_wdn_twin
+from srgan_keras.nn.interpolation import InterpolationError, find_wdn_twin
 
 tf.get_logger().setLevel("ERROR")  # each blend is a new model: TensorFlow warns that it retraces, as it must
 

@@ -91,21 +91,21 @@ def srgan_args(init_from: Path) -> list[str]:
 
 def srresnet_model() -> Path:
     """The demo SRResNet of notebook 04; trained here (the same command) if it is not there yet."""
-    from srgan_keras.training import trainer
+    from srgan_keras.training import train
 
     path = RUNS / "srresnet" / "generator.keras"
     if not path.exists():
-        assert trainer.main(srresnet_args()) == 0
+        assert train.main(srresnet_args()) == 0
     return path
 
 
 def srgan_model() -> Path:
     """Notebook 05's demo SRGAN; trained here (the same command) if it is not there yet."""
-    from srgan_keras.training import trainer
+    from srgan_keras.training import train
 
     path = RUNS / "srgan" / "generator.keras"
     if not path.exists():
-        assert trainer.main(srgan_args(srresnet_model())) == 0
+        assert train.main(srgan_args(srresnet_model())) == 0
     return path
 
 

@@ -22,7 +22,7 @@ _PUBLIC = {
     "PRESETS": "srgan_keras.training.config",
     "get_config": "srgan_keras.training.config",
     "build_srresnet": "srgan_keras.nn.srresnet",
-    "build_discriminator": "srgan_keras.nn.discriminator",
+    "build_discriminator": "srgan_keras.nn.srgan_discriminator",
     "load_generator": "srgan_keras.inference.runners",
     "upscale_image": "srgan_keras.inference.tiling",
 }

@@ -13,13 +13,13 @@ import zipfile
 import numpy as np
 import pytest
 
-from srgan_keras.export import convert
-from srgan_keras.export.torch_pickle import (
+from srgan_keras.data.torch_pickle import (
     TorchFileError,
     UnsafePickleError,
     load_state_dict,
     load_torch_file,
 )
+from srgan_keras.export import convert
 
 # Tiny, as the issue asks: 2 RRDBs, 16 features, growth 8; SRVGG with 2 body convs, 16 features.
 NUM_FEAT, NUM_BLOCK, NUM_GROW, NUM_CONV = 16, 2, 8, 2

@@ -188,7 +188,7 @@ def _fails(argv, capsys, expect: str) -> None:
 
 
 def test_errors_are_one_line_and_leave_nothing(trained, tmp_path, capsys):
-    from srgan_keras.nn.discriminator import build_discriminator
+    from srgan_keras.nn.srgan_discriminator import build_discriminator
 
     _, model_path = trained
     disc = tmp_path / "discriminator.keras"

@@ -14,15 +14,15 @@ import pytest
 import tensorflow as tf
 
 from srgan_keras.data.pipeline import training_dataset
-from srgan_keras.nn.discriminator import build_discriminator
+from srgan_keras.nn.srgan_discriminator import build_discriminator
 from srgan_keras.nn.srresnet import build_srresnet
-from srgan_keras.training import loop
-from srgan_keras.training import trainer as train
+from srgan_keras.training import train
 from srgan_keras.training.config import get_config
 from srgan_keras.training.losses import ContentLoss, PixelLoss, RelativisticAverageGAN, VanillaGAN
 from srgan_keras.training.schedules import LRSchedule
 from srgan_keras.training.srgan import LOG_KEYS, SRGAN
 from srgan_keras.training.state import build_state
+from srgan_keras.training.trainer import Trainer
 from srgan_keras.training.twin import averaged_weights
 
 
@@ -108,7 +108,7 @@ def test_backup_and_restore_resumes_at_the_right_step(tmp_path):
 @pytest.mark.slow
 def test_cli_and_fit_give_the_same_weights_after_three_seeded_steps(tmp_path):
     cfg = get_config("tiny", phase="gan", gan_steps=3, out=str(tmp_path / "run"), val_every=100)
-    trainer = loop.Trainer(cfg, tmp_path / "run", tf.distribute.get_strategy())
+    trainer = Trainer(cfg, tmp_path / "run", tf.distribute.get_strategy())
     assert trainer.run() == 0
     cli = _weights(trainer.state.G) + _weights(trainer.state.D)
 
@@ -203,7 +203,7 @@ def test_generator_file_holds_the_ema_weights(tmp_path):
                        "--ema-decay", "0.5", "--pretrain-lr", "0.01"]) == 0
     saved = keras.saving.load_model(out / "generator.keras", safe_mode=True).get_weights()
     cfg = get_config("tiny", out=str(out), phase="pretrain", ema_decay=0.5, pretrain_lr=0.01)
-    trainer = loop.Trainer(cfg, out, tf.distribute.get_strategy())
+    trainer = Trainer(cfg, out, tf.distribute.get_strategy())
     trainer.restore_or_init()
     raw = trainer.state.G.get_weights()
     ema = averaged_weights(trainer.state.G, trainer.state.pre_opt)
@@ -236,7 +236,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import keras
-from srgan_keras.nn.discriminator import build_discriminator
+from srgan_keras.nn.srgan_discriminator import build_discriminator
 from srgan_keras.nn.srresnet import build_srresnet
 from srgan_keras.training.losses import ContentLoss
 from srgan_keras.training.srgan import SRGAN

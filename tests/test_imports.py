@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 STAGES = ["nn", "data", "training", "evaluation", "inference", "export"]
 # python -m srgan_keras.<name> -> the module that defines the command's main()
 CLIS = {
-    "train": "srgan_keras.training.trainer",
+    "train": "srgan_keras.training.train",
     "upscale": "srgan_keras.inference.upscale",
     "evaluate": "srgan_keras.evaluation.evaluate",
     "convert": "srgan_keras.export.convert",

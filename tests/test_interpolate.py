@@ -96,3 +96,20 @@ def test_sweep_writes_models_table_and_plot(tmp_path):
     assert lines[0] == "alpha,psnr_y,ssim_y" and len(lines) == 4
     assert (out / "sweep.md").read_text().startswith("| alpha | psnr_y | ssim_y |")
     assert (out / "perception_distortion.png").stat().st_size > 5_000
+
+
+def test_the_perception_axis_is_the_vgg54_content_loss():
+    """The sweep's VGG54 distance is SRGAN's content loss (Eq. 5, rescaled), computed from nn.vgg."""
+    from srgan_keras.data.ranges import pixels_to_unit, unit_to_signed
+    from srgan_keras.training.losses import ContentLoss
+
+    rng = np.random.default_rng(0)
+    hr = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    sr = np.clip(hr.astype(int) + rng.integers(-40, 41, hr.shape), 0, 255).astype(np.uint8)
+    distance = interpolate.perceptual_distance("random:0")
+    loss = ContentLoss("vgg54", "random:0")
+    signed = [unit_to_signed(pixels_to_unit(x[None])) for x in (hr, sr)]
+    expected = float(loss(*signed))
+    assert expected > 0
+    np.testing.assert_allclose(distance(sr, hr), expected, rtol=1e-5)
+    assert distance(hr, hr) == 0.0

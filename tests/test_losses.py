@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from srgan_keras.nn import vgg
+from srgan_keras.nn.vgg import vgg_preprocess
 from srgan_keras.training import losses
-from srgan_keras.training.losses import ContentLoss, VanillaGAN, vgg_preprocess
+from srgan_keras.training.losses import ContentLoss, VanillaGAN
 
 
 def test_vgg_preprocess_on_known_pixels():
@@ -50,7 +52,7 @@ def test_offline_vgg_download_gives_one_clear_sentence(monkeypatch, kind, weight
         raise Exception(f"URL fetch failure on {url}")
 
     monkeypatch.setattr(losses.keras.utils, "get_file", fail)
-    with pytest.raises(losses.VGGWeightsUnavailable) as e:
+    with pytest.raises(vgg.VGGWeightsUnavailable) as e:
         ContentLoss(kind, weights)
     msg = str(e.value)
     assert "--vgg-weights PATH" in msg and "--content-loss mse" in msg and "\n" not in msg
@@ -58,18 +60,18 @@ def test_offline_vgg_download_gives_one_clear_sentence(monkeypatch, kind, weight
 
 
 def test_a_missing_weights_file_is_unavailable(tmp_path):
-    with pytest.raises(losses.VGGWeightsUnavailable, match="no such file.*--vgg-weights PATH"):
-        losses.load_vgg19(str(tmp_path / "missing.h5"))
+    with pytest.raises(vgg.VGGWeightsUnavailable, match="no such file.*--vgg-weights PATH"):
+        vgg.load_vgg19(str(tmp_path / "missing.h5"))
 
 
 def test_a_corrupt_weights_file_says_it_does_not_load_not_unavailable(tmp_path):
     """Issue 15 item 6: only a failed download or a missing file is "unavailable"."""
     bad = tmp_path / "vgg19_notop.h5"
     bad.write_bytes(b"\x89HDF\r\n\x1a\n" + b"truncated" * 10)  # an HDF5 signature, then garbage
-    with pytest.raises(losses.VGGWeightsInvalid) as e:
-        losses.load_vgg19(str(bad))
+    with pytest.raises(vgg.VGGWeightsInvalid) as e:
+        vgg.load_vgg19(str(bad))
     msg = str(e.value)
-    assert not isinstance(e.value, losses.VGGWeightsUnavailable)
+    assert not isinstance(e.value, vgg.VGGWeightsUnavailable)
     assert str(bad) in msg and "do not load" in msg and "could not load" not in msg and "\n" not in msg
     assert e.value.__cause__ is not None  # the loader's own error is kept
 
@@ -82,8 +84,8 @@ def test_weights_of_another_network_say_so(tmp_path):
         g = f.create_group("dense")
         g.attrs["weight_names"] = [b"dense/kernel:0"]
         g["dense/kernel:0"] = np.zeros((3, 3), np.float32)
-    with pytest.raises(losses.VGGWeightsInvalid, match="ValueError"):
-        losses.load_vgg19(str(other))
+    with pytest.raises(vgg.VGGWeightsInvalid, match="ValueError"):
+        vgg.load_vgg19(str(other))
 
 
 def test_adversarial_losses_match_the_equations():
@@ -98,7 +100,7 @@ def test_adversarial_losses_match_the_equations():
 
 
 # -- the offline perceptual loss: VGG19's architecture with seeded random weights ---------------
-_WEIGHT_DIGEST = ("import hashlib, numpy as np; from srgan_keras.training.losses import random_vgg19; "
+_WEIGHT_DIGEST = ("import hashlib, numpy as np; from srgan_keras.nn.vgg import random_vgg19; "
                   "v = random_vgg19({seed}); print(hashlib.sha256(b''.join(np.ascontiguousarray(w)"
                   ".tobytes() for w in v.get_weights())).hexdigest())")
 
@@ -106,7 +108,7 @@ _WEIGHT_DIGEST = ("import hashlib, numpy as np; from srgan_keras.training.losses
 def _digest_here(seed: int) -> str:
     import hashlib
 
-    v = losses.random_vgg19(seed)
+    v = vgg.random_vgg19(seed)
     return hashlib.sha256(b"".join(np.ascontiguousarray(w).tobytes() for w in v.get_weights())).hexdigest()
 
 
@@ -122,7 +124,7 @@ def test_random_vgg_is_the_same_in_another_process_and_differs_between_seeds():
 
 
 def test_random_vgg_weights_are_he_normal_with_zero_biases():
-    v = losses.random_vgg19(0)
+    v = vgg.random_vgg19(0)
     conv = v.get_layer("block5_conv4")
     kernel, bias = conv.get_weights()
     assert np.all(bias == 0)
@@ -131,9 +133,9 @@ def test_random_vgg_weights_are_he_normal_with_zero_biases():
 
 
 def test_random_weights_names_parse_and_a_bad_seed_is_one_sentence():
-    assert losses.random_seed("random") == 0 and losses.random_seed("random:17") == 17
-    assert losses.random_seed("imagenet") is None and losses.vgg_flavour("random:2") == "random"
-    with pytest.raises(losses.VGGWeightsUnavailable, match="non-negative integer"):
+    assert vgg.random_seed("random") == 0 and vgg.random_seed("random:17") == 17
+    assert vgg.random_seed("imagenet") is None and vgg.vgg_flavour("random:2") == "random"
+    with pytest.raises(vgg.VGGWeightsUnavailable, match="non-negative integer"):
         ContentLoss("vgg54", "random:x")
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from srgan_keras.nn import vgg
 from srgan_keras.training import losses
 from srgan_keras.training.losses import ContentLoss, RelativisticAverageGAN
 
@@ -57,18 +58,18 @@ def test_ragan_generator_loss_is_the_discriminator_loss_with_roles_swapped():
 @pytest.fixture(scope="module")
 def vgg_random():
     keras.utils.set_random_seed(0)
-    return losses.load_vgg19(None)
+    return vgg.load_vgg19(None)
 
 
 def test_preactivation_features_are_the_conv_without_its_relu(vgg_random, monkeypatch):
-    monkeypatch.setattr(losses, "load_vgg19", lambda weights: vgg_random)  # the same VGG
+    monkeypatch.setattr(vgg, "load_vgg19", lambda weights: vgg_random)  # the same VGG
     loss = ContentLoss("vgg54_preact", vgg_weights=None)
     x = tf.random.stateless_uniform((2, 32, 32, 3), (1, 2), -1.0, 1.0)
-    pre = loss.extractor(losses.vgg_preprocess(x))
+    pre = loss.extractor(vgg.vgg_preprocess(x))
 
     # reference: the VGG's own block5_conv4, by hand, from its input, without the ReLU
     conv = vgg_random.get_layer("block5_conv4")
-    before = keras.Model(vgg_random.input, conv.input)(losses.vgg_preprocess(x))
+    before = keras.Model(vgg_random.input, conv.input)(vgg.vgg_preprocess(x))
     kernel, bias = conv.get_weights()
     np.testing.assert_allclose(loss.extractor.get_layer("block5_conv4_preact").get_weights()[0],
                                kernel)  # the same weights were copied
@@ -76,7 +77,7 @@ def test_preactivation_features_are_the_conv_without_its_relu(vgg_random, monkey
     np.testing.assert_allclose(pre, ref, rtol=1e-4, atol=1e-3 * float(tf.reduce_max(tf.abs(ref))))
     assert float(tf.reduce_min(pre)) < 0  # the ReLU is really gone
     # ... and applying it gives VGG's usual (post-activation) feature map
-    post = keras.Model(vgg_random.input, conv.output)(losses.vgg_preprocess(x))
+    post = keras.Model(vgg_random.input, conv.output)(vgg.vgg_preprocess(x))
     np.testing.assert_allclose(tf.nn.relu(pre), post, rtol=1e-4,
                                atol=1e-3 * float(tf.reduce_max(tf.abs(ref))))
     assert conv.activation is keras.activations.relu  # the shared layer was not mutated
@@ -97,8 +98,8 @@ def test_multi_layer_perceptual_loss_is_the_weighted_l1_of_raw_features():
     loss = ContentLoss("multi_preact", vgg_weights=None)
     hr = tf.random.stateless_uniform((1, 32, 32, 3), (3, 4), -1.0, 1.0)
     sr = tf.random.stateless_uniform((1, 32, 32, 3), (5, 6), -1.0, 1.0)
-    fh = loss.extractor(losses.vgg_preprocess(hr))
-    fs = loss.extractor(losses.vgg_preprocess(sr))
+    fh = loss.extractor(vgg.vgg_preprocess(hr))
+    fs = loss.extractor(vgg.vgg_preprocess(sr))
     ref = sum(w * np.mean(np.abs(a - b)) for w, a, b in zip([0.1, 0.1, 1, 1, 1], fh, fs))
     assert float(loss(hr, sr)) == pytest.approx(ref, rel=1e-4)  # no 1/12.75: ESRGAN's features
     assert float(loss(hr, hr)) == 0.0
@@ -133,9 +134,9 @@ def test_torchvision_vgg19_from_its_pth_matches_pytorch(tmp_path):
     loss = ContentLoss("multi_preact", vgg_weights=str(path))
     assert loss.flavour == "torch"
     x = np.random.default_rng(0).uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32)
-    ours = loss.extractor(losses.vgg_preprocess(x, "torch"))
-    mean = torch.tensor(losses.IMAGENET_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(losses.IMAGENET_STD).view(1, 3, 1, 1)
+    ours = loss.extractor(vgg.vgg_preprocess(x, "torch"))
+    mean = torch.tensor(vgg.IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(vgg.IMAGENET_STD).view(1, 3, 1, 1)
     t = (torch.from_numpy((x + 1) / 2).permute(0, 3, 1, 2) - mean) / std
     refs, h = {}, t
     with torch.no_grad():
@@ -152,7 +153,7 @@ def test_esrgan_presets_default_to_torchvision_vgg_and_srgan_keeps_keras():
 
     assert get_config("esrgan").vgg_weights == get_config("realesrgan").vgg_weights == "torchvision"
     assert get_config("paper").vgg_weights == "imagenet"
-    assert losses.vgg_flavour("imagenet") == "caffe" and losses.vgg_flavour("x/vgg19.pth") == "torch"
+    assert vgg.vgg_flavour("imagenet") == "caffe" and vgg.vgg_flavour("x/vgg19.pth") == "torch"
 
 
 def test_losses_serialize_and_go_into_compile():

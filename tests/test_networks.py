@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srgan_keras.nn.discriminator import build_discriminator
 from srgan_keras.nn.layers import BicubicUpsample, PixelShuffle, PixelUnshuffle
+from srgan_keras.nn.srgan_discriminator import build_discriminator
 from srgan_keras.nn.srresnet import build_srresnet
 
 

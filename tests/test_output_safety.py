@@ -135,8 +135,7 @@ def test_convert_refuses_an_existing_output_without_overwrite(tiny_pth, tmp_path
 
 @pytest.mark.slow
 def test_snapshot_refuses_an_existing_output_without_overwrite(tmp_path, capsys):
-    from srgan_keras.training import snapshot
-    from srgan_keras.training import trainer as train
+    from srgan_keras.training import snapshot, train
 
     run = tmp_path / "run"
     assert train.main(["--preset", "tiny", "--out", str(run), "--pretrain-steps", "1",

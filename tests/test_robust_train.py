@@ -22,7 +22,8 @@ import tensorflow as tf
 from PIL import Image
 
 from srgan_keras.data import pipeline as data
-from srgan_keras.training import trainer as train
+from srgan_keras.training import train
+from srgan_keras.training import trainer as trainer_module
 from srgan_keras.training.checkpoints import CheckpointStore, clean_leftovers
 from srgan_keras.training.config import get_config
 
@@ -163,7 +164,7 @@ def test_the_training_cli_removes_the_leftovers_before_it_starts(tmp_path, capsy
 _SIGTERM_WHILE_SAVING_THE_GENERATOR = """
 import os, signal, sys, time
 import keras
-from srgan_keras.training import trainer as train
+from srgan_keras.training import train
 real_save = keras.Model.save
 def save(self, path, *a, **k):
     open(path, "wb").write(b"partial")
@@ -191,7 +192,7 @@ def test_sigterm_while_writing_the_generator_leaves_no_partial_file(tmp_path):
 # -- 17.6: a second signal during the emergency checkpoint ----------------------------------------
 def _hook_steps(monkeypatch, hook):
     """Call ``hook(trainer, global_step, logs)`` after every compiled training step."""
-    real = train.Trainer._compiled
+    real = trainer_module.Trainer._compiled
 
     def compiled(self, step_fn):
         inner = real(self, step_fn)
@@ -203,7 +204,7 @@ def _hook_steps(monkeypatch, hook):
 
         return step
 
-    monkeypatch.setattr(train.Trainer, "_compiled", compiled)
+    monkeypatch.setattr(trainer_module.Trainer, "_compiled", compiled)
 
 
 @pytest.mark.slow
@@ -232,14 +233,14 @@ def test_second_ctrl_c_just_after_the_emergency_checkpoint_changes_nothing(tmp_p
     """It raised a second Interrupted on the way out: exit 1, "error: Interrupted: SIGINT"."""
     out = tmp_path / "run"
     _hook_steps(monkeypatch, lambda t, g, logs: g == 2 and os.kill(os.getpid(), signal.SIGINT))
-    real_save = train.Trainer._save_on_interrupt
+    real_save = trainer_module.Trainer._save_on_interrupt
 
     def save_then_ctrl_c_again(self, e):
         code = real_save(self, e)
         os.kill(os.getpid(), signal.SIGINT)  # as its message appears
         return code
 
-    monkeypatch.setattr(train.Trainer, "_save_on_interrupt", save_then_ctrl_c_again)
+    monkeypatch.setattr(trainer_module.Trainer, "_save_on_interrupt", save_then_ctrl_c_again)
     assert _run(out, "--pretrain-steps", "100", "--ckpt-every", "1000") == 130
     captured = capsys.readouterr()
     assert "interrupted at step 2: checkpoint saved" in captured.out

@@ -6,8 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from srgan_keras.training import snapshot
-from srgan_keras.training import trainer as train
+from srgan_keras.training import snapshot, train
 
 # The slow tier: its fixture trains a run with checkpoints (about 1.5 minutes on 2 cores).
 pytestmark = pytest.mark.slow

@@ -122,7 +122,7 @@ def test_exported_formats_load_and_match_keras(tmp_path, fmt, atol):
 
 def test_evaluate_and_interpolate_take_it():
     from srgan_keras.evaluation.evaluate import evaluate_image
-    from srgan_keras.evaluation.interpolate import interpolate_models
+    from srgan_keras.nn.interpolation import interpolate_models
 
     a, b = tiny(2, seed=0), tiny(2, seed=1)
     mid = interpolate_models(a, b, 0.5)
@@ -136,7 +136,7 @@ def test_evaluate_and_interpolate_take_it():
 
 @pytest.mark.slow
 def test_train_cli_smoke(tmp_path):
-    from srgan_keras.training import trainer as train
+    from srgan_keras.training import train
 
     out = tmp_path / "run"
     assert train.main(["--preset", "tiny", "--generator", "srvgg", "--num-conv", "1",

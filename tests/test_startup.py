@@ -149,7 +149,7 @@ def test_every_cli_ends_in_run_cli():
             entries[str(path.relative_to(REPO / "srgan_keras"))] = target.group(1)
         else:
             assert re.fullmatch(r"\s*run_cli\(main\).*\n", block), path
-    assert entries == {"train.py": "srgan_keras.training.trainer",
+    assert entries == {"train.py": "srgan_keras.training.train",
                        "upscale.py": "srgan_keras.inference.upscale",
                        "evaluate.py": "srgan_keras.evaluation.evaluate",
                        "convert.py": "srgan_keras.export.convert",

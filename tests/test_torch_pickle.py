@@ -16,8 +16,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from srgan_keras.export import convert, torch_pickle
-from srgan_keras.export.torch_pickle import LEGACY_MAGIC, LEGACY_PROTOCOL
+from srgan_keras.data import torch_pickle
+from srgan_keras.data.torch_pickle import LEGACY_MAGIC, LEGACY_PROTOCOL
+from srgan_keras.export import convert
 
 MARGIN_MIB = 200  # issue 17.5: within ~200 MiB of converting a small valid file
 ADDRESS_LIMIT = 3 << 30  # the child's address space: a reader that tries 4+ GiB fails at once

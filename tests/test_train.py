@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from srgan_keras.nn.discriminator import build_discriminator
 from srgan_keras.nn.outputs import output_range
+from srgan_keras.nn.srgan_discriminator import build_discriminator
 from srgan_keras.nn.srresnet import build_srresnet
-from srgan_keras.training import loop
-from srgan_keras.training import trainer as train
+from srgan_keras.training import train
+from srgan_keras.training import trainer as trainer_module
 from srgan_keras.training.config import TrainConfig, get_config
 from srgan_keras.training.losses import ContentLoss, PixelLoss
 from srgan_keras.training.srgan import LOG_KEYS, SRGAN
@@ -144,7 +144,7 @@ def test_start_up_names_only_the_settings_that_differ_from_the_preset(tmp_path, 
         def run(self, restore=True):
             return 0
 
-    monkeypatch.setattr(loop, "Trainer", NoRun)
+    monkeypatch.setattr(trainer_module, "Trainer", NoRun)
     out = tmp_path / "run"
     assert train.main(["--preset", "tiny", "--out", str(out), "--seed", "3", "--batch-size", "3"]) == 0
     text = capsys.readouterr().out
@@ -182,7 +182,7 @@ def test_resume_continues_at_the_right_step_with_identical_weights(tmp_path, cap
                        "--pretrain-steps", "2", "--ckpt-every", "1"]) == 0
     saved = keras.saving.load_model(Path(out) / "generator.keras", safe_mode=True).get_weights()
     cfg = get_config("tiny", out=out, phase="pretrain", pretrain_steps=4)
-    trainer = loop.Trainer(cfg, Path(out), tf.distribute.get_strategy())
+    trainer = trainer_module.Trainer(cfg, Path(out), tf.distribute.get_strategy())
     trainer.restore_or_init()
     assert "resuming from step 2" in capsys.readouterr().out
     for a, b in zip(saved, trainer.state.G.get_weights()):
@@ -198,7 +198,7 @@ def test_validation_is_the_evaluation_protocol(tmp_path):
     from srgan_keras.evaluation.evaluate import evaluate_image
 
     cfg = get_config("tiny", out=str(tmp_path / "run"), phase="pretrain", val_images=2)
-    trainer = train.Trainer(cfg, tmp_path / "run", tf.distribute.get_strategy())
+    trainer = trainer_module.Trainer(cfg, tmp_path / "run", tf.distribute.get_strategy())
     got = trainer.validate()
     results = [evaluate_image(trainer.G, hr, cfg.scale) for _, hr, _, _ in trainer.val]
     assert got["psnr"] == np.mean([r.metrics["psnr_y"] for r in results])
@@ -209,7 +209,7 @@ def test_validation_is_the_evaluation_protocol(tmp_path):
 @pytest.mark.slow
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
-    real_step = loop.Trainer.pretrain_step
+    real_step = trainer_module.Trainer.pretrain_step
 
     def poisoned(self):  # the logged loss turns NaN from the third update on
         step, calls = real_step(self), [0]
@@ -221,7 +221,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch
 
         return run
 
-    monkeypatch.setattr(loop.Trainer, "pretrain_step", poisoned)
+    monkeypatch.setattr(trainer_module.Trainer, "pretrain_step", poisoned)
     rc = train.main(["--preset", "tiny", "--out", str(out), "--ckpt-every", "1"])
     assert rc == 3
     err = capsys.readouterr().err
@@ -414,7 +414,7 @@ def test_an_unexpected_error_is_one_line_and_its_traceback_only_with_debug(tmp_p
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire\nsecond line")
 
-    monkeypatch.setattr(loop.Trainer, "__init__", broken)
+    monkeypatch.setattr(trainer_module.Trainer, "__init__", broken)
     args = ["--preset", "tiny", "--out", str(tmp_path / "run")]
     assert train.main(args) == 1
     err = capsys.readouterr().err.strip().splitlines()
@@ -430,7 +430,7 @@ def test_a_run_checkpointed_by_the_previous_code_resumes(tmp_path, monkeypatch, 
     SpectralNormalization, all three optimizers FusedAdam with EMA (the D's too), the seven
     checkpoint keys, config.json with the preset. The new trainer resumes it at its step."""
     from srgan_keras.nn import unet_discriminator
-    from srgan_keras.nn.models import build_critic, build_generator
+    from srgan_keras.training.networks import build_critic, build_generator
     from srgan_keras.training.optimizers import FusedAdam
     from srgan_keras.training.schedules import LRSchedule
 
@@ -465,7 +465,7 @@ def test_a_run_checkpointed_by_the_previous_code_resumes(tmp_path, monkeypatch, 
 
     cfg = train.config_from_args(train.parse_args([*flags, "--pretrain-steps", "3",
                                                    "--out", str(out)]))
-    trainer = loop.Trainer(cfg, out, tf.distribute.get_strategy())
+    trainer = trainer_module.Trainer(cfg, out, tf.distribute.get_strategy())
     trainer.restore_or_init()
     assert "resuming from step 2 (pretrain 2/3, gan 0/0)" in capsys.readouterr().out
     for a, b in zip(saved_g, trainer.state.G.get_weights()):

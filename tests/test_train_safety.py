@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from srgan_keras.training import loop
-from srgan_keras.training import trainer as train
+from srgan_keras.training import train
+from srgan_keras.training.trainer import Trainer
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -51,7 +51,7 @@ def test_a_second_run_on_the_same_folder_is_refused_while_the_first_runs(tmp_pat
                                                                          capsys):
     out = tmp_path / "run"
     seen = {}
-    finish = loop.Trainer.finish
+    finish = Trainer.finish
 
     def second_run_meanwhile(self):
         before = snapshot_tree(out)
@@ -60,7 +60,7 @@ def test_a_second_run_on_the_same_folder_is_refused_while_the_first_runs(tmp_pat
         seen["unchanged"] = snapshot_tree(out) == before
         finish(self)
 
-    monkeypatch.setattr(loop.Trainer, "finish", second_run_meanwhile)
+    monkeypatch.setattr(Trainer, "finish", second_run_meanwhile)
     assert train.main([*TINY, "--out", str(out)]) == 0
     err = seen["err"].strip().splitlines()
     assert seen["rc"] == 2 and len(err) == 1, err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from srgan_keras.nn.discriminator import build_discriminator
+from srgan_keras.nn.srgan_discriminator import build_discriminator
 from srgan_keras.nn.vgg_discriminator import build_vgg_discriminator
 from srgan_keras.training.config import get_config
 

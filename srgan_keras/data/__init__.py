@@ -8,6 +8,8 @@
   between them and pixels.
 - :mod:`.metadata`: what a photo carries besides pixels (ICC profile, EXIF, PNG text, DPI), read
   from the header and written onto its upscale.
+- :mod:`.torch_pickle`: reading PyTorch ``.pth`` weights without torch and without running the
+  pickle's code (a restricted unpickler), for the converter and the torchvision VGG19.
 - :mod:`.degradation`: the bicubic degradation that makes LR from HR (SRGAN §3.1).
 - :mod:`.realesrgan_degradation`: Real-ESRGAN's second-order degradations (Wang et al. 2021, §3,
   Fig. 2); :mod:`.realesrgan_config`: their settings, the official defaults and our presets.

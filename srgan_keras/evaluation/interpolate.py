@@ -11,10 +11,9 @@ blend has fewer artefacts than blending the two *images*.
     python -m srgan_keras.interpolate --psnr A.keras --gan B.keras \\
         --alphas 0,0.2,0.4,0.6,0.8,1 --out-dir DIR [--data ../shared/data/Set5] [--vgg-weights W]
 
-The same blend at load time is Real-ESRGAN's denoise strength (``inference_realesrgan.py -dn``,
-deep network interpolation): :func:`denoise_blend` mixes a model with its weak-denoise ("wdn")
-twin, found beside it by :func:`find_wdn_twin`; ``load_generator(..., denoise_strength=s)`` and
-``upscale --denoise-strength s`` use it.
+The blend itself is :func:`srgan_keras.nn.interpolation.interpolate_models`; the same operation at
+load time is Real-ESRGAN's denoise strength (:func:`srgan_keras.nn.interpolation.denoise_blend`,
+used by ``load_generator(..., denoise_strength=s)`` and ``upscale --denoise-strength s``).
 
 The sweep writes ``DIR/interp_alpha0.20.keras``, ... and, with ``--data``, evaluates each with
 :mod:`srgan_keras.evaluation.evaluate`'s protocol into ``DIR/sweep.csv``, ``DIR/sweep.md`` and
@@ -36,14 +35,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from srgan_keras.data.imaging import ImageError, atomic_write
+from srgan_keras.nn.interpolation import (
+    InterpolationError,
+    check_alpha,
+    interpolate_models,
+)
 from srgan_keras.startup import add_verbose_flag
 
 if TYPE_CHECKING:  # Keras, and with it TensorFlow, is imported by the functions that build models
     import keras
-
-
-class InterpolationError(ValueError):
-    """The two models cannot be blended (different architectures, bad alpha, unreadable file)."""
 
 
 def load(path: str | Path) -> keras.Model:
@@ -53,79 +53,6 @@ def load(path: str | Path) -> keras.Model:
         return load_keras(path)
     except ModelFileError as e:
         raise InterpolationError(str(e)) from None
-
-
-def check_alpha(alpha: float) -> None:
-    if not 0.0 <= alpha <= 1.0:
-        raise InterpolationError(f"alpha must be in [0, 1] (0 = PSNR model, 1 = GAN model); "
-                                 f"got {alpha}")
-
-
-def interpolate_models(psnr: keras.Model, gan: keras.Model, alpha: float) -> keras.Model:
-    """A new model with Eq. 4's blend of every float weight (BatchNorm statistics included, as
-    ESRGAN's script blends the whole state dict); other weights come from ``psnr``."""
-    check_alpha(alpha)
-    a_vars, b_vars = psnr.weights, gan.weights
-    a_sig = [(v.path, tuple(v.shape)) for v in a_vars]
-    b_sig = [(v.path, tuple(v.shape)) for v in b_vars]
-    if a_sig != b_sig:
-        diff = next(((a, b) for a, b in zip(a_sig, b_sig) if a != b), None) or \
-            (f"{len(a_sig)} weights", f"{len(b_sig)} weights")
-        raise InterpolationError(f"the two models differ ({diff[0]} vs {diff[1]}); network "
-                                 "interpolation needs the same architecture, e.g. a GAN "
-                                 "fine-tuned from the PSNR model")
-    import keras
-
-    blended = []
-    for va, vb in zip(a_vars, b_vars):
-        wa, wb = np.asarray(va.numpy()), np.asarray(vb.numpy())
-        blended.append((1.0 - alpha) * wa + alpha * wb if np.issubdtype(wa.dtype, np.floating)
-                       else wa)
-    out = keras.models.clone_model(psnr)
-    out.set_weights(blended)
-    return out
-
-
-# Real-ESRGAN names its twins realesr-general-x4v3.pth / realesr-general-wdn-x4v3.pth
-# (inference_realesrgan.py replaces the one name by the other); ours are NAME.keras /
-# NAME_wdn.keras (our choice: saved_models/realesr_x4.keras and realesr_x4_wdn.keras).
-WDN_SUFFIX = "_wdn"
-REALESRGAN_WDN = ("realesr-general-", "realesr-general-wdn-")
-
-
-def wdn_candidates(path: str | Path) -> list[Path]:
-    """Where the weak-denoise twin of ``path`` may be, in the order they are tried."""
-    path = Path(path)
-    out = [path.with_name(path.stem + WDN_SUFFIX + path.suffix)]
-    general, wdn = REALESRGAN_WDN
-    if general in path.name and wdn not in path.name:
-        out.append(path.with_name(path.name.replace(general, wdn, 1)))
-    return out
-
-
-def find_wdn_twin(path: str | Path) -> Path:
-    """The weak-denoise twin beside ``path``, or a one-line InterpolationError."""
-    candidates = wdn_candidates(path)
-    for c in candidates:
-        if c.is_file():
-            return c
-    names = " or ".join(c.name for c in candidates)
-    raise InterpolationError(f"--denoise-strength needs the weak-denoise twin of {path}, but "
-                             f"no {names} is beside it; pass --wdn-model PATH, or leave "
-                             "--denoise-strength out to use the model as trained")
-
-
-def check_denoise_strength(strength: float) -> None:
-    if not 0.0 <= strength <= 1.0:
-        raise InterpolationError(f"--denoise-strength must be in [0, 1] (0 = the weak-denoise "
-                                 f"twin, 1 = the model as trained); got {strength}")
-
-
-def denoise_blend(model: keras.Model, wdn: keras.Model, strength: float) -> keras.Model:
-    """Real-ESRGAN's denoise strength: ``s W_model + (1 - s) W_wdn`` for every weight
-    (``RealESRGANer.dni`` with ``dni_weight = [s, 1 - s]``); Eq. 4 with alpha = s."""
-    check_denoise_strength(strength)
-    return interpolate_models(wdn, model, strength)
 
 
 def save(model: keras.Model, path: str | Path) -> None:
@@ -146,19 +73,22 @@ def perceptual_distance(vgg_weights: str | None):
     if not vgg_weights:
         return None
     from srgan_keras.data.ranges import pixels_to_unit, unit_to_signed
-    from srgan_keras.training.losses import ContentLoss, VGGWeightsError
+    from srgan_keras.nn import vgg
 
-    try:
-        loss = ContentLoss("vgg54", vgg_weights)
-    except VGGWeightsError as e:
+    try:  # phi_5,4 rescaled as SRGAN's VGG54 content loss does (training.losses.ContentLoss)
+        extractor = vgg.vgg_feature_extractor(["block5_conv4"], vgg_weights)
+    except vgg.VGGWeightsError as e:
         print(f"warning: no perception column: {e}", file=sys.stderr)
         return None
+    flavour = vgg.vgg_flavour(vgg_weights)
+    scale = vgg.RANDOM_VGG_RESCALE if flavour == "random" else vgg.VGG_RESCALE
 
-    def to_signed(img: np.ndarray) -> np.ndarray:  # (H, W, 3) uint8 -> (1, H, W, 3) [-1, 1]
-        return unit_to_signed(pixels_to_unit(img[None]))
+    def features(img: np.ndarray) -> np.ndarray:  # (H, W, 3) uint8 -> phi_5,4 * scale
+        signed = unit_to_signed(pixels_to_unit(img[None]))
+        return np.asarray(extractor(vgg.vgg_preprocess(signed, flavour), training=False)) * scale
 
     def fn(sr: np.ndarray, hr: np.ndarray) -> float:
-        return float(loss(to_signed(hr), to_signed(sr)))
+        return float(np.mean(np.square(features(hr) - features(sr))))
 
     return fn
 

@@ -4,7 +4,7 @@
     python -m srgan_keras.convert realesr-general-x4v3.pth -o realesr-general-x4v3.keras
     python -m srgan_keras.convert RRDB_ESRGAN_x4.pth -o esrgan_x4.keras
 
-The file is read through the restricted unpickler of :mod:`srgan_keras.export.torch_pickle` (zip or
+The file is read through the restricted unpickler of :mod:`srgan_keras.data.torch_pickle` (zip or
 legacy format; no torch needed, no code run; ``params_ema`` preferred over ``params``). The
 architecture is recognised from the state dict's key names and weight shapes, as spandrel does
 for PyTorch (our own, smaller table; each entry's ``detect`` looks only at keys and shapes):
@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from srgan_keras.export.torch_pickle import TorchFileError, load_state_dict
+from srgan_keras.data.torch_pickle import TorchFileError, load_state_dict
 from srgan_keras.startup import add_verbose_flag
 
 StateDict = dict[str, np.ndarray]

@@ -5,7 +5,8 @@
 - :mod:`.precision`: a generator's trunk in bfloat16 where the CPU computes it natively (the
   upscale CLI's ``--precision auto``).
 - :mod:`.tiling`: tiles with context padding for images of any size (as Real-ESRGAN's inference
-  script does); the tile size chosen from the memory available.
+  script does); the tile size chosen from the memory available; :mod:`.memory` tells an
+  out-of-memory failure (the one a smaller tile may avoid) from the others.
 - :mod:`.degradation_estimate`: a photo's noise and JPEG quality, and the denoise strength they
   call for (``--denoise-strength auto``).
 - :mod:`.colorfix`: the wavelet colour fix (StableSR) that keeps the input's low-frequency colour;

@@ -77,7 +77,7 @@ class _Runner:
                 return np.clip(self._run_batch(lr), 0.0, 1.0)
             return np.clip(self._run_tiled(lr), 0.0, 1.0)
         except Exception as e:  # noqa: BLE001 - as in _probe_scale
-            from srgan_keras.inference.tiling import is_out_of_memory
+            from srgan_keras.inference.memory import is_out_of_memory
 
             if is_out_of_memory(e):
                 raise  # tiling's out-of-memory fallback halves the tile

@@ -207,7 +207,7 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
     ``s W_model + (1 - s) W_wdn`` at load time, ``W_wdn`` those of the model's weak-denoise twin:
     ``wdn``, else ``NAME_wdn.keras`` beside ``NAME.keras`` (``realesr_x4_wdn.keras`` for the
     bundled ``realesr_x4.keras``), else Real-ESRGAN's name for it (``realesr-general-x4v3`` ->
-    ``realesr-general-wdn-x4v3``), see :func:`srgan_keras.evaluation.interpolate.find_wdn_twin`. As in
+    ``realesr-general-wdn-x4v3``), see :func:`srgan_keras.nn.interpolation.find_wdn_twin`. As in
     Real-ESRGAN, ``s = 1`` needs no twin. ``None`` (the default) uses the model as trained;
     Real-ESRGAN's script defaults to 0.5, but the model cards here measure the model itself.
     ``"auto"`` (the CLI's and the web page's default) returns an :class:`AutoDenoiseRunner`
@@ -280,8 +280,8 @@ class AutoDenoiseRunner:
 
     def at(self, strength: float) -> Runner:
         """The runner blended at ``strength`` (rounded to STRENGTH_STEP), built once."""
-        from srgan_keras.evaluation.interpolate import denoise_blend
         from srgan_keras.inference.degradation_estimate import quantise_strength
+        from srgan_keras.nn.interpolation import denoise_blend
 
         s = quantise_strength(strength)
         if s not in self._blends:
@@ -304,7 +304,7 @@ class AutoDenoiseRunner:
 
 def supports_denoise_strength(path_or_name) -> bool:
     """True when ``path_or_name`` is a ``.keras`` model with a weak-denoise twin beside it."""
-    from srgan_keras.evaluation.interpolate import wdn_candidates
+    from srgan_keras.nn.interpolation import wdn_candidates
 
     if str(path_or_name) == "bicubic":
         return False
@@ -323,7 +323,7 @@ def _load_auto(path_or_name, scale: int, wdn, precision: str) -> Runner:
         return _with_precision(_load_plain(path_or_name, scale), precision)
     base = _load_denoise_blend(path_or_name, 1.0, None)  # the checks: a .keras model
     path = resolve_model_path(path_or_name)
-    from srgan_keras.evaluation.interpolate import find_wdn_twin
+    from srgan_keras.nn.interpolation import find_wdn_twin
 
     twin = Path(wdn).expanduser() if wdn is not None else find_wdn_twin(path)
     if not twin.is_file():
@@ -367,7 +367,7 @@ def _load_plain(path_or_name: str | os.PathLike | None, scale: int) -> Runner:
 
 def _load_denoise_blend(path_or_name, strength: float | None, wdn) -> Runner:
     """A KerasRunner of the model blended with its weak-denoise twin (Real-ESRGAN's ``-dn``)."""
-    from srgan_keras.evaluation.interpolate import check_denoise_strength, denoise_blend, find_wdn_twin
+    from srgan_keras.nn.interpolation import check_denoise_strength, denoise_blend, find_wdn_twin
 
     if strength is None:
         raise ValueError("--wdn-model needs --denoise-strength S (0 = the weak-denoise twin, "

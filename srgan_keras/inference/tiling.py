@@ -29,6 +29,7 @@ import numpy as np
 from srgan_keras.data.imaging import LoadedImage
 from srgan_keras.data.ranges import pixels_to_unit, to_pixels
 from srgan_keras.inference.colorfix import ColorFixRunner
+from srgan_keras.inference.memory import is_out_of_memory
 from srgan_keras.inference.runners import BicubicRunner, Runner, as_runner
 
 DEFAULT_TILE = 80  # our choice: the fixed LR tile side of callers that ask for one (evaluate)
@@ -166,17 +167,6 @@ def tile_grid(h: int, w: int, tile: int | None) -> Iterator[tuple[int, int, int,
     for y0 in range(0, h, th):
         for x0 in range(0, w, tw):
             yield y0, min(y0 + th, h), x0, min(x0 + tw, w)
-
-
-def is_out_of_memory(e: BaseException) -> bool:
-    """``MemoryError`` or TensorFlow's ``ResourceExhaustedError``: what a smaller tile may avoid."""
-    if isinstance(e, MemoryError):
-        return True
-    try:
-        import tensorflow as tf
-    except ImportError:
-        return False
-    return isinstance(e, tf.errors.ResourceExhaustedError)
 
 
 def _quarters(box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:

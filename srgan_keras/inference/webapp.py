@@ -104,7 +104,7 @@ def denoise_supported(model: str) -> bool:
     ``denoise_strength``, issue 12.5): a ``.keras`` file with ``NAME_wdn.keras`` beside it.
 
     Feature detection, so the page follows the loading API: ``runners.supports_denoise_strength``
-    where it exists; else the twin look-up of :mod:`srgan_keras.evaluation.interpolate`; else no.
+    where it exists; else the twin look-up of :mod:`srgan_keras.nn.interpolation`; else no.
     """
     from srgan_keras.inference import runners
 
@@ -114,7 +114,7 @@ def denoise_supported(model: str) -> bool:
     if model == "bicubic" or not _loader_takes_denoise():
         return False
     try:
-        from srgan_keras.evaluation.interpolate import wdn_candidates
+        from srgan_keras.nn.interpolation import wdn_candidates
 
         path = runners.resolve_model_path(model)
     except (ImportError, runners.ModelNotFoundError):

@@ -6,7 +6,7 @@
     block i = 1 .. n-1:  k3 s1 -> BN -> lrelu, k4 s2 -> BN -> lrelu,  width min(64 * 2^i, 512)
     flatten (4 x 4 x 512) -> Dense(100) -> lrelu -> Dense(1) logits
 
-Against SRGAN's discriminator (nn/discriminator.py) it downsamples with 4x4 stride-2 convolutions
+Against SRGAN's discriminator (nn/srgan_discriminator.py) it downsamples with 4x4 stride-2 convolutions
 without bias, ends at 4x4 rather than H/16, and its dense head has 100 units instead of 1024:
 14.5 M parameters at 128 px against SRGAN's 38.2 M. BasicSR builds it for 128 px (5 stride-2
 blocks) and 256 px (6); here the number of blocks follows the size, log2(size / 4), so any

@@ -79,7 +79,7 @@ def snapshot(run_dir: Path, out: Path, number: int | None = None, overwrite: boo
     import tensorflow as tf
 
     from srgan_keras.data.files import atomic_write
-    from srgan_keras.nn.models import build_generator
+    from srgan_keras.training.networks import build_generator
     from srgan_keras.training.state import make_optimizer
     from srgan_keras.training.twin import Float32Twin
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from srgan_keras.nn.models import build_critic, build_generator
 from srgan_keras.training.config import TrainConfig
 from srgan_keras.training.losses import (
     ContentLoss,
@@ -24,6 +23,7 @@ from srgan_keras.training.losses import (
     ShuffleTileLoss,
     adversarial_loss,
 )
+from srgan_keras.training.networks import build_critic, build_generator
 from srgan_keras.training.optimizers import FusedAdam
 from srgan_keras.training.schedules import LRSchedule
 from srgan_keras.training.srgan import SRGAN

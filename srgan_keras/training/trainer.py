@@ -1,252 +1,278 @@
-"""``python -m srgan_keras.train``: SRResNet pre-training, then SRGAN (training/loop.py runs them).
+"""The CLI's training run: both phases, resume, checkpoints, NaN stop, validation, artifacts.
 
-    python -m srgan_keras.train                              # demo: built-in photos, < 10 min on a CPU
-    python -m srgan_keras.train --preset paper --data DIR    # the paper's schedule (a GPU's work)
+    pre-training   ``G.train_step((lr, target))``: Keras' own step for ``G.compile(loss=PixelLoss)``,
+                   the one ``G.fit`` runs
+    GAN            ``SRGAN.train_step((lr, hr, target))``: the one ``SRGAN.fit`` runs
 
-Running the same command again resumes from the run folder's newest intact checkpoint
-(:mod:`srgan_keras.training.checkpoints`) and stops at the same total step count, with the weights
-of an uninterrupted run. Ctrl-C or SIGTERM saves a checkpoint and exits (130 / 143; a second signal
-waits for that save, :mod:`srgan_keras.training.interrupts`); a NaN/Inf loss stops the run and keeps
-the last good checkpoint. The run folder (``--out``, default
-``saved_models/<preset>``) holds ``config.json``, ``logs/`` (TensorBoard), ``checkpoints/``,
-``samples.png`` and ``generator.keras``. Settings that cannot work are refused at start with one
-sentence (exit 2); any other failure ends with one line (exit 1), its traceback with ``--debug``.
-A folder that is not this run's (no config.json of ours, or another run's results) is refused
-untouched, and so is a second run on a folder in use (:func:`srgan_keras.data.files.folder_lock`).
+Each step is run on every replica of the strategy (runtime.py) in a ``tf.function``. Logged values
+are the Keras trackers' means over the ``--log-every`` interval; they are checked for NaN/Inf after
+every step, and checkpoints (checkpoints.py) refuse non-finite weights. Signals are held while an
+update and its step counter run (interrupts.py), so a checkpoint never holds one without the other.
+EMA (ESRGAN/Real-ESRGAN): the GAN phase starts from the pre-training's averaged weights, as
+Real-ESRGAN starts from ``params_ema``; validation and ``generator.keras`` use the EMA (twin.py).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
+import math
 import sys
-import traceback
-from dataclasses import replace
+import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from srgan_keras.startup import add_verbose_flag, verbose_requested
-from srgan_keras.training.config import PRESETS, TrainConfig, add_config_flags, config_from_args
+import keras
+import tensorflow as tf
+from tqdm import tqdm
 
-REPO_SAVED_MODELS = Path("saved_models")
-
-
-class TrainingError(RuntimeError):
-    """A failure the user can act on; printed as one line."""
-
-
-def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="python -m srgan_keras.train",
-        description="Train SRResNet/SRGAN (Ledig et al. 2017). Every config field is a flag.")
-    add_verbose_flag(p)
-    p.add_argument("--preset", default="demo",
-                   help=f"starting point: {', '.join(PRESETS)} (default demo; paper = the paper's values)")
-    p.add_argument("--debug", action="store_true",
-                   help="print the full traceback of an unexpected error (else one line)")
-    add_config_flags(p)
-    return p.parse_args(argv)
+from srgan_keras.data.pipeline import training_dataset
+from srgan_keras.nn.saving import ModelFileError, load_keras
+from srgan_keras.training.artifacts import write_artifacts
+from srgan_keras.training.checkpoints import CheckpointStore, NonFiniteError
+from srgan_keras.training.config import TrainConfig
+from srgan_keras.training.errors import TrainingError
+from srgan_keras.training.interrupts import GracefulStop, Interrupted
+from srgan_keras.training.runtime import batches, distributed_step, is_chief, use_xla
+from srgan_keras.training.srgan import to_generator_range
+from srgan_keras.training.state import build_state, ema_optimizer, newest_readable_checkpoint
+from srgan_keras.training.twin import Float32Twin
+from srgan_keras.training.validation import Validation
 
 
-# Fields that change the networks' variables: a checkpoint made with other values cannot load.
-ARCHITECTURE_FIELDS = ("generator", "num_blocks", "num_conv", "num_filters", "upsampler", "global_residual",
-                       "discriminator", "disc_filters", "scale", "hr_size")
+def _learning_rate(opt) -> float:
+    lr = opt.learning_rate
+    return float(lr.numpy()) if hasattr(lr, "numpy") else float(lr)
 
 
-# What a finished run leaves beside config.json, checkpoints/ and logs/ (artifacts.py).
-RUN_RESULTS = ("generator.keras", "samples.png", "result.json")
+class Trainer:
+    """Builds a run from its config (state.py) and runs both phases with the shared steps."""
 
+    def __init__(self, cfg: TrainConfig, run_dir: Path, strategy: tf.distribute.Strategy):
+        self.cfg, self.run_dir, self.strategy = cfg, run_dir, strategy
+        self.pre_steps, self.gan_steps = cfg.phase_steps()
+        keras.utils.set_random_seed(cfg.seed)
+        self.val = Validation(cfg)
+        self.is_chief = is_chief(strategy)
+        self.state = build_state(cfg, strategy, newest_readable_checkpoint(run_dir))
+        # Multi-worker: every worker saves (the save is collective), only the chief into the run
+        # folder; the others into a scratch folder, as tf.distribute's guide prescribes.
+        ckpt_dir = run_dir / "checkpoints" if self.is_chief else Path(tempfile.mkdtemp())
+        self.store = CheckpointStore(self.state.checkpoint, ckpt_dir, max_to_keep=3,
+                                     finite=self.state.G.trainable_variables
+                                     + self.state.D.trainable_variables)
+        self.dataset = None  # made in run(), at the resumed step (the data order is f(seed, step))
+        self._writer = None  # made on first use: a run refused at restore leaves no logs/
+        self.twin = Float32Twin(cfg)
+        self.jit = use_xla(cfg, strategy)
+        self.stop = GracefulStop()
 
-def _saved_config(run_dir: Path) -> dict | None:
-    """The run folder's config.json if it is one of ours (a JSON object of TrainConfig's fields,
-    as ``_train`` has written it since the first version), else None."""
-    try:
-        saved = json.loads((run_dir / "config.json").read_text())
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    if not isinstance(saved, dict) or not {"scale", "hr_size", "batch_size"} <= saved.keys():
-        return None
-    return saved
+    @property
+    def G(self) -> keras.Model:
+        return self.state.G
 
+    @property
+    def D(self) -> keras.Model:
+        return self.state.D
 
-def check_run_folder(run_dir: Path, cfg: TrainConfig) -> list[str]:
-    """Refuse (TrainingError, one sentence) an ``--out`` that is not this run's folder; reads only.
+    @property
+    def writer(self):
+        """TensorBoard's writer into ``logs/`` (the chief's; the others' write nothing)."""
+        if self._writer is None:
+            self._writer = (tf.summary.create_file_writer(str(self.run_dir / "logs"))
+                            if self.is_chief else tf.summary.create_noop_writer())
+        return self._writer
 
-    Accepted: a missing or empty folder (only our temporaries or lock in it), or a folder holding
-    our config.json (issue 27.4: a folder of the user's, or another project's checkpoints, keeps
-    its config.json, samples.png and result.json). Then, before resuming, the saved config is
-    compared with this one: a different architecture, or EMA switched on or off, is an error (the
-    checkpoint cannot load); so is any other difference in a folder holding a finished run's
-    results but no checkpoint (this run would replace them). Other differences, such as more
-    steps or another learning rate, are allowed and returned as a note, so that a changed schedule
-    is never taken on silently.
-    """
-    from srgan_keras.data.files import LOCK_NAME, is_temp
+    def total_done(self) -> int:
+        return self.state.total_done()
 
-    if not run_dir.exists():
-        return []
-    if not run_dir.is_dir():
-        raise TrainingError(f"--out {run_dir} is a file, not a folder; pass a folder for the run")
-    entries = [p.name for p in run_dir.iterdir() if p.name != LOCK_NAME and not is_temp(p)]
-    if not entries:
-        return []
-    saved = _saved_config(run_dir)
-    if saved is None:
-        what = "a config.json that is not" if "config.json" in entries else "no config.json of"
-        raise TrainingError(f"--out {run_dir} is a folder that holds files of its own and {what} "
-                            "a run of this trainer; nothing was changed: pass a new or empty --out")
-    now = json.loads(cfg.to_json())
-    changed = {k: (saved.get(k), v) for k, v in now.items()
-               if k != "out" and k in saved and saved[k] != v}
-    arch = [k for k in changed if k in ARCHITECTURE_FIELDS]
-    if arch:
-        diffs = ", ".join(f"{k} {changed[k][0]} -> {changed[k][1]}" for k in arch)
-        raise TrainingError(f"{run_dir} holds a run of another architecture ({diffs}); "
-                            "pass a new --out, or delete that folder to start over")
-    resumable = (run_dir / "checkpoints" / "checkpoint").is_file()
-    if "ema_decay" in changed and resumable and (
-            (changed["ema_decay"][0] > 0) != (changed["ema_decay"][1] > 0)):
-        # Keras adds the averages to the optimizer's variable list, so its checkpoint layout
-        # changes: the saved slots would restore into the wrong variables.
-        raise TrainingError(f"{run_dir} was trained with --ema-decay {changed['ema_decay'][0]}: "
-                            "EMA cannot be switched on or off when resuming; start a new --out "
-                            "with --init-from <run>/generator.keras")
-    results = [n for n in RUN_RESULTS if n in entries]
-    if changed and not resumable and results:
-        diffs = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items())
-        raise TrainingError(f"{run_dir} holds the results of a run with other settings ({diffs}) "
-                            f"and no checkpoint to continue; its {', '.join(results)} would be "
-                            "replaced: pass a new --out")
-    if changed and resumable:
-        diffs = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changed.items())
-        return [f"note: continuing the run in {run_dir} with changed settings: {diffs}"]
-    return []
+    # -- resume / init ---------------------------------------------------------------------
+    def restore_or_init(self) -> None:
+        s = self.state
+        restored = self.store.restore()  # may raise CheckpointError, having changed nothing
+        for note in restored.notes:
+            print(f"note: {note}")
+        if restored.path:
+            print(f"resuming from step {s.total_done()} "
+                  f"(pretrain {int(s.pre_done.numpy())}/{self.pre_steps}, "
+                  f"gan {int(s.gan_done.numpy())}/{self.gan_steps}) in {self.run_dir}")
+        elif self.cfg.init_from:
+            try:
+                src = load_keras(self.cfg.init_from)
+            except ModelFileError as e:  # missing, not a .keras, Lambda layers, ...: one line
+                reason = str(e).removeprefix(f"{self.cfg.init_from}: ")
+                raise TrainingError(f"--init-from {self.cfg.init_from}: cannot be loaded in safe "
+                                    f"mode ({reason}); pass a generator saved by this library "
+                                    "(registered layers only)") from None
+            try:
+                s.G.set_weights(src.get_weights())
+            except ValueError as e:
+                raise TrainingError(f"--init-from {self.cfg.init_from}: its architecture does not "
+                                    f"match this config's generator ({e})") from None
+            print(f"initialised the generator from {self.cfg.init_from}")
+            if self.cfg.icnr_project:
+                from srgan_keras.nn.icnr import project_model
 
+                names = project_model(s.G)
+                print(f"averaged the phases of its sub-pixel convolutions (--icnr-project): "
+                      f"{', '.join(names) or 'none found'}")
 
-def check_inputs(cfg: TrainConfig) -> None:
-    """Raise TrainingError (one sentence) if a file or folder the config names is missing.
+    # -- the two steps (one implementation each, shared with fit()) ----------------------------
+    def _compiled(self, replica_step: Callable) -> Callable:
+        """``replica_step(batch) -> logs`` as one compiled step over the strategy's replicas."""
+        return distributed_step(self.strategy, replica_step, self.jit)
 
-    Checked before TensorFlow sets anything up and before the run folder is made, so a typo in
-    ``--data`` leaves nothing behind (issue 28.6). What is inside (usable images) is the data
-    pipeline's to check.
-    """
-    sources = "a folder of HR images, builtin (the built-in photos) or tfds:NAME"
-    if cfg.data != "builtin" and not cfg.data.startswith("tfds:") and not Path(cfg.data).exists():
-        raise TrainingError(f"--data {cfg.data}: no such file or folder; give {sources}")
-    if cfg.lr_data is not None and not Path(cfg.lr_data).is_dir():
-        raise TrainingError(f"--lr-data {cfg.lr_data}: no such folder (LR images named as "
-                            "--data's HR images)")
-    if cfg.val_data != "builtin" and not Path(cfg.val_data).exists():
-        raise TrainingError(f"--val-data {cfg.val_data}: no such file or folder; give a folder "
-                            "of HR images or builtin")
-    if cfg.init_from is not None and not Path(cfg.init_from).is_file():
-        raise TrainingError(f"--init-from {cfg.init_from}: no such file (a generator .keras, "
-                            "e.g. <run>/generator.keras)")
+    def pretrain_step(self) -> Callable:
+        """Keras' own ``G.train_step`` (``G.compile(loss=PixelLoss)``), what ``G.fit`` runs; the
+        target in G's output range, so a unit-range G's L1 is taken on [0, 1] as BasicSR does."""
+        G = self.state.G
 
+        def replica_step(batch):
+            lr, _, target = batch
+            logs = G.train_step((lr, to_generator_range(target, G)))
+            return {"g_loss": logs["loss"], "content_loss": logs["loss"]}
 
-def settings_summary(cfg: TrainConfig, preset: str) -> str:
-    """One line: the settings of ``cfg`` that differ from the preset's (``--out`` aside, which
-    the run-folder line names). The full config is config.json's, and ``--verbose``'s."""
-    base = json.loads(replace(TrainConfig(), **PRESETS[preset]).to_json())
-    now = json.loads(cfg.to_json())
-    changed = [f"{k.replace('_', '-')} {v}" for k, v in now.items() if k != "out" and base[k] != v]
-    if not changed:
-        return f"settings: the {preset} preset's"
-    return f"settings: the {preset} preset's, except {', '.join(changed)}"
+        return self._compiled(replica_step)
 
+    def gan_step(self) -> Callable:
+        """``SRGAN.train_step``, what ``SRGAN.fit`` runs."""
+        return self._compiled(self.state.model.train_step)
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        cfg = config_from_args(args)
-        check_inputs(cfg)
-    except (ValueError, TypeError, TrainingError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    try:
-        return _train(cfg, args.preset, verbose=args.verbose or verbose_requested([]))
-    except KeyboardInterrupt:  # before the loop's own handler is in place
-        print("\ninterrupted before training started", file=sys.stderr)
-        return 130
-    except Exception as e:  # anything unexpected: one line, the traceback only with --debug
-        if args.debug:
-            traceback.print_exc()
-        first = (str(e).strip().splitlines() or [""])[0][:300]
-        print(f"error: {type(e).__name__}: {first} (rerun with --debug for the traceback)",
-              file=sys.stderr)
-        return 1
+    def validate(self) -> dict[str, float]:
+        """Validation scores of the generator that would be saved now (:meth:`generator_to_save`)."""
+        return self.val.scores(self.generator_to_save())
 
+    def generator_to_save(self) -> keras.Model:
+        """Float32, with the averaged weights of the phase that trained G last."""
+        opt = self.state.g_opt if int(self.state.gan_done.numpy()) else self.state.pre_opt
+        return self.twin.of(self.state.G, opt)
 
-def _train(cfg: TrainConfig, preset: str, verbose: bool = False) -> int:
-    from srgan_keras.data.files import FolderInUseError, folder_lock
-    from srgan_keras.training.runtime import is_chief, setup_runtime
+    # -- the loop --------------------------------------------------------------------------
+    def run(self, restore: bool = True) -> int:
+        """Both phases to the end; ``restore=False`` when :meth:`restore_or_init` already ran."""
+        s = self.state
+        if restore:
+            self.restore_or_init()
+        self.dataset = training_dataset(self.cfg, start_step=s.total_done())
+        it = batches(self.strategy, self.dataset)
+        phases = [("pretrain", self.pre_steps, s.pre_done, self.pretrain_step, s.pre_opt, s.G),
+                  ("gan", self.gan_steps, s.gan_done, self.gan_step, s.g_opt, s.model)]
+        with self.stop:
+            try:
+                for name, steps, done, make_step, opt, trained in phases:
+                    if steps == 0 or int(done.numpy()) >= steps:
+                        continue
+                    if name == "gan":
+                        self._start_gan_from_pretrain_ema()
+                    if not self._run_phase(name, steps, done, make_step(), opt, trained, it):
+                        return 3
+                with self.stop.critical():
+                    self.store.save()
+            except NonFiniteError as e:
+                print(f"error: {e} at step {s.total_done()}; stopping. The last good checkpoint "
+                      f"is kept ({self.store.latest or 'none yet'}); lower the learning rate or "
+                      "check the data.", file=sys.stderr)
+                return 3
+            except Interrupted as e:
+                return self._save_on_interrupt(e)
+            try:
+                self.finish()  # atomic writes: an interrupt here leaves no partial file
+            except Interrupted as e:
+                print(f"\ninterrupted while writing the final files; all {s.total_done()} steps "
+                      "are checkpointed: run the same command to write them")
+                return e.exit_code
+        return 0
 
-    run_dir = Path(cfg.out) if cfg.out else REPO_SAVED_MODELS / preset
-    strategy = setup_runtime(cfg)
-    print(f"srgan_keras training, preset {preset!r}, run folder {run_dir}")
-    print(settings_summary(cfg, preset))
-    print(f"  (all of them: {run_dir / 'config.json'}, or --verbose)" if not verbose else cfg.to_json())
-    try:
-        check_run_folder(run_dir, cfg)  # reads only: a folder that is not ours stays untouched
-    except TrainingError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if not is_chief(strategy):  # a worker of a multi-worker run: the chief owns the folder
-        run_dir.mkdir(parents=True, exist_ok=True)
-        return _run(cfg, preset, run_dir, strategy, chief=False)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with folder_lock(run_dir):  # issue 27.3: one run per folder, until this one ends
-            # Again under the lock: another run may have written its config.json meanwhile.
-            for note in check_run_folder(run_dir, cfg):
-                print(note)
-            return _run(cfg, preset, run_dir, strategy, chief=True)
-    except (FolderInUseError, TrainingError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    def _save_on_interrupt(self, e: Interrupted) -> int:
+        """The emergency checkpoint of Ctrl-C / SIGTERM; exit 130 / 143, as a shell reports them."""
+        try:
+            with self.stop.shielded():  # a second signal cannot cut this save short
+                path = self.store.save()
+        except NonFiniteError as bad:
+            print(f"\ninterrupted at step {self.total_done()}; not saved: {bad}. The last "
+                  f"good checkpoint is kept ({self.store.latest or 'none yet'})", file=sys.stderr)
+            return e.exit_code
+        print(f"\ninterrupted at step {self.total_done()}: checkpoint saved to {path}; "
+              "run the same command to resume")
+        return e.exit_code
 
+    def _start_gan_from_pretrain_ema(self) -> None:
+        """Before GAN step 0 of a run that pre-trained with EMA: G <- the pre-training EMA
+        (Real-ESRGAN's GAN starts from Real-ESRNet's ``params_ema``). Idempotent: the
+        pre-training averages no longer change."""
+        s = self.state
+        if int(s.gan_done.numpy()) == 0 and int(s.pre_done.numpy()) > 0 and ema_optimizer(s.pre_opt):
+            s.pre_opt.finalize_variable_values(s.G.trainable_variables)
+            print("GAN phase starts from the pre-training EMA weights")
 
-def _run(cfg: TrainConfig, preset: str, run_dir: Path, strategy, chief: bool) -> int:
-    """The run in ``run_dir``: nothing is written there until its checkpoints have restored."""
-    import tensorflow as tf
+    def _run_phase(self, name: str, steps: int, done: tf.Variable, step: Callable, opt,
+                   trained: keras.Model, it) -> bool:
+        cfg = self.cfg
+        offset = self.pre_steps if name == "gan" else 0
+        start = int(done.numpy())
+        bar = tqdm(total=steps, initial=start, desc=name, unit="step", dynamic_ncols=True,
+                   file=sys.stdout, mininterval=1.0)
+        t0, n0 = time.perf_counter(), start
+        for i in range(start, steps):
+            with self.stop.critical():  # an update and its counter, never one without the other
+                logs = step(next(it))
+                done.assign_add(1)
+            bar.update(1)
+            g = offset + i + 1  # global step across both phases
+            # Every step, so that no step before a checkpoint escapes (the means include it).
+            vals = {k: float(v) for k, v in logs.items()}
+            bad = [k for k, v in vals.items() if not math.isfinite(v)]
+            if bad:
+                bar.close()
+                last = self.store.latest or "none yet"
+                flag = "--pretrain-lr" if name == "pretrain" else "--gan-lr"
+                print(f"error: {', '.join(bad)} became NaN/Inf at step {g}; stopping. The last "
+                      f"good checkpoint is kept ({last}); lower {flag} or check the data.",
+                      file=sys.stderr)
+                return False
+            if (i + 1) % cfg.log_every == 0 or i + 1 == steps:
+                trained.reset_metrics()  # the next line's means start afresh
+                dt = time.perf_counter() - t0
+                vals["steps_per_s"] = (i + 1 - n0) / dt if dt > 0 else 0.0
+                t0, n0 = time.perf_counter(), i + 1
+                vals["lr"] = _learning_rate(opt)
+                with self.writer.as_default(step=g):
+                    for k, v in vals.items():
+                        tf.summary.scalar(f"{name}/{k}", v)
+                bar.set_postfix({k: f"{v:.4g}" for k, v in vals.items()
+                                 if k in ("g_loss", "d_loss", "d_real", "d_fake", "steps_per_s")})
+            if (i + 1) % cfg.ckpt_every == 0:
+                with self.stop.critical():
+                    self.store.save()  # refuses NaN/Inf weights (NonFiniteError)
+            if (i + 1) % cfg.val_every == 0 and i + 1 < steps:
+                self._log_validation(g, bar, opt)
+        bar.close()
+        self._log_validation(offset + steps, None, opt)
+        return True
 
-    from srgan_keras.data.imaging import atomic_write
-    from srgan_keras.data.pipeline import DataError, stream_failure
-    from srgan_keras.training import loop
-    from srgan_keras.training.checkpoints import CheckpointError, CheckpointStore, clean_leftovers
-    from srgan_keras.training.losses import VGGWeightsError
+    def _log_validation(self, g: int, bar, opt) -> dict:
+        generator = self.twin.of(self.state.G, opt)
+        m = self.val.scores(generator)
+        line = (f"step {g}: val PSNR {m['psnr']:.2f} dB (bicubic {m['bicubic_psnr']:.2f}), "
+                f"SSIM {m['ssim']:.4f} (bicubic {m['bicubic_ssim']:.4f})")
+        (bar.write if bar is not None else print)(line)
+        with self.writer.as_default(step=g):
+            for k, v in m.items():
+                tf.summary.scalar(f"val/{k}", v)
+            tf.summary.image("samples LR|bicubic|SR|HR", self.val.sample_grid(generator)[None],
+                             step=g)
+        self.writer.flush()
+        return m
 
-    if chief:
-        try:  # before anything is written: a folder whose checkpoints all fail stays untouched
-            CheckpointStore(tf.train.Checkpoint(), run_dir / "checkpoints").preflight()
-        except CheckpointError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        for name in clean_leftovers(run_dir, run_dir / "checkpoints"):
-            print(f"note: removed {name}, left by an interrupted run")
-    try:
-        trainer = loop.Trainer(cfg, run_dir, strategy)
-        trainer.restore_or_init()  # CheckpointError here has changed nothing (issue 27.4)
-        if chief:
-            atomic_write(run_dir / "config.json",
-                         lambda tmp: Path(tmp).write_text(json.dumps(
-                             {"preset": preset, **json.loads(cfg.to_json())}, indent=2)))
-        return trainer.run(restore=False)
-    except (DataError, VGGWeightsError, TrainingError, CheckpointError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except Exception as e:
-        failure = stream_failure(e)  # a data stream's DataError, raised inside tf.data
-        if failure is None:
-            raise  # main() reports it in one line
-        print(f"error: {failure}", file=sys.stderr)
-        return 2
-
-
-def __getattr__(name: str):
-    """``trainer.Trainer``: the run itself lives in :mod:`.loop` (imported on first use, so that
-    importing this module, and with it ``--help``, needs no TensorFlow)."""
-    if name == "Trainer":
-        from srgan_keras.training.loop import Trainer
-
-        return Trainer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    def finish(self) -> None:
+        """Score and save the generator that will be published (float32, EMA weights)."""
+        generator = self.generator_to_save()
+        m = self.val.scores(generator)
+        if not self.is_chief:
+            return
+        gen_path = write_artifacts(self.run_dir, generator, self.val.sample_grid(generator),
+                                   {"steps": self.state.total_done(), **m})
+        verdict = "above" if m["psnr"] > m["bicubic_psnr"] else "NOT above"
+        print(f"final validation ({len(self.val)} images, Y, border {self.cfg.scale}): "
+              f"PSNR {m['psnr']:.2f} dB vs bicubic {m['bicubic_psnr']:.2f} dB ({verdict} bicubic); "
+              f"SSIM {m['ssim']:.4f} vs {m['bicubic_ssim']:.4f}")
+        print(f"generator saved to {gen_path}")

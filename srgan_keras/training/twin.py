@@ -12,8 +12,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from srgan_keras.nn.models import build_generator
 from srgan_keras.training.config import TrainConfig
+from srgan_keras.training.networks import build_generator
 from srgan_keras.training.state import ema_optimizer
 
 

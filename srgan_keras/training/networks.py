@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from srgan_keras.nn.discriminator import build_discriminator
+from srgan_keras.nn.srgan_discriminator import build_discriminator
 from srgan_keras.nn.srresnet import build_srresnet
 from srgan_keras.training.config import TrainConfig
 

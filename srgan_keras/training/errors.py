@@ -1,0 +1,7 @@
+"""The error of a training run the user can act on (a bad ``--init-from``, an ``--out`` that is not
+this run's folder); the ``train`` CLI prints it as one line and exits 2. A leaf module, so the CLI
+(:mod:`.train`) and the run (:mod:`.trainer`) both raise it without importing each other."""
+
+
+class TrainingError(RuntimeError):
+    """A failure the user can act on; printed as one line."""
