@@ -341,11 +341,15 @@ def comparison_figure(path: Path, name: str, hr, models: list[Path], degrade: st
 
 
 def main(argv: list[str] | None = None) -> int:
+    from srgan_keras.inference.zoo import add_list_models_flag
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_verbose_flag(p)
     p.add_argument("--model", action="append", required=True, type=Path,
-                   help="a generator file or a bundled name: realesr, srresnet, srgan (repeat); "
-                        "its file name (realesr_x4.keras for realesr) is its key in metrics.json")
+                   help="a generator file, a bundled name (realesr, srresnet, srgan) or a zoo "
+                        "name (downloaded on first use; --list-models) (repeat); its file name "
+                        "(realesr_x4.keras for realesr) is its key in metrics.json")
+    add_list_models_flag(p)
     p.add_argument("--data", action="append", required=True, type=Path,
                    help="a folder of HR images, or builtin (scikit-image's held-out photos) "
                         "(repeat); its folder name is the table's column")
