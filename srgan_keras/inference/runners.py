@@ -314,11 +314,14 @@ class AutoDenoiseRunner:
 def supports_denoise_strength(path_or_name) -> bool:
     """True when ``path_or_name`` is a ``.keras`` model with a weak-denoise twin beside it."""
     from srgan_keras.evaluation.interpolate import wdn_candidates
+    from srgan_keras.inference.zoo import ZooError
 
     if str(path_or_name) == "bicubic":
         return False
     try:
         path = resolve_model_path(path_or_name)
+    except ZooError:
+        raise  # a zoo model that cannot be had: the load would say the same, say it once
     except ModelNotFoundError:
         return False
     return (path.is_file() and path.suffix.lower() == ".keras"

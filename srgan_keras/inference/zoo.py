@@ -277,14 +277,13 @@ def resolve(name: str | os.PathLike) -> Path | None:
         return None
     path = convert_entry(entry)
     twin = lookup(entry.twin)
-    if twin is not None and not is_cached(twin):
-        try:
+    if twin is not None and not is_cached(twin) and twin.name not in _twin_notes:
+        try:  # once per process: a command resolves its model several times
             convert_entry(twin)
         except ZooError as e:
-            if twin.name not in _twin_notes:
-                _twin_notes.add(twin.name)
-                _say(f"note: without its weak-denoise twin, {entry.name} runs as trained "
-                     f"(no --denoise-strength): {e}")
+            _twin_notes.add(twin.name)
+            _say(f"note: without its weak-denoise twin, {entry.name} runs as trained "
+                 f"(no --denoise-strength): {e}")
     return path
 
 
