@@ -20,6 +20,9 @@ from test_torch_pickle import _str, state_dict, tensor, write_zip
 from srgan_keras.inference import runners, zoo
 
 FEAT, SCALE = 4, 4
+# Real-ESRGAN's naming, so the twin is found by the rule that pairs realesr-general-x4v3 with
+# realesr-general-wdn-x4v3 (evaluation/interpolate.py wdn_candidates)
+NAME, TWIN = "realesr-general-tiny", "realesr-general-wdn-tiny"
 
 
 def srvgg_state(seed: int) -> dict[str, np.ndarray]:
@@ -97,12 +100,12 @@ def cache(tmp_path, monkeypatch, server) -> Path:
 
 @pytest.fixture
 def tiny_pair(tmp_path, server, monkeypatch):
-    """Zoo entries ``tiny`` and its weak-denoise twin ``tiny_wdn``, served by ``server``."""
+    """Zoo entries NAME and its weak-denoise twin TWIN, served by ``server``."""
     sd, sd_wdn = srvgg_state(0), srvgg_state(1)
     data, data_wdn = pth_bytes(sd, tmp_path / "a.pth"), pth_bytes(sd_wdn, tmp_path / "b.pth")
-    server.files.update({"tiny.pth": data, "tiny_wdn.pth": data_wdn})
-    monkeypatch.setattr(zoo, "ENTRIES", (entry("tiny", data, twin="tiny_wdn"),
-                                         entry("tiny_wdn", data_wdn)))
+    server.files.update({f"{NAME}.pth": data, f"{TWIN}.pth": data_wdn})
+    monkeypatch.setattr(zoo, "ENTRIES", (entry(NAME, data, twin=TWIN),
+                                         entry(TWIN, data_wdn)))
     return SimpleNamespace(sd=sd, data=data, data_wdn=data_wdn)
 
 
@@ -111,19 +114,19 @@ def leftovers(folder: Path) -> list[str]:
 
 
 def test_download_convert_cache_then_reuse_without_a_request(cache, server, tiny_pair):
-    path = runners.resolve_model_path("TINY")  # a zoo name, in any case
-    assert path == cache / "tiny.keras"
-    assert leftovers(cache) == ["tiny.keras", "tiny.pth", "tiny_wdn.keras", "tiny_wdn.pth"]
-    assert sorted(server.hits) == ["/tiny.pth", "/tiny_wdn.pth"]
-    assert (cache / "tiny.pth").read_bytes() == tiny_pair.data
+    path = runners.resolve_model_path(NAME.upper())  # a zoo name, in any case
+    assert path == cache / f"{NAME}.keras"
+    assert leftovers(cache) == [f"{NAME}.keras", f"{NAME}.pth", f"{TWIN}.keras", f"{TWIN}.pth"]
+    assert sorted(server.hits) == [f"/{NAME}.pth", f"/{TWIN}.pth"]
+    assert (cache / f"{NAME}.pth").read_bytes() == tiny_pair.data
 
-    strong = runners.load_generator("tiny")
+    strong = runners.load_generator(NAME)
     assert strong.scale == SCALE
     kernel = strong.model.get_layer("body_0").get_weights()[0]  # the served weights, HWIO
     np.testing.assert_array_equal(kernel, tiny_pair.sd["body.0.weight"].transpose(2, 3, 1, 0))
     # --denoise-strength blends with the downloaded twin, as the bundled realesr with its _wdn
-    weak = runners.load_generator(cache / "tiny_wdn.keras")
-    blend = runners.load_generator("tiny", denoise_strength=0.25)
+    weak = runners.load_generator(cache / f"{TWIN}.keras")
+    blend = runners.load_generator(NAME, denoise_strength=0.25)
     for b, s, w in zip(blend.model.weights, strong.model.weights, weak.model.weights):
         np.testing.assert_allclose(np.asarray(b), 0.25 * np.asarray(s) + 0.75 * np.asarray(w),
                                    rtol=1e-6, atol=1e-7)
@@ -133,17 +136,17 @@ def test_download_convert_cache_then_reuse_without_a_request(cache, server, tiny
 def test_a_wrong_checksum_is_refused_in_one_line_and_nothing_is_cached(cache, server, tmp_path,
                                                                        monkeypatch):
     data = pth_bytes(srvgg_state(0), tmp_path / "a.pth")
-    server.files["tiny.pth"] = data
-    monkeypatch.setattr(zoo, "ENTRIES", (entry("tiny", data, digest=sha(b"another file")),))
+    server.files[f"{NAME}.pth"] = data
+    monkeypatch.setattr(zoo, "ENTRIES", (entry(NAME, data, digest=sha(b"another file")),))
     with pytest.raises(runners.ModelNotFoundError) as e:
-        runners.resolve_model_path("tiny")
+        runners.resolve_model_path(NAME)
     msg = str(e.value)
     assert "\n" not in msg and sha(data) in msg and "refused, nothing cached" in msg
     assert leftovers(cache) == []
     # a server that sends more than the published size is cut off, nothing cached either
-    monkeypatch.setattr(zoo, "ENTRIES", (entry("tiny", data, size=len(data) - 1),))
+    monkeypatch.setattr(zoo, "ENTRIES", (entry(NAME, data, size=len(data) - 1),))
     with pytest.raises(runners.ModelNotFoundError, match="more than the published"):
-        runners.resolve_model_path("tiny")
+        runners.resolve_model_path(NAME)
     assert leftovers(cache) == []
 
 
@@ -155,32 +158,32 @@ def test_offline_one_sentence_says_what_to_download_and_where(cache, tmp_path, m
     monkeypatch.setenv(zoo.URL_ENV, f"http://127.0.0.1:{port}")
     from srgan_keras.inference import upscale
 
-    assert upscale.main(["--example", "--model", "tiny", "-o", str(tmp_path / "out")]) == 2
+    assert upscale.main(["--example", "--model", NAME, "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     error = [line for line in err if line.startswith("error:")]
     assert len(error) == 1
-    assert f"http://127.0.0.1:{port}/tiny.pth" in error[0]
-    assert f"put it at {cache / 'tiny.pth'} " in error[0] and sha(tiny_pair.data) in error[0]
+    assert f"http://127.0.0.1:{port}/{NAME}.pth" in error[0]
+    assert f"put it at {cache / f'{NAME}.pth'} " in error[0] and sha(tiny_pair.data) in error[0]
     assert leftovers(cache) == []
     # the file put where the sentence says is used, with no server at all
     cache.mkdir(parents=True, exist_ok=True)
-    (cache / "tiny.pth").write_bytes(tiny_pair.data)
-    assert runners.resolve_model_path("tiny") == cache / "tiny.keras"
+    (cache / f"{NAME}.pth").write_bytes(tiny_pair.data)
+    assert runners.resolve_model_path(NAME) == cache / f"{NAME}.keras"
     assert "without its weak-denoise twin" in capsys.readouterr().err  # said once, not an error
-    assert not runners.supports_denoise_strength("tiny")  # so auto runs the model as trained
+    assert not runners.supports_denoise_strength(NAME)  # so auto runs the model as trained
     # a wrong file put there is refused and kept: it is the user's
-    (cache / "tiny.keras").unlink()
-    (cache / "tiny.pth").write_bytes(b"not the published file")
+    (cache / f"{NAME}.keras").unlink()
+    (cache / f"{NAME}.pth").write_bytes(b"not the published file")
     with pytest.raises(runners.ModelNotFoundError, match="delete it to download it again"):
-        runners.resolve_model_path("tiny")
-    assert (cache / "tiny.pth").read_bytes() == b"not the published file"
+        runners.resolve_model_path(NAME)
+    assert (cache / f"{NAME}.pth").read_bytes() == b"not the published file"
 
 
 def test_list_models_shows_bundled_cached_and_downloadable(cache, server, tiny_pair, capsys):
     from srgan_keras.evaluation import evaluate
     from srgan_keras.inference import upscale
 
-    runners.resolve_model_path("tiny_wdn")
+    runners.resolve_model_path(TWIN)
     capsys.readouterr()
     with pytest.raises(SystemExit) as e:  # no INPUT needed
         upscale.parse_args(["--list-models"])
@@ -188,8 +191,8 @@ def test_list_models_shows_bundled_cached_and_downloadable(cache, server, tiny_p
     lines = capsys.readouterr().out.splitlines()
     rows = {line.split()[0]: line.split() for line in lines}
     assert rows["realesr"][1] in {"bundled", "missing"} and rows["realesr"][-1] == "MIT"
-    assert rows["tiny_wdn"][1:3] == ["cached", "x4"]
-    assert rows["tiny"][1] == "download" and rows["tiny"][-1] == "MIT"
+    assert rows[TWIN][1:3] == ["cached", "x4"]
+    assert rows[NAME][1] == "download" and rows[NAME][-1] == "MIT"
     assert lines[-1].startswith(f"cache: {cache} ")
     with pytest.raises(SystemExit):  # the same list where --data is required
         evaluate.main(["--list-models"])
