@@ -250,6 +250,7 @@ def convert_entry(entry: ZooEntry) -> Path:
     if target.is_file():
         return target
     pth = fetch_pth(entry)
+    _say(f"converting {entry.name} (once) -> {target}")
     from srgan_keras.export.convert import ConversionError, convert_state_dict
     from srgan_keras.export.torch_pickle import TorchFileError, load_state_dict
 
@@ -258,7 +259,6 @@ def convert_entry(entry: ZooEntry) -> Path:
     except (TorchFileError, ConversionError) as e:
         raise ZooError(f"{entry.name}: {pth} cannot be converted: {e}") from None
     _cache_write(entry, target, model.save)
-    _say(f"converted {entry.name} -> {target}")
     return target
 
 
