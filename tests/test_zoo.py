@@ -60,8 +60,10 @@ def entry(name: str, data: bytes, twin: str | None = None, digest: str | None = 
 
 @pytest.fixture
 def server():
-    """An HTTP server on 127.0.0.1 serving ``files`` (name -> bytes); ``hits`` lists requests."""
+    """An HTTP server on 127.0.0.1 serving ``files`` (name -> bytes); ``hits`` lists requests;
+    ``claims`` (name -> bytes) announces a longer body than it sends, then hangs up."""
     files: dict[str, bytes] = {}
+    claims: dict[str, int] = {}
     hits: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -72,7 +74,8 @@ def server():
                 self.send_error(404)
                 return
             self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(claims.get(self.path.lstrip("/"), len(body))))
+            self.close_connection = True
             self.end_headers()
             self.wfile.write(body)
 
@@ -82,7 +85,8 @@ def server():
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield SimpleNamespace(url=f"http://127.0.0.1:{httpd.server_port}", files=files, hits=hits)
+    yield SimpleNamespace(url=f"http://127.0.0.1:{httpd.server_port}", files=files, hits=hits,
+                          claims=claims)
     httpd.shutdown()
     httpd.server_close()
 
@@ -177,6 +181,17 @@ def test_offline_one_sentence_says_what_to_download_and_where(cache, tmp_path, m
     with pytest.raises(runners.ModelNotFoundError, match="delete it to download it again"):
         runners.resolve_model_path(NAME)
     assert (cache / f"{NAME}.pth").read_bytes() == b"not the published file"
+
+
+def test_a_transfer_cut_short_is_the_offline_sentence(cache, server, tiny_pair):
+    half = len(tiny_pair.data) // 2
+    server.files[f"{NAME}.pth"] = tiny_pair.data[:half]  # half of it, then the connection closes
+    server.claims[f"{NAME}.pth"] = len(tiny_pair.data)
+    with pytest.raises(runners.ModelNotFoundError) as e:
+        runners.resolve_model_path(NAME)
+    assert str(e.value).startswith(f"could not download {NAME} from {server.url}/{NAME}.pth "
+                                   f"(the transfer stopped after {half:,} of ")
+    assert leftovers(cache) == []
 
 
 def test_list_models_shows_bundled_cached_and_downloadable(cache, server, tiny_pair, capsys):

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import hashlib
+import http.client
 import os
 import sys
 import urllib.error
@@ -201,15 +202,21 @@ def _fetch(entry: ZooEntry, url: str, tmp: str) -> None:
                 h.update(chunk)
                 out.write(chunk)
                 bar.update(len(chunk))
-    except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
-        reason = getattr(e, "reason", None) or e
-        raise ZooError(
-            f"could not download {entry.name} from {url} ({reason}); download that file "
-            f"yourself and put it at {pth_path(entry)} (SHA-256 {entry.sha256}), "
-            "then run the command again") from None
+    except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as e:
+        # no route, DNS, refused, HTTP 404, a stall
+        raise _offline(entry, url, getattr(e, "reason", None) or e) from None
+    if got < entry.size:  # the connection closed early (http.client returns what came)
+        raise _offline(entry, url, f"the transfer stopped after {got:,} of {entry.size:,} bytes")
     if h.hexdigest() != entry.sha256:
         raise ZooError(f"{url}: SHA-256 {h.hexdigest()} is not the published {entry.sha256} "
                        f"of {entry.name} ({got:,} bytes); refused, nothing cached")
+
+
+def _offline(entry: ZooEntry, url: str, reason) -> ZooError:
+    """The one sentence for a download that failed: what to fetch, and where to put it."""
+    return ZooError(f"could not download {entry.name} from {url} ({reason}); download that file "
+                    f"yourself and put it at {pth_path(entry)} (SHA-256 {entry.sha256}), "
+                    "then run the command again")
 
 
 def fetch_pth(entry: ZooEntry) -> Path:
