@@ -412,8 +412,8 @@ models (--model):
   srresnet, srgan              bundled: the paper's models, for clean (bicubic-downscaled) inputs
   bicubic                      no network: the baseline
   RealESRGAN_x4plus, ...       Real-ESRGAN's and ESRGAN's published weights, downloaded into
-                               ~/.cache/srgan_keras on first use, checked and converted once
-                               (--list-models names them all, with their licences)
+                               ~/.cache/srgan_keras on first use (SRGAN_KERAS_HOME moves it),
+                               checked and converted once (--list-models: names, licences)
   FILE.keras                   a trained generator (a training run's generator.keras)
   FOLDER                       an exported SavedModel (python -m srgan_keras.export)
   FILE.tflite, FILE.onnx       exported models (.onnx needs pip install -e .[onnx])
