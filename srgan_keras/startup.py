@@ -17,7 +17,8 @@ leaves the logical device configuration open: ``train --logical-cpus`` still wor
 restores fd 2 and writes back every captured line that is *not* a glog-formatted start-up
 message, so a real error (a Python warning, a broken install) is still seen. :func:`run_cli`
 calls it before the CLI's module is imported, so no module imports TensorFlow noisily first.
-A request for help (``-h``/``--help``) skips it: argparse answers before any network is built.
+A request for help (``-h``/``--help``) or for ``--list-models`` skips it: argparse answers before
+any network is built.
 
 ``--verbose`` on any CLI command line (or ``SRGAN_KERAS_VERBOSE=1``) leaves everything as
 TensorFlow prints it. The flag is read from ``sys.argv`` because TensorFlow is imported before
@@ -184,14 +185,15 @@ def guard_start_up() -> None:
 
 
 def help_requested(argv: list[str] | None = None) -> bool:
-    """``-h`` or ``--help`` among the arguments (before a ``--``): argparse will print the usage.
+    """``-h``, ``--help`` or ``--list-models`` (:mod:`srgan_keras.inference.zoo`) among the
+    arguments (before a ``--``): argparse will print the usage or the model list and exit.
 
     An abbreviation (``--hel``) is not recognised; such a command still gets its help, after
     TensorFlow's import.
     """
     argv = sys.argv[1:] if argv is None else argv
     args = argv[:argv.index("--")] if "--" in argv else argv
-    return "-h" in args or "--help" in args
+    return "-h" in args or "--help" in args or "--list-models" in args
 
 
 def forget_caught_interrupt() -> None:

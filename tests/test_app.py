@@ -112,14 +112,18 @@ def test_a_bad_upload_is_one_line_naming_the_file_not_the_temp_path(tmp_path):
         webapp.upscale_file(bad, str(tmp_path / "missing.keras"), None, tmp_path, tile=None)
 
 
-def test_model_choices_list_bundled_then_bicubic_then_extra(tmp_path):
-    from srgan_keras.inference import runners
+def test_model_choices_list_bundled_then_bicubic_then_zoo_then_extra(tmp_path):
+    from srgan_keras.inference import runners, zoo
 
     choices = webapp.model_choices([str(tmp_path / "mine.keras")])
     bundled = [k for k in runners.BUNDLED if (runners.SAVED_MODELS / runners.BUNDLED[k]).exists()]
     assert choices[:len(bundled)] == [k for k in choices if k in bundled]
     assert set(choices[:len(bundled)]) == set(bundled)
-    assert choices[len(bundled):] == ["bicubic", str(tmp_path / "mine.keras")]
+    # the zoo's names, but not the weak-denoise twins (blended in, not chosen)
+    offered = ["realesr-general-x4v3", "RealESRGAN_x4plus", "RealESRGAN_x2plus",
+               "RealESRGAN_x4plus_anime_6B", "realesr-animevideov3", "ESRGAN_x4"]
+    assert offered == [n for n in zoo.names() if n != "realesr-general-wdn-x4v3"]
+    assert choices[len(bundled):] == ["bicubic", *offered, str(tmp_path / "mine.keras")]
     if bundled:  # the loader's default comes first (realesr, issue 12.6)
         assert choices[0] == next(k for k in runners.DEFAULT_ORDER if k in bundled)
     if "realesr" in bundled:

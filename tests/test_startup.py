@@ -190,6 +190,7 @@ def test_the_start_up_guard_leaves_a_sigint_handler_that_is_not_pythons_default_
 @pytest.mark.parametrize("argv, wanted", [
     (["--help"], True), (["a.png", "-h"], True), (["--model", "x", "--help"], True),
     (["a.png"], False), (["--", "--help"], False), (["--hel"], False), ([], False),
+    (["--list-models"], True),
 ])
 def test_a_help_request_skips_tensorflow(argv, wanted):
     assert _startup_alone().help_requested(argv) is wanted

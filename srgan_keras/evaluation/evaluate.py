@@ -495,13 +495,17 @@ def check_writable(path: str | Path, folder: bool, flag: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from srgan_keras.inference.zoo import add_list_models_flag
+
     ap = argparse.ArgumentParser(prog="python -m srgan_keras.evaluate",
                                  description="PSNR/SSIM of a generator on a benchmark folder "
                                              "(or NIQE of its output on real LR photos).")
     add_verbose_flag(ap)
     ap.add_argument("--model", required=True,
                     help="a .keras file, SavedModel folder, .tflite file, realesr, srresnet, "
-                         "srgan or bicubic (required: a score names its model)")
+                         "srgan, bicubic or a zoo name (downloaded on first use; --list-models) "
+                         "(required: a score names its model)")
+    add_list_models_flag(ap)
     ap.add_argument("--data", required=True,
                     help="folder of HR images (or 'builtin'); with --no-reference, LR photos")
     ap.add_argument("--scale", type=int, default=None,

@@ -341,11 +341,15 @@ def comparison_figure(path: Path, name: str, hr, models: list[Path], degrade: st
 
 
 def main(argv: list[str] | None = None) -> int:
+    from srgan_keras.inference.zoo import add_list_models_flag
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_verbose_flag(p)
     p.add_argument("--model", action="append", required=True, type=Path,
-                   help="a generator file or a bundled name: realesr, srresnet, srgan (repeat); "
-                        "its file name (realesr_x4.keras for realesr) is its key in metrics.json")
+                   help="a generator file, a bundled name (realesr, srresnet, srgan) or a zoo "
+                        "name (downloaded on first use; --list-models) (repeat); its file name "
+                        "(realesr_x4.keras for realesr) is its key in metrics.json")
+    add_list_models_flag(p)
     p.add_argument("--data", action="append", required=True, type=Path,
                    help="a folder of HR images, or builtin (scikit-image's held-out photos) "
                         "(repeat); its folder name is the table's column")
@@ -381,11 +385,17 @@ def main(argv: list[str] | None = None) -> int:
 
     if any(str(m) == "bicubic" for m in args.model):
         p.error("--model bicubic: every card has the bicubic row already")
-    # a bundled name in --run FILE=... and --figure-model stands for its file, as in --model
-    args.run = [BUNDLED.get(name, name) + sep + run
+    from srgan_keras.inference import zoo
+
+    def file_name(name: str) -> str:
+        entry = zoo.lookup(name)
+        return BUNDLED.get(name) or (zoo.keras_path(entry).name if entry else name)
+
+    # a bundled or zoo name in --run FILE=... and --figure-model stands for its file, as in --model
+    args.run = [file_name(name) + sep + run
                 for name, sep, run in (pair.partition("=") for pair in args.run)]
     if args.figure_model:
-        args.figure_model = [BUNDLED.get(f, f) for f in args.figure_model]
+        args.figure_model = [file_name(f) for f in args.figure_model]
     try:
         # a bundled name (--model realesr) is its file in saved_models/; a mistyped one is
         # refused here, with the names and the closest one

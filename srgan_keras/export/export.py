@@ -82,8 +82,9 @@ class ExportError(ValueError):
 
 
 def keras_model_path(path_or_name: str | os.PathLike) -> Path:
-    """The ``.keras`` file a ``--model`` names: a path, or a bundled name (``realesr``, ``srresnet``,
-    ``srgan``: :func:`srgan_keras.inference.runners.resolve_model_path`); else ExportError.
+    """The ``.keras`` file a ``--model`` names: a path, a bundled name (``realesr``, ``srresnet``,
+    ``srgan``) or a zoo name (:func:`srgan_keras.inference.runners.resolve_model_path`); else
+    ExportError.
 
     Only a ``.keras`` model is exported: the other kinds are exports already, ``bicubic`` is no
     network, and a ``.pth`` is converted first (the error names the command).
@@ -614,13 +615,17 @@ def export(model_path: str | os.PathLike, to: str, output: str | os.PathLike,
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from srgan_keras.inference.zoo import add_list_models_flag
+
     p = argparse.ArgumentParser(
         prog="python -m srgan_keras.export",
         description="Export a trained generator to a SavedModel or TFLite file and check its "
                     "parity with the Keras model (report printed and saved beside the output).")
     add_verbose_flag(p)
     p.add_argument("--model", required=True,
-                   help="the generator's .keras file, or a bundled model: realesr, srresnet, srgan")
+                   help="the generator's .keras file, a bundled model (realesr, srresnet, srgan) "
+                        "or a zoo name (RealESRGAN_x4plus, ...: downloaded on first use)")
+    add_list_models_flag(p)
     p.add_argument("--to", required=True, choices=FORMATS, help="output format")
     p.add_argument("--quantize", default="none", choices=QUANTIZATIONS,
                    help="TFLite only: none (float32), float16, dynamic (int8 weights) or int8 "

@@ -1,7 +1,8 @@
 """From a photo to its upscaled copy: loading a saved generator or exported file, tiling, the CLI.
 
 - :mod:`.runners`: one runner protocol over ``.keras`` files, bundled models and bicubic;
-  :mod:`.exported` adds SavedModel, TFLite and ONNX files.
+  :mod:`.exported` adds SavedModel, TFLite and ONNX files; :mod:`.zoo` the published Real-ESRGAN
+  and ESRGAN weights by name (checked download into the user cache, converted once).
 - :mod:`.precision`: a generator's trunk in bfloat16 where the CPU computes it natively (the
   upscale CLI's ``--precision auto``).
 - :mod:`.tiling`: tiles with context padding for images of any size (as Real-ESRGAN's inference

@@ -8,7 +8,9 @@ never see the signed range.
 
 :func:`load_generator` picks the runner by path: a ``.keras`` file, a SavedModel folder, a
 ``.tflite`` or ``.onnx`` file, the names ``realesr`` / ``srresnet`` / ``srgan`` (bundled models in
-``saved_models/``), or ``bicubic`` (the baseline row of SRGAN Table 2). With no model at all it is
+``saved_models/``), a zoo name (Real-ESRGAN's and ESRGAN's published weights, downloaded and
+converted on first use: :mod:`srgan_keras.inference.zoo`), or ``bicubic`` (the baseline row of
+SRGAN Table 2). With no model at all it is
 ``realesr``, the real-world model (issue 12.6): what users upscale are phone photos and web JPEGs,
 and the paper's bicubic-trained models sharpen their noise and JPEG blocks.
 
@@ -18,7 +20,6 @@ it answer ``--help`` without it.
 
 from __future__ import annotations
 
-import difflib
 import os
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -155,10 +156,13 @@ def _no_model_message(what: str) -> str:
 
 def _unknown_name_message(name: str) -> str:
     """A bare word that is neither a file nor a name: the names, and the closest one (difflib)."""
-    close = difflib.get_close_matches(name.lower(), MODEL_NAMES, n=1, cutoff=0.5)
-    guess = f"did you mean {close[0]}? " if close else ""
+    from srgan_keras.inference import zoo
+
+    close = zoo.closest(name, list(MODEL_NAMES))
+    guess = f"did you mean {close}? " if close else ""
     return (f"--model {name}: no such file and not a model name; {guess}the names are "
-            f"{', '.join(MODEL_NAMES)}; or give a .keras file, a SavedModel folder, "
+            f"{', '.join(MODEL_NAMES)} (bundled) and {', '.join(zoo.names())} (downloaded on "
+            "first use; --list-models); or give a .keras file, a SavedModel folder, "
             "a .tflite or .onnx file")
 
 
@@ -189,6 +193,11 @@ def resolve_model_path(path_or_name: str | os.PathLike | None) -> Path:
         return candidate
     path = Path(path_or_name).expanduser()
     if not path.exists():
+        from srgan_keras.inference import zoo
+
+        cached = zoo.resolve(key)  # a zoo name: downloaded and converted on first use
+        if cached is not None:
+            return cached
         if not path.suffix and len(path.parts) == 1:  # a word, not a path: a mistyped name?
             raise ModelNotFoundError(_unknown_name_message(key))
         raise ModelNotFoundError(_no_model_message(f"{path} does not exist"))
@@ -304,12 +313,15 @@ class AutoDenoiseRunner:
 
 def supports_denoise_strength(path_or_name) -> bool:
     """True when ``path_or_name`` is a ``.keras`` model with a weak-denoise twin beside it."""
+    from srgan_keras.inference.zoo import ZooError
     from srgan_keras.nn.interpolation import wdn_candidates
 
     if str(path_or_name) == "bicubic":
         return False
     try:
         path = resolve_model_path(path_or_name)
+    except ZooError:
+        raise  # a zoo model that cannot be had: the load would say the same, say it once
     except ModelNotFoundError:
         return False
     return (path.is_file() and path.suffix.lower() == ".keras"

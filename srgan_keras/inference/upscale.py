@@ -411,6 +411,9 @@ models (--model):
                                photo's noise and JPEG quality; 0..1 sets the blend by hand
   srresnet, srgan              bundled: the paper's models, for clean (bicubic-downscaled) inputs
   bicubic                      no network: the baseline
+  RealESRGAN_x4plus, ...       Real-ESRGAN's and ESRGAN's published weights, downloaded into
+                               ~/.cache/srgan_keras on first use (SRGAN_KERAS_HOME moves it),
+                               checked and converted once (--list-models: names, licences)
   FILE.keras                   a trained generator (a training run's generator.keras)
   FOLDER                       an exported SavedModel (python -m srgan_keras.export)
   FILE.tflite, FILE.onnx       exported models (.onnx needs pip install -e .[onnx])
@@ -430,6 +433,8 @@ examples:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from srgan_keras.inference.zoo import add_list_models_flag
+
     ap = argparse.ArgumentParser(
         prog="python -m srgan_keras.upscale",
         description="Upscale photos, folders, globs and videos x4 (by default with realesr,\n"
@@ -448,8 +453,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--model", default=None,
                     help="realesr (the default: the bundled real-world model, for phone photos and "
                          "web JPEGs), srresnet or srgan (the paper's bundled models, for clean "
-                         "inputs), bicubic, a .keras file, a SavedModel folder, a .tflite or "
-                         ".onnx file (see below)")
+                         "inputs), bicubic, a zoo name (RealESRGAN_x4plus, ...: downloaded on "
+                         "first use, see --list-models), a .keras file, a SavedModel folder, a "
+                         ".tflite or .onnx file (see below)")
+    add_list_models_flag(ap)
     size = ap.add_argument_group("output size (default: the model's scale)")
     size.add_argument("--outscale", type=float, default=None,
                       help="final scale, e.g. 2.5: the network's output resized by Lanczos")

@@ -10,8 +10,9 @@ Gradio wheel. The page has
 - an image drop zone (the original file is used, so 16-bit PNGs, alpha, gray and EXIF rotation
   are handled exactly as by ``python -m srgan_keras.upscale``);
 - the model: the bundled generators (every entry of ``runners.BUNDLED`` whose file exists,
-  so models added later appear by themselves), ``bicubic`` as the baseline, and any ``--model``
-  given on the command line;
+  so models added later appear by themselves), ``bicubic`` as the baseline, the zoo's names
+  (:mod:`srgan_keras.inference.zoo`: downloaded and converted the first time one runs), and any
+  ``--model`` given on the command line;
 - the denoise strength, shown only for a model that has a weak-denoise twin to interpolate
   with (issue 12.5; Real-ESRGAN's ``-dn``), detected from the loading API: *Auto* (ticked by
   default, as the CLI's ``--denoise-strength auto``) chooses it per image from the photo's noise
@@ -76,7 +77,12 @@ def model_choices(extra: list[str] | None = None) -> list[str]:
     order = list(runners.DEFAULT_ORDER) + [k for k in runners.BUNDLED
                                              if k not in runners.DEFAULT_ORDER]
     bundled = [k for k in order if (runners.SAVED_MODELS / runners.BUNDLED[k]).exists()]
-    return bundled + ["bicubic"] + [str(m) for m in extra or [] if str(m) not in bundled]
+    from srgan_keras.inference import zoo
+
+    # the zoo's models (downloaded on first use), but not the twins --denoise-strength blends in
+    twins = {e.twin for e in zoo.ENTRIES}
+    named = bundled + ["bicubic"] + [e.name for e in zoo.ENTRIES if e.name not in twins]
+    return named + [str(m) for m in extra or [] if str(m) not in named]
 
 
 def _loader_takes_denoise() -> bool:
@@ -106,8 +112,11 @@ def denoise_supported(model: str) -> bool:
     Feature detection, so the page follows the loading API: ``runners.supports_denoise_strength``
     where it exists; else the twin look-up of :mod:`srgan_keras.nn.interpolation`; else no.
     """
-    from srgan_keras.inference import runners
+    from srgan_keras.inference import runners, zoo
 
+    entry = zoo.lookup(model)
+    if entry is not None and not zoo.is_cached(entry):  # known from the table: no download yet
+        return entry.twin is not None
     check = getattr(runners, "supports_denoise_strength", None)
     if callable(check):
         return bool(check(model))
@@ -299,14 +308,18 @@ def build_ui(models: list[str], tile: int | str | None, work_dir: Path,
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from srgan_keras.inference import zoo
     from srgan_keras.inference.upscale import parse_tile
+    from srgan_keras.inference.zoo import add_list_models_flag
 
     ap = argparse.ArgumentParser(prog="python -m srgan_keras.app",
                                  description="A local web page to upscale images.")
     ap.add_argument("--port", type=int, default=None,
                     help="port on 127.0.0.1 (default: the first free one from 7860)")
     ap.add_argument("--model", action="append", default=[], metavar="PATH",
-                    help="another generator to offer (.keras, SavedModel, .tflite, .onnx); repeatable")
+                    help="another generator to offer (.keras, SavedModel, .tflite, .onnx); repeatable "
+                         "(the zoo's names are offered already)")
+    add_list_models_flag(ap)
     ap.add_argument("--tile", type=parse_tile, default="auto",
                     help="LR tile side in pixels, 0 = whole image (default auto: from the image "
                          "size and the memory available)")
@@ -318,7 +331,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.max_pixels < 0:
         ap.error("--max-pixels must be >= 0 (0 = Pillow's limit)")
     for m in args.model:
-        if not Path(m).exists():
+        if not Path(m).exists() and zoo.lookup(m) is None:
             ap.error(f"--model {m}: no such file or folder")
     return args
 
