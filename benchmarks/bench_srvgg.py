@@ -19,7 +19,7 @@ Rows (every time a median over ``--repeats`` runs after two warm-up runs):
   channels_last, ``torch.inference_mode()``, ``torch.set_num_threads(THREADS)``, its NHWC output
   clipped alike. Both hold identical weights: a seeded random state dict in PyTorch's layout
   (:func:`random_state_dict`), loaded into the PyTorch module and converted for Keras by
-  :func:`srgan_keras.export.convert.convert_state_dict`; the max |TF - PyTorch| of the outputs is
+  :func:`srgan_keras.nn.torch_weights.convert_state_dict`; the max |TF - PyTorch| of the outputs is
   printed. ``bfloat16``: Keras' ``mixed_bfloat16`` policy (the library's SRVGG
   keeps its last convolution, pixel shuffle and residual add in float32) against
   ``torch.autocast("cpu", torch.bfloat16)`` (every convolution in bfloat16). Every row of one
@@ -197,9 +197,9 @@ def keras_runner(state_dict: dict[str, np.ndarray], dtype: str, folder: Path):
     ``load_generator`` (float32); for bfloat16 the same weights in a ``mixed_bfloat16`` twin."""
     import keras
 
-    from srgan_keras.export.convert import convert_state_dict
     from srgan_keras.inference.runners import KerasRunner, load_generator
     from srgan_keras.nn.srvgg import build_srvgg
+    from srgan_keras.nn.torch_weights import convert_state_dict
 
     model = convert_state_dict(state_dict)
     path = folder / f"{model.name}_{len(state_dict)}.keras"
@@ -232,7 +232,7 @@ def tf_convs_only(state_dict: dict[str, np.ndarray], dtype: str
     the PReLUs left out, then pixel shuffle + nearest residual as the model."""
     import tensorflow as tf
 
-    from srgan_keras.export.convert import shuffle_permutation
+    from srgan_keras.nn.torch_weights import shuffle_permutation
 
     dt = tf.bfloat16 if dtype == "bfloat16" else tf.float32
     convs = sorted({int(k.split(".")[1]) for k in state_dict if k.endswith(".bias")})

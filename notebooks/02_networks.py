@@ -199,7 +199,7 @@ plt.show()
 # %% [markdown]
 # Each 2x2 output block is one input pixel; within it, position (i, j) is channel i·2 + j. (TensorFlow's
 # `depth_to_space` order; PyTorch's `PixelShuffle` orders channels differently, which matters only when
-# loading PyTorch weights, see `export/convert.py`.)
+# loading PyTorch weights, see `nn/torch_weights.py`.)
 #
 # ### Checkerboard artefacts: transposed convolution vs pixel shuffle vs nearest + conv
 #

@@ -29,7 +29,7 @@
 # | discriminator | VGG-style, one logit per image | the same | U-Net with spectral normalization, one logit per pixel | `nn/unet_discriminator.py` |
 # | LR images | bicubic ×1/4 | bicubic ×1/4 | second-order blur, resize, noise, JPEG, sinc (§3) | `data/realesrgan_degradation.py` |
 # | after training | — | network interpolation (§3.4, Eq. 4) | — | `evaluation/interpolate.py` |
-# | published weights | — | converted from PyTorch | converted from PyTorch | `export/convert.py`, `export/torch_pickle.py` |
+# | published weights | — | converted from PyTorch | converted from PyTorch | `nn/torch_weights.py`, `data/torch_pickle.py` |
 #
 # This notebook covers ESRGAN's network and losses (sections 1–3);
 # [09](09_realesrgan.ipynb) Real-ESRGAN's discriminator, degradations, a training run and network

@@ -42,7 +42,9 @@ import keras
 # command on your machine as it loads. `python -m srgan_keras.convert` therefore never unpickles freely: a
 # restricted unpickler resolves only what a state dict needs and refuses everything else.
 # %%
-from srgan_keras.export import convert, torch_pickle
+from srgan_keras.data import torch_pickle
+from srgan_keras.export import convert
+from srgan_keras.nn import torch_weights
 from srgan_keras.nn import rrdbnet
 
 print(inspect.getsource(torch_pickle.StateDictUnpickler.find_class))
@@ -102,8 +104,8 @@ print("did the command run?", marker.exists(), "| was a model written?", (scratc
 # PyTorch's pixel-unshuffle orders its channels colour-major and TensorFlow's offset-major:
 
 # %%
-print(inspect.getsource(convert.unshuffle_permutation))
-print("x2 (r = 2): TensorFlow channel k holds PyTorch channel", convert.unshuffle_permutation(2))
+print(inspect.getsource(torch_weights.unshuffle_permutation))
+print("x2 (r = 2): TensorFlow channel k holds PyTorch channel", torch_weights.unshuffle_permutation(2))
 
 # %% [markdown]
 # Without torch or the published files, we check the mapping by a round trip: a small random x2 RRDBNet is
@@ -126,7 +128,7 @@ def basicsr_state_dict(model: keras.Model, scale: int) -> dict:
         w = kernel.transpose(3, 2, 0, 1)  # (kh, kw, in, out) -> (out, in, kh, kw)
         if layer.name == "conv_first" and r > 1:
             w = w.copy()
-            w[:, convert.unshuffle_permutation(r)] = kernel.transpose(3, 2, 0, 1)  # undo the permutation
+            w[:, torch_weights.unshuffle_permutation(r)] = kernel.transpose(3, 2, 0, 1)  # undo the permutation
         sd[f"{torch_name}.weight"], sd[f"{torch_name}.bias"] = w, bias
     return sd
 
@@ -134,9 +136,9 @@ keras.utils.set_random_seed(1)
 small = rrdbnet.build_rrdbnet(scale=2, num_feat=16, num_block=2, num_grow_ch=8)  # random weights
 sd = basicsr_state_dict(small, scale=2)
 print(f"{len(sd)} tensors, e.g.", {k: sd[k].shape for k in list(sd)[:3]})
-back = convert.convert_state_dict(sd)
+back = torch_weights.convert_state_dict(sd)
 x = np.random.default_rng(0).random((1, 24, 40, 3), dtype=np.float32)
-print(f"read back as RRDBNet {convert.rrdbnet_shape(sd)}; max |difference| of the outputs: "
+print(f"read back as RRDBNet {torch_weights.rrdbnet_shape(sd)}; max |difference| of the outputs: "
       f"{np.abs(np.asarray(small(x)) - np.asarray(back(x))).max():.2g}")
 
 # %% [markdown]

@@ -20,6 +20,7 @@ from srgan_keras.data.torch_pickle import (
     load_torch_file,
 )
 from srgan_keras.export import convert
+from srgan_keras.nn import torch_weights
 
 # Tiny, as the issue asks: 2 RRDBs, 16 features, growth 8; SRVGG with 2 body convs, 16 features.
 NUM_FEAT, NUM_BLOCK, NUM_GROW, NUM_CONV = 16, 2, 8, 2
@@ -132,7 +133,7 @@ def test_converted_weights_match_pytorch(tmp_path, scale, size):
     net = torch_rrdbnet(scale)
     path = tmp_path / f"rrdbnet_x{scale}.pth"
     torch.save({"params_ema": net.state_dict(), "params": {}}, path)
-    model = convert.convert_state_dict(load_state_dict(path))
+    model = torch_weights.convert_state_dict(load_state_dict(path))
     assert model.count_params() == sum(p.numel() for p in net.parameters())
 
     lr = np.random.default_rng(scale).random((2, *size, 3), dtype=np.float32)
@@ -165,9 +166,9 @@ def test_every_layout_is_detected_and_matches_pytorch(tmp_path, layout, legacy):
     torch.save({"params": net.state_dict()}, path, _use_new_zipfile_serialization=not legacy)
     assert zipfile.is_zipfile(path) is not legacy
     sd = load_state_dict(path)
-    arch = convert.detect_architecture(sd)
+    arch = torch_weights.detect_architecture(sd)
     assert arch.name.startswith("SRVGG" if layout.startswith("srvgg") else "RRDBNet")
-    model = convert.convert_state_dict(sd)
+    model = torch_weights.convert_state_dict(sd)
     assert model.count_params() == sum(p.numel() for p in net.parameters())
     lr = np.random.default_rng(len(layout)).random((2, 13, 10, 3), dtype=np.float32)
     ref = torch_upscale(net, lr, scale, multiple)
@@ -182,7 +183,7 @@ def test_shuffle_permutation_matches_pixel_shuffle():
     import tensorflow as tf
 
     x = np.random.default_rng(1).random((1, 4, 5, 27), dtype=np.float32)  # 3 * 3^2 channels
-    tf_order = tf.nn.depth_to_space(x[..., convert.shuffle_permutation(3)], 3).numpy()
+    tf_order = tf.nn.depth_to_space(x[..., torch_weights.shuffle_permutation(3)], 3).numpy()
     torch_order = torch.nn.PixelShuffle(3)(
         torch.from_numpy(x).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).numpy()
     np.testing.assert_array_equal(tf_order, torch_order)
@@ -195,8 +196,8 @@ def test_shuffle_permutation_matches_pixel_shuffle():
       "model.1.sub.0.RDB1.conv1.0.weight": np.zeros((4, 4, 3, 3), np.float32)}, "old-arch ESRGAN"),
 ], ids=["srvgg-without-slopes", "srcnn", "old-arch-esrgan"])
 def test_an_unknown_state_dict_is_refused_in_one_sentence(sd, why):
-    with pytest.raises(convert.ConversionError) as e:
-        convert.convert_state_dict(sd)
+    with pytest.raises(torch_weights.ConversionError) as e:
+        torch_weights.convert_state_dict(sd)
     msg = str(e.value)
     assert msg.startswith("unknown architecture") and "\n" not in msg, why
     assert msg.count(". ") == 0 and "SRVGGNetCompact" in msg
@@ -208,8 +209,8 @@ def test_data_parallel_prefix_is_stripped():
               "body.2.weight": (4, 4, 3, 3), "body.2.bias": (4,), "body.3.weight": (4,),
               "body.4.weight": (12, 4, 3, 3), "body.4.bias": (12,)}
     sd = {k: rng.normal(size=v).astype(np.float32) for k, v in shapes.items()}
-    plain = convert.convert_state_dict(sd)
-    wrapped = convert.convert_state_dict({f"module.{k}": v for k, v in sd.items()})
+    plain = torch_weights.convert_state_dict(sd)
+    wrapped = torch_weights.convert_state_dict({f"module.{k}": v for k, v in sd.items()})
     assert plain.count_params() == sum(v.size for v in sd.values())
     for a, b in zip(plain.get_weights(), wrapped.get_weights()):
         np.testing.assert_array_equal(a, b)
@@ -224,8 +225,8 @@ def test_srvgg_with_a_bad_last_conv_is_named():
     sd["body.3.weight"] = np.zeros(8, np.float32)
     sd["body.4.weight"] = np.zeros((5, 8, 3, 3), np.float32)  # not 3 s^2 outputs
     sd["body.4.bias"] = np.zeros(5, np.float32)
-    with pytest.raises(convert.ConversionError, match="5 outputs; expected 3 s"):
-        convert.convert_state_dict(sd)
+    with pytest.raises(torch_weights.ConversionError, match="5 outputs; expected 3 s"):
+        torch_weights.convert_state_dict(sd)
 
 
 def test_convert_cli_writes_a_loadable_model(tmp_path):
@@ -253,7 +254,7 @@ def test_unshuffle_permutation_matches_pixel_unshuffle():
     tf_order = tf.nn.space_to_depth(x, 2).numpy()  # (1, 4, 4, 12)
     torch_order = torch.nn.functional.pixel_unshuffle(
         torch.from_numpy(x).permute(0, 3, 1, 2), 2).permute(0, 2, 3, 1).numpy()
-    np.testing.assert_array_equal(tf_order, torch_order[..., convert.unshuffle_permutation(2)])
+    np.testing.assert_array_equal(tf_order, torch_order[..., torch_weights.unshuffle_permutation(2)])
 
 
 # ----------------------------------------------------------------------------------------------

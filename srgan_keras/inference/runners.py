@@ -27,34 +27,11 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from srgan_keras.data.ranges import pixels_to_unit, signed_to_unit, unit_to_pixels
+from srgan_keras.inference.bundled import BUNDLED, DEFAULT_ORDER, MODEL_NAMES, SAVED_MODELS
+from srgan_keras.inference.errors import ModelNotFoundError
 
-
-def _bundled_models_dir() -> Path:
-    """``saved_models/`` of the repository checkout (clone, editable install), else of the wheel.
-
-    pyproject.toml maps the repository's ``saved_models/`` to the data package
-    ``srgan_keras.saved_models``, so a regular install has the same files beside this module.
-    """
-    checkout = Path(__file__).resolve().parents[2] / "saved_models"
-    return checkout if checkout.is_dir() else Path(__file__).resolve().parents[1] / "saved_models"
-
-
-SAVED_MODELS = _bundled_models_dir()
-# Bundled models by name; ``None`` (no --model) tries them in this order. Issue 12.6: the real-world
-# model (SRVGGNetCompact trained on Real-ESRGAN's degradations; saved_models/MODEL_CARD.md) first,
-# since real inputs are what users have; then, as issue 7 chose, the paper's PSNR model before the
-# GAN one, which invents texture. ``realesr_x4_wdn.keras`` is not a name: it is the weak-denoise
-# twin that ``--denoise-strength`` finds beside ``realesr_x4.keras``.
-BUNDLED = {"realesr": "realesr_x4.keras", "srgan": "srgan_x4.keras", "srresnet": "srresnet_x4.keras"}
-DEFAULT_ORDER = ("realesr", "srresnet", "srgan")
-# Every name --model takes, in the order the messages list them.
-MODEL_NAMES = (*DEFAULT_ORDER, "bicubic")
 # PyTorch checkpoints: not run directly, converted once by srgan_keras.convert (issue 28.3).
 TORCH_SUFFIXES = (".pth", ".pt")
-
-
-class ModelNotFoundError(FileNotFoundError):
-    """No model at the given path or name; the message says how to get one."""
 
 
 @runtime_checkable

@@ -39,7 +39,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from srgan_keras.inference.runners import ModelNotFoundError
+from srgan_keras.inference.errors import ModelNotFoundError
 
 HOME_ENV = "SRGAN_KERAS_HOME"
 URL_ENV = "SRGAN_KERAS_ZOO_URL"
@@ -259,7 +259,7 @@ def convert_entry(entry: ZooEntry) -> Path:
     pth = fetch_pth(entry)
     _say(f"converting {entry.name} (once) -> {target}")
     from srgan_keras.data.torch_pickle import TorchFileError, load_state_dict
-    from srgan_keras.export.convert import ConversionError, convert_state_dict
+    from srgan_keras.nn.torch_weights import ConversionError, convert_state_dict
 
     try:
         model = convert_state_dict(load_state_dict(pth))
@@ -300,7 +300,7 @@ def resolve(name: str | os.PathLike) -> Path | None:
 def listing() -> list[str]:
     """One line per model: name, where it is (bundled, cached, download), scale, network,
     licence. Bundled models are this repository's (MIT)."""
-    from srgan_keras.inference.runners import BUNDLED, DEFAULT_ORDER, SAVED_MODELS
+    from srgan_keras.inference.bundled import BUNDLED, DEFAULT_ORDER, SAVED_MODELS
 
     rows = [("NAME", "STATUS", "SCALE", "NETWORK", "LICENCE")]
     bundled_nets = {"realesr": "SRVGGNetCompact, trained here (the default); twin _wdn",

@@ -16,6 +16,8 @@
   (ESRGAN §3.4 Eq. 4; Real-ESRGAN's denoise strength with the weak-denoise twin).
 - :mod:`.vgg`: VGG19's convolutional part as the frozen feature network of the perceptual losses
   (ImageNet/Keras, torchvision, or seeded random weights: Liu et al. 2021, our offline departure).
+- :mod:`.torch_weights`: the published PyTorch weights (BasicSR, Real-ESRGAN, ESRGAN state dicts)
+  recognised by their keys and shapes and copied into our networks.
 - :mod:`.saving`: loading a ``.keras`` network, in safe mode, with a one-line error; importing it
   registers every class a saved network names (for ``keras.saving.load_model``).
 """

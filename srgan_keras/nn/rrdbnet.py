@@ -10,7 +10,7 @@ Residual-in-Residual Dense Block (RRDB), and residual scaling by 0.2 (§3.1, "re
                -> conv_hr -> lrelu -> conv_last
 
 Layer names are BasicSR's state-dict names with dots as underscores (``body.3.rdb2.conv5`` ->
-``body_3_rdb2_conv5``), so :mod:`srgan_keras.export.convert` loads the published weights by name. The
+``body_3_rdb2_conv5``), so :mod:`srgan_keras.nn.torch_weights` loads the published weights by name. The
 model's last layer, ``sr_unit``, marks the [0, 1] output range (see :mod:`srgan_keras.nn.outputs`).
 
 Ranges: input LR in [0, 1] and output SR in [0, 1] (not clipped), as the published ESRGAN and

@@ -14,7 +14,7 @@ Every convolution works on LR pixels, which makes it several times cheaper than 
 (``realesr-animevideov3``) and ``num_conv=32`` 1,213,296 (``realesr-general-x4v3``).
 
 Layer names are the reference state dict's (``body.N``) with dots as underscores, so
-:mod:`srgan_keras.export.convert` loads published weights by name. Ranges: input LR and output SR in
+:mod:`srgan_keras.nn.torch_weights` loads published weights by name. Ranges: input LR and output SR in
 [0, 1] (unclipped), as the published weights expect; the last layer is named ``sr_unit`` (see
 :func:`srgan_keras.nn.outputs.output_range`).
 
