@@ -377,9 +377,10 @@ say(f"The bicubic butterfly's MSE is {content:.4f}; an undecided D gives $l_{{Ge
 # Three choices of the toy are ours, not the paper's:
 #
 # 1. **D judges the pair** $(y, \hat x)$: the generator writes its input beside its answer, as an SR image
-#    holds its LR image (downscale it and you get the LR back). A D that saw $\hat x$ alone could not object
-#    to the mean: every value of $x$ is a correct answer for some $y$. SRGAN's D judges whole patches, where
-#    a blurred texture gives itself away without the LR beside it; the second toy below shows that case.
+#    holds its LR image (downscale it and you get the LR back). A D that saw $\hat x$ alone could hardly
+#    object to the mean: each of its answers is a correct answer for some other $y$, so only their overall
+#    distribution could give them away. SRGAN's D judges whole patches, where a blurred texture gives
+#    itself away without the LR beside it; the second toy below shows that case.
 # 2. **The generator also gets a noise input** $z$, so that one network can answer with either mode.
 #    SRGAN's generator has none: it picks one plausible answer per LR image. The MSE network gets the same
 #    $z$ and learns to ignore it: nothing in its loss rewards using it.
@@ -450,8 +451,10 @@ def train_side_by_side(lr: np.ndarray, hr: np.ndarray, make_generator) -> tuple[
 t0 = time.perf_counter()
 y_train, pair_train = bimodal_pairs(4096, np.random.default_rng(0))
 G_mse, G_gan, log = train_side_by_side(y_train, pair_train, lambda: toy_generator(1, 1, 1, copy_input=True))
+undecided = abs(log["d_real"] - 0.5) < 0.1 and abs(log["d_fake"] - 0.5) < 0.1
 print(f"trained {TOY_STEPS} steps each in {time.perf_counter() - t0:.0f} s; D at the end: "
-      f"d_real {log['d_real']:.2f}, d_fake {log['d_fake']:.2f} (0.5 each: D can no longer tell)")
+      f"d_real {log['d_real']:.2f}, d_fake {log['d_fake']:.2f} "
+      + ("(near 0.5 each: D can no longer tell)" if undecided else "(D tells HR from SR)"))
 
 y_test, pair_test = bimodal_pairs(2000, np.random.default_rng(1))
 z_test = np.random.default_rng(2).normal(size=(2000, 1)).astype(np.float32)
@@ -464,6 +467,10 @@ print(f"mode check | within 0.25 of a mode: data {near['data']:.3f}, MSE {near['
       f" | mean distance to the nearest mode: MSE {to_mode['MSE'].mean():.3f}, GAN {to_mode['GAN'].mean():.3f}")
 print(f"answers above y (the upper mode): data {np.mean(residual['data'] > 0):.0%}, "
       f"MSE {np.mean(residual['MSE'] > 0):.0%}, GAN {np.mean(residual['GAN'] > 0):.0%}")
+z_other = np.random.default_rng(3).normal(size=(2000, 1)).astype(np.float32)  # the same y, another z
+moves = {name: float(np.mean(np.abs(G.predict([y_test, z_other], verbose=0)[:, 1] - y_test[:, 0] - residual[name])))
+         for name, G in (("MSE", G_mse), ("GAN", G_gan))}
+print(f"mean change of the answer when only z changes: MSE {moves['MSE']:.3f}, GAN {moves['GAN']:.3f}")
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
 axes[0].scatter(y_test[:, 0], pair_test[:, 1], s=2, c="lightgrey", label="HR: x = y ± 1")
@@ -486,7 +493,10 @@ say(f"MSE's answers lie between the modes: {near['MSE']:.0%} of them within 0.25
     f"adversarial network's answers, from the same start and the same data, "
     + (f"lie on the modes: {near['GAN']:.0%} within 0.25, at a mean distance of {to_mode['GAN'].mean():.2f}, "
        f"{np.mean(residual['GAN'] > 0):.0%} of them on the upper mode. " if on_modes else
+       f"stay between the modes too ({near['GAN']:.0%} within 0.25). " if near["GAN"] < 0.1 else
        f"reach the modes less clearly in this run ({near['GAN']:.0%} within 0.25). ")
+    + (f"Changing only z moves the GAN's answers by {moves['GAN']:.2f} on average (it uses z to pick the mode) "
+       f"and MSE's by {moves['MSE']:.3f} (it ignores z). " if moves["GAN"] > 0.5 > 10 * moves["MSE"] else "")
     + "MSE is the better score by its own measure and the worse answer: no HR value lies where it answers.")
 
 # %% [markdown]
