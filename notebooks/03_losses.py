@@ -38,7 +38,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from _course import DATA, VGG_WEIGHTS, say, setup, vgg_note
+from _course import DATA, FAST, VGG_WEIGHTS, say, setup, show_figure, vgg_note
 
 setup()
 
@@ -129,7 +129,7 @@ axes[4].set_title("pixel-wise mean\n= the MSE optimum", fontsize=9)
 for ax in axes:
     ax.set_xlabel("x (px)"), ax.set_ylabel("y (px)")
 fig.tight_layout()
-plt.show()
+show_figure(fig)  # photos: embedded as JPEG (_course.FIGURE_QUALITY)
 
 # %% [markdown]
 # ### VGG feature maps at φ2,2 and φ5,4
@@ -363,6 +363,225 @@ say(f"The bicubic butterfly's MSE is {content:.4f}; an undecided D gives $l_{{Ge
     f"keeps the content loss in charge; the adversarial share grows as D gets confident.")
 
 # %% [markdown]
+# ### The paper's argument, live: MSE averages the modes, an adversarial loss picks one
+#
+# The derivations above say it; now train it (the idea of the paper's Fig. 3). Two small networks with the
+# same architecture and the same initial weights learn the same bimodal problem side by side: for each input
+# $y$ (the "LR image") the target $x$ (the "HR image") is $y + 1$ or $y - 1$ with equal chances, plus a
+# little noise, like a pixel near an edge whose side the LR image does not give away.
+#
+# * **MSE** (Eq. 4): `G_mse.compile(loss=PixelLoss("mse"))` and `fit`, as SRResNet is pre-trained.
+# * **MSE + adversarial** (Eq. 3): the library's `SRGAN` model, whose `train_step` is the `gan_update` that
+#   trains the real SRGAN (notebook 05), around two tiny MLPs instead of SRResNet and the VGG-style D.
+#
+# Three choices of the toy are ours, not the paper's:
+#
+# 1. **D judges the pair** $(y, \hat x)$: the generator writes its input beside its answer, as an SR image
+#    holds its LR image (downscale it and you get the LR back). A D that saw $\hat x$ alone could hardly
+#    object to the mean: each of its answers is a correct answer for some other $y$, so only their overall
+#    distribution could give them away. SRGAN's D judges whole patches, where a blurred texture gives
+#    itself away without the LR beside it; the second toy below shows that case.
+# 2. **The generator also gets a noise input** $z$, so that one network can answer with either mode.
+#    SRGAN's generator has none: it picks one plausible answer per LR image. The MSE network gets the same
+#    $z$ and learns to ignore it: nothing in its loss rewards using it.
+# 3. **The adversarial weight is 1, not $10^{-3}$**: here the content loss is the pixel MSE of a single value
+#    whose two modes are 2 apart, so picking a mode costs a lot of MSE; SRGAN's VGG loss barely punishes a
+#    plausible texture (the random-features table above), so a small weight is enough there. Exercise 6
+#    tries $10^{-3}$ here. Both networks use Adam with $\beta_1 = 0.5$ (DCGAN's choice, Radford et al. 2015).
+#
+# ⏱ *Without `SRGAN_FAST`: 10–20 seconds for each of the two toys on a busy 2-core CPU; with it, fewer steps.*
+
+# %%
+import time
+
+import keras
+
+from srgan_keras.training.losses import PixelLoss
+from srgan_keras.training.srgan import SRGAN
+
+TOY_STEPS = 600 if FAST else 1500  # Adam steps for each network, batches of 128
+TOY_ADV_WEIGHT = 1.0  # our choice for the toys (see above); the paper's Eq. 3 weight is losses.ADV_WEIGHT
+
+
+def bimodal_pairs(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """LR y ~ U(-2, 2); HR = the pair (y, x), x = y - 1 or y + 1 (equal chances) + N(0, 0.05^2)."""
+    y = rng.uniform(-2, 2, (n, 1))
+    x = y + rng.choice([-1.0, 1.0], (n, 1)) + rng.normal(0, 0.05, (n, 1))
+    return y.astype(np.float32), np.concatenate([y, x], axis=1).astype(np.float32)
+
+
+def toy_generator(lr_dim: int, out_dim: int, z_dim: int, copy_input: bool = False) -> keras.Model:
+    """(LR, z) -> SR: an MLP; with copy_input, SR = (LR, MLP output), an answer that holds its input."""
+    lr_in, z_in = keras.Input((lr_dim,), name="lr"), keras.Input((z_dim,), name="z")
+    h = keras.layers.Concatenate()([lr_in, z_in])
+    for _ in range(2):
+        h = keras.layers.Dense(64, activation="relu")(h)
+    sr = keras.layers.Dense(out_dim)(h)
+    return keras.Model([lr_in, z_in], keras.layers.Concatenate()([lr_in, sr]) if copy_input else sr)
+
+
+def toy_discriminator(sr_dim: int) -> keras.Model:
+    """SR (or HR) -> one logit: an MLP."""
+    x_in = keras.Input((sr_dim,))
+    h = keras.layers.Dense(64, activation="relu")(x_in)
+    h = keras.layers.Dense(64, activation="relu")(h)
+    return keras.Model(x_in, keras.layers.Dense(1)(h))
+
+
+def train_side_by_side(lr: np.ndarray, hr: np.ndarray, make_generator) -> tuple[keras.Model, keras.Model, dict]:
+    """The same generator trained twice from the same weights: MSE alone, then MSE + adversarial (SRGAN)."""
+    keras.utils.set_random_seed(0)  # Python, NumPy and TensorFlow: the weights, z and the shuffling
+    G_mse, G_gan = make_generator(), make_generator()
+    G_gan.set_weights(G_mse.get_weights())  # the same start
+    z_dim = G_mse.inputs[1].shape[-1]
+    ds = (tf.data.Dataset.from_tensor_slices((lr, hr)).shuffle(len(lr), seed=0).repeat().batch(128)
+          .map(lambda lr_b, hr_b: ((lr_b, tf.random.normal((tf.shape(lr_b)[0], z_dim), seed=1)), hr_b)))
+    G_mse.compile(optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5), loss=PixelLoss("mse"),
+                  steps_per_execution=100)  # the MLPs are tiny: run 100 steps per call, not 1
+    G_mse.fit(ds, epochs=1, steps_per_epoch=TOY_STEPS, verbose=0, shuffle=False)  # ds is shuffled
+    gan = SRGAN(G_gan, toy_discriminator(hr.shape[1]))
+    gan.compile(g_optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5),
+                d_optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5),
+                content_loss=losses.ContentLoss("mse"), adversarial=losses.VanillaGAN(), adv_weight=TOY_ADV_WEIGHT,
+                steps_per_execution=100)
+    history = gan.fit(ds, epochs=1, steps_per_epoch=TOY_STEPS, verbose=0, shuffle=False)
+    return G_mse, G_gan, {k: v[-1] for k, v in history.history.items()}
+
+
+t0 = time.perf_counter()
+y_train, pair_train = bimodal_pairs(4096, np.random.default_rng(0))
+G_mse, G_gan, log = train_side_by_side(y_train, pair_train, lambda: toy_generator(1, 1, 1, copy_input=True))
+undecided = abs(log["d_real"] - 0.5) < 0.1 and abs(log["d_fake"] - 0.5) < 0.1
+print(f"trained {TOY_STEPS} steps each in {time.perf_counter() - t0:.0f} s; D at the end: "
+      f"d_real {log['d_real']:.2f}, d_fake {log['d_fake']:.2f} "
+      + ("(near 0.5 each: D can no longer tell)" if undecided else "(D tells HR from SR)"))
+
+y_test, pair_test = bimodal_pairs(2000, np.random.default_rng(1))
+z_test = np.random.default_rng(2).normal(size=(2000, 1)).astype(np.float32)
+residual = {"data": pair_test[:, 1] - y_test[:, 0]}  # x - y: the modes are at -1 and +1
+for name, G in (("MSE", G_mse), ("GAN", G_gan)):
+    residual[name] = G.predict([y_test, z_test], verbose=0)[:, 1] - y_test[:, 0]
+to_mode = {k: np.abs(np.abs(r) - 1) for k, r in residual.items()}  # distance to the nearest mode
+near = {k: float(np.mean(d < 0.25)) for k, d in to_mode.items()}
+print(f"mode check | within 0.25 of a mode: data {near['data']:.3f}, MSE {near['MSE']:.3f}, GAN {near['GAN']:.3f}"
+      f" | mean distance to the nearest mode: MSE {to_mode['MSE'].mean():.3f}, GAN {to_mode['GAN'].mean():.3f}")
+print(f"answers above y (the upper mode): data {np.mean(residual['data'] > 0):.0%}, "
+      f"MSE {np.mean(residual['MSE'] > 0):.0%}, GAN {np.mean(residual['GAN'] > 0):.0%}")
+z_other = np.random.default_rng(3).normal(size=(2000, 1)).astype(np.float32)  # the same y, another z
+moves = {name: float(np.mean(np.abs(G.predict([y_test, z_other], verbose=0)[:, 1] - y_test[:, 0] - residual[name])))
+         for name, G in (("MSE", G_mse), ("GAN", G_gan))}
+print(f"mean change of the answer when only z changes: MSE {moves['MSE']:.3f}, GAN {moves['GAN']:.3f}")
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+axes[0].scatter(y_test[:, 0], pair_test[:, 1], s=2, c="lightgrey", label="HR: x = y ± 1")
+for name, color in (("MSE", "tab:red"), ("GAN", "tab:blue")):
+    axes[0].scatter(y_test[:400, 0], y_test[:400, 0] + residual[name][:400], s=3, c=color,
+                    label=f"{name} answers")
+    axes[1].hist(residual[name], bins=np.linspace(-1.6, 1.6, 81), color=color, alpha=0.6,
+                 label="MSE" if name == "MSE" else "MSE + adversarial")
+axes[1].hist(residual["data"], bins=np.linspace(-1.6, 1.6, 81), histtype="step", color="k", label="HR")
+axes[0].set_xlabel("input y (LR)"), axes[0].set_ylabel("answer x (SR)"), axes[0].legend(fontsize=7, markerscale=3)
+axes[0].set_title("the same inputs, two networks", fontsize=9)
+axes[1].set_xlabel("answer - input (x - y): the modes are at ±1"), axes[1].set_ylabel("count")
+axes[1].set_title("MSE collapses to the mean of the modes; the GAN picks them", fontsize=9)
+axes[1].legend(fontsize=7)
+fig.tight_layout()
+plt.show()
+on_modes = near["GAN"] > 0.8 and near["MSE"] < 0.1
+say(f"MSE's answers lie between the modes: {near['MSE']:.0%} of them within 0.25 of a mode, at a mean "
+    f"distance of {to_mode['MSE'].mean():.2f} from the nearest one (half the gap, 1, is the middle). The "
+    f"adversarial network's answers, from the same start and the same data, "
+    + (f"lie on the modes: {near['GAN']:.0%} within 0.25, at a mean distance of {to_mode['GAN'].mean():.2f}, "
+       f"{np.mean(residual['GAN'] > 0):.0%} of them on the upper mode. " if on_modes else
+       f"stay between the modes too ({near['GAN']:.0%} within 0.25). " if near["GAN"] < 0.1 else
+       f"reach the modes less clearly in this run ({near['GAN']:.0%} within 0.25). ")
+    + (f"Changing only z moves the GAN's answers by {moves['GAN']:.2f} on average (it uses z to pick the mode) "
+       f"and MSE's by {moves['MSE']:.3f} (it ignores z). " if moves["GAN"] > 0.5 > 10 * moves["MSE"] else "")
+    + "MSE is the better score by its own measure and the worse answer: no HR value lies where it answers.")
+
+# %% [markdown]
+# ### The same contrast on image patches
+#
+# Now the HR "images" are 1-D patches of 16 pixels and the LR patch is 4 pixels, each the mean of 4 HR
+# pixels (a box filter: a simplification of the paper's bicubic downscaling). Each HR patch is its LR patch
+# drawn with nearest pixels plus **stripes of period 4 pixels with a random phase**. Stripes of period 4
+# average to zero over every LR pixel, so the LR patch holds no trace of their phase: every phase is an
+# equally good answer, exactly the situation of the baboon's shifted fur above. This time the
+# discriminator sees the SR patch alone, as SRGAN's does: no LR beside it. Drawn as images, each 1-D
+# patch is repeated down the rows, so stripes look like stripes.
+
+# %%
+def striped_patches(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """LR (n, 4) ~ U(-0.5, 0.5); HR (n, 16) = nearest(LR) + 0.5 cos(pi/2 k + phase), phase ~ U(0, 2 pi)."""
+    lr = rng.uniform(-0.5, 0.5, (n, 4))
+    stripes = 0.5 * np.cos(np.pi / 2 * np.arange(16) + rng.uniform(0, 2 * np.pi, (n, 1)))  # mean 0 per 4 px
+    return lr.astype(np.float32), (np.repeat(lr, 4, axis=1) + stripes).astype(np.float32)
+
+
+t0 = time.perf_counter()
+lr_train, hr_train = striped_patches(8192, np.random.default_rng(0))
+P_mse, P_gan, log = train_side_by_side(lr_train, hr_train, lambda: toy_generator(4, 16, 2))
+print(f"trained {TOY_STEPS} steps each in {time.perf_counter() - t0:.0f} s; D at the end: "
+      f"d_real {log['d_real']:.2f}, d_fake {log['d_fake']:.2f}")
+
+lr_test, hr_test = striped_patches(2000, np.random.default_rng(1))
+z_test = np.random.default_rng(2).normal(size=(2000, 2)).astype(np.float32)
+sr = {"HR": hr_test, "MSE": P_mse.predict([lr_test, z_test], verbose=0),
+      "GAN": P_gan.predict([lr_test, z_test], verbose=0)}
+texture = {k: v - np.repeat(lr_test, 4, axis=1) for k, v in sr.items()}  # what the LR does not say
+amp = {k: float(t.std(axis=1).mean()) for k, t in texture.items()}
+spectrum = {k: np.abs(np.fft.rfft(t, axis=1)) ** 2 for k, t in texture.items()}
+period4 = {k: float(s[:, 4].sum() / s.sum()) for k, s in spectrum.items()}  # rfft bin 4 of 16 px
+print(f"texture check | texture amplitude (std of SR - nearest LR): HR {amp['HR']:.3f}, MSE {amp['MSE']:.3f}, "
+      f"GAN {amp['GAN']:.3f}")
+print(f"share of that texture's energy in period-4 stripes: HR {period4['HR']:.2f}, GAN {period4['GAN']:.2f}")
+mse_to_hr = {k: float(np.mean((sr[k] - hr_test) ** 2)) for k in ("MSE", "GAN")}
+print(f"MSE to the true HR patch: MSE network {mse_to_hr['MSE']:.4f}, GAN {mse_to_hr['GAN']:.4f}")
+lr_error = {k: float(np.abs(sr[k].reshape(-1, 4, 4).mean(2) - lr_test).mean()) for k in ("MSE", "GAN")}
+print(f"mean |downscaled SR - LR|: MSE network {lr_error['MSE']:.3f}, GAN {lr_error['GAN']:.3f}")
+z_four = np.random.default_rng(4).normal(size=(4, 2000, 2)).astype(np.float32)  # four draws of z per LR patch
+draws = np.stack([P_gan.predict([lr_test, z], verbose=0) for z in z_four])  # (4, 2000, 16)
+phases = np.stack([np.repeat(lr_test, 4, 1) + 0.5 * np.cos(np.pi / 2 * (np.arange(16) + a)) for a in range(4)])  # shifts 0-3 px
+z_spread = {"HR": float(phases.std(0).mean()), "GAN": float(draws.std(0).mean())}
+print(f"spread over four answers for the same LR patch: HR (stripes shifted 0-3 px) {z_spread['HR']:.3f}, "
+      f"GAN (four draws of z) {z_spread['GAN']:.3f}")
+
+i = 0  # one test LR patch and the GAN's four answers to it (the four draws of z above)
+gan_draws = draws[:, i]
+hr_phases = phases[:, i]
+fig, axes = plt.subplot_mosaic([["line"] * 5, ["lr", "hr", "mse", "gan0", "gan1"]], figsize=(11, 5.2),
+                               height_ratios=[1.2, 1])
+ax = axes["line"]
+for k, h in enumerate(hr_phases):
+    ax.plot(h, color="lightgrey", lw=3, label="HR, stripes shifted 0-3 px: all fit the LR" if k == 0 else None)
+ax.step(np.arange(16), np.repeat(lr_test[i], 4), "k--", where="mid", lw=1, label="LR (nearest)")
+ax.plot(sr["MSE"][i], color="tab:red", lw=2, label="MSE: the average of the phases")
+for k, g in enumerate(gan_draws):
+    ax.plot(g, color="tab:blue", lw=1.5, alpha=1 - 0.2 * k, label=f"GAN, z draw {k}")
+ax.set_xlabel("HR pixel"), ax.set_ylabel("value"), ax.legend(fontsize=7, ncol=3)
+images = {"lr": ("LR (nearest)", np.repeat(lr_test[i], 4)), "hr": ("HR", hr_test[i]),
+          "mse": ("MSE", sr["MSE"][i]), "gan0": ("GAN, z draw 0", gan_draws[0]), "gan1": ("GAN, z draw 1", gan_draws[1])}
+for key, (title, row) in images.items():
+    axes[key].imshow(np.tile(row, (16, 1)), cmap="gray", vmin=-1.2, vmax=1.2)
+    axes[key].set_title(title, fontsize=9), axes[key].set_xticks([]), axes[key].set_yticks([])
+fig.tight_layout()
+plt.show()
+sharp = amp["GAN"] > 0.6 * amp["HR"] and amp["MSE"] < 0.25 * amp["HR"]
+say(f"The MSE network's texture amplitude is {amp['MSE']:.3f} against HR's {amp['HR']:.3f}: it answers the "
+    f"average of all phases, flat blocks, the blur of the paper's Fig. 3. "
+    + (f"The GAN's is {amp['GAN']:.3f}, {period4['GAN']:.0%} of it in period-4 stripes: a sharp sample. "
+       + (f"Its draws of z mostly agree on the phase (they spread by {z_spread['GAN']:.3f}, the four shifts "
+          f"of HR's stripes by {z_spread['HR']:.3f}): like SRGAN's generator, which has no z at all, it picks one "
+          f"answer per LR patch and draws it sharply. " if z_spread["GAN"] < 0.5 * z_spread["HR"] else
+          f"Different draws of z give different phases (they spread by {z_spread['GAN']:.3f}, the four "
+          f"shifts of HR's stripes by {z_spread['HR']:.3f}). ") if sharp else
+       f"The GAN's is {amp['GAN']:.3f}: in this run it did not learn to draw the stripes clearly. ")
+    + f"By MSE to the true HR the ranking flips ({mse_to_hr['MSE']:.4f} for the MSE network, "
+    f"{mse_to_hr['GAN']:.4f} for the GAN): the flat answer pays for the missing stripes once, a stripe of a "
+    f"random phase on average twice, the missing one and the one drawn in its place. The same trade makes "
+    f"PSNR prefer SRResNet and the paper's raters prefer SRGAN.")
+
+# %% [markdown]
 # ### ESRGAN's relativistic average GAN (ESRGAN Eqs. 1–2)
 #
 # ESRGAN (Wang et al. 2018, §3.2) asks a relative question: *is this real image more realistic than the
@@ -407,6 +626,9 @@ print(f"vanilla for comparison: L_D {float(vanilla.discriminator_loss(real, fake
 # 5. *(experiment)* With `SRGAN_VGG_WEIGHTS=imagenet` (needs a network) rerun the random-features table with
 #    `losses.ContentLoss(kind, "imagenet")`: does ImageNet's φ5,4 prefer the texture by more or less than the
 #    random one, and does φ2,2 change its mind?
+# 6. *(experiment)* In the live toy, set `TOY_ADV_WEIGHT = losses.ADV_WEIGHT` (the paper's $10^{-3}$) and
+#    rerun its cell. Where do the adversarial network's answers go, what do `d_real` and `d_fake` say, and
+#    why can SRGAN train with $10^{-3}$ on images?
 #
 # <details><summary>Solutions (click to open)</summary>
 #
@@ -420,6 +642,12 @@ print(f"vanilla for comparison: L_D {float(vanilla.discriminator_loss(real, fake
 #    larger than the printed values.
 # 5. Expect both VGG losses to prefer the texture; trained φ2,2 responds to edges far more selectively than
 #    random φ2,2, so its ratio should rise most. Check it rather than trust this answer: it was not run here.
+# 6. They stay between the modes, like the MSE network's. D wins (`d_real` near 1, `d_fake` near 0) and
+#    still G does not move: a thousandth of D's gradient is far smaller than the MSE's pull to the mean, so a
+#    winning D is not enough, its verdict must also carry weight. SRGAN gets away with $10^{-3}$ because its
+#    content loss is VGG54, which barely punishes a plausible texture (the random-features table): the
+#    adversarial term only has to choose among answers the content loss already accepts. With pixel MSE as
+#    the content loss (the paper's SRGAN-MSE, notebook 05's demo), it stays close to SRResNet.
 #
 # </details>
 #

@@ -105,6 +105,8 @@ def main(argv: list[str]) -> int:
             continue
         path = write_ipynb(py)
         if run:
+            if out_dir:
+                out_dir.mkdir(parents=True, exist_ok=True)  # before the run, not after it: writing ends it
             target = out_dir / path.name if out_dir else path
             print(f"{py.stem}: executed in {execute(path, target):.0f} s -> {target}", flush=True)
         else:

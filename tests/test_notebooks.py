@@ -14,6 +14,8 @@
   committed files are never rewritten); a cell error fails the test. Run folders of the training cells
   go to one temporary folder shared by the session, so notebooks 05-07 reuse 04's models when the
   notebooks run in order. Deselect with ``-m "not notebooks"``.
+* A demonstration that must keep showing its point has its printed result checked (``KEY_RESULTS``),
+  on the committed notebook and again on the fast-mode run.
 """
 
 from __future__ import annotations
@@ -166,6 +168,50 @@ def test_committed_prose_numbers_come_from_outputs(notebook: Path):
     assert unsupported(nbformat.read(notebook, as_version=4)) == []
 
 
+# A notebook's demonstration, checked on the line it prints: (pattern whose groups are numbers, the
+# condition they must meet, the point the demonstration makes). Thresholds leave room for the fast mode.
+KEY_RESULTS = {
+    "03_losses": [
+        (r"within 0\.25 of a mode: data [\d.]+, MSE ([\d.]+), GAN ([\d.]+)",
+         lambda mse, gan: mse < 0.1 and gan > 0.6,
+         "MSE answers between the modes of p(x|y), MSE + adversarial on them"),
+        (r"texture amplitude \(std of SR - nearest LR\): HR ([\d.]+), MSE ([\d.]+), GAN ([\d.]+)",
+         lambda hr, mse, gan: mse < 0.25 * hr and gan > 0.6 * hr,
+         "MSE averages the stripes' phases away, MSE + adversarial draws stripes"),
+    ],
+}
+
+
+def missed_points(stem: str, nb) -> list[str]:
+    """The points of ``KEY_RESULTS[stem]`` that ``nb``'s outputs do not show (or do not print)."""
+    out = outputs_text(nb)
+    missed = []
+    for pattern, holds, point in KEY_RESULTS.get(stem, []):
+        m = re.search(pattern, out)
+        if m is None:
+            missed.append(f"{point}: its line is not printed")
+        elif not holds(*(float(g) for g in m.groups())):
+            missed.append(f"{point}: not shown by {m.group(0)!r}")
+    return missed
+
+
+def test_the_key_result_check_catches_a_lost_point():
+    out = ("mode check | within 0.25 of a mode: data 1.000, MSE 0.000, GAN 0.970 | ...\n"
+           "texture check | texture amplitude (std of SR - nearest LR): HR 0.354, MSE 0.030, GAN 0.340\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text=out)])])
+    assert missed_points("03_losses", nb) == []
+    nb.cells[0].outputs[0]["text"] = out.replace("GAN 0.970", "GAN 0.020")  # the GAN collapsed to the mean
+    assert len(missed_points("03_losses", nb)) == 1
+    nb.cells[0].outputs[0]["text"] = ""
+    assert len(missed_points("03_losses", nb)) == 2
+
+
+@pytest.mark.parametrize("stem", sorted(KEY_RESULTS))
+def test_committed_demonstrations_show_their_point(stem: str):
+    assert missed_points(stem, nbformat.read(NB_DIR / f"{stem}.ipynb", as_version=4)) == []
+
+
 @pytest.fixture(scope="session")
 def course_runs(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("course_runs")
@@ -191,3 +237,4 @@ def test_notebook_executes(notebook: Path, tmp_path: Path, course_runs: Path, mo
                                      resources={"metadata": {"path": str(tmp_path)}})
     client.execute()  # raises CellExecutionError, naming the cell, on the first error
     assert unsupported(nb) == [], "a prose number is not printed by this fast-mode run"
+    assert missed_points(notebook.stem, nb) == [], "the demonstration no longer shows its point"
