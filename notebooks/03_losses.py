@@ -221,7 +221,7 @@ say(vgg_note("the paper's argument can be checked here: φ5,4 penalises the blur
 # convolutions, rectifiers and pooling already measure *local statistics* — which orientations and frequencies
 # are present, roughly where — and are blind to their exact phase.
 #
-# **How it is initialised** (`losses.random_vgg19`): every kernel He-normal, $w \sim \mathcal{N}(0, 2/n_{in})$
+# **How it is initialised** (`srgan_keras.nn.vgg.random_vgg19`): every kernel He-normal, $w \sim \mathcal{N}(0, 2/n_{in})$
 # with $n_{in} = 3 \cdot 3 \cdot C_{in}$, biases zero, drawn by NumPy from a seed (`--vgg-weights random:SEED`),
 # so every machine builds the same network. The factor 2 compensates the ReLU halving the second moment, so
 # each layer's output keeps its input's scale down all 16 convolutions: features neither vanish nor explode
