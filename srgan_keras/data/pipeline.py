@@ -24,6 +24,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import tensorflow as tf
@@ -39,7 +40,6 @@ from srgan_keras.data.imaging import (
     load_rgb_uint8,
 )
 from srgan_keras.data.ranges import pixels_to_signed, pixels_to_unit, unit_to_pixels, unit_to_signed
-from srgan_keras.training.config import TrainConfig
 
 CROPS_PER_IMAGE = 8  # streaming: random crops taken from each decoded file (our choice)
 # Streaming: stop when this many files in a row failed to decode and none ever has (our choice;
@@ -47,6 +47,28 @@ CROPS_PER_IMAGE = 8  # streaming: random crops taken from each decoded file (our
 MAX_FAILURES_BEFORE_FIRST_DECODE = 100
 JITTER_STREAM = 1000  # stateless_fold_in offsets of the colour jitter (our choice: apart from degradation's)
 MAX_SKIP_WARNINGS = 20  # streaming: files named in a warning; the rest are counted (our choice)
+
+
+class DataSettings(Protocol):
+    """The settings the pipeline reads: the data fields of a training config.
+
+    :class:`srgan_keras.training.config.TrainConfig` has them all (so ``training_dataset(cfg)``
+    takes a training config as it is); the pipeline names only what it needs, so the data stage
+    does not depend on the training stage (issue 26.3).
+    """
+
+    data: str  # builtin | a folder | tfds:NAME
+    lr_data: str | None  # a folder of LR images paired by name, else bicubic LR
+    val_data: str
+    val_images: int
+    scale: int
+    hr_size: int
+    batch_size: int
+    color_jitter: bool
+    degradation: str  # bicubic | realesrgan | light
+    usm_gt: bool
+    cache_gib: float
+    seed: int
 
 
 class DataError(ValueError):
@@ -109,7 +131,7 @@ def scan_folder(folder: str, min_size: int) -> tuple[list[Path], list[str], int,
     return usable, skipped, len(paths), pixels
 
 
-def load_pool(cfg: TrainConfig) -> ImagePool | list[Path]:
+def load_pool(cfg: DataSettings) -> ImagePool | list[Path]:
     """Decode the training source into memory, or return file paths when it is too large to cache."""
     pool = ImagePool()
     if cfg.data == "builtin":
@@ -175,7 +197,7 @@ def load_pool(cfg: TrainConfig) -> ImagePool | list[Path]:
     return _with_whole_image_lr(pool, cfg)
 
 
-def whole_image_lr(cfg: TrainConfig) -> bool:
+def whole_image_lr(cfg: DataSettings) -> bool:
     """Whether an in-memory pool gets each image's bicubic LR once, cropped with its HR crop.
 
     That is the evaluation protocol's LR (the whole image downscaled, :func:`make_lr_numpy`),
@@ -187,7 +209,7 @@ def whole_image_lr(cfg: TrainConfig) -> bool:
     return cfg.lr_data is None and cfg.degradation == "bicubic" and not cfg.color_jitter
 
 
-def _with_whole_image_lr(pool: ImagePool, cfg: TrainConfig) -> ImagePool:
+def _with_whole_image_lr(pool: ImagePool, cfg: DataSettings) -> ImagePool:
     if pool.lr is None and whole_image_lr(cfg):
         pool.hr = [crop_to_multiple(hr, cfg.scale) for hr in pool.hr]  # still >= hr_size
         pool.lr = [make_lr_numpy(hr, cfg.scale) for hr in pool.hr]
@@ -204,7 +226,7 @@ def _augment_numpy(rng: np.random.Generator, *arrays: np.ndarray) -> list[np.nda
     return out
 
 
-def _pool_batches(pool: ImagePool, cfg: TrainConfig, seed: int, start_step: int = 0):
+def _pool_batches(pool: ImagePool, cfg: DataSettings, seed: int, start_step: int = 0):
     """Endless batches of (HR uint8, LR uint8 or zeros) crops, each from a distinct image when
     possible; batch ``k`` (from ``start_step`` on) is a function of ``(seed, k)`` alone."""
     n, s, size = len(pool.hr), cfg.scale, cfg.hr_size
@@ -242,7 +264,7 @@ def stream_failure(error: BaseException) -> DataError | None:
     return None
 
 
-def _crops_of_file(path: Path, cfg: TrainConfig, rng_seed: list[int]) -> np.ndarray:
+def _crops_of_file(path: Path, cfg: DataSettings, rng_seed: list[int]) -> np.ndarray:
     """CROPS_PER_IMAGE random augmented HR crops of one file; raises ImageError."""
     size = cfg.hr_size
     img = _decode_checked(path, size)
@@ -256,7 +278,7 @@ def _crops_of_file(path: Path, cfg: TrainConfig, rng_seed: list[int]) -> np.ndar
     return np.stack(crops)
 
 
-def _streamed_batches(paths: list[Path], cfg: TrainConfig, seed: int, start_step: int = 0):
+def _streamed_batches(paths: list[Path], cfg: DataSettings, seed: int, start_step: int = 0):
     """Endless HR batches decoded from disk, a function of ``(seed, step)`` like the pool's.
 
     Steps come in chunks of CROPS_PER_IMAGE: chunk ``c`` takes ``batch_size`` files in the
@@ -322,7 +344,7 @@ def _streamed_batches(paths: list[Path], cfg: TrainConfig, seed: int, start_step
             chunk, skip = chunk + 1, 0
 
 
-def _tfds_crops(spec: str, cfg: TrainConfig, seed: int) -> tf.data.Dataset:
+def _tfds_crops(spec: str, cfg: DataSettings, seed: int) -> tf.data.Dataset:
     """``tfds:NAME[:SPLIT]``: images from tensorflow-datasets (feature ``hr`` or ``image``)."""
     try:
         import tensorflow_datasets as tfds
@@ -366,7 +388,7 @@ def _color_jitter(hr255, seed):
     return unit_to_pixels(tf.clip_by_value(x, 0.0, 1.0))
 
 
-def make_pair(hr_uint8, lr_uint8, cfg: TrainConfig, seed=(0, 0), lr_given: bool = False):
+def make_pair(hr_uint8, lr_uint8, cfg: DataSettings, seed=(0, 0), lr_given: bool = False):
     """HR uint8 crops -> (LR in [0, 1], HR in [-1, 1], target in [-1, 1]).
 
     LR is the given LR crop (``lr_given``: a paired file's, or the bicubic LR of the whole
@@ -394,7 +416,7 @@ def make_pair(hr_uint8, lr_uint8, cfg: TrainConfig, seed=(0, 0), lr_given: bool 
     return lr01, hr, target
 
 
-def training_dataset(cfg: TrainConfig, seed: int | None = None, start_step: int = 0) -> tf.data.Dataset:
+def training_dataset(cfg: DataSettings, seed: int | None = None, start_step: int = 0) -> tf.data.Dataset:
     """Endless batches ``(lr (B, h, w, 3) in [0,1], hr (B, H, W, 3) in [-1,1], target like hr)``.
 
     The first batch is the one of step ``start_step`` (a resumed run passes its step count).
@@ -430,7 +452,7 @@ def training_dataset(cfg: TrainConfig, seed: int | None = None, start_step: int 
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def validation_images(cfg: TrainConfig) -> list[tuple[str, np.ndarray]]:
+def validation_images(cfg: DataSettings) -> list[tuple[str, np.ndarray]]:
     """(name, HR uint8 cropped to a multiple of the scale) for validation while training."""
     if cfg.val_data == "builtin":
         items = builtin_images(BUILTIN_VAL)
