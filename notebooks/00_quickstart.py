@@ -268,7 +268,8 @@ if pairs:
 # each model's. Our bicubic row reproduces the paper's Table 2 value for Set5 x4 (28.43 dB).
 
 # %%
-from srgan_keras.evaluation.evaluate import evaluate_folder, format_table
+from srgan_keras.evaluation.evaluate import evaluate_folder
+from srgan_keras.evaluation.report import format_table
 
 reports = {name: evaluate_folder(r, DATA / "Set5") for name, r in runners.items()}
 for report in reports.values():

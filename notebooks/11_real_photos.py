@@ -422,7 +422,8 @@ say(f"SRResNet's output, the one with the sharpest blocks (blockiness {blocks['s
 # bicubic, NIQE of each output); with it, three images.*
 
 # %%
-from srgan_keras.evaluation.evaluate import evaluate_folder, format_table
+from srgan_keras.evaluation.evaluate import evaluate_folder
+from srgan_keras.evaluation.report import format_table
 
 set14 = DATA / "Set14"
 data = ([(p.stem, load_rgb_uint8(p)) for p in sorted(set14.glob("*.png"))[:3]] if FAST else set14)

@@ -38,8 +38,6 @@ Python API, also used by training's validation:
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import sys
@@ -61,17 +59,13 @@ from srgan_keras.data.realesrgan_config import DegradationConfig
 from srgan_keras.evaluation import degraded
 from srgan_keras.evaluation.figures import detail_box as detail_box  # re-exported: its old home
 from srgan_keras.evaluation.figures import save_figure, save_panels
-from srgan_keras.evaluation.metrics import SSIM_WINDOW, evaluate_pair
+from srgan_keras.evaluation.metrics import ARTIFACTS, METRICS, SSIM_WINDOW, evaluate_pair
+from srgan_keras.evaluation.report import format_table, to_csv
 from srgan_keras.inference.precision import PRECISIONS
 from srgan_keras.inference.runners import BicubicRunner, Runner, as_runner, load_generator
 from srgan_keras.inference.tiling import DEFAULT_TILE, upscale_image
 from srgan_keras.startup import add_verbose_flag, run_cli
 
-METRICS = ("psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb")
-# --artifacts: a fixed s x s tile repeated over the output (the pixel-shuffle checkerboard), and
-# steps at the LR-pixel boundaries (an uncorrected nearest-neighbour base), and how much fine
-# texture against HR (1 = as much as HR; blur below, invented texture or noise above); metrics.py
-ARTIFACTS = ("pattern", "lr_grid", "hf_ratio")
 # Receptive-field radius of the paper's SRResNet in LR pixels: 4 (k9 head) + 33 (k3 body
 # convolutions) + 1 (k3 at 1x) + 0.5 (k3 at 2x) + 1 (k9 at 4x), rounded up. Tiles with this
 # much context give the whole-image result, so tiling never changes a reported number.
@@ -408,73 +402,6 @@ def evaluate_no_reference(runner, data_dir, tile: int | None = None, bicubic: bo
         "bicubic_mean": _mean(results_bic, ("niqe",)) if results_bic else None,
         "skipped": skipped,
     }
-
-
-# ---------------------------------------------------------------- report formats
-
-def _columns(report: dict) -> tuple[str, ...]:
-    if "metric" in report:
-        return (report["metric"],)
-    return (METRICS + (("niqe",) if report.get("niqe") else ())
-            + (ARTIFACTS if report.get("artifacts") else ()))
-
-
-def _title(report: dict) -> str:
-    mode = ""
-    if report.get("degrade"):
-        mode = f", degraded {report['degrade']['preset']} seed {report['degrade']['seed']}"
-    elif report.get("metric") == "niqe":
-        mode = ", no reference: NIQE, lower is more natural"
-    return (f"{report['model']} on {report['data']} x{report['scale']} "
-            f"(border {report['border']}{mode})")
-
-
-def format_table(report: dict) -> str:
-    """Per-image table and mean, with the bicubic row beside the model's."""
-    cols = _columns(report)
-    head = f"{'image':<16}{'method':<14}" + "".join(f"{c:>10}" for c in cols)
-    lines = [_title(report), head, "-" * len(head)]
-
-    def row(name: str, method: str, m: dict) -> str:
-        vals = "".join(f"{'-':>10}" if m[c] is None else f"{m[c]:>10.4f}" if c.startswith("ssim")
-                       else f"{m[c]:>10.2f}" for c in cols)
-        return f"{name[:15]:<16}{method[:13]:<14}{vals}"
-
-    for r in report["images"]:
-        if r["bicubic"] is not None:
-            lines.append(row(r["image"], "bicubic", r["bicubic"]))
-        lines.append(row(r["image"], report["model"], r))
-    lines.append("-" * len(head))
-    if report["bicubic_mean"] is not None:
-        lines.append(row("mean", "bicubic", report["bicubic_mean"]))
-    lines.append(row("mean", report["model"], report["mean"]))
-    if report.get("hr_artifacts_mean"):
-        hr = report["hr_artifacts_mean"]
-        lines.append(f"the HR images themselves: pattern {hr['pattern']:.2f}, lr_grid "
-                     f"{hr['lr_grid']:.2f} (pattern ~1 and lr_grid ~1: nothing repeats every "
-                     f"{report['scale']} px; hf_ratio: fine texture against HR, 1 = as much)")
-    if report.get("skipped"):
-        n = len(report["skipped"])
-        lines.append(f"{n} image{'s' if n > 1 else ''} skipped (not in the means): "
-                     + ", ".join(Path(k["image"]).name for k in report["skipped"]))
-    return "\n".join(lines)
-
-
-def to_csv(report: dict) -> str:
-    """One row per (image, method), mean rows last; model, data and scale on every row."""
-    cols = _columns(report)
-    buf = io.StringIO()
-    wr = csv.writer(buf, lineterminator="\n")
-    wr.writerow(["model", "data", "scale", "image", "method", *cols])
-    meta = [report["model"], report["data"], report["scale"]]
-    for r in report["images"]:
-        if r["bicubic"] is not None:
-            wr.writerow([*meta, r["image"], "bicubic", *(r["bicubic"][k] for k in cols)])
-        wr.writerow([*meta, r["image"], report["model"], *(r[k] for k in cols)])
-    if report["bicubic_mean"] is not None:
-        wr.writerow([*meta, "mean", "bicubic", *(report["bicubic_mean"][k] for k in cols)])
-    wr.writerow([*meta, "mean", report["model"], *(report["mean"][k] for k in cols)])
-    return buf.getvalue()
 
 
 def check_writable(path: str | Path, folder: bool, flag: str) -> None:

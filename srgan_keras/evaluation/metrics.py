@@ -20,6 +20,13 @@ SSIM_WINDOW = 11  # Wang et al. 2004, §III-C
 SSIM_SIGMA = 1.5
 SSIM_K1, SSIM_K2 = 0.01, 0.03
 
+# The columns of an evaluation report: the full-reference metrics (Y and RGB), and
+METRICS = ("psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb")
+# --artifacts: a fixed s x s tile repeated over the output (the pixel-shuffle checkerboard), and
+# steps at the LR-pixel boundaries (an uncorrected nearest-neighbour base), and how much fine
+# texture against HR (1 = as much as HR; blur below, invented texture or noise above); metrics.py
+ARTIFACTS = ("pattern", "lr_grid", "hf_ratio")
+
 
 def rgb_to_y(rgb255) -> np.ndarray:
     """BT.601 Y (16..235) of RGB given as 0..255 values, float64, shape (..., H, W)."""
