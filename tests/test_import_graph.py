@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import import_graph
 
+
 def test_no_import_cycle():
     assert import_graph.cycles(import_graph.edges()) == []
 

@@ -43,6 +43,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from srgan_keras.errors import SrganKerasError
+
 TEMP_TAG = "srgan-tmp"
 # ".<name>.srgan-tmp-<pid>-<8 of [a-z0-9]>" then the destination's suffix(es), if any
 TEMP_NAME = re.compile(rf"^\.(?P<name>.+)\.{TEMP_TAG}-(?P<pid>\d+)-[a-z0-9]{{8}}"
@@ -54,15 +56,15 @@ SAVED_MODEL_ENTRIES = frozenset({"saved_model.pb", "variables", "assets", "finge
                                  "keras_metadata.pb"})
 
 
-class OutputExistsError(FileExistsError):
+class OutputExistsError(SrganKerasError, FileExistsError):
     """The destination exists (or appeared while the command ran) and may not be replaced."""
 
 
-class OutputIsInputError(ValueError):
+class OutputIsInputError(SrganKerasError, ValueError):
     """An output path is one of the command's inputs, or a folder holding one."""
 
 
-class FolderInUseError(RuntimeError):
+class FolderInUseError(SrganKerasError, RuntimeError):
     """Another process holds the folder's lock (:func:`folder_lock`)."""
 
 

@@ -25,6 +25,7 @@ from srgan_keras.data.ranges import PIXEL_MAX_16, pixels_to_unit, to_uint8
 # re-exported: their home before data/ranges.py
 from srgan_keras.data.ranges import signed_to_unit as signed_to_unit
 from srgan_keras.data.ranges import unit_to_signed as unit_to_signed
+from srgan_keras.errors import SrganKerasError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
@@ -36,7 +37,7 @@ BUILTIN_TRAIN = ("chelsea", "rocket", "hubble_deep_field", "immunohistochemistry
 BUILTIN_VAL = ("astronaut", "coffee")
 
 
-class ImageError(ValueError):
+class ImageError(SrganKerasError, ValueError):
     """A file that cannot be used as an image; the message is one line naming the file and why."""
 
 

@@ -40,6 +40,7 @@ from srgan_keras.data.imaging import (
     load_rgb_uint8,
 )
 from srgan_keras.data.ranges import pixels_to_signed, pixels_to_unit, unit_to_pixels, unit_to_signed
+from srgan_keras.errors import SrganKerasError
 
 CROPS_PER_IMAGE = 8  # streaming: random crops taken from each decoded file (our choice)
 # Streaming: stop when this many files in a row failed to decode and none ever has (our choice;
@@ -71,7 +72,7 @@ class DataSettings(Protocol):
     seed: int
 
 
-class DataError(ValueError):
+class DataError(SrganKerasError, ValueError):
     """A data source that cannot be used; the message says what to do."""
 
 

@@ -54,6 +54,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from srgan_keras.errors import SrganKerasError
+
 # torch's typed storage names -> numpy dtypes (bfloat16 is read as uint16 and widened)
 STORAGE_DTYPES = {
     "DoubleStorage": np.float64, "FloatStorage": np.float32, "HalfStorage": np.float16,
@@ -69,7 +71,7 @@ MAX_DIMS = 32  # our choice: weights have at most 5 dimensions; numpy allows 64
 MAX_DEPTH = 16  # our choice: a checkpoint nests a state dict two or three levels deep
 
 
-class TorchFileError(ValueError):
+class TorchFileError(SrganKerasError, ValueError):
     """The file is not a readable PyTorch checkpoint."""
 
 

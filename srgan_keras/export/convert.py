@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from srgan_keras.data.torch_pickle import TorchFileError, load_state_dict
-from srgan_keras.nn.torch_weights import ConversionError, detect_architecture, strip_data_parallel
+from srgan_keras.data.torch_pickle import load_state_dict
+from srgan_keras.errors import SrganKerasError
+from srgan_keras.nn.torch_weights import detect_architecture, strip_data_parallel
 from srgan_keras.startup import add_verbose_flag
 
 
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
         arch = detect_architecture(sd)
         what = arch.describe(sd)
         model = arch.convert(sd)
-    except (TorchFileError, ConversionError) as e:
+    except SrganKerasError as e:  # an unsafe or unreadable file, an unknown architecture
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:

@@ -48,12 +48,12 @@ from srgan_keras.data.degradation import make_lr_numpy
 from srgan_keras.data.imaging import (
     BUILTIN_TRAIN,
     BUILTIN_VAL,
-    ImageError,
     builtin_images,
     list_images,
     read_images,
 )
 from srgan_keras.data.ranges import pixels_to_unit, signed_to_unit, unit_to_pixels
+from srgan_keras.errors import SrganKerasError
 from srgan_keras.evaluation.metrics import evaluate_pair, psnr
 from srgan_keras.startup import add_verbose_flag
 
@@ -73,7 +73,7 @@ LATENCY_RUNS = 5  # timed runs after one warm-up; the report gives their median
 ONNX_OPSET = 17  # our choice: supported by current onnxruntime and by tf2onnx 1.17
 
 
-class ExportError(ValueError):
+class ExportError(SrganKerasError, ValueError):
     """A bad export request; the message is one sentence that says what to do."""
 
 
@@ -647,7 +647,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         report = export(args.model, args.to, args.output, args.quantize, args.calibration,
                         args.input_size, args.check_data, args.overwrite)
-    except (ExportError, ImageError) as e:
+    except SrganKerasError as e:  # the model, the check images, the output: one line
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(format_report(report))

@@ -5,6 +5,8 @@
 it in one line and exits 2. Here, so neither of the two modules imports the other to raise it.
 """
 
+from srgan_keras.errors import SrganKerasError
 
-class ModelNotFoundError(FileNotFoundError):
+
+class ModelNotFoundError(SrganKerasError, FileNotFoundError):
     """No model at the given path or name; the message says how to get one."""

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from srgan_keras.data.ranges import pixels_to_unit, to_uint8
+from srgan_keras.errors import SrganKerasError
 
 FLOAT_SIGNATURE = "upscale_float"  # float32 [0, 1] -> float32 [0, 1]; see export.py
 UINT8_SIGNATURE = "serving_default"  # uint8 0..255 -> uint8 0..255
@@ -29,7 +30,7 @@ TILE_MARGIN = 16  # our choice: LR pixels of overlap context per inner tile side
 PROBE_SIZE = 16  # LR side of the zero image used to measure the scale of a dynamic-size model
 
 
-class ExportedModelError(ValueError):
+class ExportedModelError(SrganKerasError, ValueError):
     """An exported model that cannot be loaded or run; the message is one line naming the file."""
 
 

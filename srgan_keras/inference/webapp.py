@@ -46,6 +46,7 @@ import numpy as np
 
 from srgan_keras.data.imaging import LoadedImage
 from srgan_keras.data.ranges import uint16_to_uint8
+from srgan_keras.errors import SrganKerasError
 
 HOST = "127.0.0.1"  # local only: the page is never served on other interfaces
 PREVIEW_SIDE = 2048  # our choice: the slider shows at most this many pixels on the long side
@@ -66,7 +67,7 @@ def _offline_gradio_env() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-class AppError(ValueError):
+class AppError(SrganKerasError, ValueError):
     """A request the page cannot serve; shown to the user as one line."""
 
 

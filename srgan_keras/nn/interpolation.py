@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from srgan_keras.errors import SrganKerasError
+
 if TYPE_CHECKING:
     import keras
 
 
-class InterpolationError(ValueError):
+class InterpolationError(SrganKerasError, ValueError):
     """The two models cannot be blended (different architectures, bad alpha, unreadable file)."""
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import keras
 
 # registered on import (keras.saving.register_keras_serializable): what a .keras file names
+from srgan_keras.errors import SrganKerasError, first_line
 from srgan_keras.nn import icnr as icnr
 from srgan_keras.nn import layers as layers
 from srgan_keras.nn import spectral_norm as spectral_norm
@@ -33,7 +34,7 @@ MAX_WEIGHTS_EXPANSION = 4
 WEIGHTS_SUFFIXES = (".h5", ".npz")
 
 
-class ModelFileError(ValueError):
+class ModelFileError(SrganKerasError, ValueError):
     """A ``.keras`` file that cannot be loaded; the message is one line naming the file and why."""
 
 
@@ -78,7 +79,7 @@ def load_keras(path: str | os.PathLike) -> keras.Model:
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as e:  # noqa: BLE001 - corrupt zip, unknown layer, unsafe Lambda ...: one line
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        first = first_line(e)
         if "Could not locate class" in str(e):
             raise ModelFileError(f"{path}: uses a layer that is not registered ({first[:200]}); "
                                  "import the module that defines it first") from None

@@ -41,11 +41,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from srgan_keras.errors import SrganKerasError
+
 StateDict = dict[str, np.ndarray]
 IN_CHANNELS_TO_SCALE = {3: 4, 12: 2, 48: 1}  # conv_first input channels: 3, 3*2^2, 3*4^2
 
 
-class ConversionError(ValueError):
+class ConversionError(SrganKerasError, ValueError):
     """The state dict is not one of the architectures this converter knows."""
 
 

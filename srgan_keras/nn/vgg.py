@@ -28,6 +28,7 @@ import keras
 import tensorflow as tf
 
 from srgan_keras.data.ranges import signed_to_pixels, signed_to_unit
+from srgan_keras.errors import SrganKerasError, first_line
 
 VGG_RESCALE = 1.0 / 12.75  # §3.2: "rescaled the VGG feature maps by a factor of 1/12.75"
 # random VGG19 (``--vgg-weights random``): features are multiplied by this so that its VGG54 loss
@@ -46,7 +47,7 @@ VGG19_NOTOP_URL = ("https://storage.googleapis.com/tensorflow/keras-applications
 VGG19_NOTOP_MD5 = "253f8cb515780f3b799900260a226db6"
 
 
-class VGGWeightsError(RuntimeError):
+class VGGWeightsError(SrganKerasError, RuntimeError):
     """The VGG19 weights a VGG content loss needs cannot be used (one sentence, for the CLIs)."""
 
 
@@ -65,11 +66,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 VGG19_BLOCKS = (2, 2, 4, 4, 4)
 
 
-def _one_line(e: Exception, limit: int) -> str:
-    """``Type: message`` of an exception on one line, at most ``limit`` characters of message."""
-    return f"{type(e).__name__}: {' '.join(str(e).split())[:limit]}"
-
-
 def _vgg19_weights_file(weights: str | None) -> str | None:
     """The local ``.h5`` for ``weights`` (``imagenet``: Keras' cached download), or None."""
     if weights in (None, "none", "None"):
@@ -82,7 +78,7 @@ def _vgg19_weights_file(weights: str | None) -> str | None:
                                         file_hash=VGG19_NOTOP_MD5)
         except Exception as e:  # offline: "URL fetch failure ..."; a download failing its MD5
             raise VGGWeightsUnavailable(
-                f"could not load VGG19 weights {weights!r} ({_one_line(e, 120)}); "
+                f"could not load VGG19 weights {weights!r} ({first_line(e, 120, with_type=True)}); "
                 f"{hint}") from None
     if not os.path.isfile(weights):
         raise VGGWeightsUnavailable(f"could not load VGG19 weights {weights!r} (no such file); {hint}")
@@ -161,7 +157,7 @@ def load_torchvision_vgg19(weights: str) -> keras.Model:
                                         cache_subdir="models")
         except Exception as e:  # offline: "URL fetch failure ..."
             raise VGGWeightsUnavailable(f"could not load VGG19 weights {weights!r} "
-                                        f"({_one_line(e, 120)}); {hint}") from None
+                                        f"({first_line(e, 120, with_type=True)}); {hint}") from None
     if not os.path.isfile(path):
         raise VGGWeightsUnavailable(f"could not load VGG19 weights {weights!r} (no such file); {hint}")
     try:
@@ -174,7 +170,7 @@ def load_torchvision_vgg19(weights: str) -> keras.Model:
             vgg.get_layer(name).set_weights([w.transpose(2, 3, 1, 0), b])  # OIHW -> HWIO
     except Exception as e:  # the reader's TorchFileError, missing keys, other shapes
         raise VGGWeightsInvalid(f"VGG19 weights {path!r} are not torchvision's VGG19 "
-                                f"({_one_line(e, 160)})") from e
+                                f"({first_line(e, 160, with_type=True)})") from e
     return vgg
 
 
@@ -197,7 +193,7 @@ def load_vgg19(weights: str | None = "imagenet") -> keras.Model:
     except Exception as e:  # h5py's OSError for a non-HDF5 file, Keras' ValueError for other layouts
         raise VGGWeightsInvalid(
             f"VGG19 weights {path!r} do not load into VGG19 without its classifier "
-            f"({_one_line(e, 160)}); the file is damaged or holds another network"
+            f"({first_line(e, 160, with_type=True)}); the file is damaged or holds another network"
         ) from e
 
 

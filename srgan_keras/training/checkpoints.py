@@ -37,6 +37,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from srgan_keras.data.files import atomic_write, clean_stale_temps
+from srgan_keras.errors import SrganKerasError, first_line
 
 PREFIX = "ckpt"  # tf.train.CheckpointManager's default checkpoint_name
 STATE_FILE = "checkpoint"  # its state file (a text CheckpointState proto)
@@ -52,7 +53,7 @@ _STATE_TMP = re.compile(rf"^{STATE_FILE}\.tmp[0-9a-f]{{32}}$")
 RUN_OUTPUTS = ("generator.keras", "samples.png", "result.json", "config.json")
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(SrganKerasError, RuntimeError):
     """No checkpoint in the folder restores; the message says which were tried and why."""
 
 
@@ -89,11 +90,6 @@ def clean_leftovers(run_dir: Path, ckpt_dir: Path) -> list[str]:
                 removed.append(p.name)
         removed += [p.name for p in clean_stale_temps(run_dir)]
     return removed
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return f"{type(e).__name__}: {text[0][:160]}" if text else type(e).__name__
 
 
 @dataclass
@@ -143,7 +139,7 @@ class CheckpointStore:
         try:
             state = tf.train.get_checkpoint_state(str(self.directory))
         except Exception as e:  # noqa: BLE001 -- any unreadable state is reported, not fatal
-            state, why = None, _first_line(e)
+            state, why = None, first_line(e, 160, with_type=True)
         else:
             why = "not a checkpoint state file"
         finally:
@@ -196,7 +192,7 @@ class CheckpointStore:
                     reader.get_tensor(key)
                 return
             except Exception as e:  # noqa: BLE001 -- truncated or corrupt
-                notes.append(f"skipped {PREFIX}-{n}: {_first_line(e)}")
+                notes.append(f"skipped {PREFIX}-{n}: {first_line(e, 160, with_type=True)}")
         raise self._none_restores(notes)
 
     def restore(self) -> Restored:
@@ -218,7 +214,7 @@ class CheckpointStore:
             try:
                 self.checkpoint.restore(prefix).assert_existing_objects_matched()
             except Exception as e:  # noqa: BLE001 -- truncated, corrupt, or of another layout
-                failures.append(f"skipped {PREFIX}-{n}: {_first_line(e)}")
+                failures.append(f"skipped {PREFIX}-{n}: {first_line(e, 160, with_type=True)}")
                 continue
             out.path = self.latest = prefix
             break

@@ -20,10 +20,11 @@ import json
 import sys
 from pathlib import Path
 
+from srgan_keras.errors import SrganKerasError, first_line
 from srgan_keras.startup import add_verbose_flag, import_tensorflow, run_cli
 
 
-class SnapshotError(RuntimeError):
+class SnapshotError(SrganKerasError, RuntimeError):
     """A run folder or checkpoint that cannot give a generator; printed as one line."""
 
 
@@ -103,7 +104,7 @@ def snapshot(run_dir: Path, out: Path, number: int | None = None, overwrite: boo
         try:
             ckpt.read(prefix).expect_partial().assert_existing_objects_matched()
         except (AssertionError, ValueError, tf.errors.OpError) as e:
-            first = (str(e).strip().splitlines() or [""])[0][:200]
+            first = first_line(e, 200)
             raise SnapshotError(f"{prefix} does not restore into this run's generator: {first}") from None
     finally:
         keras.mixed_precision.set_global_policy(policy)
@@ -144,7 +145,7 @@ def main(argv=None) -> int:
     import_tensorflow(args.verbose)
     try:
         info = snapshot(args.run, args.output, args.checkpoint, overwrite=args.overwrite)
-    except (SnapshotError, OutputExistsError) as e:
+    except SrganKerasError as e:  # not this run's checkpoint, an output that appeared meanwhile
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # a full disk, a read-only folder: the temporary is already removed

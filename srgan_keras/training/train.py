@@ -24,6 +24,7 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
+from srgan_keras.errors import SrganKerasError, first_line
 from srgan_keras.startup import add_verbose_flag, verbose_requested
 from srgan_keras.training.config import PRESETS, TrainConfig, add_config_flags, config_from_args
 from srgan_keras.training.errors import TrainingError
@@ -167,8 +168,7 @@ def main(argv=None) -> int:
     except Exception as e:  # anything unexpected: one line, the traceback only with --debug
         if args.debug:
             traceback.print_exc()
-        first = (str(e).strip().splitlines() or [""])[0][:300]
-        print(f"error: {type(e).__name__}: {first} (rerun with --debug for the traceback)",
+        print(f"error: {first_line(e, 300, with_type=True)} (rerun with --debug for the traceback)",
               file=sys.stderr)
         return 1
 
@@ -207,8 +207,7 @@ def _run(cfg: TrainConfig, preset: str, run_dir: Path, strategy, chief: bool) ->
     import tensorflow as tf
 
     from srgan_keras.data.imaging import atomic_write
-    from srgan_keras.data.pipeline import DataError, stream_failure
-    from srgan_keras.nn.vgg import VGGWeightsError
+    from srgan_keras.data.pipeline import stream_failure
     from srgan_keras.training.checkpoints import CheckpointError, CheckpointStore, clean_leftovers
     from srgan_keras.training.trainer import Trainer
 
@@ -228,7 +227,7 @@ def _run(cfg: TrainConfig, preset: str, run_dir: Path, strategy, chief: bool) ->
                          lambda tmp: Path(tmp).write_text(json.dumps(
                              {"preset": preset, **json.loads(cfg.to_json())}, indent=2)))
         return trainer.run(restore=False)
-    except (DataError, VGGWeightsError, TrainingError, CheckpointError) as e:
+    except SrganKerasError as e:  # the data, the VGG weights, the folder, a checkpoint: one line
         print(f"error: {e}", file=sys.stderr)
         return 2
     except Exception as e:
