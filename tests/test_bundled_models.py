@@ -173,8 +173,8 @@ def test_upscale_without_model_removes_the_blocks_of_a_quality_40_jpeg(tmp_path)
                           "-o", str(tmp_path / "out"), "--format", "png"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
-    # what the CLI runs: --denoise-strength auto (issue 24.1), bfloat16 where native
-    default = inference.load_generator(denoise_strength="auto", precision="auto")
+    # what the CLI runs: --denoise-strength auto (issue 24.1), on LiteRT (issue 29.1)
+    default = inference.load_generator(denoise_strength="auto", precision="auto", runtime="auto")
     others = {"bicubic": inference.BicubicRunner(4), "srresnet": inference.load_generator("srresnet")}
     for jpg in sorted(tmp_path.glob("*.jpg")):
         lr = load_rgb_uint8(jpg)
@@ -225,6 +225,9 @@ def test_a_wheel_carries_the_bundled_models_and_their_card(tmp_path):
     if METRICS.exists():
         wanted = {f"srgan_keras/saved_models/{m['file']}" for m in _bundled().values()}
         wanted |= {"srgan_keras/saved_models/MODEL_CARD.md", "srgan_keras/saved_models/metrics.json"}
+        # the export reports: --runtime auto runs a TFLite twin only where its report is there
+        wanted |= {f"srgan_keras/saved_models/{p.name}"
+                   for p in (REPO / "saved_models").glob("*.parity.json")}
         wanted |= {f"srgan_keras/saved_models/{p.name}" for p in (REPO / "saved_models").glob("*.*")
                    if p.suffix in (".png", ".jpg")}  # the card's figures
         assert wanted <= names, wanted - names
@@ -242,9 +245,11 @@ def test_the_real_world_models_keep_a_flat_grey_grey(strength):
     assert np.all(np.abs(shift) <= 0.5), f"{runner.name}: grey 128 shifts by {shift.round(2)}"
 
 
-def test_the_exported_real_world_model_keeps_a_flat_grey_grey():
+@pytest.mark.parametrize("name", ["realesr_x4_fp16.tflite", "realesr_x4_wdn_fp16.tflite"])
+def test_the_exported_real_world_models_keep_a_flat_grey_grey(name):
+    """Both ends of the LiteRT denoise blend (issue 29.1): exported from the calibrated files."""
     from srgan_keras.inference.color_shift import flat_shift
 
     _bundled()
-    shift = flat_shift(inference.load_generator(inference.SAVED_MODELS / "realesr_x4_fp16.tflite"))
-    assert np.all(np.abs(shift) <= 0.5), f"realesr_x4_fp16.tflite: grey 128 shifts by {shift.round(2)}"
+    shift = flat_shift(inference.load_generator(inference.SAVED_MODELS / name))
+    assert np.all(np.abs(shift) <= 0.5), f"{name}: grey 128 shifts by {shift.round(2)}"

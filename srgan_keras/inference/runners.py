@@ -99,8 +99,10 @@ class BicubicRunner:
     """Bicubic interpolation as a runner: the baseline of SRGAN Table 2 (``--model bicubic``).
 
     Same resize as :func:`srgan_keras.data.degradation.bicubic_upscale` (Keys a=-0.5, antialiased),
-    on 0..255 values; the output is *not* rounded here, ``upscale_image`` rounds once when it
-    writes 8-bit pixels. Works on any number of channels (the tiler uses it for alpha too).
+    on 0..255 values, computed in NumPy (:mod:`srgan_keras.inference.bicubic`, equal to
+    TensorFlow's to float32 rounding; no TensorFlow needed); the output is *not* rounded here,
+    ``upscale_image`` rounds once when it writes 8-bit pixels. Works on any number of channels
+    (the tiler uses it for alpha too).
     """
 
     def __init__(self, scale: int = 4):
@@ -110,12 +112,12 @@ class BicubicRunner:
         self.name = "bicubic"
 
     def __call__(self, lr: np.ndarray) -> np.ndarray:
-        import tensorflow as tf
+        from srgan_keras.inference.bicubic import resize_bicubic
 
         lr = np.asarray(lr, dtype=np.float32)
         size = (lr.shape[-3] * self.scale, lr.shape[-2] * self.scale)
-        up = tf.image.resize(unit_to_pixels(lr), size, method="bicubic", antialias=True)
-        return np.clip(pixels_to_unit(up.numpy()), 0.0, 1.0)
+        up = resize_bicubic(unit_to_pixels(lr), size)
+        return np.clip(pixels_to_unit(up), 0.0, 1.0)
 
 
 def _measure_scale(fn, name: str) -> int:
@@ -197,7 +199,8 @@ def resolve_model_path(path_or_name: str | os.PathLike | None) -> Path:
 
 def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4,
                    denoise_strength: float | str | None = None,
-                   wdn: str | os.PathLike | None = None, precision: str = "float32") -> Runner:
+                   wdn: str | os.PathLike | None = None, precision: str = "float32",
+                   runtime: str = "keras") -> Runner:
     """A runner for a model path or name (see the module docstring).
 
     ``scale`` is used by ``bicubic`` only; other runners read their scale from the model.
@@ -219,10 +222,20 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
     natively, else float32); see :mod:`srgan_keras.inference.precision`. The runner's
     ``precision`` attribute says what it runs. Other formats run as they were exported: ``auto``
     keeps them, ``bfloat16`` raises ``ValueError``.
-    """
-    from srgan_keras.inference.precision import resolve_precision
 
-    resolve_precision(precision)  # ValueError for an unknown name
+    ``runtime``: ``keras`` (the default here: the model as trained, what evaluate and the model
+    card measure; a ``.tflite`` file still runs on LiteRT), ``auto`` (what the upscale CLI, the
+    Python API :func:`as_runner` and the web page use: a bundled model's TFLite twin on LiteRT,
+    without importing TensorFlow, where it matches and was measured faster) or ``litert`` (the
+    twin, or ``ValueError``); see :mod:`srgan_keras.inference.litert`. The runner's
+    ``runtime_choice`` says which ran and why.
+    """
+    from srgan_keras.inference.precision import PRECISIONS
+
+    if precision not in PRECISIONS:  # resolve_precision("auto") would import TensorFlow here
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if runtime != "keras":
+        return _load_by_runtime(path_or_name, scale, denoise_strength, wdn, precision, runtime)
     if denoise_strength == AUTO:
         return _load_auto(path_or_name, scale, wdn, precision)
     if denoise_strength is not None or wdn is not None:
@@ -232,10 +245,31 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
     return _with_precision(runner, precision)
 
 
+def _load_by_runtime(path_or_name, scale: int, denoise_strength, wdn, precision: str,
+                     runtime: str) -> Runner:
+    """:func:`load_generator` for ``runtime`` auto or litert (srgan_keras.inference.litert)."""
+    from srgan_keras.inference.litert import choose_runtime, load_litert
+
+    choice = choose_runtime(path_or_name, runtime, denoise_strength, wdn, precision)
+    if choice.runtime == "litert" and choice.tflite is not None:
+        path = resolve_model_path(path_or_name)
+        return load_litert(choice, _runner_name(path), denoise_strength)
+    runner = load_generator(path_or_name, scale, denoise_strength, wdn, precision)
+    runner.runtime_choice = choice
+    return runner
+
+
+def _runner_name(path: Path) -> str:
+    """A ``.keras`` runner's name: its stem; train.py's ``<run>/generator.keras``, its run."""
+    return path.parent.name if path.stem == "generator" and path.parent.name else path.stem
+
+
 def _with_precision(runner: Runner, precision: str) -> Runner:
     """``runner`` with its trunk in the arithmetic ``precision`` names (see load_generator)."""
     from srgan_keras.inference.precision import resolve_precision
 
+    if precision == "auto" and not isinstance(runner, KerasRunner):
+        return runner  # exported and bicubic runners run as they are (no TensorFlow to ask)
     if resolve_precision(precision) != "bfloat16":
         return runner
     if not isinstance(runner, KerasRunner):
@@ -357,9 +391,7 @@ def _load_plain(path_or_name: str | os.PathLike | None, scale: int) -> Runner:
         from srgan_keras.nn.saving import load_keras
 
         model = load_keras(path)  # ModelFileError (a ValueError): one line
-        # train.py writes <run>/generator.keras: the run folder is the more telling name
-        name = path.parent.name if path.stem == "generator" and path.parent.name else path.stem
-        return KerasRunner(model, name=name, source=str(path))
+        return KerasRunner(model, name=_runner_name(path), source=str(path))
     raise ValueError(convert_hint(path) or (
         f"{path}: unknown model format; expected a .keras file, a SavedModel folder, a .tflite "
         f"or .onnx file, or one of the names {', '.join(MODEL_NAMES)}"))
@@ -390,9 +422,10 @@ def _load_denoise_blend(path_or_name, strength: float | None, wdn) -> Runner:
 
 
 def as_runner(model) -> Runner:
-    """Accept a runner, an in-memory Keras generator, or anything :func:`load_generator` takes."""
+    """Accept a runner, an in-memory Keras generator, or anything :func:`load_generator` takes
+    (loaded with ``runtime="auto"``: a bundled model on LiteRT, without TensorFlow)."""
     if isinstance(model, (str, os.PathLike)) or model is None:
-        return load_generator(model)
+        return load_generator(model, runtime="auto")  # the Python API: TensorFlow only if needed
     if hasattr(model, "scale") and callable(model) and hasattr(model, "name") \
             and not hasattr(model, "layers"):
         return model

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -80,10 +81,10 @@ def bytes_per_pixel(runner: Runner) -> int:
     SRResNet that is 1024 floats (256 channels at 2x, 64 at 4x) -> 16 KiB. Other runners
     (SavedModel, TFLite, ONNX) use ``FALLBACK_BYTES_PER_PIXEL``; bicubic needs next to nothing.
     """
-    cached = getattr(runner, "_bytes_per_pixel", None)
-    if cached:
-        return cached
     inner = getattr(runner, "runner", runner)  # ColorFixRunner wraps one
+    cached = getattr(runner, "_bytes_per_pixel", None) or getattr(inner, "_bytes_per_pixel", None)
+    if cached:  # a LiteRT runner's is read from its interpreter (srgan_keras.inference.litert)
+        return cached
     if isinstance(inner, BicubicRunner):
         return 4 * 3 * inner.scale**2 * LIVE_BUFFERS
     value = FALLBACK_BYTES_PER_PIXEL
@@ -172,11 +173,8 @@ def is_out_of_memory(e: BaseException) -> bool:
     """``MemoryError`` or TensorFlow's ``ResourceExhaustedError``: what a smaller tile may avoid."""
     if isinstance(e, MemoryError):
         return True
-    try:
-        import tensorflow as tf
-    except ImportError:
-        return False
-    return isinstance(e, tf.errors.ResourceExhaustedError)
+    tf = sys.modules.get("tensorflow")  # not imported (a LiteRT run): not one of its errors
+    return tf is not None and isinstance(e, tf.errors.ResourceExhaustedError)
 
 
 def _quarters(box: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
