@@ -217,10 +217,11 @@ def choose_runtime(path_or_name, runtime: str = "auto", denoise_strength=None, w
     if runtime == "auto" and not measured_faster(report):
         return RuntimeChoice("keras", f"{twin.name}{PARITY_SUFFIX} measured Keras faster")
     psnr = float(report.get("min_psnr_vs_keras_db", report["psnr_vs_keras_db"]))
-    both = f" and {wdn_twin.name}" if wdn_twin else ""
-    return RuntimeChoice("litert", f"{twin.name}{both}, the bundled twin of {path.name} "
-                         f"(at least {psnr:.1f} dB PSNR against it in its export report)",
-                         twin, wdn_twin)
+    what = (f"{twin.name}, the bundled twin of {path.name}" if wdn_twin is None else
+            f"{twin.name} and {wdn_twin.name}, the bundled twins of {path.name} and "
+            f"{wdn_keras.name}, blended")
+    return RuntimeChoice("litert", f"{what} (at least {psnr:.1f} dB PSNR against the Keras "
+                         "model in the export report)", twin, wdn_twin)
 
 
 def widest_floats_per_pixel(runner) -> float | None:
