@@ -411,7 +411,9 @@ models (--model):
   realesr                      bundled, the default: Real-ESRGAN's compact network trained on
                                blur, noise and JPEG; --denoise-strength auto (the default)
                                blends it with its weak-denoise twin per photo, from the
-                               photo's noise and JPEG quality; 0..1 sets the blend by hand
+                               photo's noise and JPEG quality; 0..1 sets the blend by hand.
+                               It runs on LiteRT from its bundled TFLite exports, without
+                               loading TensorFlow (--runtime; --verbose says which ran)
   srresnet, srgan              bundled: the paper's models, for clean (bicubic-downscaled) inputs
   bicubic                      no network: the baseline
   FILE.keras                   a trained generator (a training run's generator.keras)
