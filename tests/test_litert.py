@@ -87,6 +87,16 @@ def test_auto_runs_the_default_model_on_litert_and_other_models_on_keras():
     assert litert.choose_runtime("bicubic", "litert").runtime == "numpy"  # no network at all
 
 
+def test_the_tiles_of_a_litert_runner_are_sized_as_the_keras_models():
+    """tile="auto" sizes tiles from the widest activation: read from the .tflite graph, it is
+    what Keras' layer-by-layer estimate gives (a delegate's stale 1x1 shapes would say less)."""
+    from srgan_keras.inference.tiling import bytes_per_pixel
+
+    for name in ("realesr", "srresnet"):
+        lite = runners.load_generator(name, runtime="litert")
+        assert bytes_per_pixel(lite) == bytes_per_pixel(runners.load_generator(name)), name
+
+
 def test_a_twin_counts_only_beside_the_measured_files(tmp_path, monkeypatch):
     """A .keras file changed since the model card (or copied elsewhere) runs on Keras: its
     TFLite twin would be a stale export."""

@@ -31,9 +31,13 @@ Things that need the Keras file stay on Keras under ``auto``: ``--precision bflo
 ``--wdn-model`` of the user's.
 
 One interpreter per runner, re-planned (``resize_tensor_input`` + ``allocate_tensors``) when the
-input shape changes: our choice, measured on the loaded 2-core EPYC with the default model, 0.08-
-0.13 s per change against 1.0-1.4 s for one 200x140 tile; tiles of one image mostly share a shape,
-and one interpreter per shape would hold one activation arena per shape.
+input shape changes: our choice, measured on the 2-core EPYC under a training run's load with the
+default model. A 200x140 input re-plans in 0.08-0.13 s and runs in 1.0-1.4 s; a 500x333 photo in
+128 px tiles (12 tiles, 9 shapes, since border tiles have less context) spent 1.0 s of 21 s
+re-planning. One interpreter per shape would save at most that and hold up to nine activation
+arenas; padding tiles to one size would compute the padding instead. The whole photo (what
+``tile="auto"`` chooses for it: the widest layer is 64 floats per LR pixel, read from the
+graph, :func:`widest_floats_per_pixel`) re-plans once.
 """
 
 from __future__ import annotations
@@ -224,28 +228,37 @@ def choose_runtime(path_or_name, runtime: str = "auto", denoise_strength=None, w
                          "model in the export report)", twin, wdn_twin)
 
 
-def widest_floats_per_pixel(runner) -> float | None:
-    """The widest tensor of a TFLite runner's graph, in floats per LR input pixel, read from its
-    interpreter as last allocated (the probe's input); None if it cannot be read."""
-    interp = getattr(runner, "_interp", None)
-    shape = getattr(runner, "_shape", None)
-    if interp is None or not shape:
-        return None
-    pixels = int(shape[1]) * int(shape[2])
+def widest_floats_per_pixel(path: Path, probe: int = 16) -> float | None:
+    """The widest activation of a ``.tflite`` graph, in floats per LR input pixel; None if the
+    file will not say.
+
+    Read from an interpreter without the XNNPACK delegate, resized to a ``probe`` x ``probe``
+    input and allocated (not run): with the delegate, the tensors inside it keep their shapes
+    from the export (1x1). Only named tensors count: the unnamed ones are the reference kernels'
+    scratch buffers (im2col), which XNNPACK does not use. Bundled SRVGGNetCompact: 64 (Keras'
+    estimate too); SRResNet: 1024 (256 channels at 2x).
+    """
     try:
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+        interp = Interpreter(model_path=str(path), experimental_op_resolver_type=(
+            OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES))
+        (inp,) = interp.get_input_details()
+        interp.resize_tensor_input(inp["index"], [1, probe, probe, 3], strict=False)
+        interp.allocate_tensors()
         sizes = [int(np.prod(d["shape"][1:])) for d in interp.get_tensor_details()
-                 if len(d["shape"]) == 4]
-    except Exception:  # noqa: BLE001 -- an interpreter that will not say: the fallback estimate
+                 if d["name"] and len(d["shape"]) == 4 and d["shape"][0] == 1]
+    except Exception:  # noqa: BLE001 -- a graph that will not say: tiling's fallback estimate
         return None
-    return max(sizes) / pixels if sizes and pixels else None
+    return max(sizes) / probe**2 if sizes else None
 
 
-def _with_estimate(runner):
+def with_activation_estimate(runner):
     """``runner`` with tiling's activation estimate (:func:`srgan_keras.inference.tiling
     .bytes_per_pixel`): as for Keras, the widest layer x 4 bytes x ``LIVE_BUFFERS``."""
     from srgan_keras.inference.tiling import LIVE_BUFFERS
 
-    widest = widest_floats_per_pixel(runner)
+    widest = widest_floats_per_pixel(runner.path)
     if widest:
         runner._bytes_per_pixel = int(widest * 4 * LIVE_BUFFERS)
     return runner
@@ -260,7 +273,7 @@ def _tflite_runner(path: Path, name: str, content: bytes | None = None, like=Non
     if like is not None:
         runner._bytes_per_pixel = getattr(like, "_bytes_per_pixel", None)
         return runner
-    return _with_estimate(runner)
+    return with_activation_estimate(runner)
 
 
 class LiteRTDenoiseRunner:

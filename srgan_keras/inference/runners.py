@@ -248,13 +248,15 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
 def _load_by_runtime(path_or_name, scale: int, denoise_strength, wdn, precision: str,
                      runtime: str) -> Runner:
     """:func:`load_generator` for ``runtime`` auto or litert (srgan_keras.inference.litert)."""
-    from srgan_keras.inference.litert import choose_runtime, load_litert
+    from srgan_keras.inference.litert import choose_runtime, load_litert, with_activation_estimate
 
     choice = choose_runtime(path_or_name, runtime, denoise_strength, wdn, precision)
     if choice.runtime == "litert" and choice.tflite is not None:
         path = resolve_model_path(path_or_name)
         return load_litert(choice, _runner_name(path), denoise_strength)
     runner = load_generator(path_or_name, scale, denoise_strength, wdn, precision)
+    if choice.runtime == "litert":  # a .tflite file given as the model
+        with_activation_estimate(runner)
     runner.runtime_choice = choice
     return runner
 
