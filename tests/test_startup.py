@@ -70,8 +70,10 @@ def test_ctrl_c_wherever_it_lands_while_starting_up_is_one_line_and_exit_130(tmp
     (tmp_path / "hook" / "sitecustomize.py").write_text(CTRL_C_HOOK)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "hook"), str(REPO)]),
            "CTRL_C_WHERE": where}
+    # --runtime keras: a command that needs TensorFlow (bicubic and the default model on LiteRT
+    # no longer import it, issue 29.1)
     proc = subprocess.run([sys.executable, "-m", "srgan_keras.upscale", str(tmp_path / "x.png"),
-                           "--model", "bicubic", "-o", str(tmp_path / "o")], env=env,
+                           "--runtime", "keras", "-o", str(tmp_path / "o")], env=env,
                           capture_output=True, text=True, timeout=300)
     assert (proc.returncode, proc.stderr) == (130, "interrupted while starting up\n")
     assert not (tmp_path / "o").exists()

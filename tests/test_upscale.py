@@ -848,8 +848,10 @@ def test_ctrl_c_while_starting_up_is_one_line_and_exit_130(tmp_path):
     import time
 
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    # --runtime keras: TensorFlow is imported (bicubic and the default model on LiteRT start
+    # without it, issue 29.1, and may be done in 1.5 s)
     proc = subprocess.Popen([sys.executable, "-m", "srgan_keras.upscale", str(tmp_path / "x.png"),
-                             "--model", "bicubic", "-o", str(tmp_path / "o")], env=env,
+                             "--runtime", "keras", "-o", str(tmp_path / "o")], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)  # TensorFlow's import takes 5 s or more here
     proc.send_signal(signal.SIGINT)
