@@ -109,7 +109,7 @@ def cpu_name() -> str:
 
 
 def bundled_models() -> list[Path]:
-    from srgan_keras.inference.runners import SAVED_MODELS
+    from srgan_keras.inference.bundled import SAVED_MODELS
 
     return sorted(p for p in SAVED_MODELS.iterdir() if p.suffix in (".keras", ".tflite"))
 

@@ -13,7 +13,7 @@ from srgan_keras.startup import run_cli
 
 def main() -> NoReturn:
     """The ``srgan-app`` script (pyproject.toml) and ``python -m srgan_keras.app``."""
-    run_cli("srgan_keras.inference.webapp")
+    run_cli("srgan_keras.inference.webapp", tensorflow="needs_tensorflow")
 
 
 if __name__ == "__main__":

@@ -209,7 +209,7 @@ def forget_caught_interrupt() -> None:
     exec("pass", {})
 
 
-def run_cli(cli: str | Callable[[], object]) -> NoReturn:
+def run_cli(cli: str | Callable[[], object], tensorflow: bool | str = True) -> NoReturn:
     """Run a command line: its process-wide setup, then its ``main()``; exit with main's status.
 
     ``cli`` names the module that defines the command's ``main`` (``"srgan_keras.inference.upscale"``),
@@ -221,6 +221,10 @@ def run_cli(cli: str | Callable[[], object]) -> NoReturn:
     3. the CLI's module is imported (a string ``cli``), still under the guard;
     4. start-up ends: Ctrl-C is a ``KeyboardInterrupt`` again, which each CLI's ``main`` turns into
        its own one line (what was kept) and 130; a CLI without one gets ``interrupted`` and 130;
+       ``tensorflow`` may instead name a function of the CLI's module, ``f(argv) -> bool``, for
+       a CLI that often runs without TensorFlow (upscale on LiteRT: issue 29.1): the module is
+       then imported first (no module imports TensorFlow when imported), and TensorFlow after
+       it, still under the guard, only if the function answers True;
     5. once ``main`` is done, SIGINT is ignored: the command has finished, and the interpreter's
        teardown (seconds with TensorFlow loaded) runs with Python's handlers already removed, so
        a second Ctrl-C there killed the process by SIGINT instead of letting it exit with the
@@ -228,9 +232,13 @@ def run_cli(cli: str | Callable[[], object]) -> NoReturn:
     """
     main_thread = threading.current_thread() is threading.main_thread()
     guard_start_up()
-    if not help_requested():
+    if not help_requested() and tensorflow is True:
         import_tensorflow()
-    main = importlib.import_module(cli).main if isinstance(cli, str) else cli
+    module = importlib.import_module(cli) if isinstance(cli, str) else None
+    main = cli if module is None else module.main
+    if (module is not None and isinstance(tensorflow, str) and not help_requested()
+            and getattr(module, tensorflow)(sys.argv[1:])):
+        import_tensorflow()
     try:
         if main_thread and _before_start_up:
             signal.signal(signal.SIGINT, _before_start_up.pop())

@@ -113,10 +113,11 @@ def test_a_bad_upload_is_one_line_naming_the_file_not_the_temp_path(tmp_path):
 
 
 def test_model_choices_list_bundled_then_bicubic_then_zoo_then_extra(tmp_path):
-    from srgan_keras.inference import runners, zoo
+    from srgan_keras.inference import bundled as shipped
+    from srgan_keras.inference import zoo
 
     choices = webapp.model_choices([str(tmp_path / "mine.keras")])
-    bundled = [k for k in runners.BUNDLED if (runners.SAVED_MODELS / runners.BUNDLED[k]).exists()]
+    bundled = [k for k in shipped.BUNDLED if (shipped.SAVED_MODELS / shipped.BUNDLED[k]).exists()]
     assert choices[:len(bundled)] == [k for k in choices if k in bundled]
     assert set(choices[:len(bundled)]) == set(bundled)
     # the zoo's names, but not the weak-denoise twins (blended in, not chosen)
@@ -125,7 +126,7 @@ def test_model_choices_list_bundled_then_bicubic_then_zoo_then_extra(tmp_path):
     assert offered == [n for n in zoo.names() if n != "realesr-general-wdn-x4v3"]
     assert choices[len(bundled):] == ["bicubic", *offered, str(tmp_path / "mine.keras")]
     if bundled:  # the loader's default comes first (realesr, issue 12.6)
-        assert choices[0] == next(k for k in runners.DEFAULT_ORDER if k in bundled)
+        assert choices[0] == next(k for k in shipped.DEFAULT_ORDER if k in bundled)
     if "realesr" in bundled:
         assert choices[0] == "realesr"
 

@@ -17,6 +17,7 @@ import pytest
 from conftest import REPO
 
 from srgan_keras.inference import runners as inference
+from srgan_keras.inference.bundled import SAVED_MODELS
 
 # The whole module is the slow tier: the real bundled models on Set5/Set14, CLI subprocesses and a
 # wheel build (about 6 minutes on 2 cores); the quick tier's upscale checks use tiny models.
@@ -53,10 +54,10 @@ def test_bundled_model_is_the_measured_file_and_scores_what_the_card_says(name, 
 def test_the_default_model_is_the_bundled_real_world_one_and_the_paper_models_keep_their_names():
     """Issue 12.6: no --model is realesr; srresnet and srgan remain the paper's bicubic models."""
     assert inference.DEFAULT_ORDER[0] == "realesr"
-    assert inference.resolve_model_path(None) == inference.SAVED_MODELS / "realesr_x4.keras"
-    assert inference.resolve_model_path("realesr") == inference.SAVED_MODELS / "realesr_x4.keras"
-    assert inference.resolve_model_path("srresnet") == inference.SAVED_MODELS / "srresnet_x4.keras"
-    assert inference.resolve_model_path("srgan") == inference.SAVED_MODELS / "srgan_x4.keras"
+    assert inference.resolve_model_path(None) == SAVED_MODELS / "realesr_x4.keras"
+    assert inference.resolve_model_path("realesr") == SAVED_MODELS / "realesr_x4.keras"
+    assert inference.resolve_model_path("srresnet") == SAVED_MODELS / "srresnet_x4.keras"
+    assert inference.resolve_model_path("srgan") == SAVED_MODELS / "srgan_x4.keras"
     runner = inference.load_generator()
     assert runner.name == "realesr_x4" and runner.scale == 4
     assert runner.model.count_params() == 1_213_296  # SRVGGNetCompact, 32 convs (issue 12.1)
@@ -97,7 +98,7 @@ def test_denoise_strength_with_the_bundled_model_finds_its_weak_denoise_twin(tmp
     from srgan_keras.inference.tiling import upscale_image
 
     _bundled()
-    twin = inference.SAVED_MODELS / "realesr_x4_wdn.keras"
+    twin = SAVED_MODELS / "realesr_x4_wdn.keras"
     assert twin.is_file()
     (_, photo), = builtin_images(["coffee"])
     lr = np.asarray(Image.fromarray(photo).resize((64, 48), Image.LANCZOS))
@@ -141,7 +142,7 @@ def test_upscale_model_srresnet_by_name_beats_bicubic_on_bicubic_input(tmp_path,
     assert sr.shape == hr.shape
     # the SRResNet's own output, not another bundled model's (srgan also beats bicubic here),
     # in the precision the CLI picks on this machine (its default --precision auto)
-    expected = upscale_image(lr, inference.load_generator(inference.SAVED_MODELS / "srresnet_x4.keras",
+    expected = upscale_image(lr, inference.load_generator(SAVED_MODELS / "srresnet_x4.keras",
                                                           precision="auto"))
     assert np.abs(sr.astype(int) - expected.astype(int)).max() <= 1
     bic = bicubic_upscale(lr, 4).numpy().astype("uint8")
@@ -173,8 +174,8 @@ def test_upscale_without_model_removes_the_blocks_of_a_quality_40_jpeg(tmp_path)
                           "-o", str(tmp_path / "out"), "--format", "png"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
-    # what the CLI runs: --denoise-strength auto (issue 24.1), bfloat16 where native
-    default = inference.load_generator(denoise_strength="auto", precision="auto")
+    # what the CLI runs: --denoise-strength auto (issue 24.1), on LiteRT (issue 29.1)
+    default = inference.load_generator(denoise_strength="auto", precision="auto", runtime="auto")
     others = {"bicubic": inference.BicubicRunner(4), "srresnet": inference.load_generator("srresnet")}
     for jpg in sorted(tmp_path.glob("*.jpg")):
         lr = load_rgb_uint8(jpg)
@@ -225,6 +226,9 @@ def test_a_wheel_carries_the_bundled_models_and_their_card(tmp_path):
     if METRICS.exists():
         wanted = {f"srgan_keras/saved_models/{m['file']}" for m in _bundled().values()}
         wanted |= {"srgan_keras/saved_models/MODEL_CARD.md", "srgan_keras/saved_models/metrics.json"}
+        # the export reports: --runtime auto runs a TFLite twin only where its report is there
+        wanted |= {f"srgan_keras/saved_models/{p.name}"
+                   for p in (REPO / "saved_models").glob("*.parity.json")}
         wanted |= {f"srgan_keras/saved_models/{p.name}" for p in (REPO / "saved_models").glob("*.*")
                    if p.suffix in (".png", ".jpg")}  # the card's figures
         assert wanted <= names, wanted - names
@@ -242,9 +246,11 @@ def test_the_real_world_models_keep_a_flat_grey_grey(strength):
     assert np.all(np.abs(shift) <= 0.5), f"{runner.name}: grey 128 shifts by {shift.round(2)}"
 
 
-def test_the_exported_real_world_model_keeps_a_flat_grey_grey():
+@pytest.mark.parametrize("name", ["realesr_x4_fp16.tflite", "realesr_x4_wdn_fp16.tflite"])
+def test_the_exported_real_world_models_keep_a_flat_grey_grey(name):
+    """Both ends of the LiteRT denoise blend (issue 29.1): exported from the calibrated files."""
     from srgan_keras.inference.color_shift import flat_shift
 
     _bundled()
-    shift = flat_shift(inference.load_generator(inference.SAVED_MODELS / "realesr_x4_fp16.tflite"))
-    assert np.all(np.abs(shift) <= 0.5), f"realesr_x4_fp16.tflite: grey 128 shifts by {shift.round(2)}"
+    shift = flat_shift(inference.load_generator(SAVED_MODELS / name))
+    assert np.all(np.abs(shift) <= 0.5), f"{name}: grey 128 shifts by {shift.round(2)}"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srgan_keras.inference import runners, upscale
+from srgan_keras.inference import bundled, upscale
 from srgan_keras.inference.runners import load_generator
 from srgan_keras.nn.srvgg import build_srvgg
 
@@ -46,8 +46,8 @@ def test_weights_are_s_model_plus_1_minus_s_wdn(tmp_path, s):
 
 def test_the_bundled_name_finds_its_wdn_twin(tmp_path, monkeypatch):
     model, wdn = save_pair(tmp_path)
-    monkeypatch.setattr(runners, "SAVED_MODELS", tmp_path)
-    monkeypatch.setitem(runners.BUNDLED, "realesr", "realesr_x4.keras")
+    monkeypatch.setattr("srgan_keras.inference.bundled.SAVED_MODELS", tmp_path)
+    monkeypatch.setitem(bundled.BUNDLED, "realesr", "realesr_x4.keras")
     runner = load_generator("realesr", denoise_strength=0.0)
     for g, ww in zip(runner.model.get_weights(), wdn.get_weights()):
         np.testing.assert_array_equal(g, ww)

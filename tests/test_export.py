@@ -224,7 +224,7 @@ def test_a_bundled_name_is_exported_and_other_kinds_say_why_not(tmp_path, capsys
     """Issue 28.2: export --model realesr works as upscale --model realesr does (its file in
     saved_models/); bicubic, a mistyped name and a .pth each get the sentence that helps."""
     from srgan_keras.export.export import main
-    from srgan_keras.inference.runners import SAVED_MODELS
+    from srgan_keras.inference.bundled import SAVED_MODELS
 
     pth = tmp_path / "x.pth"
     pth.write_bytes(b"PK\x03\x04")

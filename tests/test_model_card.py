@@ -88,7 +88,7 @@ def test_missing_model_is_one_line_and_exit_2(tmp_path, capsys, two_folders):
 def test_bundled_names_are_their_files(tmp_path, capsys, two_folders):
     """Issue 28.2: --model realesr measures saved_models/realesr_x4.keras, under that file's name
     (the key the bundled card uses); --data builtin needs no image set of one's own."""
-    from srgan_keras.inference.runners import SAVED_MODELS
+    from srgan_keras.inference.bundled import SAVED_MODELS
 
     out = tmp_path / "card"
     assert model_card.main(["--model", "realesr", "--data", str(two_folders[1]),

@@ -33,8 +33,8 @@ def ctrl_c():
 
 
 where = os.environ["CTRL_C_WHERE"]
-# "cli-module": as run_cli imports the CLI's own module, TensorFlow imported; else as TensorFlow's
-# import begins
+# "cli-module": as run_cli imports the CLI's own module (for upscale, before TensorFlow: the module
+# decides whether the command needs it, issue 29.1); else as TensorFlow's import begins
 AT = "srgan_keras.inference.upscale" if where == "cli-module" else "tensorflow"
 
 
@@ -43,7 +43,6 @@ class CtrlCAt:
         if name == AT:
             sys.meta_path.remove(self)
             if where == "cli-module":
-                assert "tensorflow" in sys.modules
                 ctrl_c()
             elif where == "string-exec":  # as in a dataclass's or namedtuple's generated code
                 exec("ctrl_c()", {"ctrl_c": ctrl_c})
@@ -71,8 +70,10 @@ def test_ctrl_c_wherever_it_lands_while_starting_up_is_one_line_and_exit_130(tmp
     (tmp_path / "hook" / "sitecustomize.py").write_text(CTRL_C_HOOK)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "hook"), str(REPO)]),
            "CTRL_C_WHERE": where}
+    # --runtime keras: a command that needs TensorFlow (bicubic and the default model on LiteRT
+    # no longer import it, issue 29.1)
     proc = subprocess.run([sys.executable, "-m", "srgan_keras.upscale", str(tmp_path / "x.png"),
-                           "--model", "bicubic", "-o", str(tmp_path / "o")], env=env,
+                           "--runtime", "keras", "-o", str(tmp_path / "o")], env=env,
                           capture_output=True, text=True, timeout=300)
     assert (proc.returncode, proc.stderr) == (130, "interrupted while starting up\n")
     assert not (tmp_path / "o").exists()
@@ -127,8 +128,9 @@ def test_run_cli_exits_with_the_status_chosen(tmp_path, case, status, err):
 
 
 def test_every_cli_ends_in_run_cli():
-    """Each entry module's ``main`` is ``run_cli("<the CLI's module>")``, which does the start-up
-    (guard, quiet TensorFlow) and the exit; a ``__main__`` block of its own would lose both. The
+    """Each entry module's ``main`` is ``run_cli("<the CLI's module>"[, tensorflow="<function>"])``,
+    which does the start-up (guard, quiet TensorFlow) and the exit; a ``__main__`` block of its
+    own would lose both. The
     modules a ``__main__`` block still runs directly (``python -m srgan_keras.training.snapshot``)
     hand their ``main`` to run_cli too."""
     import importlib
@@ -142,10 +144,13 @@ def test_every_cli_ends_in_run_cli():
             assert path.name != "__main__.py", path
             continue
         assert not re.search(r"sys\.exit\(|SystemExit\(", text), path
-        target = re.search(r'^    run_cli\("([\w.]+)"\)$', text, re.M)
+        # (upscale and the web page name the function that says whether they need TensorFlow)
+        target = re.search(r'^    run_cli\("([\w.]+)"(?:, tensorflow="(\w+)")?\)$', text, re.M)
         if target:  # an entry module: main() runs the named CLI
             assert block.strip() == "main()", path
-            assert callable(importlib.import_module(target.group(1)).main), path
+            module = importlib.import_module(target.group(1))
+            assert callable(module.main), path
+            assert target.group(2) is None or callable(getattr(module, target.group(2))), path
             entries[str(path.relative_to(REPO / "srgan_keras"))] = target.group(1)
         else:
             assert re.fullmatch(r"\s*run_cli\(main\).*\n", block), path

@@ -47,7 +47,7 @@ def test_load_generator_keras_file_reads_scale_and_range(tiny_runner):
 def test_load_generator_errors_say_what_to_do(tmp_path, monkeypatch):
     with pytest.raises(ModelNotFoundError, match="python -m srgan_keras.train"):
         load_generator(tmp_path / "missing.keras")
-    monkeypatch.setattr("srgan_keras.inference.runners.SAVED_MODELS", tmp_path)
+    monkeypatch.setattr("srgan_keras.inference.bundled.SAVED_MODELS", tmp_path)
     with pytest.raises(ModelNotFoundError, match="--model PATH"):
         resolve_model_path(None)
     with pytest.raises(ModelNotFoundError, match="srgan_x4.keras"):
@@ -375,7 +375,7 @@ def test_default_model_is_the_real_world_one_then_the_srresnet(tmp_path, monkeyp
 
     for name in ("srresnet_x4.keras", "srgan_x4.keras"):
         (tmp_path / name).write_bytes(b"")
-    monkeypatch.setattr(inference, "SAVED_MODELS", tmp_path)
+    monkeypatch.setattr("srgan_keras.inference.bundled.SAVED_MODELS", tmp_path)
     assert inference.resolve_model_path(None).name == "srresnet_x4.keras"  # no realesr: issue 7's order
     assert inference.resolve_model_path("srgan").name == "srgan_x4.keras"
     (tmp_path / "realesr_x4.keras").write_bytes(b"")
@@ -588,13 +588,12 @@ def test_outscale_and_fit_inside_use_lanczos_after_the_network(tmp_path, capsys,
 def test_outscale_2_uses_a_bundled_x2_twin(tmp_path, monkeypatch, tiny_model_path):
     import keras
 
-    from srgan_keras.inference import runners as inference
     from srgan_keras.nn.srresnet import build_srresnet
 
     (tmp_path / "srresnet_x4.keras").write_bytes(tiny_model_path.read_bytes())
     keras.utils.set_random_seed(0)
     build_srresnet(scale=2, num_blocks=1, num_filters=8).save(tmp_path / "srresnet_x2.keras")
-    monkeypatch.setattr(inference, "SAVED_MODELS", tmp_path)
+    monkeypatch.setattr("srgan_keras.inference.bundled.SAVED_MODELS", tmp_path)
     for outscale, expected in ((2.0, "srresnet_x2.keras"), (1.5, "srresnet_x2.keras"),
                                (2.5, None), (None, None)):
         args = cli.parse_args(["p.png"] + (["--outscale", str(outscale)] if outscale else []))
@@ -848,8 +847,10 @@ def test_ctrl_c_while_starting_up_is_one_line_and_exit_130(tmp_path):
     import time
 
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    # --runtime keras: TensorFlow is imported (bicubic and the default model on LiteRT start
+    # without it, issue 29.1, and may be done in 1.5 s)
     proc = subprocess.Popen([sys.executable, "-m", "srgan_keras.upscale", str(tmp_path / "x.png"),
-                             "--model", "bicubic", "-o", str(tmp_path / "o")], env=env,
+                             "--runtime", "keras", "-o", str(tmp_path / "o")], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)  # TensorFlow's import takes 5 s or more here
     proc.send_signal(signal.SIGINT)

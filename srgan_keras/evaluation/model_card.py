@@ -381,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from srgan_keras.data.imaging import ImageError, atomic_write, load_rgb_uint8
-    from srgan_keras.inference.runners import BUNDLED, ModelNotFoundError, resolve_model_path
+    from srgan_keras.inference.bundled import BUNDLED
+    from srgan_keras.inference.runners import ModelNotFoundError, resolve_model_path
 
     if any(str(m) == "bicubic" for m in args.model):
         p.error("--model bicubic: every card has the bicubic row already")

@@ -3,8 +3,11 @@
 - :mod:`.runners`: one runner protocol over ``.keras`` files, bundled models and bicubic;
   :mod:`.exported` adds SavedModel, TFLite and ONNX files; :mod:`.zoo` the published Real-ESRGAN
   and ESRGAN weights by name (checked download into the user cache, converted once);
-  :mod:`.errors` the ``ModelNotFoundError`` both raise; :mod:`.bundled` the models shipped in
-  ``saved_models/`` and their names.
+  :mod:`.resolve` finds the file a ``--model`` names (bundled, zoo, path); :mod:`.bundled` the
+  models shipped in ``saved_models/`` and their names; :mod:`.errors` the ``ModelNotFoundError``.
+- :mod:`.litert`: a bundled model's TFLite twin on LiteRT, without TensorFlow (``--runtime
+  auto``, the CLI's default); :mod:`.tflite_blend` blends two ``.tflite`` files' weights for the
+  denoise strength; :mod:`.bicubic` is the bicubic resize in NumPy (baseline, colour fix, alpha).
 - :mod:`.precision`: a generator's trunk in bfloat16 where the CPU computes it natively (the
   upscale CLI's ``--precision auto``).
 - :mod:`.tiling`: tiles with context padding for images of any size (as Real-ESRGAN's inference

@@ -37,6 +37,8 @@ STD_LUMINANCE = (
 MAX_ESTIMATE_PIXELS = 1024 * 1024
 # auto blends are cached per strength rounded to this step (our choice): a folder of photos
 # builds at most 21 blends, and 0.05 of strength moves the output by well under a grey level.
+# ``denoise_strength="auto"``: the strength chosen per image from this module's estimate (issue 24.1).
+AUTO = "auto"
 STRENGTH_STEP = 0.05
 
 

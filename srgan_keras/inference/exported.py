@@ -180,15 +180,21 @@ class TFLiteRunner(_Runner):
     the output dequantized with its own, so callers always see float [0, 1].
     """
 
-    def __init__(self, path: str | os.PathLike, num_threads: int = 2):
+    def __init__(self, path: str | os.PathLike, num_threads: int = 2, content: bytes | None = None,
+                 name: str | None = None, scale: int | None = None):
+        """``content``: the model's bytes, when they are not ``path``'s (a blend of two files,
+        :mod:`srgan_keras.inference.tflite_blend`); ``path`` then only names it in messages.
+        ``scale``: known already (a blend of a probed file), so not probed again."""
         from ai_edge_litert.interpreter import Interpreter
 
         self.path = Path(path)
-        self.name = self.path.name
-        if not self.path.is_file():
+        self.name = name or self.path.name
+        if content is None and not self.path.is_file():
             raise ExportedModelError(f"{self.path}: no such file")
         try:
-            self._interp = Interpreter(model_path=str(self.path), num_threads=num_threads)
+            self._interp = (Interpreter(model_path=str(self.path), num_threads=num_threads)
+                            if content is None else
+                            Interpreter(model_content=content, num_threads=num_threads))
         except Exception as e:  # noqa: BLE001 - one line for the user whatever LiteRT raises
             raise ExportedModelError(f"{self.path}: not a TFLite model "
                                      f"({str(e).splitlines()[0] if str(e) else type(e).__name__})"
@@ -205,7 +211,7 @@ class TFLiteRunner(_Runner):
             self.fixed_size = (sig[1], sig[2])
         self.fixed_batch = sig[0] > 0
         self._shape: tuple[int, ...] | None = None
-        self.scale = self._probe_scale()
+        self.scale = self._probe_scale() if scale is None else int(scale)
 
     @staticmethod
     def _qparams(detail) -> tuple[float, int] | None:

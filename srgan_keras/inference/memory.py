@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import sys
 
+# Live activation buffers per pixel of a tile (issue 16.2, our choice, measured with
+# benchmarks/bench_upscale.py): a conv layer's input, output, a residual skip and oneDNN's scratch.
+# Tiling (Keras) and LiteRT size their tiles with it.
+LIVE_BUFFERS = 4
+
 
 def is_out_of_memory(e: BaseException) -> bool:
     """``MemoryError`` or TensorFlow's ``ResourceExhaustedError``: what a smaller tile may avoid."""

@@ -27,11 +27,10 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from srgan_keras.data.ranges import pixels_to_unit, signed_to_unit, unit_to_pixels
-from srgan_keras.inference.bundled import BUNDLED, DEFAULT_ORDER, MODEL_NAMES, SAVED_MODELS
+from srgan_keras.inference.bundled import MODEL_NAMES
+from srgan_keras.inference.degradation_estimate import AUTO
 from srgan_keras.inference.errors import ModelNotFoundError
-
-# PyTorch checkpoints: not run directly, converted once by srgan_keras.convert (issue 28.3).
-TORCH_SUFFIXES = (".pth", ".pt")
+from srgan_keras.inference.resolve import convert_hint, resolve_model_path
 
 
 @runtime_checkable
@@ -77,8 +76,10 @@ class BicubicRunner:
     """Bicubic interpolation as a runner: the baseline of SRGAN Table 2 (``--model bicubic``).
 
     Same resize as :func:`srgan_keras.data.degradation.bicubic_upscale` (Keys a=-0.5, antialiased),
-    on 0..255 values; the output is *not* rounded here, ``upscale_image`` rounds once when it
-    writes 8-bit pixels. Works on any number of channels (the tiler uses it for alpha too).
+    on 0..255 values, computed in NumPy (:mod:`srgan_keras.inference.bicubic`, equal to
+    TensorFlow's to float32 rounding; no TensorFlow needed); the output is *not* rounded here,
+    ``upscale_image`` rounds once when it writes 8-bit pixels. Works on any number of channels
+    (the tiler uses it for alpha too).
     """
 
     def __init__(self, scale: int = 4):
@@ -88,12 +89,12 @@ class BicubicRunner:
         self.name = "bicubic"
 
     def __call__(self, lr: np.ndarray) -> np.ndarray:
-        import tensorflow as tf
+        from srgan_keras.inference.bicubic import resize_bicubic
 
         lr = np.asarray(lr, dtype=np.float32)
         size = (lr.shape[-3] * self.scale, lr.shape[-2] * self.scale)
-        up = tf.image.resize(unit_to_pixels(lr), size, method="bicubic", antialias=True)
-        return np.clip(pixels_to_unit(up.numpy()), 0.0, 1.0)
+        up = resize_bicubic(unit_to_pixels(lr), size)
+        return np.clip(pixels_to_unit(up), 0.0, 1.0)
 
 
 def _measure_scale(fn, name: str) -> int:
@@ -125,65 +126,10 @@ def _measure_scale(fn, name: str) -> int:
     return h // 8
 
 
-def _no_model_message(what: str) -> str:
-    return (f"no generator found ({what}). Train one with `python -m srgan_keras.train` "
-            "(it writes <run>/generator.keras) and pass it with --model PATH, "
-            "or use --model bicubic for the baseline")
-
-
-def _unknown_name_message(name: str) -> str:
-    """A bare word that is neither a file nor a name: the names, and the closest one (difflib)."""
-    from srgan_keras.inference import zoo
-
-    close = zoo.closest(name, list(MODEL_NAMES))
-    guess = f"did you mean {close}? " if close else ""
-    return (f"--model {name}: no such file and not a model name; {guess}the names are "
-            f"{', '.join(MODEL_NAMES)} (bundled) and {', '.join(zoo.names())} (downloaded on "
-            "first use; --list-models); or give a .keras file, a SavedModel folder, "
-            "a .tflite or .onnx file")
-
-
-def convert_hint(path: str | os.PathLike) -> str | None:
-    """For a PyTorch checkpoint, the sentence that names the converter; else ``None``."""
-    path = Path(path)
-    if path.suffix.lower() not in TORCH_SUFFIXES:
-        return None
-    return (f"{path} is a PyTorch checkpoint, which is not run directly; convert it once with "
-            f"`python -m srgan_keras.convert {path} -o {path.with_suffix('.keras')}` "
-            "and pass the .keras file")
-
-
-def resolve_model_path(path_or_name: str | os.PathLike | None) -> Path:
-    """The file or folder a model argument refers to; raises ModelNotFoundError with a hint."""
-    if path_or_name is None:
-        for key in DEFAULT_ORDER:
-            candidate = SAVED_MODELS / BUNDLED[key]
-            if candidate.exists():
-                return candidate
-        names = ", ".join(f"saved_models/{BUNDLED[k]}" for k in DEFAULT_ORDER)
-        raise ModelNotFoundError(_no_model_message(f"no --model given and none of {names} exists"))
-    key = str(path_or_name)
-    if key in BUNDLED:
-        candidate = SAVED_MODELS / BUNDLED[key]
-        if not candidate.exists():
-            raise ModelNotFoundError(_no_model_message(f"the bundled model {candidate} is missing"))
-        return candidate
-    path = Path(path_or_name).expanduser()
-    if not path.exists():
-        from srgan_keras.inference import zoo
-
-        cached = zoo.resolve(key)  # a zoo name: downloaded and converted on first use
-        if cached is not None:
-            return cached
-        if not path.suffix and len(path.parts) == 1:  # a word, not a path: a mistyped name?
-            raise ModelNotFoundError(_unknown_name_message(key))
-        raise ModelNotFoundError(_no_model_message(f"{path} does not exist"))
-    return path
-
-
 def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4,
                    denoise_strength: float | str | None = None,
-                   wdn: str | os.PathLike | None = None, precision: str = "float32") -> Runner:
+                   wdn: str | os.PathLike | None = None, precision: str = "float32",
+                   runtime: str = "keras") -> Runner:
     """A runner for a model path or name (see the module docstring).
 
     ``scale`` is used by ``bicubic`` only; other runners read their scale from the model.
@@ -205,10 +151,20 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
     natively, else float32); see :mod:`srgan_keras.inference.precision`. The runner's
     ``precision`` attribute says what it runs. Other formats run as they were exported: ``auto``
     keeps them, ``bfloat16`` raises ``ValueError``.
-    """
-    from srgan_keras.inference.precision import resolve_precision
 
-    resolve_precision(precision)  # ValueError for an unknown name
+    ``runtime``: ``keras`` (the default here: the model as trained, what evaluate and the model
+    card measure; a ``.tflite`` file still runs on LiteRT), ``auto`` (what the upscale CLI, the
+    Python API :func:`as_runner` and the web page use: a bundled model's TFLite twin on LiteRT,
+    without importing TensorFlow, where it matches and was measured faster) or ``litert`` (the
+    twin, or ``ValueError``); see :mod:`srgan_keras.inference.litert`. The runner's
+    ``runtime_choice`` says which ran and why.
+    """
+    from srgan_keras.inference.precision import PRECISIONS
+
+    if precision not in PRECISIONS:  # resolve_precision("auto") would import TensorFlow here
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if runtime != "keras":
+        return _load_by_runtime(path_or_name, scale, denoise_strength, wdn, precision, runtime)
     if denoise_strength == AUTO:
         return _load_auto(path_or_name, scale, wdn, precision)
     if denoise_strength is not None or wdn is not None:
@@ -218,10 +174,33 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
     return _with_precision(runner, precision)
 
 
+def _load_by_runtime(path_or_name, scale: int, denoise_strength, wdn, precision: str,
+                     runtime: str) -> Runner:
+    """:func:`load_generator` for ``runtime`` auto or litert (srgan_keras.inference.litert)."""
+    from srgan_keras.inference.litert import choose_runtime, load_litert, with_activation_estimate
+
+    choice = choose_runtime(path_or_name, runtime, denoise_strength, wdn, precision)
+    if choice.runtime == "litert" and choice.tflite is not None:
+        path = resolve_model_path(path_or_name)
+        return load_litert(choice, _runner_name(path), denoise_strength)
+    runner = load_generator(path_or_name, scale, denoise_strength, wdn, precision)
+    if choice.runtime == "litert":  # a .tflite file given as the model
+        with_activation_estimate(runner)
+    runner.runtime_choice = choice
+    return runner
+
+
+def _runner_name(path: Path) -> str:
+    """A ``.keras`` runner's name: its stem; train.py's ``<run>/generator.keras``, its run."""
+    return path.parent.name if path.stem == "generator" and path.parent.name else path.stem
+
+
 def _with_precision(runner: Runner, precision: str) -> Runner:
     """``runner`` with its trunk in the arithmetic ``precision`` names (see load_generator)."""
     from srgan_keras.inference.precision import resolve_precision
 
+    if precision == "auto" and not isinstance(runner, KerasRunner):
+        return runner  # exported and bicubic runners run as they are (no TensorFlow to ask)
     if resolve_precision(precision) != "bfloat16":
         return runner
     if not isinstance(runner, KerasRunner):
@@ -240,8 +219,6 @@ def _with_precision(runner: Runner, precision: str) -> Runner:
     return KerasRunner(twin, name=runner.name, precision="bfloat16")
 
 
-# ``denoise_strength="auto"``: the strength chosen per image (issue 24.1).
-AUTO = "auto"
 
 
 class AutoDenoiseRunner:
@@ -346,9 +323,7 @@ def _load_plain(path_or_name: str | os.PathLike | None, scale: int) -> Runner:
         from srgan_keras.nn.saving import load_keras
 
         model = load_keras(path)  # ModelFileError (a ValueError): one line
-        # train.py writes <run>/generator.keras: the run folder is the more telling name
-        name = path.parent.name if path.stem == "generator" and path.parent.name else path.stem
-        return KerasRunner(model, name=name, source=str(path))
+        return KerasRunner(model, name=_runner_name(path), source=str(path))
     raise ValueError(convert_hint(path) or (
         f"{path}: unknown model format; expected a .keras file, a SavedModel folder, a .tflite "
         f"or .onnx file, or one of the names {', '.join(MODEL_NAMES)}"))
@@ -379,9 +354,10 @@ def _load_denoise_blend(path_or_name, strength: float | None, wdn) -> Runner:
 
 
 def as_runner(model) -> Runner:
-    """Accept a runner, an in-memory Keras generator, or anything :func:`load_generator` takes."""
+    """Accept a runner, an in-memory Keras generator, or anything :func:`load_generator` takes
+    (loaded with ``runtime="auto"``: a bundled model on LiteRT, without TensorFlow)."""
     if isinstance(model, (str, os.PathLike)) or model is None:
-        return load_generator(model)
+        return load_generator(model, runtime="auto")  # the Python API: TensorFlow only if needed
     if hasattr(model, "scale") and callable(model) and hasattr(model, "name") \
             and not hasattr(model, "layers"):
         return model

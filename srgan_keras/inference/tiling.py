@@ -29,7 +29,7 @@ import numpy as np
 from srgan_keras.data.imaging import LoadedImage
 from srgan_keras.data.ranges import pixels_to_unit, to_pixels
 from srgan_keras.inference.colorfix import ColorFixRunner
-from srgan_keras.inference.memory import is_out_of_memory
+from srgan_keras.inference.memory import LIVE_BUFFERS, is_out_of_memory
 from srgan_keras.inference.runners import BicubicRunner, Runner, as_runner
 
 DEFAULT_TILE = 80  # our choice: the fixed LR tile side of callers that ask for one (evaluate)
@@ -39,7 +39,6 @@ DEFAULT_PRE_PAD = 10  # Real-ESRGAN's RealESRGANer default pre_pad
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 # Automatic tiles (issue 16.2). Our choices, measured with benchmarks/bench_upscale.py:
-LIVE_BUFFERS = 4  # a conv layer's input, output, a residual skip and oneDNN's scratch
 FALLBACK_BYTES_PER_PIXEL = 16 * 1024  # the paper SRResNet's estimate, for runners we cannot inspect
 MAX_ACTIVATION_BYTES = 2 * 2**30  # at most this much for one tile: speed is flat from 128 px up
 MEMORY_FRACTION = 0.5  # ... and at most this share of the memory available now
@@ -81,10 +80,10 @@ def bytes_per_pixel(runner: Runner) -> int:
     SRResNet that is 1024 floats (256 channels at 2x, 64 at 4x) -> 16 KiB. Other runners
     (SavedModel, TFLite, ONNX) use ``FALLBACK_BYTES_PER_PIXEL``; bicubic needs next to nothing.
     """
-    cached = getattr(runner, "_bytes_per_pixel", None)
-    if cached:
-        return cached
     inner = getattr(runner, "runner", runner)  # ColorFixRunner wraps one
+    cached = getattr(runner, "_bytes_per_pixel", None) or getattr(inner, "_bytes_per_pixel", None)
+    if cached:  # a LiteRT runner's is read from its interpreter (srgan_keras.inference.litert)
+        return cached
     if isinstance(inner, BicubicRunner):
         return 4 * 3 * inner.scale**2 * LIVE_BUFFERS
     value = FALLBACK_BYTES_PER_PIXEL

@@ -2,7 +2,8 @@
 
     python -m srgan_keras.upscale INPUT... | --example [-o OUT_DIR] [--model PATH] [--outscale F |
         --width W --height H] [--color-fix] [--format png|jpg|webp] [--quality Q]
-        [--tile N] [--overwrite] [--denoise-strength auto|S] [-q | --verbose]
+        [--tile N] [--overwrite] [--denoise-strength auto|S] [--runtime auto|keras|litert]
+        [-q | --verbose]
 
 INPUT is files, folders (searched recursively) or globs. Every output is ``<stem>_x<s>.<ext>``
 in OUT_DIR (default ``./upscaled``; a folder input keeps its sub-folders); ``<s>`` is the
@@ -34,8 +35,10 @@ A video file named as an INPUT (``clip.mp4``) is handed to :mod:`srgan_keras.inf
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import fcntl
+import io
 import math
 import os
 import re
@@ -70,6 +73,7 @@ from srgan_keras.data.metadata import (
 from srgan_keras.data.metadata import is_ours as written_by_us
 from srgan_keras.data.ranges import PIXEL_MAX_16, pixels_to_unit, uint16_to_uint8
 from srgan_keras.inference import video
+from srgan_keras.inference.litert import RUNTIMES
 from srgan_keras.inference.precision import PRECISIONS
 from srgan_keras.inference.tiling import (
     DEFAULT_OVERLAP,
@@ -82,7 +86,7 @@ from srgan_keras.inference.tiling import (
     upscale_image,
 )
 from srgan_keras.samples import EXAMPLE, example_photo
-from srgan_keras.startup import add_verbose_flag, filtered_stderr
+from srgan_keras.startup import add_verbose_flag, filtered_stderr, import_tensorflow
 
 FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}
 INPUT_EXTENSIONS = (*IMAGE_EXTENSIONS, ".gif")  # GIF: the first frame (a note if animated)
@@ -120,8 +124,7 @@ def read_input(path: Path) -> LoadedImage:
     with Image.open(path) as im:
         if im.getexif().get(0x0112, 1) != 1:  # EXIF-rotated 16-bit PNG: keep Pillow's 8 bits
             return img
-    import tensorflow as tf
-
+    tf = import_tensorflow()  # quietly, if the model did not need it (a LiteRT run)
     arr = pixels_to_unit(tf.io.decode_png(Path(path).read_bytes(), dtype=tf.uint16).numpy(), PIXEL_MAX_16)
     alpha = arr[..., 3] if arr.shape[2] == 4 else None
     return LoadedImage(np.ascontiguousarray(arr[..., :3], dtype=np.float32), alpha, False, 16)
@@ -408,7 +411,9 @@ models (--model):
   realesr                      bundled, the default: Real-ESRGAN's compact network trained on
                                blur, noise and JPEG; --denoise-strength auto (the default)
                                blends it with its weak-denoise twin per photo, from the
-                               photo's noise and JPEG quality; 0..1 sets the blend by hand
+                               photo's noise and JPEG quality; 0..1 sets the blend by hand.
+                               It runs on LiteRT from its bundled TFLite exports, without
+                               loading TensorFlow (--runtime; --verbose says which ran)
   srresnet, srgan              bundled: the paper's models, for clean (bicubic-downscaled) inputs
   bicubic                      no network: the baseline
   RealESRGAN_x4plus, ...       Real-ESRGAN's and ESRGAN's published weights, downloaded into
@@ -489,6 +494,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="arithmetic of a .keras model's trunk (default auto: bfloat16 where the "
                          "CPU computes it natively, about 1.5x faster, as Real-ESRGAN runs half "
                          "precision unless --fp32; float32 otherwise and for exported models)")
+    ap.add_argument("--runtime", choices=RUNTIMES, default="auto",
+                    help="what runs the network. auto (the default): a bundled model's TFLite "
+                         "twin on LiteRT, without loading TensorFlow, where its export report "
+                         "shows it matches the .keras model and ran faster; otherwise Keras. "
+                         "keras: the .keras file through TensorFlow. litert: the twin, or an "
+                         "error. --verbose says which ran")
     ap.add_argument("--wdn-model", default=None, metavar="PATH",
                     help="the weak-denoise twin for --denoise-strength, if not beside the model")
     ap.add_argument("--max-pixels", type=int, default=None,
@@ -520,6 +531,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.max_pixels is not None and args.max_pixels < 0:
         ap.error("--max-pixels must be >= 0 (0 = no limit)")
     return args
+
+
+def needs_tensorflow(argv: list[str]) -> bool:
+    """Whether this command line will need TensorFlow (``run_cli`` then imports it at start-up,
+    quietly and under its Ctrl-C guard): not for a model run on LiteRT (issue 29.1). A command
+    line that fails to parse or names a missing model answers False: ``main`` reports the error,
+    without it. (A 16-bit colour PNG imports it when read, :func:`read_input`.)"""
+    from srgan_keras.inference.litert import choose_runtime
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # a usage error is main()'s to print
+            args = parse_args(argv)
+        choice = choose_runtime(choose_model(args), args.runtime, args.denoise_strength,
+                                args.wdn_model, args.precision)
+    except (SystemExit, Exception):  # noqa: BLE001 -- main() parses again and says what is wrong
+        return False
+    return choice.runtime == "keras"
 
 
 def describe_estimate(est) -> str:
@@ -650,10 +678,13 @@ def _main(args: argparse.Namespace, stats: dict) -> int:
         with filtered_stderr(args.verbose):  # a TFLite interpreter announces its XNNPACK delegate
             runner = load_generator(choose_model(args), scale=args.scale,
                                     denoise_strength=args.denoise_strength, wdn=args.wdn_model,
-                                    precision=args.precision)
+                                    precision=args.precision, runtime=args.runtime)
     except (ModelNotFoundError, ValueError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    choice = getattr(runner, "runtime_choice", None)
+    if args.verbose and choice is not None:
+        print(f"note: {choice.describe()}", file=sys.stderr)
     limit = Image.MAX_IMAGE_PIXELS
     if args.max_pixels is not None:
         Image.MAX_IMAGE_PIXELS = args.max_pixels or None  # 0: no limit

@@ -9,7 +9,7 @@ Gradio wheel. The page has
 
 - an image drop zone (the original file is used, so 16-bit PNGs, alpha, gray and EXIF rotation
   are handled exactly as by ``python -m srgan_keras.upscale``);
-- the model: the bundled generators (every entry of ``runners.BUNDLED`` whose file exists,
+- the model: the bundled generators (every entry of ``bundled.BUNDLED`` whose file exists,
   so models added later appear by themselves), ``bicubic`` as the baseline, the zoo's names
   (:mod:`srgan_keras.inference.zoo`: downloaded and converted the first time one runs), and any
   ``--model`` given on the command line;
@@ -47,6 +47,7 @@ import numpy as np
 from srgan_keras.data.imaging import LoadedImage
 from srgan_keras.data.ranges import uint16_to_uint8
 from srgan_keras.errors import SrganKerasError
+from srgan_keras.startup import import_tensorflow
 
 HOST = "127.0.0.1"  # local only: the page is never served on other interfaces
 PREVIEW_SIDE = 2048  # our choice: the slider shows at most this many pixels on the long side
@@ -73,11 +74,11 @@ class AppError(SrganKerasError, ValueError):
 
 def model_choices(extra: list[str] | None = None) -> list[str]:
     """Bundled models whose file exists (the default first), ``bicubic``, then ``extra`` paths."""
-    from srgan_keras.inference import runners
+    from srgan_keras.inference import bundled as shipped
 
-    order = list(runners.DEFAULT_ORDER) + [k for k in runners.BUNDLED
-                                             if k not in runners.DEFAULT_ORDER]
-    bundled = [k for k in order if (runners.SAVED_MODELS / runners.BUNDLED[k]).exists()]
+    order = list(shipped.DEFAULT_ORDER) + [k for k in shipped.BUNDLED
+                                             if k not in shipped.DEFAULT_ORDER]
+    bundled = [k for k in order if (shipped.SAVED_MODELS / shipped.BUNDLED[k]).exists()]
     from srgan_keras.inference import zoo
 
     # the zoo's models (downloaded on first use), but not the twins --denoise-strength blends in
@@ -94,15 +95,27 @@ def _loader_takes_denoise() -> bool:
 
 @functools.lru_cache(maxsize=4)
 def load_runner(model: str, denoise_strength: float | str | None = None):
-    """A runner for ``model`` (cached: a generator loads once per strength)."""
+    """A runner for ``model`` (cached: a generator loads once per strength), on LiteRT where the
+    model has a bundled TFLite twin (``runtime="auto"``, issue 29.1); TensorFlow is imported, with
+    its start-up lines filtered as at a CLI's start, only for a model that needs it."""
+    from srgan_keras.inference.litert import choose_runtime
     from srgan_keras.inference.runners import ModelNotFoundError, load_generator
 
     try:
+        if choose_runtime(model, "auto", denoise_strength, None, "auto").runtime == "keras":
+            import_tensorflow()
         if denoise_strength is None:
-            return load_generator(model, precision="auto")
-        return load_generator(model, denoise_strength=denoise_strength, precision="auto")
+            return load_generator(model, precision="auto", runtime="auto")
+        return load_generator(model, denoise_strength=denoise_strength, precision="auto",
+                              runtime="auto")
     except (ModelNotFoundError, ValueError, ImportError) as e:
         raise AppError(str(e)) from None
+
+
+def needs_tensorflow(argv: list[str]) -> bool:
+    """For :func:`srgan_keras.startup.run_cli`: the page starts without TensorFlow; a request for
+    a model that needs it imports it then (:func:`load_runner`)."""
+    return False
 
 
 @functools.cache

@@ -4,7 +4,7 @@
     python -m srgan_keras.upscale --list-models
 
 A zoo name (:data:`ENTRIES`; case does not matter, the file name ``NAME.pth`` works too) is
-resolved by :func:`srgan_keras.inference.runners.resolve_model_path` in every command that takes
+resolved by :func:`srgan_keras.inference.resolve.resolve_model_path` in every command that takes
 ``--model`` (upscale, evaluate, export, model_card, the web page). On first use the ``.pth`` is
 
 1. downloaded from its published URL into the user cache, streamed into a temporary file of ours
@@ -300,13 +300,14 @@ def resolve(name: str | os.PathLike) -> Path | None:
 def listing() -> list[str]:
     """One line per model: name, where it is (bundled, cached, download), scale, network,
     licence. Bundled models are this repository's (MIT)."""
-    from srgan_keras.inference.bundled import BUNDLED, DEFAULT_ORDER, SAVED_MODELS
+    from srgan_keras.inference import bundled
+    from srgan_keras.inference.bundled import BUNDLED, DEFAULT_ORDER
 
     rows = [("NAME", "STATUS", "SCALE", "NETWORK", "LICENCE")]
     bundled_nets = {"realesr": "SRVGGNetCompact, trained here (the default); twin _wdn",
                     "srresnet": "SRResNet, trained here", "srgan": "SRGAN-MSE, trained here"}
     for key in [*DEFAULT_ORDER, *(k for k in BUNDLED if k not in DEFAULT_ORDER)]:
-        there = (SAVED_MODELS / BUNDLED[key]).is_file()
+        there = (bundled.SAVED_MODELS / BUNDLED[key]).is_file()
         rows.append((key, "bundled" if there else "missing", "x4", bundled_nets.get(key, ""),
                      "MIT"))
     rows.append(("bicubic", "built in", "any", "interpolation, no network", "-"))

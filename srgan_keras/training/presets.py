@@ -17,7 +17,7 @@ paper-size runs; tiny runs override sizes:
 Balanced as BasicSR / Real-ESRGAN's code balances them: the L1 pixel terms are computed on the
 unit-range generators' [0, 1] output (srgan.py), the perceptual losses on torchvision's VGG19
 (RGB [0, 1], ImageNet mean/std; losses.py), the GAN phase starts from the pre-training's EMA
-weights and D keeps no EMA (training/loop.py).
+weights and D keeps no EMA (training/trainer.py).
 
 Departures from the official Real-ESRGAN data pipeline (named here, kept for now): BasicSR's
 ``RealESRGANDataset`` degrades a 400 px crop and its model cuts ``gt_size`` 256 from the result,
