@@ -165,8 +165,8 @@ import tempfile
 import keras
 
 from srgan_keras.data.pipeline import training_dataset
-from srgan_keras.training.networks import build_critic, build_generator
 from srgan_keras.training.losses import ContentLoss, PixelLoss, VanillaGAN
+from srgan_keras.training.networks import build_critic, build_generator
 from srgan_keras.training.srgan import to_generator_range
 
 keras.utils.set_random_seed(0)

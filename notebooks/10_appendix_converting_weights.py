@@ -44,8 +44,7 @@ import keras
 # %%
 from srgan_keras.data import torch_pickle
 from srgan_keras.export import convert
-from srgan_keras.nn import torch_weights
-from srgan_keras.nn import rrdbnet
+from srgan_keras.nn import rrdbnet, torch_weights
 
 print(inspect.getsource(torch_pickle.StateDictUnpickler.find_class))
 
