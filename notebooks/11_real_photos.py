@@ -45,7 +45,8 @@ from _course import DATA, FAST, HEADLESS, hf_ratio, nearest, say, setup, show_fi
 setup()
 
 # %%
-from srgan_keras.inference.runners import SAVED_MODELS, load_generator, resolve_model_path
+from srgan_keras.inference.bundled import SAVED_MODELS
+from srgan_keras.inference.runners import load_generator, resolve_model_path
 
 REAL_WORLD = "realesr"  # saved_models/realesr_x4.keras, its weak-denoise twin realesr_x4_wdn.keras beside it
 models = {"srresnet": load_generator("srresnet"), REAL_WORLD: load_generator(REAL_WORLD)}

@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO
 
 from srgan_keras.inference import runners as inference
-from srgan_keras.inference.bundled import SAVED_MODELS
+from srgan_keras.inference.bundled import DEFAULT_ORDER, SAVED_MODELS
 
 # The whole module is the slow tier: the real bundled models on Set5/Set14, CLI subprocesses and a
 # wheel build (about 6 minutes on 2 cores); the quick tier's upscale checks use tiny models.
@@ -53,7 +53,7 @@ def test_bundled_model_is_the_measured_file_and_scores_what_the_card_says(name, 
 
 def test_the_default_model_is_the_bundled_real_world_one_and_the_paper_models_keep_their_names():
     """Issue 12.6: no --model is realesr; srresnet and srgan remain the paper's bicubic models."""
-    assert inference.DEFAULT_ORDER[0] == "realesr"
+    assert DEFAULT_ORDER[0] == "realesr"
     assert inference.resolve_model_path(None) == SAVED_MODELS / "realesr_x4.keras"
     assert inference.resolve_model_path("realesr") == SAVED_MODELS / "realesr_x4.keras"
     assert inference.resolve_model_path("srresnet") == SAVED_MODELS / "srresnet_x4.keras"

@@ -255,7 +255,7 @@ def build_ui(models: list[str], tile: int | str | None, work_dir: Path,
     _offline_gradio_env()
     import gradio as gr
 
-    from srgan_keras.inference.runners import BUNDLED
+    from srgan_keras.inference.bundled import BUNDLED
 
     has_slider = hasattr(gr, "ImageSlider")
     bundled = set(BUNDLED) | {"bicubic"}
