@@ -249,6 +249,13 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
             stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
     try:
         _wait_for_page(url, proc, server_log)
+        for _ in range(100):  # the line comes as launch() returns, maybe just after the page
+            console = server_log.read_text()
+            if f"the page is at {url}" in console:
+                break
+            time.sleep(0.1)
+        assert f"the page is at {url}" in console, console  # our one line, and no offer of a
+        assert "share=True" not in console, console  # public link the page never makes (28.5)
         requests: list[str] = []
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch_persistent_context(  # a fresh --user-data-dir

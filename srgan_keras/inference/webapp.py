@@ -376,10 +376,15 @@ def main(argv: list[str] | None = None) -> int:
         demo.queue(default_concurrency_limit=1)
         # No Node server for server-side rendering, no web-app manifest, no MCP endpoint, where
         # this Gradio has those switches at all.
-        extras = {k: False for k in ("ssr_mode", "pwa", "mcp_server")
-                  if k in inspect.signature(demo.launch).parameters}
+        launch_params = inspect.signature(demo.launch).parameters
+        extras = {k: False for k in ("ssr_mode", "pwa", "mcp_server") if k in launch_params}
+        # Gradio's own lines offer a public share link, which this page never makes (issue 28.5):
+        # quiet, and the one line a user needs is ours.
+        extras.update({"quiet": True} if "quiet" in launch_params else {})
         demo.launch(server_name=HOST, server_port=args.port, share=False, inbrowser=args.open,
                     show_error=True, prevent_thread_lock=True, **extras)
+        print(f"the page is at http://{HOST}:{demo.server_port}/ (this computer only; Ctrl-C stops it)",
+              flush=True)
         while demo.is_running:  # until Ctrl-C or SIGTERM
             time.sleep(0.2)
     except OSError as e:  # the port is taken
