@@ -65,6 +65,17 @@ def test_a_tile_below_the_minimum_is_refused_in_one_line(tmp_path, capsys, tile)
     assert not (tmp_path / "o").exists()
 
 
+def test_the_web_page_refuses_the_same_small_tiles_in_one_line(capsys):
+    from srgan_keras.inference import webapp
+
+    with pytest.raises(SystemExit) as e:
+        webapp.parse_args(["--tile", "5"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 2
+    assert len(err) == 1 and "--tile 5" in err[0] and "at least 32" in err[0], err
+    assert webapp.parse_args(["--tile", "32"]).tile == 32
+
+
 @pytest.mark.parametrize("fmt", ["png", "webp"])
 def test_animated_png_and_webp_say_only_the_first_frame_is_upscaled(tmp_path, capsys, fmt):
     src = tmp_path / f"anim.{fmt}"

@@ -383,6 +383,15 @@ def parse_tile(value: str) -> int | str:
     return n
 
 
+def tile_flag_error(tile: int | str | None) -> str | None:
+    """The one line refusing a ``--tile`` below MIN_TILE_FLAG (the CLI and the web page), or None."""
+    if isinstance(tile, int) and 0 < tile < MIN_TILE_FLAG:
+        return (f"--tile {tile}: a tile must be at least {MIN_TILE_FLAG} LR pixels (smaller ones "
+                "compute mostly overlap and take minutes); use auto, 0 for the whole image, or "
+                f"{MIN_TILE_FLAG} and up")
+    return None
+
+
 def parse_strength(value: str) -> float | str:
     """``--denoise-strength``: ``auto`` or a number in [0, 1] (range checked at load time)."""
     if value == "auto":
@@ -509,10 +518,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="no progress bar and no per-file lines (failures and the summary stay)")
     add_verbose_flag(ap)
     args = ap.parse_args(argv)
-    if isinstance(args.tile, int) and 0 < args.tile < MIN_TILE_FLAG:
-        ap.exit(2, f"error: --tile {args.tile}: a tile must be at least {MIN_TILE_FLAG} LR pixels "
-                   "(smaller ones compute mostly overlap and take minutes); use auto, 0 for the "
-                   f"whole image, or {MIN_TILE_FLAG} and up\n")
+    if (why := tile_flag_error(args.tile)) is not None:
+        ap.exit(2, f"error: {why}\n")
     if args.example:
         args.inputs.append(str(example_photo()))
     if not args.inputs:

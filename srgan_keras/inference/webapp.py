@@ -323,7 +323,7 @@ def build_ui(models: list[str], tile: int | str | None, work_dir: Path,
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from srgan_keras.inference import zoo
-    from srgan_keras.inference.upscale import parse_tile
+    from srgan_keras.inference.upscale import parse_tile, tile_flag_error
     from srgan_keras.inference.zoo import add_list_models_flag
 
     ap = argparse.ArgumentParser(prog="python -m srgan_keras.app",
@@ -344,6 +344,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if args.max_pixels < 0:
         ap.error("--max-pixels must be >= 0 (0 = Pillow's limit)")
+    if (why := tile_flag_error(args.tile)) is not None:  # the CLI's minimum (issue 27.13)
+        ap.exit(2, f"error: {why}\n")
     for m in args.model:
         if not Path(m).exists() and zoo.lookup(m) is None:
             ap.error(f"--model {m}: no such file or folder")
