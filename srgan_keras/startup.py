@@ -232,11 +232,12 @@ def run_cli(cli: str | Callable[[], object], tensorflow: bool | str = True) -> N
     """
     main_thread = threading.current_thread() is threading.main_thread()
     guard_start_up()
-    if not help_requested() and tensorflow is True:
+    asked_help = help_requested()
+    if not asked_help and tensorflow is True:
         import_tensorflow()
     module = importlib.import_module(cli) if isinstance(cli, str) else None
     main = cli if module is None else module.main
-    if (module is not None and isinstance(tensorflow, str) and not help_requested()
+    if (module is not None and isinstance(tensorflow, str) and not asked_help
             and getattr(module, tensorflow)(sys.argv[1:])):
         import_tensorflow()
     try:
