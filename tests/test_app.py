@@ -245,7 +245,7 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
         proc = subprocess.Popen(
             [app_python, str(REPO / "tests" / "offline_guard.py"), str(blocked), "srgan_keras.app",
              "--port", str(port), "--model", str(tiny_model_path), "--model", str(dn),
-             "--tile", "16"],
+             "--tile", "32"],
             stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
     try:
         _wait_for_page(url, proc, server_log)
@@ -305,7 +305,7 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
         # the downloaded file is the model's output, in the page's precision (auto: bfloat16 on
         # a CPU that has it); computed in another process, so within a grey level
         runner = load_generator(tiny_model_path, precision="auto")
-        want = upscale_image(np.asarray(Image.open(photo)), runner, tile=16)
+        want = upscale_image(np.asarray(Image.open(photo)), runner, tile=32)
         assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
         outside = [u for u in requests if not u.startswith(f"http://127.0.0.1:{port}/")]
         assert outside == [], outside  # the page loads nothing (fonts, scripts) from elsewhere
