@@ -248,11 +248,11 @@ def run_cli(cli: str | Callable[[], object], tensorflow: bool | str = True) -> N
         print("interrupted", file=sys.stderr)
         status = 130
     except Exception as e:  # an error a user can act on that the command let through: one line
-        from srgan_keras.errors import SrganKerasError, first_line  # (startup.py imports no stage)
+        from srgan_keras.errors import SrganKerasError, report  # (startup.py imports no stage)
 
         if not isinstance(e, SrganKerasError):
             raise
-        print(f"error: {first_line(e)}", file=sys.stderr)
+        report(e)
         status = e.exit_code
     except SystemExit as e:  # argparse: --help, a usage error
         status = e.code

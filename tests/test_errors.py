@@ -57,3 +57,25 @@ def test_run_cli_prints_an_escaped_error_in_one_line_with_its_exit_status(capsys
         startup.run_cli(main)
     assert e.value.code == 2
     assert capsys.readouterr().err == "error: photo.png: not an image file\n"
+
+
+def test_command_turns_an_error_of_ours_into_one_line_and_its_status(capsys):
+    from srgan_keras.errors import command
+
+    class Busy(SrganKerasError, RuntimeError):
+        exit_code = 3
+
+    @command
+    def main(argv=None) -> int:
+        """The command's help."""
+        if argv == ["busy"]:
+            raise Busy("run/: another run uses this folder\nits pid: 12")
+        if argv == ["bug"]:
+            raise KeyError("a bug is not an error of the user's")
+        return 0
+
+    assert main([]) == 0 and main.__doc__ == "The command's help."
+    assert main(["busy"]) == 3
+    assert capsys.readouterr().err == "error: run/: another run uses this folder\n"
+    with pytest.raises(KeyError):  # a traceback, as a bug should give
+        main(["bug"])
