@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's C++ star
 import numpy as np  # noqa: E402
 
 import srgan_keras  # noqa: E402
+from srgan_keras.data.sets import find_data  # noqa: E402
 from srgan_keras.evaluation.metrics import hf_ratio  # noqa: E402, F401 -- the notebooks' texture measure
 
 FAST = os.environ.get("SRGAN_FAST") == "1"  # CI sets SRGAN_FAST=1: training cells become tiny
@@ -29,7 +30,11 @@ FAST = os.environ.get("SRGAN_FAST") == "1"  # CI sets SRGAN_FAST=1: training cel
 # static fallbacks. A kernel cannot tell a browser from nbclient, so the runners say it.
 HEADLESS = FAST or os.environ.get("SRGAN_HEADLESS") == "1"
 REPO = Path(srgan_keras.__file__).resolve().parents[1]
-DATA = Path("../shared/data")  # Set5, Set14, Urban100 beside the checkout (read-only, never copied)
+# Set5 and Set14: $SRGAN_KERAS_DATA, else ../shared/data beside the checkout (read-only, never copied),
+# else data/ in it (where `python -m srgan_keras.fetch_data` puts them); relative to the repository
+# root, where setup() works from.
+_found = find_data(REPO)
+DATA = Path(os.path.relpath(_found, REPO)) if _found is not None else Path("data")
 RUNS = Path(os.environ.get("SRGAN_COURSE_RUNS", "saved_models/course")) / ("fast" if FAST else "full")
 VGG_WEIGHTS = os.environ.get("SRGAN_VGG_WEIGHTS") or None  # None = random VGG19 weights (offline)
 BUNDLED = {"srresnet": Path("saved_models/srresnet_x4.keras"), "srgan": Path("saved_models/srgan_x4.keras")}
@@ -52,7 +57,8 @@ def setup() -> None:
     if (REPO / "pyproject.toml").exists():
         os.chdir(REPO)
     plt.rcParams.update({"figure.dpi": 90, "savefig.dpi": 90, "font.size": 9})
-    print(f"srgan_keras {srgan_keras.__version__} | FAST={FAST} | benchmark sets found: {DATA.exists()}"
+    where = DATA if (DATA / "Set5").is_dir() else "not found (python -m srgan_keras.fetch_data)"
+    print(f"srgan_keras {srgan_keras.__version__} | FAST={FAST} | benchmark sets: {where}"
           f" | VGG19 weights: {VGG_WEIGHTS or 'random (offline)'}")
 
 

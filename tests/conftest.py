@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
 import os
+import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -62,3 +65,36 @@ def tiny_pth(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("pth") / "x4.pth"
     torch.save({"params": srvgg_module(4, 1, 4).state_dict()}, path)
     return path
+
+
+@pytest.fixture
+def server():
+    """An HTTP server on 127.0.0.1 serving ``files`` (name -> bytes); ``hits`` lists requests;
+    ``claims`` (name -> bytes) announces a longer body than it sends, then hangs up."""
+    files: dict[str, bytes] = {}
+    claims: dict[str, int] = {}
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 -- http.server's name
+            hits.append(self.path)
+            body = files.get(self.path.lstrip("/"))
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(claims.get(self.path.lstrip("/"), len(body))))
+            self.close_connection = True
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{httpd.server_port}", files=files, hits=hits,
+                          claims=claims)
+    httpd.shutdown()
+    httpd.server_close()

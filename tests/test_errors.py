@@ -13,7 +13,8 @@ from srgan_keras.errors import SrganKerasError, first_line
 
 # Raised and caught inside a command, never shown to a user as such.
 INTERNAL = {"NonFiniteError"}  # a NaN/Inf loss: the trainer stops the run and says so itself
-ENTRY_POINTS = ("train", "upscale", "evaluate", "convert", "interpolate", "model_card", "app")
+ENTRY_POINTS = ("train", "upscale", "evaluate", "convert", "interpolate", "model_card", "app",
+                "fetch_data")
 
 
 def test_first_line_is_one_line_cut_and_typed_on_request():

@@ -14,4 +14,8 @@
 - :mod:`.realesrgan_degradation`: Real-ESRGAN's second-order degradations (Wang et al. 2021, §3,
   Fig. 2); :mod:`.realesrgan_config`: their settings, the official defaults and our presets.
 - :mod:`.pipeline`: HR crops, their LR, augmentation, as a tf.data pipeline (SRGAN §3.2).
+- :mod:`.download`: every download (model zoo weights, benchmark sets): streamed into a temporary
+  file, bounded in size, hashed on the way.
+- :mod:`.sets`: Set5 and Set14 (SRGAN Table 2) fetched into ``data/`` and verified by SHA-256, for
+  machines without ``../shared/data`` (``python -m srgan_keras.fetch_data``); :func:`.sets.find_data`.
 """

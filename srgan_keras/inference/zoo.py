@@ -30,21 +30,16 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import hashlib
-import http.client
 import os
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from srgan_keras.data.download import DownloadError, TooLargeError, download, sha256_of
 from srgan_keras.inference.errors import ModelNotFoundError
 
 HOME_ENV = "SRGAN_KERAS_HOME"
 URL_ENV = "SRGAN_KERAS_ZOO_URL"
-TIMEOUT_S = 60  # per socket operation, not for the whole download (our choice)
-CHUNK = 1 << 20
 
 _REALESRGAN = "https://github.com/xinntao/Real-ESRGAN/releases/download"
 _OPENMODELDB = "https://github.com/OpenModelDB/open-model-database/blob/main/data/models"
@@ -172,43 +167,25 @@ def is_cached(entry: ZooEntry) -> bool:
     return keras_path(entry).is_file()
 
 
-def sha256_of(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
 def _fetch(entry: ZooEntry, url: str, tmp: str) -> None:
-    """Stream ``url`` into ``tmp``, hashing; raise ZooError on a network failure, more bytes
-    than published or the wrong SHA-256 (atomic_write then removes ``tmp``)."""
-    from tqdm import tqdm
-
-    h, got = hashlib.sha256(), 0
+    """Stream ``url`` into ``tmp`` (:func:`srgan_keras.data.download.download`); raise ZooError on
+    a network failure, more bytes than published or the wrong SHA-256 (atomic_write then removes
+    ``tmp``)."""
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as resp, open(tmp, "wb") as out, \
-                tqdm(total=entry.size, unit="B", unit_scale=True, disable=None, leave=False,
-                     desc=entry.file) as bar:
-            while chunk := resp.read(CHUNK):
-                got += len(chunk)
-                if got > entry.size:
-                    raise ZooError(f"{url}: more than the published {entry.size:,} bytes of "
-                                   f"{entry.name}; refused, nothing cached")
-                h.update(chunk)
-                out.write(chunk)
-                bar.update(len(chunk))
-    except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as e:
-        # no route, DNS, refused, HTTP 404, a stall
-        raise _offline(entry, url, getattr(e, "reason", None) or e) from None
+        got, digest = download(url, tmp, limit=entry.size, desc=entry.file)
+    except TooLargeError:
+        raise ZooError(f"{url}: more than the published {entry.size:,} bytes of "
+                       f"{entry.name}; refused, nothing cached") from None
+    except DownloadError as e:
+        raise _offline(entry, url, e) from None
     if got < entry.size:  # the connection closed early (http.client returns what came)
         raise _offline(entry, url, f"the transfer stopped after {got:,} of {entry.size:,} bytes")
-    if h.hexdigest() != entry.sha256:
-        raise ZooError(f"{url}: SHA-256 {h.hexdigest()} is not the published {entry.sha256} "
+    if digest != entry.sha256:
+        raise ZooError(f"{url}: SHA-256 {digest} is not the published {entry.sha256} "
                        f"of {entry.name} ({got:,} bytes); refused, nothing cached")
 
 
