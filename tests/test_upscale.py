@@ -82,15 +82,6 @@ def test_a_mistyped_model_name_lists_the_names_and_the_closest(tmp_path, monkeyp
         load_generator("zzz")  # nothing close: the names all the same
 
 
-def test_a_pth_model_points_to_the_converter(tmp_path):
-    """Issue 28.3: a PyTorch checkpoint is converted once, and the error says how."""
-    pth = tmp_path / "RealESRGAN_x4plus.pth"
-    pth.write_bytes(b"PK\x03\x04 not run")
-    with pytest.raises(ValueError) as e:
-        load_generator(pth)
-    assert f"python -m srgan_keras.convert {pth} -o {tmp_path / 'RealESRGAN_x4plus.keras'}" in str(e.value)
-
-
 # ---------------------------------------------------------------- tiling
 
 

@@ -1,6 +1,7 @@
-"""The model zoo (issue 28.4) against a local HTTP server on 127.0.0.1: nothing reaches the
-internet. The served ``.pth`` files are tiny SRVGGNetCompact state dicts written here without
-torch (the pickle writer of test_torch_pickle.py); the test computes their SHA-256.
+"""The model zoo (issue 28.4) and ``--model x.pth`` converted on the fly (28.3), against a local
+HTTP server on 127.0.0.1: nothing reaches the internet. The served ``.pth`` files are tiny
+SRVGGNetCompact state dicts written here without torch (the pickle writer of
+test_torch_pickle.py); the test computes their SHA-256.
 """
 
 from __future__ import annotations
@@ -208,3 +209,44 @@ def test_the_web_page_offers_the_zoo_and_knows_its_twins_before_any_download(cac
     assert webapp.denoise_supported("realesr-general-x4v3")  # the strength slider is shown
     assert not webapp.denoise_supported("RealESRGAN_x4plus")
     assert not server.hits and leftovers(cache) == []
+
+
+# ---------------------------------------------------------------- --model x.pth (issue 28.3)
+
+
+def test_a_pth_path_is_converted_once_into_the_cache_with_its_twin(cache, tmp_path, capsys):
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    sd, sd_wdn = srvgg_state(2), srvgg_state(3)
+    pth_bytes(sd, folder / f"{NAME}.pth")
+    pth_bytes(sd_wdn, folder / f"{TWIN}.pth")  # Real-ESRGAN's twin naming, beside it
+    strong = runners.load_generator(folder / f"{NAME}.pth")
+    kernel = strong.model.get_layer("body_0").get_weights()[0]
+    np.testing.assert_array_equal(kernel, sd["body.0.weight"].transpose(2, 3, 1, 0))
+    err = capsys.readouterr().err
+    assert err.count("converting ") == 2 and f"--model {folder / NAME}.pth (once) -> {cache}" in err
+    assert leftovers(folder) == [f"{NAME}.pth", f"{TWIN}.pth"]  # nothing written beside them
+    (converted,) = (cache / "converted").iterdir()
+    assert leftovers(converted) == [f"{NAME}.keras", f"{TWIN}.keras"]
+
+    blend = runners.load_generator(folder / f"{NAME}.pth", denoise_strength=0.5)  # the twin works
+    weak = runners.load_generator(converted / f"{TWIN}.keras")
+    for b, s, w in zip(blend.model.weights, strong.model.weights, weak.model.weights):
+        np.testing.assert_allclose(np.asarray(b), 0.5 * (np.asarray(s) + np.asarray(w)),
+                                   rtol=1e-6, atol=1e-7)
+    assert "converting" not in capsys.readouterr().err  # later runs load the cached .keras
+
+    pth_bytes(srvgg_state(4), folder / f"{NAME}.pth")  # the same name, other weights
+    again = runners.load_generator(folder / f"{NAME}.pth")
+    assert not np.array_equal(again.model.get_layer("body_0").get_weights()[0], kernel)
+    assert len(list((cache / "converted").iterdir())) == 2
+
+
+def test_a_pth_that_is_not_weights_is_one_line_and_caches_nothing(cache, tmp_path):
+    pth = tmp_path / "RealESRGAN_x4plus.pth"
+    pth.write_bytes(b"PK\x03\x04 not a checkpoint")
+    with pytest.raises(runners.ModelNotFoundError) as e:
+        runners.load_generator(pth)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(f"--model {pth}: cannot be converted: "), msg
+    assert not (cache / "converted").exists()

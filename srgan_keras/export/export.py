@@ -87,9 +87,9 @@ def keras_model_path(path_or_name: str | os.PathLike) -> Path:
     ExportError.
 
     Only a ``.keras`` model is exported: the other kinds are exports already, ``bicubic`` is no
-    network, and a ``.pth`` is converted first (the error names the command).
+    network; a ``.pth`` is converted on first use (:mod:`srgan_keras.inference.converted`).
     """
-    from srgan_keras.inference.runners import ModelNotFoundError, convert_hint, resolve_model_path
+    from srgan_keras.inference.runners import ModelNotFoundError, resolve_model_path
 
     if Path(path_or_name).suffix.lower() == ".keras":
         return Path(path_or_name)  # load_keras says it in one line if it is missing
@@ -100,9 +100,9 @@ def keras_model_path(path_or_name: str | os.PathLike) -> Path:
     except ModelNotFoundError as e:
         raise ExportError(str(e)) from None
     if path.is_dir() or path.suffix.lower() != ".keras":
-        raise ExportError(convert_hint(path) or (
-            f"{path}: export takes a .keras generator (a path, or realesr, srresnet, srgan); "
-            "a SavedModel, .tflite or .onnx file is an export already"))
+        raise ExportError(
+            f"{path}: export takes a .keras generator (a path, or realesr, srresnet, srgan) or "
+            "PyTorch weights (.pth); a SavedModel, .tflite or .onnx file is an export already")
     return path
 
 

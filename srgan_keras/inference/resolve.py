@@ -1,8 +1,9 @@
 """Which file or folder a ``--model`` argument names, with the one sentence that says how to get it.
 
 A bundled name (:mod:`.bundled`), a zoo name (:mod:`.zoo`: downloaded and converted on first use),
-or a path; nothing (``None``) is the first bundled model of ``DEFAULT_ORDER`` that exists. The
-loaders (:mod:`.runners`, :mod:`.litert`), the export command and the web page all resolve here.
+or a path (a ``.pth`` is converted on first use and cached: :mod:`.converted`); nothing
+(``None``) is the first bundled model of ``DEFAULT_ORDER`` that exists. The loaders
+(:mod:`.runners`, :mod:`.litert`), the export command and the web page all resolve here.
 ``bundled.SAVED_MODELS`` is read when a name is resolved, so pointing it elsewhere (a test, a
 checkout without the files) takes effect at once.
 """
@@ -15,9 +16,6 @@ from pathlib import Path
 from srgan_keras.inference import bundled
 from srgan_keras.inference.bundled import BUNDLED, DEFAULT_ORDER, MODEL_NAMES
 from srgan_keras.inference.errors import ModelNotFoundError
-
-# PyTorch checkpoints: not run directly, converted once by srgan_keras.convert (issue 28.3).
-TORCH_SUFFIXES = (".pth", ".pt")
 
 
 def _no_model_message(what: str) -> str:
@@ -36,16 +34,6 @@ def _unknown_name_message(name: str) -> str:
             f"{', '.join(MODEL_NAMES)} (bundled) and {', '.join(zoo.names())} (downloaded on "
             "first use; --list-models); or give a .keras file, a SavedModel folder, "
             "a .tflite or .onnx file")
-
-
-def convert_hint(path: str | os.PathLike) -> str | None:
-    """For a PyTorch checkpoint, the sentence that names the converter; else ``None``."""
-    path = Path(path)
-    if path.suffix.lower() not in TORCH_SUFFIXES:
-        return None
-    return (f"{path} is a PyTorch checkpoint, which is not run directly; convert it once with "
-            f"`python -m srgan_keras.convert {path} -o {path.with_suffix('.keras')}` "
-            "and pass the .keras file")
 
 
 def resolve_model_path(path_or_name: str | os.PathLike | None) -> Path:
@@ -73,4 +61,8 @@ def resolve_model_path(path_or_name: str | os.PathLike | None) -> Path:
         if not path.suffix and len(path.parts) == 1:  # a word, not a path: a mistyped name?
             raise ModelNotFoundError(_unknown_name_message(key))
         raise ModelNotFoundError(_no_model_message(f"{path} does not exist"))
+    from srgan_keras.inference import converted
+
+    if converted.is_torch_file(path):  # PyTorch weights: converted once, cached (issue 28.3)
+        return converted.resolve_pth(path)
     return path

@@ -30,7 +30,7 @@ from srgan_keras.data.ranges import pixels_to_unit, signed_to_unit, unit_to_pixe
 from srgan_keras.inference.bundled import MODEL_NAMES
 from srgan_keras.inference.degradation_estimate import AUTO
 from srgan_keras.inference.errors import ModelNotFoundError
-from srgan_keras.inference.resolve import convert_hint, resolve_model_path
+from srgan_keras.inference.resolve import resolve_model_path
 
 
 @runtime_checkable
@@ -324,9 +324,9 @@ def _load_plain(path_or_name: str | os.PathLike | None, scale: int) -> Runner:
 
         model = load_keras(path)  # ModelFileError (a ValueError): one line
         return KerasRunner(model, name=_runner_name(path), source=str(path))
-    raise ValueError(convert_hint(path) or (
-        f"{path}: unknown model format; expected a .keras file, a SavedModel folder, a .tflite "
-        f"or .onnx file, or one of the names {', '.join(MODEL_NAMES)}"))
+    raise ValueError(
+        f"{path}: unknown model format; expected a .keras file, a SavedModel folder, a .tflite, "
+        f".onnx or PyTorch .pth file, or one of the names {', '.join(MODEL_NAMES)}")
 
 
 def _load_denoise_blend(path_or_name, strength: float | None, wdn) -> Runner:

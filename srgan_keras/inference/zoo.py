@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from srgan_keras.data.download import DownloadError, TooLargeError, download, sha256_of
+from srgan_keras.inference.converted import HOME_ENV, cache_dir, convert_into
 from srgan_keras.inference.errors import ModelNotFoundError
 
-HOME_ENV = "SRGAN_KERAS_HOME"
 URL_ENV = "SRGAN_KERAS_ZOO_URL"
 
 _REALESRGAN = "https://github.com/xinntao/Real-ESRGAN/releases/download"
@@ -115,16 +115,6 @@ class ZooError(ModelNotFoundError):
     A :class:`~srgan_keras.inference.runners.ModelNotFoundError`, so every command that loads a
     model already prints it in one line and exits 2.
     """
-
-
-def cache_dir() -> Path:
-    """Where downloaded and converted models live (see the module docstring)."""
-    home = os.environ.get(HOME_ENV)
-    if home:
-        return Path(home).expanduser() / "models"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    root = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return root / "srgan_keras" / "models"
 
 
 def names() -> list[str]:
@@ -234,15 +224,7 @@ def convert_entry(entry: ZooEntry) -> Path:
     if target.is_file():
         return target
     pth = fetch_pth(entry)
-    _say(f"converting {entry.name} (once) -> {target}")
-    from srgan_keras.data.torch_pickle import TorchFileError, load_state_dict
-    from srgan_keras.nn.torch_weights import ConversionError, convert_state_dict
-
-    try:
-        model = convert_state_dict(load_state_dict(pth))
-    except (TorchFileError, ConversionError) as e:
-        raise ZooError(f"{entry.name}: {pth} cannot be converted: {e}") from None
-    _cache_write(entry, target, model.save)
+    convert_into(pth, target, f"{entry.name} ({pth})", ZooError)
     return target
 
 
