@@ -18,12 +18,12 @@ from srgan_keras.nn.srgan_discriminator import build_discriminator
 from srgan_keras.nn.srresnet import build_srresnet
 from srgan_keras.training import train
 from srgan_keras.training.config import get_config
+from srgan_keras.training.float32_copy import averaged_weights
 from srgan_keras.training.losses import ContentLoss, PixelLoss, RelativisticAverageGAN, VanillaGAN
 from srgan_keras.training.schedules import LRSchedule
 from srgan_keras.training.srgan import LOG_KEYS, SRGAN
 from srgan_keras.training.state import build_state
 from srgan_keras.training.trainer import Trainer
-from srgan_keras.training.twin import averaged_weights
 
 
 def _batches(n=8, b=2, hr=32, seed=0):

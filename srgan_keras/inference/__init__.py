@@ -3,6 +3,7 @@
 - :mod:`.runners`: one runner protocol over ``.keras`` files, bundled models and bicubic;
   :mod:`.exported` adds SavedModel, TFLite and ONNX files; :mod:`.zoo` the published Real-ESRGAN
   and ESRGAN weights by name (checked download into the user cache, converted once);
+  :mod:`.converted` a ``.pth`` given by path, converted on first use into the same cache;
   :mod:`.resolve` finds the file a ``--model`` names (bundled, zoo, path); :mod:`.bundled` the
   models shipped in ``saved_models/`` and their names; :mod:`.errors` the ``ModelNotFoundError``.
 - :mod:`.litert`: a bundled model's TFLite twin on LiteRT, without TensorFlow (``--runtime

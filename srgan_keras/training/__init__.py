@@ -9,7 +9,7 @@
   the CLI both run; pre-training is Keras' own ``G.compile(loss=PixelLoss) / G.fit`` (Eq. 4).
 - :mod:`.networks`: the generator and discriminator a config names (built by :mod:`srgan_keras.nn`).
 - the CLI's run, in pieces: :mod:`.runtime` (devices, precision, strategy), :mod:`.state`
-  (networks, optimizers, the checkpoint), :mod:`.twin` (the float32 / EMA generator that is
+  (networks, optimizers, the checkpoint), :mod:`.float32_copy` (the float32 / EMA generator that is
   scored and saved), :mod:`.validation` (PSNR/SSIM against bicubic, sample grid), :mod:`.trainer`
   (the ``Trainer``: phases, resume, NaN stop, signals), :mod:`.artifacts` (the files a finished
   run leaves), :mod:`.train` (the ``train`` CLI: flags, refused settings, errors in one line) and

@@ -18,7 +18,7 @@ from srgan_keras.data.imaging import atomic_write
 
 def write_artifacts(run_dir: Path, generator: keras.Model, samples: np.ndarray,
                     result: dict) -> Path:
-    """Save the generator (the float32/EMA twin), the sample grid and the final scores."""
+    """Save the generator (the float32/EMA copy), the sample grid and the final scores."""
     gen_path = run_dir / "generator.keras"
     atomic_write(gen_path, lambda tmp: generator.save(tmp))
     atomic_write(run_dir / "samples.png", lambda tmp: Image.fromarray(samples).save(tmp))

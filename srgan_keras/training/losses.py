@@ -151,7 +151,7 @@ def shuffle_tile(x, period: int):
     its (2 period + 1)-pixel box mean) averaged over all cells, phase by phase -> (B, p, p, C).
 
     Content that does not repeat averages out (by 1/sqrt(cells)); a pattern that a pixel shuffle
-    adds to every cell does not. The training-time twin of
+    adds to every cell does not. The training-time counterpart of
     :func:`srgan_keras.evaluation.metrics.periodic_pattern`.
     """
     x = tf.cast(x, tf.float32)

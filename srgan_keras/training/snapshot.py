@@ -2,8 +2,8 @@
 
 A long run writes ``generator.keras`` only when it finishes; to evaluate it on the way (or to keep
 the model of step N), this rebuilds the networks from the run folder's ``config.json``, restores
-one checkpoint read-only and saves what the run itself would save at that step: the float32 twin
-with the EMA weights of the phase that trained G last (:mod:`srgan_keras.training.twin`). A run
+one checkpoint read-only and saves what the run itself would save at that step: the float32 copy
+with the EMA weights of the phase that trained G last (:mod:`srgan_keras.training.float32_copy`). A run
 that is still training is not disturbed: nothing in its folder is written or locked.
 
     python -m srgan_keras.training.snapshot /runs/realesr_x4 -o /tmp/step.keras          # newest
@@ -80,9 +80,9 @@ def snapshot(run_dir: Path, out: Path, number: int | None = None, overwrite: boo
     import tensorflow as tf
 
     from srgan_keras.data.files import atomic_write
+    from srgan_keras.training.float32_copy import Float32Copy
     from srgan_keras.training.networks import build_generator
     from srgan_keras.training.state import make_optimizer
-    from srgan_keras.training.twin import Float32Twin
 
     cfg = load_run_config(run_dir)
     prefix = checkpoint_prefix(run_dir, number)
@@ -109,7 +109,7 @@ def snapshot(run_dir: Path, out: Path, number: int | None = None, overwrite: boo
     finally:
         keras.mixed_precision.set_global_policy(policy)
     opt = g_opt if int(gan_done.numpy()) else pre_opt
-    generator = Float32Twin(cfg).of(G, opt)
+    generator = Float32Copy(cfg).of(G, opt)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, lambda tmp: generator.save(tmp), overwrite=overwrite)
     return {"checkpoint": prefix, "pretrain_steps": int(pre_done.numpy()),

@@ -9,7 +9,7 @@ are the Keras trackers' means over the ``--log-every`` interval; they are checke
 every step, and checkpoints (checkpoints.py) refuse non-finite weights. Signals are held while an
 update and its step counter run (interrupts.py), so a checkpoint never holds one without the other.
 EMA (ESRGAN/Real-ESRGAN): the GAN phase starts from the pre-training's averaged weights, as
-Real-ESRGAN starts from ``params_ema``; validation and ``generator.keras`` use the EMA (twin.py).
+Real-ESRGAN starts from ``params_ema``; validation and ``generator.keras`` use the EMA (float32_copy.py).
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from srgan_keras.training.artifacts import write_artifacts
 from srgan_keras.training.checkpoints import CheckpointStore, NonFiniteError
 from srgan_keras.training.config import TrainConfig
 from srgan_keras.training.errors import TrainingError
+from srgan_keras.training.float32_copy import Float32Copy
 from srgan_keras.training.interrupts import GracefulStop, Interrupted
 from srgan_keras.training.runtime import batches, distributed_step, is_chief, use_xla
 from srgan_keras.training.srgan import to_generator_range
 from srgan_keras.training.state import build_state, ema_optimizer, newest_readable_checkpoint
-from srgan_keras.training.twin import Float32Twin
 from srgan_keras.training.validation import Validation
 
 
@@ -62,7 +62,7 @@ class Trainer:
                                      + self.state.D.trainable_variables)
         self.dataset = None  # made in run(), at the resumed step (the data order is f(seed, step))
         self._writer = None  # made on first use: a run refused at restore leaves no logs/
-        self.twin = Float32Twin(cfg)
+        self.float32 = Float32Copy(cfg)
         self.jit = use_xla(cfg, strategy)
         self.stop = GracefulStop()
 
@@ -144,7 +144,7 @@ class Trainer:
     def generator_to_save(self) -> keras.Model:
         """Float32, with the averaged weights of the phase that trained G last."""
         opt = self.state.g_opt if int(self.state.gan_done.numpy()) else self.state.pre_opt
-        return self.twin.of(self.state.G, opt)
+        return self.float32.of(self.state.G, opt)
 
     # -- the loop --------------------------------------------------------------------------
     def run(self, restore: bool = True) -> int:
@@ -250,7 +250,7 @@ class Trainer:
         return True
 
     def _log_validation(self, g: int, bar, opt) -> dict:
-        generator = self.twin.of(self.state.G, opt)
+        generator = self.float32.of(self.state.G, opt)
         m = self.val.scores(generator)
         line = (f"step {g}: val PSNR {m['psnr']:.2f} dB (bicubic {m['bicubic_psnr']:.2f}), "
                 f"SSIM {m['ssim']:.4f} (bicubic {m['bicubic_ssim']:.4f})")

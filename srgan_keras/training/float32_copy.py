@@ -3,7 +3,7 @@
 Under mixed precision G computes in bfloat16/float16 and keeps float32 weights; a generator saved
 with a ``mixed_*`` policy would compute in low precision on every machine that loads it. With an
 EMA (ESRGAN / Real-ESRGAN ``params_ema``), the weights to evaluate and publish are the averages,
-not G's raw weights. The twin is a float32 network of G's architecture carrying those weights;
+not G's raw weights. The copy is a float32 network of G's architecture carrying those weights;
 G itself is never modified, so training continues from its raw weights.
 """
 
@@ -29,7 +29,7 @@ def averaged_weights(G: keras.Model, optimizer) -> list[np.ndarray]:
             else v.numpy() for v in G.weights]
 
 
-class Float32Twin:
+class Float32Copy:
     """Builds the float32 copy once, refreshes its weights on each :meth:`of` call."""
 
     def __init__(self, cfg: TrainConfig):
