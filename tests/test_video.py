@@ -17,6 +17,7 @@ import pytest
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="the [video] extra is not installed")
 
 from srgan_keras.inference import video  # noqa: E402
+from srgan_keras.inference.ffmpeg import is_ours  # noqa: E402
 from srgan_keras.inference.upscale import main as upscale_main  # noqa: E402
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -195,7 +196,7 @@ def test_existing_outputs_follow_the_cli_rules(clip, tmp_path, capsys):
     args = [str(clip), "-o", str(out), "--model", "bicubic"]
     assert upscale_main(args) == 0
     dst = out / "clip_x4.mp4"
-    assert video.is_ours(dst, FFMPEG) and not video.is_ours(clip, FFMPEG)
+    assert is_ours(dst, FFMPEG) and not is_ours(clip, FFMPEG)
     assert upscale_main(args) == 0
     assert f"skipped: {clip}: {dst} exists" in capsys.readouterr().err
     assert upscale_main(args + ["--overwrite"]) == 0  # ours: replaced
