@@ -113,6 +113,60 @@ def test_a_bad_upload_is_one_line_naming_the_file_not_the_temp_path(tmp_path):
         web.upscale_file(bad, str(tmp_path / "missing.keras"), None, tmp_path, tile=None)
 
 
+def test_an_upload_too_large_for_its_format_is_refused_before_the_model_runs(tmp_path,
+                                                                            monkeypatch):
+    """Issue 27.13: a 4100 px wide WebP would come out 16400 px wide, more than WebP holds; the
+    page says so in one line before computing, as the CLI does, and writes nothing."""
+    upload = tmp_path / "upload" / "wide.webp"
+    upload.parent.mkdir()
+    Image.fromarray(np.full((4, 4100, 3), 90, np.uint8)).save(upload, lossless=True)
+    computed = []
+    monkeypatch.setattr(web, "upscale_image", lambda *a, **k: computed.append(1))
+    with pytest.raises(web.AppError) as e:
+        web.upscale_file(upload, "bicubic", None, tmp_path / "out", tile=None)
+    assert str(e.value) == ("wide.webp: a 16400x16 output is larger than WEBP allows (16383 px per "
+                            "side); upload it as a PNG, or a smaller image")
+    assert computed == [] and not (tmp_path / "out").exists()
+
+
+def test_the_pages_result_never_replaces_a_file_it_did_not_write(photo, tmp_path):
+    """The page claims its output by the rules of every command: its own earlier result is
+    replaced, a file of someone else's is not (before anything is computed)."""
+    out = tmp_path / "out"
+    first = web.upscale_file(photo, "bicubic", None, out, tile=None)
+    again = web.upscale_file(photo, "bicubic", None, out, tile=None)  # ours: replaced
+    assert again.path == first.path and first.path.is_file()
+    first.path.write_bytes(b"someone else's file")
+    with pytest.raises(web.AppError, match="photo_x4.png exists and was not written by this"):
+        web.upscale_file(photo, "bicubic", None, out, tile=None)
+    assert first.path.read_bytes() == b"someone else's file"
+
+
+def test_job_folders_do_not_pile_up_while_the_page_runs(photo, tmp_path):
+    """A finished upload's folder stays until the next upload starts (Gradio has copied the
+    result into its cache by then), a failed one goes at once, everything when the page stops."""
+    jobs = web.JobFolders(tmp_path)
+    first = jobs.new()
+    result = web.upscale_file(photo, "bicubic", None, first, tile=None)
+    jobs.finished(first)
+    assert result.path.is_file()  # the download still there while the page shows it
+    second = jobs.new()
+    assert not first.exists() and second.is_dir()
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    with pytest.raises(web.AppError):
+        web.upscale_file(bad, "bicubic", None, second, tile=None)
+    jobs.failed(second)
+    assert not second.exists()
+    for _ in range(3):
+        job = jobs.new()
+        web.upscale_file(photo, "bicubic", None, job, tile=None)
+        jobs.finished(job)
+    assert list(jobs.root.iterdir()) == [job]  # one result kept, however many were served
+    jobs.close()
+    assert not jobs.root.exists() and list(tmp_path.glob("srgan_keras_app_*")) == []
+
+
 def test_model_choices_list_bundled_then_bicubic_then_zoo_then_extra(tmp_path):
     from srgan_keras.inference import bundled as shipped
     from srgan_keras.inference import zoo
@@ -240,8 +294,10 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
     url = f"http://127.0.0.1:{port}/"
     blocked, server_log = tmp_path / "blocked.log", tmp_path / "server.log"
     blocked.write_text("")
+    server_tmp = tmp_path / "tmp"  # the page's job folders go here (its TMPDIR)
+    server_tmp.mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
+           "GRADIO_TEMP_DIR": str(tmp_path / "gradio"), "TMPDIR": str(server_tmp)}
     with open(server_log, "w") as out:
         proc = subprocess.Popen(
             [app_python, str(REPO / "tests" / "offline_guard.py"), str(blocked), "srgan_keras.app",
@@ -320,3 +376,4 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
             proc.wait()
             rc = None
     assert rc == 0, server_log.read_text()[-3000:]  # SIGTERM shuts the server down cleanly
+    assert list(server_tmp.glob("srgan_keras_app_*")) == []  # and its job folders are gone
