@@ -94,12 +94,13 @@ def write_png_streaming(f, arr: np.ndarray, rows_per_chunk: int = 64, extra: byt
 
 
 def write_output(path: Path, out: np.ndarray, fmt: str, meta: OutputMetadata | None = None,
-                 quality: int = DEFAULT_QUALITY, overwrite: bool = True) -> str | None:
+                 quality: int = DEFAULT_QUALITY, overwrite: bool = False) -> str | None:
     """Write an upscaled array atomically with its metadata; returns a note when something had
     to be dropped (16 bits or alpha in JPEG, metadata the format cannot hold).
 
-    ``overwrite=False``: a file that exists at ``path`` when the write ends is kept
-    (:class:`srgan_keras.data.files.OutputExistsError`), even one that appeared during the run.
+    Without ``overwrite`` (the caller's plan says the file at ``path`` may be replaced: an earlier
+    output of ours), a file that exists at ``path`` when the write ends is kept
+    (:class:`srgan_keras.data.outputs.OutputExistsError`), even one that appeared during the run.
     """
     fmt = FORMATS[fmt]
     meta = meta or OutputMetadata()

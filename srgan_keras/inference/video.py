@@ -114,7 +114,7 @@ def upscale_video(src: str | os.PathLike, dst: str | os.PathLike, model, *,
         progress: a tqdm bar over the frames.
         on_frame: called as ``on_frame(done, total_estimate)`` after each frame (e.g. a web page).
         overwrite: False keeps a ``dst`` that exists when the video is finished
-            (:class:`srgan_keras.data.files.OutputExistsError`), one that appeared meanwhile too.
+            (:class:`srgan_keras.data.outputs.OutputExistsError`), one that appeared meanwhile too.
         software: written as the output's ``comment`` tag (the CLI's mark of its own outputs);
             None keeps the source's comment.
         expect: the probe ``dst`` and ``size`` were planned from; a source whose frame size
