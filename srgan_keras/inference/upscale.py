@@ -93,6 +93,17 @@ def model_label(runner) -> str:
     return runner.name if precision == "float32" else f"{runner.name}, {precision}"
 
 
+def _failure(src: Path, dst: Path, e: Exception) -> str:
+    """The one line for an input that failed: an image's or video's error says it (naming the
+    file), an output that a file took meanwhile is :func:`~srgan_keras.data.outputs.appeared`,
+    anything else is named with its type."""
+    if isinstance(e, ImageError):
+        return str(e)
+    if isinstance(e, OutputExistsError):
+        return appeared(src, dst)
+    return f"{src}: {first_line(e, with_type=True)}"
+
+
 @command
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
@@ -217,14 +228,8 @@ def _upscale_images(args: argparse.Namespace, jobs: list[Job], runner, stats: di
                 note = write_output(job.dst, out, job.fmt, meta, args.quality,
                                     overwrite=job.replace)
                 del out
-            except ImageError as e:
-                fail(str(e))
-                continue
-            except OutputExistsError:
-                fail(appeared(job.src, job.dst))
-                continue
             except Exception as e:  # one line per file, then the next; Ctrl-C still stops the run
-                fail(f"{job.src}: {first_line(e, with_type=True)}")
+                fail(_failure(job.src, job.dst, e))
                 continue
             finally:
                 offset += job.probe.width * job.probe.height
@@ -253,14 +258,8 @@ def _upscale_videos(args: argparse.Namespace, jobs: list[VideoJob], runner, stat
                                          progress=not args.quiet,
                                          software=f"{SOFTWARE} ({runner.name})",
                                          overwrite=job.replace, expect=job.info)
-        except ImageError as e:
-            fail(str(e))
-            continue
-        except OutputExistsError:
-            fail(appeared(job.src, job.dst))
-            continue
         except Exception as e:  # one line per file, then the next; Ctrl-C still stops the run
-            fail(f"{job.src}: {first_line(e, with_type=True)}")
+            fail(_failure(job.src, job.dst, e))
             continue
         if result.summary():
             say(f"warning: {job.dst}: {result.summary()}")
