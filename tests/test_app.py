@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from srgan_keras.inference import web_upscale as web
 from srgan_keras.inference import webapp
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,7 +64,7 @@ def assert_metadata_kept(src: Path, out) -> None:
 def test_upscale_file_writes_x4_in_the_input_format_and_counts_tiles(photo, tiny_model_path,
                                                                       tmp_path):
     calls = []
-    result = webapp.upscale_file(photo, str(tiny_model_path), None, tmp_path / "out", tile=16,
+    result = web.upscale_file(photo, str(tiny_model_path), None, tmp_path / "out", tile=16,
                                  on_progress=lambda done, total: calls.append((done, total)))
     assert result.path == tmp_path / "out" / "photo_x4.png"
     with Image.open(result.path) as im:
@@ -86,37 +87,91 @@ def test_upscale_file_writes_x4_in_the_input_format_and_counts_tiles(photo, tiny
 def test_previews_are_one_size_and_keep_alpha_and_gray(tmp_path, tiny_model_path):
     rgba = np.zeros((24, 32, 4), np.uint8)
     rgba[..., 1], rgba[..., 3] = 200, 128
-    result = webapp.upscale_file(save_png(tmp_path / "a.png", rgba), "bicubic", None, tmp_path,
+    result = web.upscale_file(save_png(tmp_path / "a.png", rgba), "bicubic", None, tmp_path,
                                  tile=None)
-    before, after = webapp.previews(result.image, result.out)
+    before, after = web.previews(result.image, result.out)
     assert before.size == after.size == (128, 96) and before.mode == after.mode == "RGBA"
     assert abs(int(np.asarray(before)[50, 60, 1]) - 200) <= 1
     gray = save_png(tmp_path / "g.png", np.full((24, 32), 90, np.uint8))
-    result = webapp.upscale_file(gray, "bicubic", None, tmp_path, tile=None)
-    before, after = webapp.previews(result.image, result.out)
+    result = web.upscale_file(gray, "bicubic", None, tmp_path, tile=None)
+    before, after = web.previews(result.image, result.out)
     assert before.mode == after.mode == "L"
 
-    big = webapp.Result(tmp_path / "x.png", result.image, np.zeros((3000, 4000), np.uint8), "")
-    before, after = webapp.previews(big.image, big.out)
-    assert before.size == after.size == (webapp.PREVIEW_SIDE, 1536)  # long side capped
+    big = web.Result(tmp_path / "x.png", result.image, np.zeros((3000, 4000), np.uint8), "")
+    before, after = web.previews(big.image, big.out)
+    assert before.size == after.size == (web.PREVIEW_SIDE, 1536)  # long side capped
 
 
 def test_a_bad_upload_is_one_line_naming_the_file_not_the_temp_path(tmp_path):
     bad = tmp_path / "upload" / "notes.png"
     bad.parent.mkdir()
     bad.write_text("not an image")
-    with pytest.raises(webapp.AppError) as e:
-        webapp.upscale_file(bad, "bicubic", None, tmp_path, tile=None)
+    with pytest.raises(web.AppError) as e:
+        web.upscale_file(bad, "bicubic", None, tmp_path, tile=None)
     assert str(e.value) == "notes.png: not an image file"
-    with pytest.raises(webapp.AppError, match="does not exist"):
-        webapp.upscale_file(bad, str(tmp_path / "missing.keras"), None, tmp_path, tile=None)
+    with pytest.raises(web.AppError, match="does not exist"):
+        web.upscale_file(bad, str(tmp_path / "missing.keras"), None, tmp_path, tile=None)
+
+
+def test_an_upload_too_large_for_its_format_is_refused_before_the_model_runs(tmp_path,
+                                                                            monkeypatch):
+    """Issue 27.13: a 4100 px wide WebP would come out 16400 px wide, more than WebP holds; the
+    page says so in one line before computing, as the CLI does, and writes nothing."""
+    upload = tmp_path / "upload" / "wide.webp"
+    upload.parent.mkdir()
+    Image.fromarray(np.full((4, 4100, 3), 90, np.uint8)).save(upload, lossless=True)
+    computed = []
+    monkeypatch.setattr(web, "upscale_image", lambda *a, **k: computed.append(1))
+    with pytest.raises(web.AppError) as e:
+        web.upscale_file(upload, "bicubic", None, tmp_path / "out", tile=None)
+    assert str(e.value) == ("wide.webp: a 16400x16 output is larger than WEBP allows (16383 px per "
+                            "side); upload it as a PNG, or a smaller image")
+    assert computed == [] and not (tmp_path / "out").exists()
+
+
+def test_the_pages_result_never_replaces_a_file_it_did_not_write(photo, tmp_path):
+    """The page claims its output by the rules of every command: its own earlier result is
+    replaced, a file of someone else's is not (before anything is computed)."""
+    out = tmp_path / "out"
+    first = web.upscale_file(photo, "bicubic", None, out, tile=None)
+    again = web.upscale_file(photo, "bicubic", None, out, tile=None)  # ours: replaced
+    assert again.path == first.path and first.path.is_file()
+    first.path.write_bytes(b"someone else's file")
+    with pytest.raises(web.AppError, match="photo_x4.png exists and was not written by this"):
+        web.upscale_file(photo, "bicubic", None, out, tile=None)
+    assert first.path.read_bytes() == b"someone else's file"
+
+
+def test_job_folders_do_not_pile_up_while_the_page_runs(photo, tmp_path):
+    """A finished upload's folder stays until the next upload starts (Gradio has copied the
+    result into its cache by then), a failed one goes at once, everything when the page stops."""
+    jobs = web.JobFolders(tmp_path)
+    first = jobs.new()
+    result = web.upscale_file(photo, "bicubic", None, first, tile=None)
+    jobs.finished(first)
+    assert result.path.is_file()  # the download still there while the page shows it
+    second = jobs.new()
+    assert not first.exists() and second.is_dir()
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    with pytest.raises(web.AppError):
+        web.upscale_file(bad, "bicubic", None, second, tile=None)
+    jobs.failed(second)
+    assert not second.exists()
+    for _ in range(3):
+        job = jobs.new()
+        web.upscale_file(photo, "bicubic", None, job, tile=None)
+        jobs.finished(job)
+    assert list(jobs.root.iterdir()) == [job]  # one result kept, however many were served
+    jobs.close()
+    assert not jobs.root.exists() and list(tmp_path.glob("srgan_keras_app_*")) == []
 
 
 def test_model_choices_list_bundled_then_bicubic_then_zoo_then_extra(tmp_path):
     from srgan_keras.inference import bundled as shipped
     from srgan_keras.inference import zoo
 
-    choices = webapp.model_choices([str(tmp_path / "mine.keras")])
+    choices = web.model_choices([str(tmp_path / "mine.keras")])
     bundled = [k for k in shipped.BUNDLED if (shipped.SAVED_MODELS / shipped.BUNDLED[k]).exists()]
     assert choices[:len(bundled)] == [k for k in choices if k in bundled]
     assert set(choices[:len(bundled)]) == set(bundled)
@@ -140,18 +195,18 @@ def with_wdn_twin(model: Path, folder: Path, stem: str = "dn_x4") -> Path:
 
 
 def test_denoise_slider_follows_what_the_loading_api_supports(tiny_model_path, tmp_path, photo):
-    webapp.denoise_supported.cache_clear()
+    web.denoise_supported.cache_clear()
     dn = with_wdn_twin(tiny_model_path, tmp_path / "models")
     try:
-        assert webapp.denoise_supported(str(dn))  # NAME_wdn.keras beside it
-        assert not webapp.denoise_supported(str(tiny_model_path))  # no twin
-        assert not webapp.denoise_supported("bicubic")
-        result = webapp.upscale_file(photo, str(dn), 0.3, tmp_path / "out", tile=None)
+        assert web.denoise_supported(str(dn))  # NAME_wdn.keras beside it
+        assert not web.denoise_supported(str(tiny_model_path))  # no twin
+        assert not web.denoise_supported("bicubic")
+        result = web.upscale_file(photo, str(dn), 0.3, tmp_path / "out", tile=None)
         assert result.summary.startswith("32x24 -> 128x96 with dn_x4.keras, denoise 0.30 in ")
-        result = webapp.upscale_file(photo, str(tiny_model_path), 0.3, tmp_path / "out", tile=None)
+        result = web.upscale_file(photo, str(tiny_model_path), 0.3, tmp_path / "out", tile=None)
         assert "denoise" not in result.summary  # ignored where the model has no twin
     finally:
-        webapp.denoise_supported.cache_clear()
+        web.denoise_supported.cache_clear()
 
 
 def test_the_page_defaults_to_auto_as_the_cli_and_says_the_strength_chosen(tiny_model_path,
@@ -160,19 +215,19 @@ def test_the_page_defaults_to_auto_as_the_cli_and_says_the_strength_chosen(tiny_
     line names the strength chosen for the photo and what it was chosen from."""
     from srgan_keras.inference import upscale
 
-    assert webapp.DENOISE_DEFAULT == "auto" == upscale.parse_args(["x.png"]).denoise_strength
-    webapp.denoise_supported.cache_clear()
-    webapp.load_runner.cache_clear()
+    assert web.DENOISE_DEFAULT == "auto" == upscale.parse_args(["x.png"]).denoise_strength
+    web.denoise_supported.cache_clear()
+    web.load_runner.cache_clear()
     dn = with_wdn_twin(tiny_model_path, tmp_path / "models")
     try:
-        result = webapp.upscale_file(photo, str(dn), webapp.DENOISE_DEFAULT, tmp_path / "out",
+        result = web.upscale_file(photo, str(dn), web.DENOISE_DEFAULT, tmp_path / "out",
                                      tile=None)
         assert result.summary.startswith("32x24 -> 128x96 with dn_x4.keras, denoise "), result.summary
         assert "(noise " in result.summary
-        result = webapp.upscale_file(photo, str(tiny_model_path), "auto", tmp_path / "o2", tile=None)
+        result = web.upscale_file(photo, str(tiny_model_path), "auto", tmp_path / "o2", tile=None)
         assert "denoise" not in result.summary  # no twin: auto does not apply
     finally:
-        webapp.denoise_supported.cache_clear()
+        web.denoise_supported.cache_clear()
 
 
 def test_without_gradio_one_line_says_how_to_get_it(monkeypatch, capsys):
@@ -239,8 +294,10 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
     url = f"http://127.0.0.1:{port}/"
     blocked, server_log = tmp_path / "blocked.log", tmp_path / "server.log"
     blocked.write_text("")
+    server_tmp = tmp_path / "tmp"  # the page's job folders go here (its TMPDIR)
+    server_tmp.mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
+           "GRADIO_TEMP_DIR": str(tmp_path / "gradio"), "TMPDIR": str(server_tmp)}
     with open(server_log, "w") as out:
         proc = subprocess.Popen(
             [app_python, str(REPO / "tests" / "offline_guard.py"), str(blocked), "srgan_keras.app",
@@ -319,3 +376,4 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
             proc.wait()
             rc = None
     assert rc == 0, server_log.read_text()[-3000:]  # SIGTERM shuts the server down cleanly
+    assert list(server_tmp.glob("srgan_keras_app_*")) == []  # and its job folders are gone

@@ -94,7 +94,7 @@ def test_denoise_strength_with_the_bundled_model_finds_its_weak_denoise_twin(tmp
     from PIL import Image
 
     from srgan_keras.data.imaging import builtin_images, load_rgb_uint8
-    from srgan_keras.inference import webapp
+    from srgan_keras.inference import web_upscale as web
     from srgan_keras.inference.tiling import upscale_image
 
     _bundled()
@@ -115,9 +115,9 @@ def test_denoise_strength_with_the_bundled_model_finds_its_weak_denoise_twin(tmp
         np.testing.assert_allclose(h.numpy(), 0.5 * a.numpy() + 0.5 * b.numpy(), atol=1e-6)
     assert np.abs(sr - upscale_image(lr, half).astype(int)).max() <= 1
     assert np.abs(sr - upscale_image(lr, inference.load_generator()).astype(int)).mean() > 0.1
-    webapp.denoise_supported.cache_clear()
-    assert webapp.model_choices()[0] == "realesr" and webapp.denoise_supported("realesr")
-    webapp.denoise_supported.cache_clear()
+    web.denoise_supported.cache_clear()
+    assert web.model_choices()[0] == "realesr" and web.denoise_supported("realesr")
+    web.denoise_supported.cache_clear()
 
 
 def test_upscale_model_srresnet_by_name_beats_bicubic_on_bicubic_input(tmp_path, shared_data):

@@ -79,7 +79,7 @@ def test_a_16000_pixel_frame_is_refused_at_the_default_limit(clip, tmp_path, cap
             "[Parsed_showinfo_0 @ 0x1] n:   0 pts:      0 pts_time:0 s:16000x16000 sar:1/1 "
             "fmt:gray\n"))
 
-    monkeypatch.setattr(video.subprocess, "run", fake_probe)
+    monkeypatch.setattr(subprocess, "run", fake_probe)
     monkeypatch.setattr(video, "read_frames", lambda *a, **k: (_ for _ in ()).throw(
         AssertionError("frames were read")))
     assert PILImage.MAX_IMAGE_PIXELS < 16000 * 16000  # Pillow's default limit, as for images
@@ -98,7 +98,6 @@ def test_a_16000_pixel_frame_is_refused_at_the_default_limit(clip, tmp_path, cap
 def test_the_issues_16000_pixel_mkv_is_refused_before_any_frame_is_decoded(tmp_path, capsys,
                                                                           monkeypatch):
     """A real file this time: 815 bytes whose Matroska header says 16000x16000."""
-    from srgan_keras.inference import video
     from srgan_keras.inference.upscale import main as upscale
 
     clip = huge_frame_mkv(tmp_path / "huge.mkv")
@@ -109,7 +108,7 @@ def test_the_issues_16000_pixel_mkv_is_refused_before_any_frame_is_decoded(tmp_p
             decoded.append(cmd)
         return real_run(cmd, **kw)
 
-    monkeypatch.setattr(video.subprocess, "run", watch)
+    monkeypatch.setattr(subprocess, "run", watch)
     before = peak_rss_mib()
     rc = upscale([str(clip), "-o", str(tmp_path / "o"), "--model", "bicubic", "-q"])
     lines = capsys.readouterr().err.strip().splitlines()
@@ -120,7 +119,7 @@ def test_the_issues_16000_pixel_mkv_is_refused_before_any_frame_is_decoded(tmp_p
 
 # -- (b) a web upload whose header claims 9400x9400 ------------------------------------------
 def test_a_huge_upload_is_refused_from_its_header_before_decoding(tmp_path, monkeypatch):
-    from srgan_keras.inference import upscale, webapp
+    from srgan_keras.inference import web_upscale as web
 
     upload = tmp_path / "gradio" / "3f2a9c" / "grey.png"
     upload.parent.mkdir(parents=True)
@@ -130,29 +129,30 @@ def test_a_huge_upload_is_refused_from_its_header_before_decoding(tmp_path, monk
     def no_decode(path):
         raise AssertionError("the upload was decoded")
 
-    monkeypatch.setattr(upscale, "read_input", no_decode)
+    monkeypatch.setattr(web, "read_input", no_decode)
     before = peak_rss_mib()
-    with pytest.raises(webapp.AppError) as e:
-        webapp.upscale_file(upload, "bicubic", None, tmp_path / "out", tile=None)
+    with pytest.raises(web.AppError) as e:
+        web.upscale_file(upload, "bicubic", None, tmp_path / "out", tile=None)
     msg = str(e.value)
     assert msg.startswith("grey.png: refused as a decompression bomb (9400x9400 is 88,360,000 "
-                          f"pixels, more than the limit of {webapp.WEB_MAX_PIXELS:,}"), msg
+                          f"pixels, more than the limit of {web.WEB_MAX_PIXELS:,}"), msg
     assert "\n" not in msg and str(upload.parent) not in msg and "Traceback" not in msg
     assert peak_rss_mib() - before < 100
     assert not (tmp_path / "out").exists()
 
 
 def test_an_upload_whose_result_cannot_fit_memory_gets_the_clis_line(tmp_path, monkeypatch):
-    from srgan_keras.inference import tiling, upscale, webapp
+    from srgan_keras.inference import tiling
+    from srgan_keras.inference import web_upscale as web
 
     upload = tmp_path / "up" / "wide.png"
     upload.parent.mkdir()
     header_png(upload, 2000, 1000)
     monkeypatch.setattr(tiling, "available_memory", lambda: 64 * 2**20)
-    monkeypatch.setattr(upscale, "read_input", lambda p: (_ for _ in ()).throw(
+    monkeypatch.setattr(web, "read_input", lambda p: (_ for _ in ()).throw(
         AssertionError("the upload was decoded")))
-    with pytest.raises(webapp.AppError) as e:
-        webapp.upscale_file(upload, "bicubic", None, tmp_path / "out", tile=None)
+    with pytest.raises(web.AppError) as e:
+        web.upscale_file(upload, "bicubic", None, tmp_path / "out", tile=None)
     assert str(e.value).startswith("wide.png: its 8000x4000 output needs "), e.value
     assert "memory available" in str(e.value)
 

@@ -88,3 +88,35 @@ def test_animated_png_and_webp_say_only_the_first_frame_is_upscaled(tmp_path, ca
     assert notes == [f"note: {src}: animated {fmt.upper()} (3 frames): only the first is "
                      "upscaled"], err
     assert Path(tmp_path / "o" / f"anim_x4.{fmt}").is_file()
+
+
+def test_an_input_replaced_by_another_size_during_the_run_fails_in_one_line(tmp_path, capsys,
+                                                                          monkeypatch):
+    """Every output is planned from the headers first; b.png, replaced by a 10x20 image while
+    a.png is upscaled, is refused in one line naming it, not squeezed into its planned 64x48."""
+    import os
+
+    from srgan_keras.inference import upscale as cli
+
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    for path in (a, b):
+        Image.fromarray(picture()).save(path)
+    real, swapped = cli.upscale_image, []
+
+    def swap_b_meanwhile(image, *args, **kwargs):
+        if not swapped:  # while the first file is upscaled, someone replaces the second
+            Image.fromarray(picture(20, 10, seed=3)).save(b)
+            swapped.append(b)
+        return real(image, *args, **kwargs)
+
+    monkeypatch.setattr(cli, "upscale_image", swap_b_meanwhile)
+    rc, out, err = upscale(capsys, a, b, "-o", tmp_path / "o", "--model", "bicubic")
+    assert rc == 1 and "1 upscaled, 1 failed" in out, (out, err)
+    failed = [ln for ln in err.splitlines() if ln.startswith("failed:")]
+    assert failed == [f"failed: {b}: changed while this command ran (its output was planned from "
+                      "a 16x12 image, it is now 10x20); not upscaled, run the command again for "
+                      "it"], err
+    assert sorted(os.listdir(tmp_path / "o")) == ["a_x4.png"]  # no b output, no temporary
+    assert upscale(capsys, b, "-o", tmp_path / "o", "--model", "bicubic")[0] == 0  # planned anew
+    with Image.open(tmp_path / "o" / "b_x4.png") as im:
+        assert im.size == (40, 80)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from srgan_keras.inference import image_io
 from srgan_keras.inference import upscale as cli
 from srgan_keras.inference.runners import (
     BicubicRunner,
@@ -287,7 +288,7 @@ def test_cli_never_overwrites_without_flag_nor_an_input(tmp_path, capsys, tiny_m
 def test_cli_atomic_write_on_failure(tmp_path, capsys, tiny_model_path, monkeypatch):
     for name in ("a", "b"):
         Image.fromarray(photo(10, 12, seed=1)).save(tmp_path / f"{name}.png")
-    real_write = cli.write_png_streaming
+    real_write = image_io.write_png_streaming
     calls = []
 
     def failing_write(f, arr, *args, **kwargs):
@@ -297,7 +298,7 @@ def test_cli_atomic_write_on_failure(tmp_path, capsys, tiny_model_path, monkeypa
             raise OSError(28, "No space left on device")
         return real_write(f, arr, *args, **kwargs)
 
-    monkeypatch.setattr(cli, "write_png_streaming", failing_write)
+    monkeypatch.setattr(image_io, "write_png_streaming", failing_write)
     out_dir = tmp_path / "out"
     rc, out, err = run_cli(capsys, tmp_path / "a.png", tmp_path / "b.png", "-o", out_dir,
                            "--model", tiny_model_path)
@@ -313,7 +314,7 @@ def test_cli_atomic_write_on_failure(tmp_path, capsys, tiny_model_path, monkeypa
 
     monkeypatch.setattr(Image.Image, "save", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        cli.write_output(out_dir / "c_x4.jpg", photo(8, 8), "jpg")
+        image_io.write_output(out_dir / "c_x4.jpg", photo(8, 8), "jpg")
     assert not (out_dir / "c_x4.jpg").exists() and no_temp_files(out_dir)
 
 
@@ -327,7 +328,7 @@ def test_streaming_png_round_trips(tmp_path, channels, dtype):
     arr = rng.integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
     path = tmp_path / "x.png"
     with open(path, "wb") as f:
-        cli.write_png_streaming(f, arr, rows_per_chunk=5)
+        image_io.write_png_streaming(f, arr, rows_per_chunk=5)
     back = tf.io.decode_png(path.read_bytes(), dtype=tf.as_dtype(dtype)).numpy()
     np.testing.assert_array_equal(back, arr.reshape(37, 23, -1))
     with Image.open(path) as im:  # and Pillow reads it too
@@ -752,7 +753,7 @@ def test_partial_outputs_of_a_killed_run_are_not_inputs_and_are_cleaned(tmp_path
 def test_ctrl_c_is_one_line_and_exit_130(tmp_path, capsys, tiny_model_path, monkeypatch):
     for name in ("a", "b"):
         Image.fromarray(photo(10, 12)).save(tmp_path / f"{name}.png")
-    real = cli.write_png_streaming
+    real = image_io.write_png_streaming
 
     def write_then_interrupt(f, arr, *args, **kwargs):
         if "b_x4" in f.name:
@@ -760,7 +761,7 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path, capsys, tiny_model_path, monk
             raise KeyboardInterrupt
         return real(f, arr, *args, **kwargs)
 
-    monkeypatch.setattr(cli, "write_png_streaming", write_then_interrupt)
+    monkeypatch.setattr(image_io, "write_png_streaming", write_then_interrupt)
     rc, out, err = run_cli(capsys, tmp_path / "a.png", tmp_path / "b.png", "-o", tmp_path / "o",
                            "--model", tiny_model_path, "-q")
     assert rc == 130

@@ -17,6 +17,7 @@ import pytest
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="the [video] extra is not installed")
 
 from srgan_keras.inference import video  # noqa: E402
+from srgan_keras.inference.ffmpeg import is_ours  # noqa: E402
 from srgan_keras.inference.upscale import main as upscale_main  # noqa: E402
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -162,6 +163,36 @@ def test_bad_inputs_get_one_line_each_and_the_good_clip_is_still_done(clip, tiny
     assert sorted(p.name for p in out.iterdir()) == ["clip_x4.mp4"]
 
 
+def test_a_clip_replaced_by_another_size_during_the_run_fails_in_one_line(clip, tmp_path, capsys,
+                                                                         monkeypatch):
+    """Every output is planned from the probes first; a clip replaced by a 48x32 one before its
+    turn is refused in one line naming it, not squeezed into the 64x48 frames planned for it
+    (--outscale 2: the size is the plan's), and the other clip is still done."""
+    import shutil
+
+    first, second = tmp_path / "first.mp4", tmp_path / "second.mp4"
+    shutil.copy(clip, first)
+    shutil.copy(clip, second)
+    real = video.upscale_video
+
+    def swap_second_meanwhile(src, *args, **kwargs):
+        if Path(src) == second:  # replaced after the plan, before its turn
+            make_clip(second, seconds=0.2, size="48x32", audio=False)
+        return real(src, *args, **kwargs)
+
+    monkeypatch.setattr(video, "upscale_video", swap_second_meanwhile)
+    out = tmp_path / "out"
+    rc = upscale_main([str(first), str(second), "-o", str(out), "--model", "bicubic",
+                       "--outscale", "2", "-q"])
+    err = capsys.readouterr().err
+    assert rc == 1, err
+    assert err.strip().splitlines() == [
+        f"failed: {second}: changed while this command ran (its output was planned for 32x24 "
+        "frames, it now has 48x32); not upscaled, run the command again for it"], err
+    assert sorted(p.name for p in out.iterdir()) == ["first_x2.mp4"]  # nothing half-written
+    assert video.probe(out / "first_x2.mp4").width == 64
+
+
 def test_without_the_video_extra_one_line_says_how_to_get_it(clip, tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # import fails as if not installed
     rc = upscale_main([str(clip), "-o", str(tmp_path / "out"), "--model", "bicubic"])
@@ -195,7 +226,7 @@ def test_existing_outputs_follow_the_cli_rules(clip, tmp_path, capsys):
     args = [str(clip), "-o", str(out), "--model", "bicubic"]
     assert upscale_main(args) == 0
     dst = out / "clip_x4.mp4"
-    assert video.is_ours(dst, FFMPEG) and not video.is_ours(clip, FFMPEG)
+    assert is_ours(dst, FFMPEG) and not is_ours(clip, FFMPEG)
     assert upscale_main(args) == 0
     assert f"skipped: {clip}: {dst} exists" in capsys.readouterr().err
     assert upscale_main(args + ["--overwrite"]) == 0  # ours: replaced

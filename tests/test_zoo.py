@@ -202,12 +202,12 @@ def test_the_table_is_well_formed():
 
 
 def test_the_web_page_offers_the_zoo_and_knows_its_twins_before_any_download(cache, server):
-    from srgan_keras.inference import webapp
+    from srgan_keras.inference import web_upscale as web
 
-    choices = webapp.model_choices()
+    choices = web.model_choices()
     assert "RealESRGAN_x4plus" in choices and "realesr-general-wdn-x4v3" not in choices
-    assert webapp.denoise_supported("realesr-general-x4v3")  # the strength slider is shown
-    assert not webapp.denoise_supported("RealESRGAN_x4plus")
+    assert web.denoise_supported("realesr-general-x4v3")  # the strength slider is shown
+    assert not web.denoise_supported("RealESRGAN_x4plus")
     assert not server.hits and leftovers(cache) == []
 
 

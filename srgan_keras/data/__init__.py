@@ -2,8 +2,11 @@
 
 - :mod:`.imaging`: reading and writing image files (uint8/uint16 pixels, decoded to [0, 1]).
 - :mod:`.files`: writing any file without losing one (not a paper concept, the chore every command
-  shares): the one atomic write, SavedModel folder publishing, outputs that are inputs refused,
-  killed runs' temporaries removed. Every command that writes goes through it (issue 27).
+  shares): the one atomic write and SavedModel folder publishing; every command that writes goes
+  through it (issue 27). :mod:`.temporaries`: the names of our temporaries, and the removal of a
+  killed run's; :mod:`.outputs`: the one output-planning module (output names, outputs that are
+  inputs refused, what ``--overwrite`` may replace, conflicts between inputs); :mod:`.folder_lock`:
+  one command per folder at a time (``train --out``).
 - :mod:`.ranges`: the value ranges (LR [0, 1], HR/SR [-1, 1]: SRGAN §3.2) and every conversion
   between them and pixels.
 - :mod:`.metadata`: what a photo carries besides pixels (ICC profile, EXIF, PNG text, DPI), read

@@ -18,7 +18,14 @@
   call for (``--denoise-strength auto``).
 - :mod:`.colorfix`: the wavelet colour fix (StableSR) that keeps the input's low-frequency colour;
   :mod:`.color_shift` measures a generator's colour cast and removes it from its last bias.
-- :mod:`.upscale`: the ``upscale`` CLI; it hands video files to :mod:`.video` (frames through
-  ffmpeg, the source's frame rate and audio kept).
-- :mod:`.webapp`: the local web page (``python -m srgan_keras.app``, Gradio).
+- The ``upscale`` command: :mod:`.upscale` runs it (plan, then every image, then every video);
+  :mod:`.upscale_args` parses and checks its arguments; :mod:`.inputs` turns its INPUTs (files,
+  folders, globs) into files; :mod:`.upscale_plan` checks each from its header and claims its
+  output (the shared rules of :mod:`srgan_keras.data.outputs`) before anything is computed;
+  :mod:`.image_io` reads an input at full precision and writes an output in its format, with its
+  metadata and its format's limits.
+- Videos: :mod:`.video` upscales every frame; :mod:`.ffmpeg` drives ffmpeg through pipes (probe,
+  decode, encode, mux: the source's frame rate and audio kept).
+- :mod:`.webapp`: the local web page (``python -m srgan_keras.app``, Gradio); :mod:`.web_upscale`
+  its work without Gradio (one upload checked and upscaled, the previews, the job folders).
 """
