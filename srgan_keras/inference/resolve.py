@@ -33,7 +33,7 @@ def _unknown_name_message(name: str) -> str:
     return (f"--model {name}: no such file and not a model name; {guess}the names are "
             f"{', '.join(MODEL_NAMES)} (bundled) and {', '.join(zoo.names())} (downloaded on "
             "first use; --list-models); or give a .keras file, a SavedModel folder, "
-            "a .tflite or .onnx file")
+            "a .tflite, .onnx or .pth file")
 
 
 def resolve_model_path(path_or_name: str | os.PathLike | None) -> Path:

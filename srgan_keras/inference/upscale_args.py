@@ -97,7 +97,8 @@ models (--model):
   FILE.keras                   a trained generator (a training run's generator.keras)
   FOLDER                       an exported SavedModel (python -m srgan_keras.export)
   FILE.tflite, FILE.onnx       exported models (.onnx needs pip install -e .[onnx])
-  FILE.pth                     not run directly: python -m srgan_keras.convert FILE.pth -o FILE.keras
+  FILE.pth                     PyTorch weights (BasicSR, Real-ESRGAN, ESRGAN): converted on first
+                               use into the same cache, without torch; later runs load that
 
 videos:
   a file named as an INPUT (folders are searched for images only), one of
@@ -135,7 +136,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "web JPEGs), srresnet or srgan (the paper's bundled models, for clean "
                          "inputs), bicubic, a zoo name (RealESRGAN_x4plus, ...: downloaded on "
                          "first use, see --list-models), a .keras file, a SavedModel folder, a "
-                         ".tflite or .onnx file (see below)")
+                         ".tflite, .onnx or PyTorch .pth file (see below)")
     add_list_models_flag(ap)
     size = ap.add_argument_group("output size (default: the model's scale)")
     size.add_argument("--outscale", type=float, default=None,

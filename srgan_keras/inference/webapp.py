@@ -163,7 +163,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--port", type=int, default=None,
                     help="port on 127.0.0.1 (default: the first free one from 7860)")
     ap.add_argument("--model", action="append", default=[], metavar="PATH",
-                    help="another generator to offer (.keras, SavedModel, .tflite, .onnx); repeatable "
+                    help="another generator to offer (.keras, SavedModel, .tflite, .onnx, .pth); repeatable "
                          "(the zoo's names are offered already)")
     add_list_models_flag(ap)
     ap.add_argument("--tile", type=parse_tile, default="auto",
