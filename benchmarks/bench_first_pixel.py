@@ -6,7 +6,7 @@ Two photos with the default command (``realesr``, ``--denoise-strength auto``): 
 (180x120 JPEG, ``--example``) and a 500x333 JPEG (scikit-image's ``coffee`` resized, quality 90,
 written to a temporary folder). Each is upscaled by ``python -m srgan_keras.upscale`` in a
 subprocess, ``--runtime keras`` (before issue 29: TensorFlow imported, the ``.keras`` files
-blended) and the default ``--runtime auto`` (after: the bundled TFLite twins on LiteRT); the
+blended) and the default ``--runtime auto`` (after: the bundled TFLite exports on LiteRT); the
 wall time is the median of ``--runs``. Beside it, the model time: ``upscale_image`` on the
 decoded photo with the runner of that runtime, already loaded and its blend built (median of
 ``--runs`` after one untimed call), i.e. the network, tiling and the strength's estimate, none

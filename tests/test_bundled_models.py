@@ -226,7 +226,7 @@ def test_a_wheel_carries_the_bundled_models_and_their_card(tmp_path):
     if METRICS.exists():
         wanted = {f"srgan_keras/saved_models/{m['file']}" for m in _bundled().values()}
         wanted |= {"srgan_keras/saved_models/MODEL_CARD.md", "srgan_keras/saved_models/metrics.json"}
-        # the export reports: --runtime auto runs a TFLite twin only where its report is there
+        # the export reports: --runtime auto runs a TFLite export only where its report is there
         wanted |= {f"srgan_keras/saved_models/{p.name}"
                    for p in (REPO / "saved_models").glob("*.parity.json")}
         wanted |= {f"srgan_keras/saved_models/{p.name}" for p in (REPO / "saved_models").glob("*.*")

@@ -83,7 +83,7 @@ def test_auto_runs_the_default_model_on_litert_and_other_models_on_keras():
         "litert" if litert.measured_faster(report) else "keras")
     assert litert.choose_runtime("srresnet", "litert").runtime == "litert"
     with pytest.raises(litert.RuntimeUnavailableError, match="--runtime litert"):
-        litert.choose_runtime("srgan", "litert")  # no TFLite twin
+        litert.choose_runtime("srgan", "litert")  # no TFLite export
     assert litert.choose_runtime("bicubic", "litert").runtime == "numpy"  # no network at all
 
 
@@ -99,22 +99,22 @@ def test_the_tiles_of_a_litert_runner_are_sized_as_the_keras_models():
 
 def test_a_twin_counts_only_beside_the_measured_files(tmp_path, monkeypatch):
     """A .keras file changed since the model card (or copied elsewhere) runs on Keras: its
-    TFLite twin would be a stale export."""
+    TFLite export would be a stale export."""
     for name in ("realesr_x4.keras", "realesr_x4_fp16.tflite", "realesr_x4_fp16.tflite.parity.json",
                  "metrics.json"):
         shutil.copy(SAVED / name, tmp_path / name)
-    assert litert.bundled_twin(tmp_path / "realesr_x4.keras")[0] is None  # not saved_models/
+    assert litert.bundled_tflite(tmp_path / "realesr_x4.keras")[0] is None  # not saved_models/
     monkeypatch.setattr("srgan_keras.inference.bundled.SAVED_MODELS", tmp_path)
-    assert litert.bundled_twin(tmp_path / "realesr_x4.keras")[0] == tmp_path / "realesr_x4_fp16.tflite"
+    assert litert.bundled_tflite(tmp_path / "realesr_x4.keras")[0] == tmp_path / "realesr_x4_fp16.tflite"
     with open(tmp_path / "realesr_x4.keras", "ab") as f:
         f.write(b"\0")
-    twin, _, why = litert.bundled_twin(tmp_path / "realesr_x4.keras")
+    twin, _, why = litert.bundled_tflite(tmp_path / "realesr_x4.keras")
     assert twin is None and "metrics.json" in why
     shutil.copy(SAVED / "realesr_x4.keras", tmp_path / "realesr_x4.keras")
     report = json.loads((tmp_path / "realesr_x4_fp16.tflite.parity.json").read_text())
     report["min_psnr_vs_keras_db"] = report["required_psnr_db"] - 1
     (tmp_path / "realesr_x4_fp16.tflite.parity.json").write_text(json.dumps(report))
-    assert litert.bundled_twin(tmp_path / "realesr_x4.keras")[0] is None
+    assert litert.bundled_tflite(tmp_path / "realesr_x4.keras")[0] is None
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:

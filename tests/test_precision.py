@@ -1,4 +1,4 @@
-"""Inference precision (issue 12.8's CLI speed): the bfloat16 twin, ``auto``, and the CLI flag."""
+"""Inference precision (issue 12.8's CLI speed): the bfloat16 copy, ``auto``, and the CLI flag."""
 
 from __future__ import annotations
 
@@ -35,32 +35,32 @@ def lr_image(h: int = 24, w: int = 20) -> np.ndarray:
     (lambda: build_srresnet(num_blocks=2, num_filters=8), {"tail_conv", "sr"}),
     (lambda: build_rrdbnet(num_block=1, num_feat=16, num_grow_ch=8), {"conv_last", "sr_unit"}),
 ])
-def test_bfloat16_twin_runs_the_trunk_in_bfloat16_and_keeps_the_output_path_float32(
+def test_bfloat16_copy_runs_the_trunk_in_bfloat16_and_keeps_the_output_path_float32(
         build, float32_layers):
     keras.utils.set_random_seed(0)
     model = build()
-    twin = prec.bfloat16_twin(model)
-    policies = {layer.name: layer.dtype_policy.name for layer in twin.layers
+    copy = prec.bfloat16_copy(model)
+    policies = {layer.name: layer.dtype_policy.name for layer in copy.layers
                 if not isinstance(layer, keras.layers.InputLayer)}
     assert {n for n, p in policies.items() if p == "float32"} == float32_layers
     assert set(policies.values()) == {"float32", "mixed_bfloat16"}
-    for a, b in zip(model.get_weights(), twin.get_weights()):
+    for a, b in zip(model.get_weights(), copy.get_weights()):
         np.testing.assert_array_equal(a, b)  # the same float32 weights
     x = lr_image()
-    ref, got = KerasRunner(model)(x), KerasRunner(twin, precision="bfloat16")(x)
+    ref, got = KerasRunner(model)(x), KerasRunner(copy, precision="bfloat16")(x)
     assert got.dtype == np.float32 and got.shape == ref.shape
     assert not np.array_equal(got, ref)  # it really computes in bfloat16 ...
     assert psnr(got, ref) > 50  # ... and stays close to float32
 
 
 def test_srvgg_bfloat16_base_carries_the_input_exactly():
-    """SRVGG's nearest-neighbour base stays float32: with the last convolution zeroed the twin's
+    """SRVGG's nearest-neighbour base stays float32: with the last convolution zeroed the copy's
     output is the input upsampled exactly (bfloat16 would round 8-bit values by up to 1/512)."""
     model = build_srvgg(num_conv=2, num_feat=8)
     last = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)][-1]
     last.set_weights([np.zeros_like(w) for w in last.get_weights()])
     x = (np.arange(3 * 5 * 7).reshape(1, 5, 7, 3) % 256 / 255.0).astype(np.float32)
-    got = KerasRunner(prec.bfloat16_twin(model))(x)
+    got = KerasRunner(prec.bfloat16_copy(model))(x)
     np.testing.assert_array_equal(got, np.repeat(np.repeat(x, 4, axis=1), 4, axis=2))
 
 
@@ -157,7 +157,7 @@ def test_evaluate_precision_flag_names_its_rows(tiny_model_path, tmp_path, capsy
     assert "tiny_x4_bfloat16" in scores["bfloat16"] and "bfloat16" not in scores["float32"]
 
 
-def test_auto_keeps_float32_for_a_model_it_cannot_twin(tmp_path, monkeypatch):
+def test_auto_keeps_float32_for_a_model_it_cannot_copy(tmp_path, monkeypatch):
     """A .keras file whose model is not functional (no convolution here) runs as loaded under
     auto; asked for bfloat16 explicitly it gets the one-line reason."""
     inputs = keras.Input((None, None, 3))

@@ -6,7 +6,7 @@
   :mod:`.converted` a ``.pth`` given by path, converted on first use into the same cache;
   :mod:`.resolve` finds the file a ``--model`` names (bundled, zoo, path); :mod:`.bundled` the
   models shipped in ``saved_models/`` and their names; :mod:`.errors` the ``ModelNotFoundError``.
-- :mod:`.litert`: a bundled model's TFLite twin on LiteRT, without TensorFlow (``--runtime
+- :mod:`.litert`: a bundled model's TFLite export on LiteRT, without TensorFlow (``--runtime
   auto``, the CLI's default); :mod:`.tflite_blend` blends two ``.tflite`` files' weights for the
   denoise strength; :mod:`.bicubic` is the bicubic resize in NumPy (baseline, colour fix, alpha).
 - :mod:`.precision`: a generator's trunk in bfloat16 where the CPU computes it natively (the

@@ -3,11 +3,11 @@
 Deployment, not the paper. Importing TensorFlow takes seconds (4.1 s on the 2-core AMD EPYC of
 issue 29, quiet), more than the model takes on a small photo; LiteRT's interpreter
 (``ai_edge_litert``, XNNPACK on CPU) imports in a fraction of one. So where a bundled ``.keras``
-generator has a bundled TFLite twin that computes the same image, the upscale CLI, the Python
+generator has a bundled TFLite export that computes the same image, the upscale CLI, the Python
 API (:func:`srgan_keras.inference.tiling.upscale_image` given a name or path) and the web page
-run the twin, and TensorFlow is never imported.
+run that export, and TensorFlow is never imported.
 
-A twin counts (:func:`bundled_twin`) when, in ``saved_models/``:
+An export counts (:func:`bundled_tflite`) when, in ``saved_models/``:
 
 - ``NAME_fp16.tflite`` is beside ``NAME.keras`` (``python -m srgan_keras.export --to tflite
   --quantize float16``, saved_models/MODEL_CARD.md), and both files are the ones the model card
@@ -16,14 +16,14 @@ A twin counts (:func:`bundled_twin`) when, in ``saved_models/``:
 - its export report ``NAME_fp16.tflite.parity.json`` says it matches the Keras model within the
   bundled tolerance (every image's PSNR against the Keras output at least ``required_psnr_db``).
 
-``--runtime auto`` (the CLI's default) runs the twin when one counts and its report measured it
+``--runtime auto`` (the CLI's default) runs the export when one counts and its report measured it
 faster than the Keras model (``latency_ms`` below ``keras_latency_ms``); else, and for every
 other model (a user's ``.keras`` file, a SavedModel), Keras. ``--runtime litert`` asks for the
-twin and fails in one line where there is none; ``--runtime keras`` is the Keras file as before.
+export and fails in one line where there is none; ``--runtime keras`` is the Keras file as before.
 A ``.tflite`` file given as the model always runs on LiteRT.
 
 The denoise strength (``--denoise-strength S|auto``) blends the model with its weak-denoise twin
-weight by weight. On LiteRT the blend is made from the two TFLite twins
+weight by weight. On LiteRT the blend is made from the two TFLite exports
 (``realesr_x4_fp16.tflite`` and ``realesr_x4_wdn_fp16.tflite``) by
 :mod:`srgan_keras.inference.tflite_blend`, and ``auto`` chooses the strength per photo exactly as
 :class:`srgan_keras.inference.runners.AutoDenoiseRunner` does (same estimate, same 0.05 steps).
@@ -54,7 +54,7 @@ import numpy as np
 from srgan_keras.errors import SrganKerasError
 
 RUNTIMES = ("auto", "keras", "litert")
-TWIN_SUFFIX = "_fp16.tflite"  # saved_models/MODEL_CARD.md: the float16 exports
+EXPORT_SUFFIX = "_fp16.tflite"  # saved_models/MODEL_CARD.md: the float16 exports
 PARITY_SUFFIX = ".parity.json"  # srgan_keras.export writes <output>.parity.json
 # Our choice: blends kept ready, most recent first (a folder of photos mostly reuses a few
 # strengths; each runner holds an interpreter and its activation arena).
@@ -71,8 +71,8 @@ class RuntimeChoice:
 
     runtime: str  # "litert", "keras" or "numpy" (bicubic)
     reason: str
-    tflite: Path | None = None  # the bundled twin LiteRT runs (None: a .tflite model, as given)
-    wdn_tflite: Path | None = None  # its weak-denoise twin, for blends
+    tflite: Path | None = None  # the bundled TFLite export LiteRT runs (None: a .tflite model, as given)
+    wdn_tflite: Path | None = None  # its weak-denoise twin's export, for blends
 
     def describe(self) -> str:
         what = {"litert": "LiteRT", "keras": "Keras (TensorFlow)"}.get(self.runtime, "NumPy")
@@ -147,25 +147,25 @@ def measured_faster(report: dict) -> bool:
     return bool(sizes) and all(float(lite[s]) < float(keras[s]) for s in sizes)
 
 
-def bundled_twin(keras_path: Path) -> tuple[Path | None, dict | None, str]:
-    """(twin, its parity report, "") for a bundled ``.keras`` file with a twin that counts (see the
+def bundled_tflite(keras_path: Path) -> tuple[Path | None, dict | None, str]:
+    """(export, its parity report, "") for a bundled ``.keras`` file with a TFLite export that counts (see the
     module docstring); else (None, None, why not)."""
     keras_path = Path(keras_path)
-    twin = keras_path.with_name(keras_path.stem + TWIN_SUFFIX)
+    export = keras_path.with_name(keras_path.stem + EXPORT_SUFFIX)
     if not _in_saved_models(keras_path):
-        return None, None, f"{keras_path} is not a bundled model (no TFLite twin is checked)"
-    if not twin.is_file():
-        return None, None, f"no {twin.name} beside {keras_path.name}"
-    report = parity_report(twin)
+        return None, None, f"{keras_path} is not a bundled model (no TFLite export is checked)"
+    if not export.is_file():
+        return None, None, f"no {export.name} beside {keras_path.name}"
+    report = parity_report(export)
     if report is None:
-        return None, None, f"no readable export report {twin.name}{PARITY_SUFFIX}"
+        return None, None, f"no readable export report {export.name}{PARITY_SUFFIX}"
     if not within_tolerance(report):
-        return None, None, f"{twin.name} is not within the parity tolerance of its report"
-    for f in (keras_path, twin):
+        return None, None, f"{export.name} is not within the parity tolerance of its report"
+    for f in (keras_path, export):
         if not _is_measured(f):
             return None, None, (f"{f.name} is not the file saved_models/metrics.json lists "
                                 "(changed since the model card measured it)")
-    return twin, report, ""
+    return export, report, ""
 
 
 def _needs_blend(denoise_strength) -> bool:
@@ -203,31 +203,31 @@ def choose_runtime(path_or_name, runtime: str = "auto", denoise_strength=None, w
     if runtime == "keras":
         return RuntimeChoice("keras", "asked for (--runtime keras)")
     if path.is_dir() or path.suffix.lower() != ".keras":
-        return keras(f"{path.name} is not a .keras file with a bundled TFLite twin")
-    twin, report, why = bundled_twin(path)
-    if twin is None:
+        return keras(f"{path.name} is not a .keras file with a bundled TFLite export")
+    export, report, why = bundled_tflite(path)
+    if export is None:
         return keras(why)
     if precision == "bfloat16":
         return keras("--precision bfloat16 runs the .keras file")
     if wdn is not None:
         return keras("--wdn-model blends .keras files")
-    wdn_twin = None
+    wdn_export = None
     wdn_keras = next((c for c in wdn_candidates(path) if c.is_file()), None)
     if _needs_blend(denoise_strength) and (wdn_keras is not None
                                            or denoise_strength != "auto"):
         if wdn_keras is None:
             return keras(f"no weak-denoise twin of {path.name} for --denoise-strength")
-        wdn_twin, _, why = bundled_twin(wdn_keras)
-        if wdn_twin is None:
-            return keras(f"the weak-denoise twin has no TFLite twin that counts ({why})")
+        wdn_export, _, why = bundled_tflite(wdn_keras)
+        if wdn_export is None:
+            return keras(f"the weak-denoise twin has no TFLite export that counts ({why})")
     if runtime == "auto" and not measured_faster(report):
-        return RuntimeChoice("keras", f"{twin.name}{PARITY_SUFFIX} measured Keras faster")
+        return RuntimeChoice("keras", f"{export.name}{PARITY_SUFFIX} measured Keras faster")
     psnr = float(report.get("min_psnr_vs_keras_db", report["psnr_vs_keras_db"]))
-    what = (f"{twin.name}, the bundled twin of {path.name}" if wdn_twin is None else
-            f"{twin.name} and {wdn_twin.name}, the bundled twins of {path.name} and "
+    what = (f"{export.name}, the bundled TFLite export of {path.name}" if wdn_export is None else
+            f"{export.name} and {wdn_export.name}, the bundled TFLite exports of {path.name} and "
             f"{wdn_keras.name}, blended")
     return RuntimeChoice("litert", f"{what} (at least {psnr:.1f} dB PSNR against the Keras "
-                         "model in the export report)", twin, wdn_twin)
+                         "model in the export report)", export, wdn_export)
 
 
 def widest_floats_per_pixel(path: Path, probe: int = 16) -> float | None:
@@ -279,7 +279,7 @@ def _tflite_runner(path: Path, name: str, content: bytes | None = None, like=Non
 
 
 class LiteRTDenoiseRunner:
-    """:class:`srgan_keras.inference.runners.AutoDenoiseRunner` on LiteRT: the model's TFLite twin
+    """:class:`srgan_keras.inference.runners.AutoDenoiseRunner` on LiteRT: the model's TFLite export
     and its weak-denoise twin's, blended per image (:mod:`srgan_keras.inference.tflite_blend`)."""
 
     runtime = "litert"

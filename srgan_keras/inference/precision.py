@@ -7,7 +7,7 @@ Lake and later) and AMX (Intel Sapphire Rapids and later). On such a CPU the bun
 upscales a 500x333 photo about 1.5x faster in bfloat16 (``python -m benchmarks.bench_srvgg``).
 Without native support bfloat16 is emulated and slower, so ``auto`` keeps float32 there.
 
-What runs in bfloat16 (:func:`bfloat16_twin`) is what the library's mixed-precision training
+What runs in bfloat16 (:func:`bfloat16_copy`) is what the library's mixed-precision training
 runs in bfloat16 (Keras' ``mixed_bfloat16`` policy: float32 weights, bfloat16 arithmetic): every
 layer upstream of the generator's last convolution. The last convolution and everything after
 it stay float32, and so does any branch that does not feed the last convolution: SRVGG's
@@ -62,7 +62,7 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
-def bfloat16_twin(model):
+def bfloat16_copy(model):
     """The same generator (same weights) with its trunk under Keras' ``mixed_bfloat16`` policy.
 
     The trunk is every layer the last ``Conv2D`` depends on (see the module docstring). Raises
@@ -82,6 +82,6 @@ def bfloat16_twin(model):
     for layer in config["layers"]:
         if layer["config"].get("name") in names:
             layer["config"]["dtype"] = policy
-    twin = model.__class__.from_config(config)
-    twin.set_weights(model.get_weights())
-    return twin
+    copy = model.__class__.from_config(config)
+    copy.set_weights(model.get_weights())
+    return copy

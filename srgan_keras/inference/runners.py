@@ -154,7 +154,7 @@ def load_generator(path_or_name: str | os.PathLike | None = None, scale: int = 4
 
     ``runtime``: ``keras`` (the default here: the model as trained, what evaluate and the model
     card measure; a ``.tflite`` file still runs on LiteRT), ``auto`` (what the upscale CLI, the
-    Python API :func:`as_runner` and the web page use: a bundled model's TFLite twin on LiteRT,
+    Python API :func:`as_runner` and the web page use: a bundled model's TFLite export on LiteRT,
     without importing TensorFlow, where it matches and was measured faster) or ``litert`` (the
     twin, or ``ValueError``); see :mod:`srgan_keras.inference.litert`. The runner's
     ``runtime_choice`` says which ran and why.
@@ -208,15 +208,15 @@ def _with_precision(runner: Runner, precision: str) -> Runner:
             return runner
         raise ValueError(f"precision bfloat16 applies to .keras models; {runner.name} is "
                          f"not one (run it as exported, or pass precision float32)")
-    from srgan_keras.inference.precision import bfloat16_twin
+    from srgan_keras.inference.precision import bfloat16_copy
 
     try:
-        twin = bfloat16_twin(runner.model)
+        copy = bfloat16_copy(runner.model)
     except ValueError:
         if precision == "auto":  # not a functional generator: as loaded, in float32
             return runner
         raise
-    return KerasRunner(twin, name=runner.name, precision="bfloat16")
+    return KerasRunner(copy, name=runner.name, precision="bfloat16")
 
 
 

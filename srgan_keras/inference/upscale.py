@@ -27,7 +27,7 @@ that path while the command runs is kept, and that input fails (issue 27.6). An 
 another size after the plan was made fails too, in one line, never squeezed into the planned size
 (issue 27.13).
 
-With ``--outscale 2`` and no ``--model``, a bundled x2 twin of the default model
+With ``--outscale 2`` and no ``--model``, a bundled x2 model of the default model
 (``<name>_x2.keras`` beside ``<name>_x4.keras`` in ``saved_models/``) is used when one exists,
 so x2 is not x4 then halved; any x2 generator can be given with ``--model``.
 

@@ -9,7 +9,7 @@ A value that cannot work is refused here, in one line with exit status 2, before
 loaded (a ``--tile`` below :data:`MIN_TILE_FLAG`, a negative ``--outscale``, ``--outscale`` with a
 ``--width``/``--height`` box, ...). :func:`needs_tensorflow` tells the entry point whether the
 command line will need TensorFlow (not for a bundled model run on LiteRT), and
-:func:`choose_model` picks a bundled x2 twin for ``--outscale 2``. The web page uses the same
+:func:`choose_model` picks a bundled x2 model for ``--outscale 2``. The web page uses the same
 ``--tile`` rule (:func:`parse_tile`, :func:`tile_flag_error`).
 """
 
@@ -226,7 +226,7 @@ def needs_tensorflow(argv: list[str]) -> bool:
 
 
 def choose_model(args: argparse.Namespace) -> str | None:
-    """``--model``, or for ``--outscale <= 2`` a bundled x2 twin of the default model if any."""
+    """``--model``, or for ``--outscale <= 2`` a bundled x2 model of the default model if any."""
     if args.model is not None or args.outscale is None or args.outscale > 2:
         return args.model
     from srgan_keras.inference.runners import ModelNotFoundError, resolve_model_path

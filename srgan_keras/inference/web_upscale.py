@@ -86,7 +86,7 @@ def _loader_takes_denoise() -> bool:
 @functools.lru_cache(maxsize=4)
 def load_runner(model: str, denoise_strength: float | str | None = None):
     """A runner for ``model`` (cached: a generator loads once per strength), on LiteRT where the
-    model has a bundled TFLite twin (``runtime="auto"``, issue 29.1); TensorFlow is imported, with
+    model has a bundled TFLite export (``runtime="auto"``, issue 29.1); TensorFlow is imported, with
     its start-up lines filtered as at a CLI's start, only for a model that needs it."""
     from srgan_keras.inference.litert import choose_runtime
     from srgan_keras.inference.runners import ModelNotFoundError, load_generator
