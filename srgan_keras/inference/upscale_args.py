@@ -172,10 +172,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "precision unless --fp32; float32 otherwise and for exported models)")
     ap.add_argument("--runtime", choices=RUNTIMES, default="auto",
                     help="what runs the network. auto (the default): a bundled model's TFLite "
-                         "twin on LiteRT, without loading TensorFlow, where its export report "
+                         "export on LiteRT, without loading TensorFlow, where its export report "
                          "shows it matches the .keras model and ran faster; otherwise Keras. "
-                         "keras: the .keras file through TensorFlow. litert: the twin, or an "
-                         "error. --verbose says which ran")
+                         "keras: the .keras file through TensorFlow. litert: the TFLite export, "
+                         "or an error. --verbose says which ran")
     ap.add_argument("--wdn-model", default=None, metavar="PATH",
                     help="the weak-denoise twin for --denoise-strength, if not beside the model")
     ap.add_argument("--max-pixels", type=int, default=None,
