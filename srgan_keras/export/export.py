@@ -202,8 +202,33 @@ def _write_saved_model(model: keras.Model, path: Path, input_size, with_uint8: b
     logger.setLevel("ERROR")
     try:
         archive.write_out(str(path), verbose=False)
+    except tf.errors.OpError as e:  # a full disk is TF's ResourceExhaustedError, not an OSError
+        cause = os_error_named_in(e)
+        if cause is None:
+            raise
+        raise cause from None
     finally:
         logger.setLevel(level)
+
+
+def os_error_named_in(e: Exception) -> OSError | None:
+    """The :class:`OSError` that a TensorFlow error reports in its message, or None.
+
+    TensorFlow's file writers turn a failed write into its own error type, with the C library's
+    text at the end: a SavedModel written to a full disk raises ``ResourceExhaustedError`` with
+    ``... variables_temp/part-00000-of-00001.data-00000-of-00001.tempstate...; No space left on
+    device [Op:SaveV2]`` (or ``saved_model.pb.tmp...; No space left on device`` once the variables
+    fit; seen here on TF 2.21 with a 300 KB and a 4950 KB tmpfs). Recognised by
+    ``os.strerror(code)`` for the write errors of :data:`srgan_keras.data.files.WRITE_ERRNOS`, so
+    the caller reports it as the one line of :func:`srgan_keras.data.files.write_failure`.
+    """
+    from srgan_keras.data.files import WRITE_ERRNOS
+
+    message = str(e)
+    for code in WRITE_ERRNOS:
+        if os.strerror(code) in message:
+            return OSError(code, os.strerror(code))
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
