@@ -19,7 +19,10 @@ import numpy as np
 import tensorflow as tf
 
 from srgan_keras.evaluation.metrics import evaluate_pair
-from srgan_keras.export import export as ex
+from srgan_keras.export.formats import QUANTIZATIONS, export_onnx, export_saved_model, export_tflite
+from srgan_keras.export.generator import check_generator, load_keras_generator, unit_output
+from srgan_keras.export.images import check_images
+from srgan_keras.export.parity import load_runner, median_latency_ms, parity_report, size_bytes
 from srgan_keras.nn.srresnet import build_srresnet
 
 
@@ -33,15 +36,15 @@ def main() -> None:
     args = p.parse_args()
 
     if args.model:
-        model = ex.load_keras_generator(args.model)
+        model = load_keras_generator(args.model)
     else:
         keras.utils.set_random_seed(0)
         model = build_srresnet()  # paper defaults: x4, 16 blocks, 64 filters
-    scale = ex.check_generator(model)
+    scale = check_generator(model)
     sizes = [int(s) for s in args.sizes.split(",")]
-    images = ex.check_images(None, scale)
-    set5 = ex.check_images(args.set5, scale, max_lr=10_000) if args.set5 else None
-    keras_fn = tf.function(lambda x: ex.unit_output(model, x), reduce_retracing=True)
+    images = check_images(None, scale)
+    set5 = check_images(args.set5, scale, max_lr=10_000) if args.set5 else None
+    keras_fn = tf.function(lambda x: unit_output(model, x), reduce_retracing=True)
 
     def keras_run(x: np.ndarray) -> np.ndarray:
         return keras_fn(tf.constant(x)).numpy()
@@ -56,16 +59,16 @@ def main() -> None:
             else:
                 path = Path(tmp) / {"saved_model": "sm", "onnx": "g.onnx"}.get(fmt, f"g_{fmt}.tflite")
                 if fmt == "saved_model":
-                    ex.export_saved_model(model, path)
+                    export_saved_model(model, path)
                 elif fmt == "onnx":  # optional extra: pip install -e .[onnx]
-                    ex.export_onnx(model, path)
+                    export_onnx(model, path)
                 else:
-                    ex.export_tflite(model, path, quantize=fmt)
-                run = ex._load_runner(path, "tflite" if fmt in ex.QUANTIZATIONS else fmt)
-                psnr_k = ex.parity_report(model, path, images, latency_sizes=(), kind=fmt,
-                                          fmt=None if fmt in ex.QUANTIZATIONS else fmt
+                    export_tflite(model, path, quantize=fmt)
+                run = load_runner(path, "tflite" if fmt in QUANTIZATIONS else fmt)
+                psnr_k = parity_report(model, path, images, latency_sizes=(), kind=fmt,
+                                          fmt=None if fmt in QUANTIZATIONS else fmt
                                           )["psnr_vs_keras_db"]
-            row = {"format": fmt, "size_mb": ex._size_bytes(path) / 1e6, "psnr_vs_keras": psnr_k}
+            row = {"format": fmt, "size_mb": size_bytes(path) / 1e6, "psnr_vs_keras": psnr_k}
             if set5:
                 vals = []
                 for item in set5:
@@ -73,7 +76,7 @@ def main() -> None:
                     vals.append(evaluate_pair(sr, item["hr"], scale)["psnr_y"])
                 row["set5_psnr_y"] = float(np.mean(vals))
             for s in sizes:
-                row[f"ms_{s}"] = ex.median_latency_ms(run, s, runs=args.runs)
+                row[f"ms_{s}"] = median_latency_ms(run, s, runs=args.runs)
             rows.append(row)
             print(row, flush=True)
 

@@ -310,7 +310,8 @@ def infer(res: Results, size: int, runs: int, use_torch: bool) -> None:
     import tensorflow as tf
 
     from benchmarks.flops import forward_flops
-    from srgan_keras.export.export import export_saved_model, export_tflite, median_latency_ms
+    from srgan_keras.export.formats import export_saved_model, export_tflite
+    from srgan_keras.export.parity import median_latency_ms
     from srgan_keras.inference.exported import SavedModelRunner, TFLiteRunner
     from srgan_keras.nn.srresnet import build_srresnet
 

@@ -84,7 +84,7 @@ print(f"models ready in {time.perf_counter() - t0:.0f} s:", {k: f"x{r.scale}" fo
 # %%
 from _course import nearest
 from srgan_keras.data.imaging import load_rgb_uint8
-from srgan_keras.evaluation.evaluate import evaluate_image
+from srgan_keras.evaluation.protocol import evaluate_image
 
 hr = load_rgb_uint8(DATA / "Set5" / "butterfly.png")  # (256, 256, 3) uint8
 res = {name: evaluate_image(r, hr, name="butterfly") for name, r in runners.items()}
@@ -113,7 +113,7 @@ print(f"{'bicubic':<9} PSNR-Y {m_bic['psnr_y']:.2f} dB  SSIM-Y {m_bic['ssim_y']:
 # two models.
 
 # %%
-from srgan_keras.evaluation.evaluate import detail_box
+from srgan_keras.evaluation.figures import detail_box
 
 
 def busiest(img: np.ndarray, side: int) -> np.ndarray:
@@ -268,7 +268,7 @@ if pairs:
 # each model's. Our bicubic row reproduces the paper's Table 2 value for Set5 x4 (28.43 dB).
 
 # %%
-from srgan_keras.evaluation.evaluate import evaluate_folder
+from srgan_keras.evaluation.folders import evaluate_folder
 from srgan_keras.evaluation.report import format_table
 
 reports = {name: evaluate_folder(r, DATA / "Set5") for name, r in runners.items()}

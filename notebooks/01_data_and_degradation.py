@@ -123,9 +123,9 @@ plt.show()
 # colour jitter and Real-ESRGAN's degradations make LR per crop. The choice, and the pair:
 
 # %%
-from srgan_keras.data import pipeline
+from srgan_keras.data import batches, pipeline, sources
 
-print(inspect.getsource(pipeline.whole_image_lr))
+print(inspect.getsource(sources.whole_image_lr))
 print(inspect.getsource(pipeline.make_pair))
 
 # %% [markdown]
@@ -163,7 +163,7 @@ batch_figure(lr, hr, "One training batch: random crops of distinct photos, flipp
 # SR code since EDSR). The same transform is applied to HR and to a paired LR crop:
 
 # %%
-print(inspect.getsource(pipeline._augment_numpy))
+print(inspect.getsource(batches._augment_numpy))
 
 # %% [markdown]
 # Optional colour jitter (`--color-jitter`, **our option**, after seed 001): ±10 % brightness and saturation

@@ -156,7 +156,7 @@ plt.show()
 
 # %% [markdown]
 # The tiled upscaler and the evaluator use this number: tiles with 40 LR pixels of context
-# (`srgan_keras.evaluation.evaluate.EVAL_OVERLAP`) give exactly the whole-image result.
+# (`srgan_keras.evaluation.protocol.EVAL_OVERLAP`) give exactly the whole-image result.
 #
 # ### What pixel shuffle does to a tensor
 #

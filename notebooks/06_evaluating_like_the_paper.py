@@ -140,7 +140,7 @@ print(f"studio-range Y's gain over full-range luma on the same error: 20·log10(
 
 # %%
 from srgan_keras.evaluation import interpolate
-from srgan_keras.evaluation.evaluate import evaluate_image
+from srgan_keras.evaluation.protocol import evaluate_image
 from srgan_keras.inference.runners import BicubicRunner, as_runner
 
 bundled = all(path.exists() for path in BUNDLED.values())

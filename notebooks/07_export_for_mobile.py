@@ -60,11 +60,12 @@ import tempfile
 
 import tensorflow as tf
 
-from srgan_keras.export import export
+from srgan_keras.export import formats, parity
+from srgan_keras.export.images import check_images
 
 tf.get_logger().setLevel("ERROR")  # TensorFlow's INFO lines name temporary folders
 out = Path(tempfile.mkdtemp(prefix="srgan_export_"))  # not printed: a machine path
-sm_path = export.export_saved_model(model, out / "srresnet_savedmodel")
+sm_path = formats.export_saved_model(model, out / "srresnet_savedmodel")
 loaded = tf.saved_model.load(str(sm_path))
 for name, fn in loaded.signatures.items():
     (arg, spec), = fn.structured_input_signature[1].items()
@@ -89,12 +90,12 @@ print("uint8 (1, 20, 30, 3) ->", sr_u8.dtype.name, tuple(sr_u8.shape))
 # check: 51–109 s apiece in the committed run; int8 calibration is the slowest).*
 
 # %%
-images = export.check_images(None, scale=4)  # built-in validation photos: LR, HR
-reports = {"saved_model": export.parity_report(model, sm_path, images)}
+images = check_images(None, scale=4)  # built-in validation photos: LR, HR
+reports = {"saved_model": parity.parity_report(model, sm_path, images)}
 for q in ("none", "float16", "dynamic", "int8"):
     t0 = time.perf_counter()
-    path = export.export_tflite(model, out / f"srresnet_{q}.tflite", quantize=q)
-    reports[q] = export.parity_report(model, path, images, kind=q)
+    path = formats.export_tflite(model, out / f"srresnet_{q}.tflite", quantize=q)
+    reports[q] = parity.parity_report(model, path, images, kind=q)
     print(f"{q:<8} converted and checked in {time.perf_counter() - t0:.0f} s")
 
 print(f"\n{'format':<12}{'size MB':>9}{'PSNR vs Keras':>15}{'required':>10}{'max diff':>10}"
@@ -169,7 +170,7 @@ shutil.rmtree(out)  # the exports were temporary
 # 1. *(recall)* Which two converter settings does a float16 TFLite file need, and what happens with only one?
 # 2. *(understand)* Why does the int8 model need calibration images while the dynamic-range model does not?
 # 3. *(apply)* Export the bundled SRGAN (`saved_models/srgan_x4.keras`) to float16 and check its parity with
-#    `export.parity_report`. Is the required PSNR met?
+#    `parity.parity_report`. Is the required PSNR met?
 # 4. *(experiment)* Time the float16 file at 64x64, 128x128 and 256x256 LR with `load_generator`. Does the
 #    latency grow with the number of pixels?
 #

@@ -183,6 +183,8 @@ say(("*Executed with `SRGAN_FAST=1`: only a few steps of D.* " if FAST else "")
 
 # %%
 from srgan_keras.data import realesrgan_degradation as red
+from srgan_keras.data.realesrgan_kernels import sinc_kernel
+from srgan_keras.data.realesrgan_stages import filter2d, usm_sharpen
 
 for field in ("kernel_sizes", "kernel_prob", "sinc_prob", "blur_sigma", "resize_prob", "resize_range",
               "noise_range", "poisson_scale_range", "jpeg_range", "second_blur_prob", "resize_range2",
@@ -209,7 +211,7 @@ show_figure(fig)
 
 # %%
 stages = []
-lr2 = red.degrade_image(red.usm_sharpen((eye / 255.0).astype(np.float32)), 4, red.DEFAULT, (0, 3), stages=stages)
+lr2 = red.degrade_image(usm_sharpen((eye / 255.0).astype(np.float32)), 4, red.DEFAULT, (0, 3), stages=stages)
 first = dict((name, img) for name, img, _ in stages)["JPEG 1"]
 lr1 = tf.image.resize(first, (eye.shape[0] // 4, eye.shape[1] // 4), "bicubic", antialias=True).numpy()
 fig, axes = plt.subplots(1, 4, figsize=(12, 3.4))
@@ -235,7 +237,7 @@ step_edge[:, 32:] = 1.0
 fig, ax = plt.subplots(figsize=(7, 3))
 ax.plot(step_edge[32, :, 0], "k--", lw=1, label="step edge")
 for omega in (np.pi / 3, np.pi / 2):
-    ringing = red.filter2d(tf.constant(step_edge), red.sinc_kernel(omega, 21)).numpy()[32, :, 0]
+    ringing = filter2d(tf.constant(step_edge), sinc_kernel(omega, 21)).numpy()[32, :, 0]
     ax.plot(ringing, label=f"sinc low-pass, cut-off ω_c = {omega:.2f} rad/px")
     print(f"cut-off {omega:.2f}: overshoot {ringing.max() - 1:.3f}, undershoot {-ringing.min():.3f}")
 ax.set_xlim(16, 48), ax.set_xlabel("x (pixels)"), ax.set_ylabel("value"), ax.legend(fontsize=8)
@@ -245,7 +247,7 @@ plt.show()
 
 # %%
 seeds = [(0, k) for k in range(5)]
-eye01 = red.usm_sharpen((eye / 255.0).astype(np.float32))  # Real-ESRGAN degrades the sharpened HR
+eye01 = usm_sharpen((eye / 255.0).astype(np.float32))  # Real-ESRGAN degrades the sharpened HR
 lrs = [red.degrade_image(eye01, 4, red.DEFAULT, seed).numpy() for seed in seeds]
 fig, axes = plt.subplots(1, 6, figsize=(11, 2.2))
 axes[0].imshow(bicubic_downscale(eye, 4).numpy().astype(np.uint8), interpolation="nearest")

@@ -86,10 +86,11 @@ say("The card records the run's progress when this file was bundled: "
 # %%
 import tensorflow as tf
 
-from srgan_keras.data import realesrgan_degradation as red
 from srgan_keras.data.degradation import crop_to_multiple, make_lr_numpy
 from srgan_keras.data.imaging import load_rgb_uint8
 from srgan_keras.data.ranges import to_uint8
+from srgan_keras.data.realesrgan_kernels import mixed_kernel
+from srgan_keras.data.realesrgan_stages import add_gaussian_noise, filter2d
 
 flowers = crop_to_multiple(load_rgb_uint8(DATA / "Set14" / "flowers.png"), 4)  # (360, 500, 3)
 crop = flowers[96:288, 160:352]  # (192, 192, 3): petals, leaves and the dark background
@@ -98,13 +99,13 @@ SEED = tf.constant([0, 1], tf.int64)
 
 def blur(img: np.ndarray, sigma: float) -> np.ndarray:
     """An isotropic Gaussian blur of ``sigma`` px (Real-ESRGAN's first kernel family)."""
-    k = red.mixed_kernel(0, 21, sigma, sigma, 0.0, 1.0)
-    return to_uint8(red.filter2d(tf.constant(img / 255.0, tf.float32), k).numpy())
+    k = mixed_kernel(0, 21, sigma, sigma, 0.0, 1.0)
+    return to_uint8(filter2d(tf.constant(img / 255.0, tf.float32), k).numpy())
 
 
 def noise(img: np.ndarray, sigma: float) -> np.ndarray:
     """Colour Gaussian noise of ``sigma`` grey levels, seeded."""
-    return to_uint8(red.add_gaussian_noise(tf.constant(img / 255.0, tf.float32), sigma, False, SEED).numpy())
+    return to_uint8(add_gaussian_noise(tf.constant(img / 255.0, tf.float32), sigma, False, SEED).numpy())
 
 
 def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
@@ -141,7 +142,7 @@ show_panels("One 192x192 crop, five ways to its 48x48 LR (drawn 4x with nearest 
 
 # %%
 from srgan_keras.evaluation import degraded
-from srgan_keras.evaluation.evaluate import evaluate_image
+from srgan_keras.evaluation.protocol import evaluate_image
 
 light = degraded.PRESETS["light"]
 print(f"light: Gaussian blur σ {light.blur_sigma[0]:g}-{light.blur_sigma[1]:g} px, x4, Gaussian noise σ up to "
@@ -398,7 +399,7 @@ show_panels("Set5 baby, light degradation: denoise strength s (PSNR-Y / SSIM-Y)"
 # 96x96 blocks NIQE needs.
 
 # %%
-from srgan_keras.evaluation.evaluate import evaluate_no_reference
+from srgan_keras.evaluation.folders import evaluate_no_reference
 
 nr = {}
 for name, r in models.items():
@@ -423,7 +424,7 @@ say(f"SRResNet's output, the one with the sharpest blocks (blockiness {blocks['s
 # bicubic, NIQE of each output); with it, three images.*
 
 # %%
-from srgan_keras.evaluation.evaluate import evaluate_folder
+from srgan_keras.evaluation.folders import evaluate_folder
 from srgan_keras.evaluation.report import format_table
 
 set14 = DATA / "Set14"

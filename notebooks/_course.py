@@ -158,7 +158,7 @@ def show_panels(title: str, hr: np.ndarray, panels: list[tuple[str, np.ndarray, 
     (as JPEG, see ``FIGURE_WIDTH``)."""
     from IPython.display import display
 
-    from srgan_keras.evaluation.evaluate import save_panels
+    from srgan_keras.evaluation.figures import save_panels
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "panels.png"

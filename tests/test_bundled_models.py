@@ -39,7 +39,7 @@ def _ids() -> list[str]:
 
 @pytest.mark.parametrize("name", _ids())
 def test_bundled_model_is_the_measured_file_and_scores_what_the_card_says(name, shared_data):
-    from srgan_keras.evaluation.evaluate import evaluate_folder
+    from srgan_keras.evaluation.folders import evaluate_folder
     from srgan_keras.evaluation.model_card import sha256
 
     entry = _bundled()[name]
@@ -75,7 +75,7 @@ def test_every_model_file_in_saved_models_is_one_the_card_measured():
 def test_the_default_models_real_world_numbers_are_the_cards(shared_data):
     """The card's headline (issue 12.8): Set14 degraded by --degrade realesrgan --seed 0,
     re-measured for the default model and bicubic."""
-    from srgan_keras.evaluation.evaluate import evaluate_folder
+    from srgan_keras.evaluation.folders import evaluate_folder
 
     metrics = json.loads(METRICS.read_text())
     key = "Set14 realesrgan/0"

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from srgan_keras.data.degradation import bicubic_downscale
-from srgan_keras.data.pipeline import DataError, load_pool, training_dataset, validation_images
+from srgan_keras.data.pipeline import training_dataset
+from srgan_keras.data.sources import DataError, load_pool, validation_images
 from srgan_keras.training.config import get_config
 
 
@@ -141,7 +142,7 @@ def test_tfds_source_with_mock_data():
 def test_bicubic_lr_crops_are_crops_of_the_whole_image_lr_as_at_evaluation(monkeypatch):
     """The LR of a training pair is cut from the whole image's LR (the evaluation protocol's),
     not made from the HR crop alone, whose edges the antialiased kernel would pad."""
-    from srgan_keras.data import pipeline as data
+    from srgan_keras.data import batches, sources
     from srgan_keras.data.degradation import make_lr_numpy
 
     cfg = get_config("tiny", batch_size=6, hr_size=32)
@@ -152,10 +153,10 @@ def test_bicubic_lr_crops_are_crops_of_the_whole_image_lr_as_at_evaluation(monke
         np.testing.assert_array_equal(lr, make_lr_numpy(hr, 4))
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)  # every 32x32 window is unique
-    pool = data.ImagePool(names=["noise"], hr=[img])
-    pool = data._with_whole_image_lr(pool, cfg)
-    monkeypatch.setattr(data, "_augment_numpy", lambda rng, *arrays: list(arrays))
-    hrs, lrs = next(data._pool_batches(pool, cfg, seed=1))
+    pool = sources.ImagePool(names=["noise"], hr=[img])
+    pool = sources._with_whole_image_lr(pool, cfg)
+    monkeypatch.setattr(batches, "_augment_numpy", lambda rng, *arrays: list(arrays))
+    hrs, lrs = next(batches.pool_batches(pool, cfg, seed=1))
     for hr_c, lr_c in zip(hrs, lrs):
         (y, x), = [(y, x) for y in range(0, 9, 4) for x in range(0, 17, 4)
                    if np.array_equal(img[y:y + 32, x:x + 32], hr_c)]
@@ -164,7 +165,7 @@ def test_bicubic_lr_crops_are_crops_of_the_whole_image_lr_as_at_evaluation(monke
 
 
 def test_colour_jitter_and_realesrgan_keep_making_lr_per_crop():
-    from srgan_keras.data.pipeline import whole_image_lr
+    from srgan_keras.data.sources import whole_image_lr
 
     assert whole_image_lr(get_config("tiny"))
     assert not whole_image_lr(get_config("tiny", color_jitter=True))
@@ -188,8 +189,9 @@ def test_light_degradation_trains_on_milder_lr_than_realesrgan():
     realesrgan's (sigma up to 10 against up to 30 then 25, and no Poisson noise)."""
     import tensorflow as tf
 
-    from srgan_keras.data.pipeline import make_pair, whole_image_lr
+    from srgan_keras.data.pipeline import make_pair
     from srgan_keras.data.realesrgan_degradation import seed_for
+    from srgan_keras.data.sources import whole_image_lr
 
     grey = tf.fill((4, 64, 64, 3), tf.constant(128, tf.uint8))
 

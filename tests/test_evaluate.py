@@ -11,6 +11,8 @@ import pytest
 from PIL import Image
 
 from srgan_keras.evaluation import evaluate as ev
+from srgan_keras.evaluation import folders, protocol
+from srgan_keras.evaluation.metrics import METRICS
 from srgan_keras.inference.runners import BicubicRunner
 
 
@@ -26,7 +28,7 @@ def small_set(tmp_path_factory) -> Path:
 
 
 def test_set5_bicubic_reproduces_the_field(shared_data):
-    report = ev.evaluate_folder(BicubicRunner(4), shared_data / "Set5", scale=4)
+    report = folders.evaluate_folder(BicubicRunner(4), shared_data / "Set5", scale=4)
     assert len(report["images"]) == 5
     assert report["mean"]["psnr_y"] == pytest.approx(28.43, abs=0.02)
     assert report["mean"]["ssim_y"] == pytest.approx(0.811, abs=0.002)
@@ -35,29 +37,29 @@ def test_set5_bicubic_reproduces_the_field(shared_data):
 
 @pytest.mark.slow
 def test_set14_bicubic_reproduces_the_field(shared_data):
-    report = ev.evaluate_folder(BicubicRunner(4), shared_data / "Set14", scale=4)
+    report = folders.evaluate_folder(BicubicRunner(4), shared_data / "Set14", scale=4)
     assert len(report["images"]) == 14  # bridge.png is gray: repeated to RGB, not skipped
     assert report["mean"]["psnr_y"] == pytest.approx(26.09, abs=0.02)
 
 
 def test_evaluate_image_crops_and_tiling_does_not_change_numbers(tiny_generator, small_set):
     hr = np.asarray(Image.open(small_set / "one.png"))
-    whole = ev.evaluate_image(tiny_generator, hr, tile=None)
+    whole = protocol.evaluate_image(tiny_generator, hr, tile=None)
     assert whole.hr.shape == (48, 60, 3) and whole.lr.shape == (12, 15, 3)
     assert whole.sr.shape == whole.hr.shape and whole.bicubic is not None
-    tiled = ev.evaluate_image(tiny_generator, hr, tile=4)
+    tiled = protocol.evaluate_image(tiny_generator, hr, tile=4)
     assert np.abs(tiled.sr.astype(int) - whole.sr).max() <= 1
     assert tiled.metrics["psnr_y"] == pytest.approx(whole.metrics["psnr_y"], abs=0.01)
     with pytest.raises(ValueError, match="does not match the model's scale"):
-        ev.evaluate_image(tiny_generator, hr, scale=2)
+        protocol.evaluate_image(tiny_generator, hr, scale=2)
 
 
 def test_evaluate_folder_accepts_arrays_for_training_validation(tiny_generator, small_set):
     pairs = [("a", np.asarray(Image.open(small_set / "one.png")))]
-    report = ev.evaluate_folder(tiny_generator, pairs)
+    report = folders.evaluate_folder(tiny_generator, pairs)
     assert report["data"] == "arrays" and report["scale"] == 4 and report["border"] == 4
-    assert set(report["mean"]) == set(ev.METRICS)
-    assert set(report["bicubic_mean"]) == set(ev.METRICS)
+    assert set(report["mean"]) == set(METRICS)
+    assert set(report["bicubic_mean"]) == set(METRICS)
 
 
 def test_cli_table_json_csv_figures(tmp_path, capsys, tiny_model_path, small_set):
@@ -153,9 +155,9 @@ def test_bad_files_are_named_skipped_and_the_rest_scored(tmp_path, capsys, tiny_
     assert "3 images skipped" in cap.out
     # the API raises by default (training validation must not skip silently), naming the file
     with pytest.raises(ValueError, match=r"broken\.png: not an image file"):
-        ev.evaluate_folder(BicubicRunner(4), data)
+        folders.evaluate_folder(BicubicRunner(4), data)
     with pytest.raises(ValueError, match="dot: 3x3 px is too small to evaluate at x4"):
-        ev.evaluate_folder(BicubicRunner(4), [("dot", np.zeros((3, 3, 3), np.uint8))])
+        folders.evaluate_folder(BicubicRunner(4), [("dot", np.zeros((3, 3, 3), np.uint8))])
     # every image bad: an error, not an empty report
     only_bad = tmp_path / "bad"
     only_bad.mkdir()
@@ -257,12 +259,12 @@ def test_degraded_scores_beside_bicubic_and_light_is_milder(shared_data):
     less than the official one (Set5)."""
     from srgan_keras.inference.runners import load_generator
 
-    full = ev.evaluate_folder(BicubicRunner(4), shared_data / "Set5", degrade="realesrgan")
-    light = ev.evaluate_folder(BicubicRunner(4), shared_data / "Set5", degrade="light")
-    clean = ev.evaluate_folder(BicubicRunner(4), shared_data / "Set5")
+    full = folders.evaluate_folder(BicubicRunner(4), shared_data / "Set5", degrade="realesrgan")
+    light = folders.evaluate_folder(BicubicRunner(4), shared_data / "Set5", degrade="light")
+    clean = folders.evaluate_folder(BicubicRunner(4), shared_data / "Set5")
     assert full["mean"]["psnr_y"] < light["mean"]["psnr_y"] < clean["mean"]["psnr_y"]
-    assert full["protocol"] == ev.DEGRADED_PROTOCOL and clean["degrade"] is None
-    srresnet = ev.evaluate_folder(load_generator("srresnet"), [
+    assert full["protocol"] == protocol.DEGRADED_PROTOCOL and clean["degrade"] is None
+    srresnet = folders.evaluate_folder(load_generator("srresnet"), [
         ("baby", np.asarray(Image.open(shared_data / "Set5" / "baby.png")))], degrade="realesrgan")
     assert srresnet["bicubic_mean"]["psnr_y"] == pytest.approx(full["images"][0]["psnr_y"])
 
@@ -293,7 +295,7 @@ def test_same_file_names_in_subfolders_get_distinct_names_seeds_and_lr_files(tmp
     for sub in ("a", "b"):
         (data / sub).mkdir(parents=True)
         Image.fromarray(_probe()).save(data / sub / "x.png")
-    report = ev.evaluate_folder(BicubicRunner(4), data, degrade="light", save_lr=tmp_path / "lr")
+    report = folders.evaluate_folder(BicubicRunner(4), data, degrade="light", save_lr=tmp_path / "lr")
     assert [r["image"] for r in report["images"]] == ["a/x", "b/x"]
     assert report["images"][0]["lr_sha256"] != report["images"][1]["lr_sha256"]
     assert sorted(p.relative_to(tmp_path / "lr").as_posix() for p in (tmp_path / "lr").rglob("*.png")) \
@@ -321,11 +323,11 @@ def test_no_reference_scores_niqe_of_model_and_bicubic(tmp_path, capsys, tiny_mo
         f"skipped: {data / 'thumb.png'}: x4 output: NIQE needs at least 2 blocks of 96x96 px "
         "inside the 4 px border, got an image of 48x48"]
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["metric"] == "niqe" and report["protocol"] == ev.NO_REFERENCE_PROTOCOL
+    assert report["metric"] == "niqe" and report["protocol"] == protocol.NO_REFERENCE_PROTOCOL
     (row,) = report["images"]
     assert (row["image"], row["height"], row["width"]) == ("photo", 30, 56)
     lr = np.asarray(Image.open(data / "photo.jpg").convert("RGB"))
-    bic = ev._upscale(lr, BicubicRunner(4), None)
+    bic = protocol.upscale_lr(lr, BicubicRunner(4), None)
     assert row["bicubic"]["niqe"] == pytest.approx(niqe(bic, border=4))
     assert row["niqe"] != row["bicubic"]["niqe"]
     assert "no reference" in cap.out and cap.out.splitlines()[-2].split()[:2] == ["mean", "tiny_x4"]
@@ -351,8 +353,8 @@ def test_niqe_column_beside_psnr_ssim(tmp_path, capsys):
     report = json.loads((tmp_path / "r.json").read_text())
     small, wide = report["images"]
     assert small["niqe"] is None and wide["niqe"] is not None
-    sr = ev._upscale(ev.make_lr(np.asarray(Image.open(data / "wide.png")), 4, "light", 0, "wide"),
-                     BicubicRunner(4), None)
+    lr = protocol.make_lr(np.asarray(Image.open(data / "wide.png")), 4, "light", 0, "wide")
+    sr = protocol.upscale_lr(lr, BicubicRunner(4), None)
     assert wide["niqe"] == pytest.approx(niqe(sr, border=4))
     assert report["mean"]["niqe"] == pytest.approx(wide["niqe"])
     table = capsys.readouterr().out.splitlines()

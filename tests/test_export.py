@@ -59,7 +59,7 @@ def trained(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def images():
-    from srgan_keras.export.export import check_images
+    from srgan_keras.export.images import check_images
 
     return check_images(None, 4, max_lr=48)
 
@@ -73,7 +73,8 @@ def _check_runs(runner, scale: int = 4) -> None:
 
 @pytest.mark.parametrize("quantize", ["none", "float16", "dynamic", "int8"])
 def test_tflite_formats_run_and_meet_parity(trained, images, tmp_path, quantize):
-    from srgan_keras.export.export import MIN_PSNR_DB, export_tflite, parity_report
+    from srgan_keras.export.formats import export_tflite
+    from srgan_keras.export.parity import MIN_PSNR_DB, parity_report
     from srgan_keras.inference.exported import TFLiteRunner
 
     model, _ = trained
@@ -92,7 +93,7 @@ def test_tflite_formats_run_and_meet_parity(trained, images, tmp_path, quantize)
 
 
 def test_float16_is_smaller_than_float32(trained, tmp_path):
-    from srgan_keras.export.export import export_tflite
+    from srgan_keras.export.formats import export_tflite
 
     model, _ = trained
     f32 = export_tflite(model, tmp_path / "a.tflite").stat().st_size
@@ -103,7 +104,9 @@ def test_float16_is_smaller_than_float32(trained, tmp_path):
 def test_saved_model_signatures(trained, images, tmp_path):
     import tensorflow as tf
 
-    from srgan_keras.export.export import export_saved_model, parity_report, unit_output
+    from srgan_keras.export.formats import export_saved_model
+    from srgan_keras.export.generator import unit_output
+    from srgan_keras.export.parity import parity_report
     from srgan_keras.inference.exported import SavedModelRunner
 
     model, _ = trained
@@ -130,7 +133,8 @@ def test_saved_model_signatures(trained, images, tmp_path):
 
 
 def test_fixed_input_size_tiles_any_image(trained, tmp_path):
-    from srgan_keras.export.export import export_tflite, unit_output
+    from srgan_keras.export.formats import export_tflite
+    from srgan_keras.export.generator import unit_output
     from srgan_keras.inference.exported import TFLiteRunner
 
     model, _ = trained
@@ -259,7 +263,8 @@ def test_onnx_with_global_residual(tmp_path):
     embedded in the file rather than left as an extra input."""
     import keras
 
-    from srgan_keras.export.export import export_onnx, parity_report
+    from srgan_keras.export.formats import export_onnx
+    from srgan_keras.export.parity import parity_report
     from srgan_keras.inference.exported import OnnxRunner
     from srgan_keras.nn.srresnet import build_srresnet
 
@@ -275,7 +280,9 @@ def test_onnx_with_global_residual(tmp_path):
 
 def test_set5_psnr_close_to_keras(trained, shared_data, tmp_path):
     """Issue 4: exported PSNR-Y against HR on Set5 within 0.05 dB (fp16) / 0.5 dB (int8)."""
-    from srgan_keras.export.export import check_images, export_tflite, parity_report
+    from srgan_keras.export.formats import export_tflite
+    from srgan_keras.export.images import check_images
+    from srgan_keras.export.parity import parity_report
 
     model, _ = trained
     set5 = check_images(shared_data / "Set5", 4, max_lr=64)  # centre crops, to stay fast
@@ -286,7 +293,7 @@ def test_set5_psnr_close_to_keras(trained, shared_data, tmp_path):
 
 
 def test_evaluate_cli_runs_a_tflite(trained, shared_data, tmp_path):
-    from srgan_keras.export.export import export_tflite
+    from srgan_keras.export.formats import export_tflite
 
     path = export_tflite(trained[0], tmp_path / "g.tflite")
     repo = Path(__file__).resolve().parents[1]
@@ -306,7 +313,7 @@ def test_load_generator_routes_onnx_files(tmp_path):
 
     model = build_srresnet(num_blocks=1, num_filters=8)
     path = tmp_path / "g.onnx"
-    from srgan_keras.export.export import export_onnx
+    from srgan_keras.export.formats import export_onnx
 
     export_onnx(model, path)
     runner = load_generator(path)

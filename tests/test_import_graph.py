@@ -18,7 +18,7 @@ def test_a_training_config_has_every_setting_the_data_pipeline_reads():
     import dataclasses
     import typing
 
-    from srgan_keras.data.pipeline import DataSettings
+    from srgan_keras.data.sources import DataSettings
     from srgan_keras.training.config import TrainConfig
 
     fields = {f.name: f.type for f in dataclasses.fields(TrainConfig)}

@@ -65,7 +65,7 @@ def test_cli_refuses_mismatched_models_and_bad_alphas_in_one_line(tmp_path, caps
             ["--gan", str(tmp_path / "gan.keras"), "--alphas", "0,0.5,2", "--out-dir",
              str(tmp_path / "sweep")]]
     for args in runs:
-        assert interpolate.main(["--psnr", str(tmp_path / "psnr.keras"), *args]) == 1
+        assert interpolate.main(["--psnr", str(tmp_path / "psnr.keras"), *args]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: ") and "\n" not in err
     assert not (tmp_path / "x.keras").exists() and not (tmp_path / "sweep").exists()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from srgan_keras.evaluation import model_card
+from srgan_keras.evaluation import card_markdown, model_card
 
 
 def noise_folder(folder, sizes, rng):
@@ -34,8 +34,8 @@ def test_model_card_writes_metrics_table_and_figure(tmp_path, tiny_model_path, t
     out.mkdir()
     model = out / "tiny_x4.keras"
     shutil.copy(tiny_model_path, model)
-    (out / "MODEL_CARD.md").write_text(f"# Card\n\nprose\n\n{model_card.BEGIN}\nold\n"
-                                       f"{model_card.END}\n\nmore prose\n")
+    (out / "MODEL_CARD.md").write_text(f"# Card\n\nprose\n\n{card_markdown.BEGIN}\nold\n"
+                                       f"{card_markdown.END}\n\nmore prose\n")
     rc = model_card.main(["--model", str(model), "--data", str(two_folders[0]),
                           "--data", str(two_folders[1]), "--figure-image",
                           str(two_folders[1] / "img0.png"), "--out", str(out)])
@@ -68,7 +68,7 @@ def test_card_without_markers_is_an_error_and_nothing_is_written(tmp_path, tiny_
     card = tmp_path / "MODEL_CARD.md"
     card.write_text("# no block here\n")
     with pytest.raises(ValueError, match="evaluation:begin"):
-        model_card.update_card(card, "| table |")
+        card_markdown.update_card(card, "| table |")
     rc = model_card.main(["--model", str(tiny_model_path), "--data", str(two_folders[0]),
                           "--out", str(tmp_path)])
     assert rc == 2 and "evaluation:begin" in capsys.readouterr().err
@@ -154,7 +154,8 @@ def test_bad_run_or_figure_argument_fails_before_anything_is_written(tmp_path, t
 def test_degraded_columns_and_figure(tmp_path, tiny_model_path, capsys):
     """--degraded-data adds '<set> <preset>/<seed>' columns with the numbers evaluate --degrade
     gives; an unknown preset fails before anything is measured or written."""
-    from srgan_keras.evaluation import evaluate as ev
+    from srgan_keras.evaluation.folders import evaluate_folder
+    from srgan_keras.inference.runners import load_generator
 
     data = noise_folder(tmp_path / "SetC", [(48, 52)], np.random.default_rng(3))
     out = tmp_path / "card"
@@ -166,8 +167,7 @@ def test_degraded_columns_and_figure(tmp_path, tiny_model_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert list(metrics["datasets"]) == ["SetC", "SetC light/3"]
     assert metrics["datasets"]["SetC light/3"]["degrade"]["preset"] == "light"
-    want = ev.evaluate_folder(ev.load_generator(str(tiny_model_path)), data, degrade="light",
-                              seed=3)
+    want = evaluate_folder(load_generator(str(tiny_model_path)), data, degrade="light", seed=3)
     got = metrics["models"]["tiny_x4.keras"]["results"]["SetC light/3"]
     assert got["psnr_y"] == pytest.approx(want["mean"]["psnr_y"], abs=1e-4)
     assert got != metrics["models"]["tiny_x4.keras"]["results"]["SetC"]
@@ -219,11 +219,11 @@ def test_several_presets_jpeg_example_and_figure_models(tmp_path, tiny_model_pat
 def test_artifacts_columns_go_to_metrics_and_the_card(tmp_path, tiny_model_path, two_folders):
     """--artifacts: pattern / lr_grid per folder for bicubic, each model and the HR images, the
     numbers evaluate --artifacts gives; without it the card has no such table."""
-    from srgan_keras.evaluation.evaluate import evaluate_folder
+    from srgan_keras.evaluation.folders import evaluate_folder
 
     out = tmp_path / "card"
     out.mkdir()
-    (out / "MODEL_CARD.md").write_text(f"{model_card.BEGIN}\n{model_card.END}\n")
+    (out / "MODEL_CARD.md").write_text(f"{card_markdown.BEGIN}\n{card_markdown.END}\n")
     rc = model_card.main(["--model", str(tiny_model_path), "--data", str(two_folders[0]),
                           "--artifacts", "--out", str(out)])
     assert rc == 0

@@ -9,6 +9,8 @@ import tensorflow as tf
 from scipy import ndimage, special
 
 from srgan_keras.data import realesrgan_degradation as rd
+from srgan_keras.data import realesrgan_kernels as rk
+from srgan_keras.data import realesrgan_stages as rs
 
 
 def grid(k=21):
@@ -36,7 +38,7 @@ def test_kernels_match_basicsr_formulas(family, beta):
     q = basicsr_quadratic(sx, sy, theta, ksize)
     ref = [np.exp(-0.5 * q), np.exp(-0.5 * q**beta), 1.0 / (q**beta + 1.0)][family]
     ref = np.pad(normalised(ref), 3)  # 15x15 zero-padded to 21x21, as the dataset does
-    ours = rd.mixed_kernel(family, ksize, sx, sy, theta, beta).numpy()
+    ours = rk.mixed_kernel(family, ksize, sx, sy, theta, beta).numpy()
     np.testing.assert_allclose(ours, ref, atol=1e-6)
 
 
@@ -49,7 +51,7 @@ def test_sinc_kernel_matches_the_circular_lowpass_formula():
         ref = omega * special.j1(omega * r) / (2 * np.pi * r)
     ref[int(c), int(c)] = omega**2 / (4 * np.pi)
     ref = np.pad(normalised(ref), 4)
-    np.testing.assert_allclose(rd.sinc_kernel(omega, ksize).numpy(), ref, atol=1e-6)
+    np.testing.assert_allclose(rk.sinc_kernel(omega, ksize).numpy(), ref, atol=1e-6)
     assert ref.min() < 0  # the ringing lobes
 
 
@@ -57,7 +59,7 @@ def test_sinc_kernel_matches_the_circular_lowpass_formula():
 def test_random_kernels_sum_to_one_and_stay_in_their_window():
     sizes = set()
     for i in range(60):
-        for k in rd.sample_kernels((7, i)):
+        for k in rk.sample_kernels((7, i)):
             k = k.numpy()
             assert k.shape == (21, 21)
             assert k.sum() == pytest.approx(1.0, abs=1e-5)
@@ -70,24 +72,24 @@ def test_random_kernels_sum_to_one_and_stay_in_their_window():
 
 def test_filter2d_is_a_reflect_padded_correlation():
     img = np.random.default_rng(0).random((20, 24, 3)).astype(np.float32)
-    kernel = rd.random_blur_kernel((1, 1), rd.DEFAULT.kernel_prob, 0.0, (0.5, 3.0), (0.5, 4.0),
+    kernel = rk.random_blur_kernel((1, 1), rd.DEFAULT.kernel_prob, 0.0, (0.5, 3.0), (0.5, 4.0),
                                    (1.0, 2.0)).numpy()
     ref = np.stack([ndimage.correlate(img[..., c], kernel, mode="mirror") for c in range(3)], -1)
-    np.testing.assert_allclose(rd.filter2d(img, kernel).numpy(), ref, atol=1e-5)
-    np.testing.assert_allclose(rd.filter2d(img, rd.pulse_kernel()).numpy(), img, atol=1e-7)
+    np.testing.assert_allclose(rs.filter2d(img, kernel).numpy(), ref, atol=1e-5)
+    np.testing.assert_allclose(rs.filter2d(img, rk.pulse_kernel()).numpy(), img, atol=1e-7)
 
 
 def test_resize_reaches_the_size_by_every_mode():
     img = tf.random.uniform((40, 30, 3))
     for mode in range(3):
-        assert rd.resize(img, [17, 55], tf.constant(mode)).shape == (17, 55, 3)
-    assert rd.resize(img, [3, 4], tf.constant(0)).shape == (rd.MIN_SIZE, rd.MIN_SIZE, 3)
+        assert rs.resize(img, [17, 55], tf.constant(mode)).shape == (17, 55, 3)
+    assert rs.resize(img, [3, 4], tf.constant(0)).shape == (rd.MIN_SIZE, rd.MIN_SIZE, 3)
 
 
 @pytest.mark.slow
 def test_random_scale_has_the_official_odds_and_ranges():
     cfg = rd.DEFAULT
-    s = np.array([float(rd.random_scale((3, i), cfg.resize_prob, cfg.resize_range))
+    s = np.array([float(rs.random_scale((3, i), cfg.resize_prob, cfg.resize_range))
                   for i in range(1500)])
     up, down, keep = np.mean(s > 1), np.mean(s < 1), np.mean(s == 1)
     assert (up, down, keep) == pytest.approx(cfg.resize_prob, abs=0.04)
@@ -97,9 +99,9 @@ def test_random_scale_has_the_official_odds_and_ranges():
 def test_gaussian_noise_has_the_requested_sigma():
     img = tf.fill((128, 128, 3), 0.5)
     for sigma in (1.0, 10.0, 30.0):
-        noise = rd.add_gaussian_noise(img, sigma, tf.constant(False), (0, 1)) - img
+        noise = rs.add_gaussian_noise(img, sigma, tf.constant(False), (0, 1)) - img
         assert float(tf.math.reduce_std(noise)) == pytest.approx(sigma / 255, rel=0.05)
-    gray = rd.add_gaussian_noise(img, 20.0, tf.constant(True), (0, 2)).numpy()
+    gray = rs.add_gaussian_noise(img, 20.0, tf.constant(True), (0, 2)).numpy()
     assert np.array_equal(gray[..., 0], gray[..., 2]) and gray.std() > 0.05
 
 
@@ -108,19 +110,19 @@ def test_poisson_noise_variance_follows_the_intensity():
     ramp = np.tile(np.linspace(0.0, 1.0, 256, dtype=np.float32), (256, 1))
     img = np.repeat(ramp[..., None], 3, -1)
     scale = 0.5
-    noise = (rd.add_poisson_noise(img, scale, tf.constant(False), (0, 3)) - img).numpy()
+    noise = (rs.add_poisson_noise(img, scale, tf.constant(False), (0, 3)) - img).numpy()
     mid = slice(64, 192)  # away from the clipping at 0 and 1
     expected = np.mean(img[:, mid]) / 256 * scale**2
     assert noise[:, mid].var() == pytest.approx(expected, rel=0.1)
     assert abs(noise[:, mid].mean()) < 1e-3
-    gray = rd.add_poisson_noise(img, scale, tf.constant(True), (0, 4)).numpy()
+    gray = rs.add_poisson_noise(img, scale, tf.constant(True), (0, 4)).numpy()
     assert np.array_equal(gray[..., 0] - img[..., 0], gray[..., 1] - img[..., 1])
 
 
 @pytest.mark.slow
 def test_noise_draws_follow_the_config():
     cfg = rd.DEFAULT
-    draws = [rd.random_noise_draw((5, i), cfg.gaussian_noise_prob, cfg.noise_range,
+    draws = [rs.random_noise_draw((5, i), cfg.gaussian_noise_prob, cfg.noise_range,
                                   cfg.poisson_scale_range, cfg.gray_noise_prob)
              for i in range(800)]
     assert np.mean([bool(d.gaussian) for d in draws]) == pytest.approx(0.5, abs=0.05)
@@ -134,7 +136,7 @@ def test_jpeg_quality_orders_error_and_file_size():
     img = ndimage.gaussian_filter(rng.random((64, 64, 3)), (1.5, 1.5, 0)).astype(np.float32)
     errors, sizes = [], []
     for q in (30, 60, 95):
-        errors.append(float(np.mean((rd.jpeg(img, float(q)).numpy() - img) ** 2)))
+        errors.append(float(np.mean((rs.jpeg(img, float(q)).numpy() - img) ** 2)))
         sizes.append(len(tf.io.encode_jpeg(tf.cast(img * 255, tf.uint8), quality=q).numpy()))
     assert errors[0] > errors[1] > errors[2] > 0
     assert sizes[0] < sizes[1] < sizes[2]
@@ -151,7 +153,7 @@ def test_jpeg_matches_pillow_and_keeps_the_colours(name):
 
     img8 = getattr(skimage.data, name)()[:128, :128]
     for q in (30, 75):
-        ours = np.round(rd.jpeg(img8.astype(np.float32) / 255, float(q)).numpy() * 255)
+        ours = np.round(rs.jpeg(img8.astype(np.float32) / 255, float(q)).numpy() * 255)
         buf = io.BytesIO()
         Image.fromarray(img8).save(buf, "JPEG", quality=q)
         pillow = np.asarray(Image.open(buf), np.float64)
@@ -163,12 +165,12 @@ def test_jpeg_matches_pillow_and_keeps_the_colours(name):
 def test_usm_sharpens_edges_and_leaves_flat_areas_alone():
     img = np.full((64, 64, 3), 0.3, np.float32)
     img[:, 32:] = 0.7
-    out = rd.usm_sharpen(img).numpy()
+    out = rs.usm_sharpen(img).numpy()
     assert out[:, 31].mean() < 0.3 and out[:, 32].mean() > 0.7  # overshoot at the edge
     np.testing.assert_allclose(out[:, :4], img[:, :4], atol=1e-6)  # far from it: unchanged
     flat = np.full((40, 40, 3), 0.5, np.float32)
-    np.testing.assert_allclose(rd.usm_sharpen(flat).numpy(), flat, atol=1e-6)
-    batch = rd.usm_sharpen(np.stack([img, img]))
+    np.testing.assert_allclose(rs.usm_sharpen(flat).numpy(), flat, atol=1e-6)
+    batch = rs.usm_sharpen(np.stack([img, img]))
     np.testing.assert_allclose(batch[1], out, atol=1e-6)
 
 

@@ -21,6 +21,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from srgan_keras.data import batches, sources
 from srgan_keras.data import pipeline as data
 from srgan_keras.training import train
 from srgan_keras.training import trainer as trainer_module
@@ -341,19 +342,19 @@ def test_stream_skips_broken_files_once_and_keeps_going(tmp_path, capsys):
         p.rename(bad / p.name)
     cfg = get_config("tiny", data=str(bad), cache_gib=1e-9)
     paths = sorted(bad.iterdir())
-    gen = data._streamed_batches(paths, cfg, seed=0)
-    batches = [next(gen) for _ in range(40)]
-    assert all(b.shape == (2, 64, 64, 3) for b in batches)
+    gen = batches.streamed_batches(paths, cfg, seed=0)
+    got = [next(gen) for _ in range(40)]
+    assert all(b.shape == (2, 64, 64, 3) for b in got)
     warnings = capsys.readouterr().err.count("warning: skipped")
     assert warnings == 3  # each broken file named once, never retried
 
 
 def test_stream_gives_up_when_the_first_files_tried_all_fail(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "MAX_FAILURES_BEFORE_FIRST_DECODE", 5)
+    monkeypatch.setattr(batches, "MAX_FAILURES_BEFORE_FIRST_DECODE", 5)
     folder = _undecodable(tmp_path / "bad", 12)
     cfg = get_config("tiny", data=str(folder), cache_gib=1e-9)
-    with pytest.raises(data.DataError, match="the first 6 files tried all fail to decode"):
-        next(data._streamed_batches(sorted(folder.iterdir()), cfg, seed=0))
+    with pytest.raises(sources.DataError, match="the first 6 files tried all fail to decode"):
+        next(batches.streamed_batches(sorted(folder.iterdir()), cfg, seed=0))
 
 
 # -- 13.6: no NaN checkpoint ------------------------------------------------------------------------

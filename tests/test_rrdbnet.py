@@ -112,7 +112,7 @@ def test_a_training_step_compiles_under_xla():
 
 
 def test_inference_and_export_keep_the_unit_range():
-    from srgan_keras.export.export import unit_output
+    from srgan_keras.export.generator import unit_output
     from srgan_keras.inference.runners import as_runner
 
     model = build_rrdbnet(4, num_feat=8, num_block=1, num_grow_ch=4)

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from srgan_keras.export.export import ExportError, load_keras_generator
+from srgan_keras.export.generator import ExportError, load_keras_generator
 from srgan_keras.inference.runners import load_generator
 from srgan_keras.nn.saving import ModelFileError, load_keras
 from srgan_keras.nn.srresnet import build_srresnet

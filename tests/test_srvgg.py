@@ -105,14 +105,14 @@ onnx_missing = (importlib.util.find_spec("tf2onnx") is None
 def test_exported_formats_load_and_match_keras(tmp_path, fmt, atol):
     from functools import partial
 
-    from srgan_keras.export import export
+    from srgan_keras.export import formats
     from srgan_keras.inference.runners import as_runner, load_generator
 
     model = tiny(4)
-    fn, name = {"saved_model": (export.export_saved_model, "sm"),
-                "tflite": (export.export_tflite, "g.tflite"),
-                "tflite-float16": (partial(export.export_tflite, quantize="float16"), "h.tflite"),
-                "onnx": (export.export_onnx, "g.onnx")}[fmt]
+    fn, name = {"saved_model": (formats.export_saved_model, "sm"),
+                "tflite": (formats.export_tflite, "g.tflite"),
+                "tflite-float16": (partial(formats.export_tflite, quantize="float16"), "h.tflite"),
+                "onnx": (formats.export_onnx, "g.onnx")}[fmt]
     runner = load_generator(fn(model, tmp_path / name))
     x = np.random.default_rng(3).random((1, 11, 13, 3), dtype=np.float32)
     ref = as_runner(model)(x)
@@ -121,7 +121,7 @@ def test_exported_formats_load_and_match_keras(tmp_path, fmt, atol):
 
 
 def test_evaluate_and_interpolate_take_it():
-    from srgan_keras.evaluation.evaluate import evaluate_image
+    from srgan_keras.evaluation.protocol import evaluate_image
     from srgan_keras.nn.interpolation import interpolate_models
 
     a, b = tiny(2, seed=0), tiny(2, seed=1)

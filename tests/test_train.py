@@ -195,7 +195,7 @@ def test_resume_continues_at_the_right_step_with_identical_weights(tmp_path, cap
 def test_validation_is_the_evaluation_protocol(tmp_path):
     """Issue 15 item 3: Trainer.validate scores through evaluate_image, so it equals the evaluate
     API on the same images to the last digit (one protocol, not a copy of it)."""
-    from srgan_keras.evaluation.evaluate import evaluate_image
+    from srgan_keras.evaluation.protocol import evaluate_image
 
     cfg = get_config("tiny", out=str(tmp_path / "run"), phase="pretrain", val_images=2)
     trainer = trainer_module.Trainer(cfg, tmp_path / "run", tf.distribute.get_strategy())
@@ -273,8 +273,8 @@ def test_bfloat16_mixed_precision_trains_and_saves_a_float32_generator(tmp_path)
     model = keras.saving.load_model(tmp_path / "run" / "generator.keras", safe_mode=True)
     assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
     result = json.loads((tmp_path / "run" / "result.json").read_text())
-    from srgan_keras.data.pipeline import validation_images
-    from srgan_keras.evaluation.evaluate import evaluate_image
+    from srgan_keras.data.sources import validation_images
+    from srgan_keras.evaluation.protocol import evaluate_image
     from srgan_keras.training.config import get_config
 
     cfg = get_config("tiny")

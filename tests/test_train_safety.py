@@ -178,22 +178,22 @@ def test_settings_that_cannot_work_are_refused_before_the_run_folder_exists(tmp_
 # -- 27.11: built-in photos smaller than the crop ----------------------------------------------
 def test_images_smaller_than_the_crop_are_skipped_from_the_pool_with_a_warning(monkeypatch, capsys):
     """``--preset realesrgan`` crops 256 px; two built-in photos (page, text) are smaller, and
-    ``_pool_batches`` drew offsets from a negative range (``ValueError: high <= 0``)."""
+    ``pool_batches`` drew offsets from a negative range (``ValueError: high <= 0``)."""
     import numpy as np
 
-    from srgan_keras.data import pipeline
+    from srgan_keras.data import batches, sources
     from srgan_keras.training.config import get_config
 
     small = np.zeros((20, 40, 3), np.uint8)
     big = np.full((40, 48, 3), 200, np.uint8)
-    monkeypatch.setattr(pipeline, "builtin_images",
+    monkeypatch.setattr(sources, "builtin_images",
                         lambda names=None: [("builtin:small", small), ("builtin:big", big)])
     cfg = get_config("tiny", hr_size=32, batch_size=2)
-    pool = pipeline.load_pool(cfg)
+    pool = sources.load_pool(cfg)
     assert pool.names == ["builtin:big"]
     err = capsys.readouterr().err
     assert "skipped 1 of 2 image files: builtin:small: too small (40x20 < 32 px)" in err, err
-    batches = pipeline._pool_batches(pool, cfg, seed=0)
+    batches = batches.pool_batches(pool, cfg, seed=0)
     for _ in range(20):
         hr, _lr = next(batches)
         assert hr.shape == (2, 32, 32, 3)

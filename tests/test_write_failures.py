@@ -2,7 +2,9 @@
 the disk is full, the folder read-only or -o a folder; an exported model that loads but fails
 when run is one line naming its file.
 
-A full disk is simulated in-process (the write raises ``OSError(ENOSPC)``); a read-only folder
+A full disk is simulated in-process (the write raises ``OSError(ENOSPC)``, or, for TensorFlow's
+SavedModel writer, the ``ResourceExhaustedError`` it raises there), and once on a real small
+tmpfs where a user namespace can mount one; a read-only folder
 is a real ``chmod 0o555`` except as root (whom the mode does not stop), where the write raises
 ``EROFS``.
 """
@@ -10,6 +12,7 @@ is a real ``chmod 0o555`` except as root (whom the mode does not stop), where th
 from __future__ import annotations
 
 import errno
+import importlib
 import os
 from pathlib import Path
 
@@ -45,6 +48,62 @@ def test_export_on_a_full_disk_is_one_line_and_leaves_nothing(tiny_keras, tmp_pa
     line = one_error_line(capsys)
     assert str(out / "g.tflite") in line and "no space left" in line, line
     assert list(out.iterdir()) == []  # the staging folder went too
+
+
+def test_saved_model_export_on_a_full_disk_is_one_line_and_leaves_nothing(tiny_keras, tmp_path,
+                                                                         capsys, monkeypatch):
+    """TensorFlow's SavedModel writer reports a full disk as its own ResourceExhaustedError, not
+    an OSError (seen on a 300 KB tmpfs: the message below, from SaveV2); the export still ends in
+    our one line, and the staging folder with TF's half-written variables goes."""
+    import tensorflow as tf
+
+    from srgan_keras.export.export import main as export
+
+    def full_disk(obj, export_dir, **kwargs):  # Keras' ExportArchive.write_out calls it
+        temp = Path(export_dir) / "variables" / "variables_temp"
+        temp.mkdir(parents=True)
+        (temp / "part-00000-of-00001.data-00000-of-00001.tempstate1").write_bytes(b"x" * 100)
+        raise tf.errors.ResourceExhaustedError(
+            None, None, f"{{{{function_node __wrapped__SaveV2}}}} {temp}/part-00000-of-00001"
+                        ".data-00000-of-00001.tempstate1; No space left on device [Op:SaveV2]")
+
+    # Keras' write_out imports tensorflow.saved_model.experimental, which puts a new
+    # tensorflow.saved_model module in place the first time: import it first, then patch that one.
+    importlib.import_module("tensorflow.saved_model.experimental")
+    monkeypatch.setattr(tf.saved_model, "save", full_disk)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert export(["--model", str(tiny_keras), "--to", "saved_model", "-o", str(out / "sm")]) == 2
+    line = one_error_line(capsys)
+    assert str(out / "sm") in line and "no space left" in line, line
+    assert list(out.iterdir()) == []  # the staging folder went too
+
+
+@pytest.mark.slow
+def test_saved_model_export_onto_a_real_full_disk(tiny_keras, tmp_path):
+    """The same on a real 60 KB tmpfs, mounted in a user and mount namespace of its own (skipped
+    where ``unshare -rm`` is not allowed)."""
+    import shutil
+    import subprocess
+    import sys
+
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    if shutil.which("unshare") is None or subprocess.run(
+            ["unshare", "-rm", "mount", "-t", "tmpfs", "-o", "size=60k", "tmpfs", str(mnt)],
+            capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (unshare -rm)")
+    script = (f'mount -t tmpfs -o size=60k tmpfs "{mnt}" && "{sys.executable}" -m '
+              f'srgan_keras.export --model "{tiny_keras}" --to saved_model -o "{mnt}/sm"; '
+              f'rc=$?; ls -A "{mnt}"; exit $rc')
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 2, done.stderr
+    err = done.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: -o {mnt}/sm: cannot write (no space left"), err
+    assert done.stdout == ""  # ls -A: nothing left on the disk
 
 
 def test_convert_on_a_full_disk_is_one_line_and_leaves_nothing(tiny_pth, tmp_path, capsys,

@@ -15,7 +15,12 @@
   pickle's code (a restricted unpickler), for the converter and the torchvision VGG19.
 - :mod:`.degradation`: the bicubic degradation that makes LR from HR (SRGAN §3.1).
 - :mod:`.realesrgan_degradation`: Real-ESRGAN's second-order degradations (Wang et al. 2021, §3,
-  Fig. 2); :mod:`.realesrgan_config`: their settings, the official defaults and our presets.
+  Fig. 2), the pipeline; :mod:`.realesrgan_kernels`: its blur and sinc kernels and seeded draws;
+  :mod:`.realesrgan_stages`: its stages (blur, resize, noise, JPEG, USM sharpening);
+  :mod:`.realesrgan_config`: their settings, the official defaults and our presets.
+- :mod:`.sources`: the training and validation images a ``--data`` names, read and checked.
+- :mod:`.batches`: endless batches of HR crops, a function of ``(seed, step)``, from memory or
+  streamed from disk, flipped and rotated.
 - :mod:`.pipeline`: HR crops, their LR, augmentation, as a tf.data pipeline (SRGAN §3.2).
 - :mod:`.download`: every download (model zoo weights, benchmark sets): streamed into a temporary
   file, bounded in size, hashed on the way.

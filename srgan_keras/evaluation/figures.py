@@ -16,7 +16,7 @@ from srgan_keras.data.imaging import atomic_write
 from srgan_keras.evaluation.metrics import rgb_to_y
 
 if TYPE_CHECKING:
-    from srgan_keras.evaluation.evaluate import ImageResult
+    from srgan_keras.evaluation.protocol import ImageResult
 
 
 def detail_box(hr: np.ndarray, frac: float = 0.2) -> tuple[int, int, int]:

@@ -16,7 +16,7 @@ load time is Real-ESRGAN's denoise strength (:func:`srgan_keras.nn.interpolation
 used by ``load_generator(..., denoise_strength=s)`` and ``upscale --denoise-strength s``).
 
 The sweep writes ``DIR/interp_alpha0.20.keras``, ... and, with ``--data``, evaluates each with
-:mod:`srgan_keras.evaluation.evaluate`'s protocol into ``DIR/sweep.csv``, ``DIR/sweep.md`` and
+:mod:`srgan_keras.evaluation.protocol`'s protocol into ``DIR/sweep.csv``, ``DIR/sweep.md`` and
 ``DIR/perception_distortion.png``. Distortion is PSNR-Y/SSIM-Y. The perception axis is the VGG54
 feature distance to HR (SRGAN Eq. 5's l_VGG/5,4), available when VGG19 weights are
 (``--vgg-weights imagenet`` with a network, or a local ``.h5``); the perceptual index of the
@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from srgan_keras.data.imaging import ImageError, atomic_write
+from srgan_keras.data.imaging import atomic_write
+from srgan_keras.errors import command
 from srgan_keras.nn.interpolation import (
     InterpolationError,
     check_alpha,
@@ -107,8 +108,8 @@ def hr_images(data) -> list[tuple[str, np.ndarray]]:
 
 def evaluate_blend(model: keras.Model, images, scale: int | None = None, distance=None) -> dict:
     """Mean PSNR-Y, SSIM-Y (and VGG54 distance) of ``model`` over ``images``, by the protocol
-    of :func:`srgan_keras.evaluation.evaluate.evaluate_image`."""
-    from srgan_keras.evaluation.evaluate import evaluate_image
+    of :func:`srgan_keras.evaluation.protocol.evaluate_image`."""
+    from srgan_keras.evaluation.protocol import evaluate_image
     from srgan_keras.inference.runners import as_runner
 
     runner = as_runner(model)  # one traced function, shared by the images
@@ -188,6 +189,7 @@ def run_sweep(psnr: keras.Model, gan: keras.Model, alphas: list[float], out_dir:
     return rows
 
 
+@command  # mismatched models, a bad alpha, an unreadable image: the line and 2, nothing written
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m srgan_keras.interpolate",
                                 description="ESRGAN network interpolation (Eq. 4) of two "
@@ -215,7 +217,7 @@ def main(argv=None) -> int:
         else:
             run_sweep(psnr, gan, parse_alphas(a.alphas), a.out_dir, a.data, a.scale,
                       a.vgg_weights)
-    except (InterpolationError, ImageError, FileNotFoundError) as e:
+    except FileNotFoundError as e:  # built-in: a --data folder that is not there
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return 2
     return 0

@@ -6,7 +6,7 @@
         --data ../shared/data/Set5 --data ../shared/data/Set14 \\
         --figure-image ../shared/data/Set14/comic.png --out saved_models
 
-For every model and folder it runs :func:`srgan_keras.evaluation.evaluate.evaluate_folder` (what the
+For every model and folder it runs :func:`srgan_keras.evaluation.folders.evaluate_folder` (what the
 evaluate CLI runs: the field's protocol, bicubic on the same LR) and writes into ``--out``:
 
 - ``metrics.json``: per model its file size, SHA-256 and mean PSNR-Y/SSIM-Y per folder, plus
@@ -46,12 +46,12 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
+from srgan_keras.errors import command
+from srgan_keras.evaluation.card_markdown import card_text, table, update_card
+from srgan_keras.evaluation.jpeg_example import jpeg_example, photo_of
+from srgan_keras.evaluation.report import rounded
 from srgan_keras.evaluation.run_logs import read_logs
 from srgan_keras.startup import add_verbose_flag, run_cli
-
-BEGIN, END = "<!-- evaluation:begin -->", "<!-- evaluation:end -->"
 
 
 def sha256(path: Path) -> str:
@@ -76,7 +76,8 @@ def measure(models: list[Path], folders: list[Path], degraded: list[Path] = (),
     adds ``pattern`` and ``lr_grid`` (``evaluate --artifacts``) to every result, and the HR
     images' own per folder under ``"hr_artifacts"``."""
     from srgan_keras.evaluation.degraded import describe
-    from srgan_keras.evaluation.evaluate import DEGRADED_PROTOCOL, PROTOCOL, evaluate_folder
+    from srgan_keras.evaluation.folders import evaluate_folder
+    from srgan_keras.evaluation.protocol import DEGRADED_PROTOCOL, PROTOCOL
     from srgan_keras.inference.runners import load_generator
 
     out: dict = {"protocol": PROTOCOL, "datasets": {}, "bicubic": {}, "models": {}}
@@ -93,13 +94,13 @@ def measure(models: list[Path], folders: list[Path], degraded: list[Path] = (),
             report = evaluate_folder(runner, folder, bicubic=key not in out["bicubic"],
                                      degrade=preset, seed=seed, artifacts=artifacts)
             if report.get("hr_artifacts_mean"):
-                out.setdefault("hr_artifacts", {})[key] = _rounded(report["hr_artifacts_mean"])
+                out.setdefault("hr_artifacts", {})[key] = rounded(report["hr_artifacts_mean"])
             out["datasets"][key] = {"images": len(report["images"])}
             if preset is not None:
                 out["datasets"][key]["degrade"] = describe(preset, seed)
             if report["bicubic_mean"] is not None:
-                out["bicubic"][key] = _rounded(report["bicubic_mean"])
-            entry["results"][key] = _rounded(report["mean"])
+                out["bicubic"][key] = rounded(report["bicubic_mean"])
+            entry["results"][key] = rounded(report["mean"])
         out["models"][model.name] = entry
     return out
 
@@ -134,85 +135,6 @@ def training_summary(run_dir: Path, up_to_step: int | None = None) -> dict:
     return out
 
 
-# Issue 12's first try as a new user: "a 120x80 photo saved as JPEG quality 40".
-JPEG_EXAMPLE_SIZE = (120, 80)  # (width, height) of the JPEG
-JPEG_EXAMPLE_QUALITY = 40
-FIGURE_JPEG_QUALITY = 95  # our choice: jpeg_example.jpg's own encoding, 4:4:4, visually lossless
-
-
-def _photo(source: str):
-    """(name, uint8 RGB) of ``builtin:NAME`` (scikit-image) or an image file."""
-    from srgan_keras.data.imaging import builtin_images, load_rgb_uint8
-
-    if source.startswith("builtin:"):
-        try:
-            return builtin_images([source.split(":", 1)[1]])[0]
-        except AttributeError:
-            raise ValueError(f"--jpeg-example {source}: scikit-image has no such photo") from None
-    return Path(source).stem, load_rgb_uint8(source)
-
-
-def jpeg_example(photo, models: list[Path], figure: Path | None = None,
-                 figure_models: list[Path] | None = None) -> dict:
-    """Issue 12's example on one ``(name, uint8 RGB)`` photo: shrink it (Lanczos) to 120x80, save
-    it as JPEG quality 40, upscale the decoded JPEG by bicubic and each model with the upscale
-    CLI's defaults; PSNR-Y/SSIM-Y against the photo resized (Lanczos) to the output's size, and
-    the :func:`~srgan_keras.evaluation.metrics.blockiness` of each output (and of the JPEG).
-    ``figure``: also draw JPEG | bicubic | each of ``figure_models`` | photo there."""
-    import io
-
-    from PIL import Image
-
-    from srgan_keras.evaluation.metrics import blockiness, evaluate_pair
-    from srgan_keras.inference.runners import BicubicRunner, load_generator
-    from srgan_keras.inference.tiling import upscale_image
-
-    name, rgb = photo
-    buf = io.BytesIO()
-    Image.fromarray(rgb).resize(JPEG_EXAMPLE_SIZE, Image.LANCZOS).save(
-        buf, "JPEG", quality=JPEG_EXAMPLE_QUALITY)
-    lr = np.asarray(Image.open(buf).convert("RGB"))
-    out: dict = {"photo": name, "jpeg_bytes": buf.getbuffer().nbytes, "results": {}}
-    runners = [("bicubic", BicubicRunner(4))] + [(m.name, load_generator(m)) for m in models]
-    panels = [(f"JPEG q{JPEG_EXAMPLE_QUALITY}, {lr.shape[1]}x{lr.shape[0]} (nearest)", lr, None)]
-    hr, outputs = None, {}
-    for key, runner in runners:
-        sr = outputs[key] = upscale_image(lr, runner)
-        s = sr.shape[0] // lr.shape[0]
-        if hr is None:
-            hr = np.asarray(Image.fromarray(rgb).resize((sr.shape[1], sr.shape[0]), Image.LANCZOS))
-            out["input_blockiness"] = round(blockiness(lr, 8), 3)
-        metrics = {**_rounded(evaluate_pair(sr, hr, border=s)), "blockiness": round(blockiness(sr, 8 * s), 3)}
-        out["results"][key] = metrics
-    drawn = ["bicubic"] + [m.name for m in (models if figure_models is None else figure_models)]
-    panels += [(key, outputs[key], out["results"][key]) for key in drawn]  # --figure-model's order
-    if figure is not None:
-        panels.append((f"photo, Lanczos to {hr.shape[1]}x{hr.shape[0]}", hr, None))
-        title = (f"{name}: a {lr.shape[1]}x{lr.shape[0]} JPEG (quality {JPEG_EXAMPLE_QUALITY}) "
-                 f"upscaled x{s}  (PSNR/SSIM on Y)")
-        _save_panels_as(figure, title, hr, panels)
-    return out
-
-
-def _save_panels_as(path: Path, title: str, hr, panels) -> None:
-    """:func:`save_panels` to ``path``; a ``.jpg`` path is drawn as PNG, then re-encoded."""
-    import tempfile
-
-    from PIL import Image
-
-    from srgan_keras.data.imaging import atomic_write
-    from srgan_keras.evaluation.figures import save_panels
-
-    if path.suffix.lower() not in (".jpg", ".jpeg"):
-        save_panels(path, title, hr, panels)
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        png = Path(tmp) / "figure.png"
-        save_panels(png, title, hr, panels)
-        rgb = Image.open(png).convert("RGB")
-        atomic_write(path, lambda f: rgb.save(f, "JPEG", quality=FIGURE_JPEG_QUALITY,
-                                              subsampling=0))
-
 
 def _keep_training_summaries(metrics: dict, old_path: Path) -> None:
     """Copy ``training`` from the old ``metrics.json`` into models without one, where the old
@@ -228,102 +150,12 @@ def _keep_training_summaries(metrics: dict, old_path: Path) -> None:
             entry["training"] = before["training"]
 
 
-def _rounded(mean: dict) -> dict:
-    """The card's keys of a mean: PSNR-Y / SSIM-Y, and the artifact measures when present."""
-    return {k: round(float(mean[k]), 4) for k in ("psnr_y", "ssim_y", "pattern", "lr_grid", "hf_ratio")
-            if mean.get(k) is not None}
-
-
-def table(metrics: dict) -> str:
-    """Markdown: one row per model (bicubic first), PSNR-Y / SSIM-Y per folder."""
-    names = list(metrics["datasets"])
-    head = "| model | file size | " + " | ".join(f"{n} PSNR-Y / SSIM-Y" for n in names) + " |"
-    rule = "| --- | --- | " + " | ".join("---" for _ in names) + " |"
-
-    def cells(results: dict) -> str:
-        return " | ".join(f"{results[n]['psnr_y']:.2f} dB / {results[n]['ssim_y']:.4f}"
-                          if n in results else "-" for n in names)
-
-    rows = [f"| bicubic | - | {cells(metrics['bicubic'])} |"]
-    for name, m in metrics["models"].items():
-        rows.append(f"| `{name}` | {m['bytes'] / 2**20:.2f} MiB | {cells(m['results'])} |")
-    counts = ", ".join(f"{n} {d['images']} images" for n, d in metrics["datasets"].items())
-    notes = [f"x{_scale(metrics)}; {counts}. {metrics['protocol']}."]
-    if "degraded_protocol" in metrics:
-        notes.append(f"Columns `<set> <preset>/<seed>`: {metrics['degraded_protocol']}.")
-    return "\n".join([head, rule, *rows, "", *notes, *_artifact_table(metrics),
-                      *_jpeg_table(metrics.get("jpeg_examples"))])
-
-
-def _artifact_table(metrics: dict) -> list[str]:
-    """The ``--artifacts`` rows: pattern / lr_grid per folder, the HR images' own first."""
-    hr = metrics.get("hr_artifacts")
-    if not hr:
-        return []
-    names = list(hr)
-    head = "| model | " + " | ".join(f"{n}: pattern / lr_grid" for n in names) + " |"
-
-    def cells(results: dict) -> str:
-        return " | ".join(f"{results[n]['pattern']:.2f} / {results[n]['lr_grid']:.2f}"
-                          if "pattern" in results.get(n, {}) else "-" for n in names)
-
-    rows = [f"| HR images | {cells(hr)} |", f"| bicubic | {cells(metrics['bicubic'])} |"]
-    rows += [f"| `{name}` | {cells(m['results'])} |" for name, m in metrics["models"].items()]
-    return ["", head, "| --- | " + " | ".join("---" for _ in names) + " |", *rows, "",
-            "Artifacts (`evaluate --artifacts`, `srgan_keras.evaluation.metrics`): pattern = how "
-            "strongly one fixed scale x scale tile repeats over the output (the pixel-shuffle "
-            "checkerboard); lr_grid = Y steps across the LR-pixel boundaries over those inside "
-            "(an uncorrected nearest-neighbour base); about 1 = none, the HR images' own first."]
-
-
-def _jpeg_table(examples: list[dict] | None) -> list[str]:
-    """The ``--jpeg-example`` rows: blockiness and PSNR-Y / SSIM-Y per photo and model."""
-    if not examples:
-        return []
-    head = "| model | " + " | ".join(f"{e['photo']}: blockiness, PSNR-Y / SSIM-Y" for e in examples) + " |"
-    rule = "| --- | " + " | ".join("---" for _ in examples) + " |"
-    rows = ["| JPEG input | " + " | ".join(f"{e['input_blockiness']:.3f}" for e in examples) + " |"]
-    for key in examples[0]["results"]:
-        cells = " | ".join(f"{r['blockiness']:.3f}, {r['psnr_y']:.2f} dB / {r['ssim_y']:.4f}"
-                           for r in (e["results"][key] for e in examples))
-        rows.append(f"| {key if key == 'bicubic' else f'`{key}`'} | {cells} |")
-    w, h = JPEG_EXAMPLE_SIZE
-    note = (f"`--jpeg-example`: each photo shrunk (Lanczos) to {w}x{h}, saved as JPEG quality "
-            f"{JPEG_EXAMPLE_QUALITY}, upscaled as `python -m srgan_keras.upscale` does; PSNR/SSIM on "
-            "Y against the photo resized (Lanczos) to the output's size, 4 px shaved; blockiness = "
-            "mean |Y step| across the 8x8 JPEG blocks' edges (32 px apart after x4) over that across "
-            "their middles (`srgan_keras.evaluation.metrics.blockiness`; about 1 = no block grid).")
-    return ["", head, rule, *rows, "", note]
-
-
-def _scale(metrics: dict) -> int:
-    return next(iter(metrics["models"].values()))["scale"] if metrics["models"] else 4
-
-
-def _card_text(card: Path) -> str:
-    text = card.read_text()
-    if BEGIN not in text or END not in text or text.index(BEGIN) > text.index(END):
-        raise ValueError(f"{card}: no {BEGIN} ... {END} block to fill")
-    return text
-
-
-def update_card(card: Path, block: str) -> None:
-    """Replace the text between the evaluation markers of ``card`` (atomically)."""
-    from srgan_keras.data.imaging import atomic_write
-
-    text = _card_text(card)
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    new = f"{head}{BEGIN}\n{block}\n{END}{tail}"
-    atomic_write(card, lambda tmp: Path(tmp).write_text(new))
-
-
 def comparison_figure(path: Path, name: str, hr, models: list[Path], degrade: str | None = None,
                       seed: int = 0) -> None:
     """LR | bicubic | each model | HR of one uint8 HR image, PSNR/SSIM under each title; the LR
     degraded by ``degrade``/``seed`` when given (seeded by the file's stem, as evaluate does)."""
-    from srgan_keras.evaluation.evaluate import evaluate_image
     from srgan_keras.evaluation.figures import save_panels
+    from srgan_keras.evaluation.protocol import evaluate_image
     from srgan_keras.inference.runners import load_generator
 
     panels, res = [], None
@@ -340,6 +172,7 @@ def comparison_figure(path: Path, name: str, hr, models: list[Path], degrade: st
     save_panels(path, f"{name}  x{s}  (PSNR/SSIM on Y)", res.hr, panels)
 
 
+@command  # a model not found, an unreadable image (errors of ours): their line and 2
 def main(argv: list[str] | None = None) -> int:
     from srgan_keras.inference.zoo import add_list_models_flag
 
@@ -380,9 +213,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="folder of metrics.json, comparison.png and MODEL_CARD.md")
     args = p.parse_args(argv)
 
-    from srgan_keras.data.imaging import ImageError, atomic_write, load_rgb_uint8
+    from srgan_keras.data.imaging import atomic_write, load_rgb_uint8
     from srgan_keras.inference.bundled import BUNDLED
-    from srgan_keras.inference.runners import ModelNotFoundError, resolve_model_path
+    from srgan_keras.inference.runners import resolve_model_path
 
     if any(str(m) == "bicubic" for m in args.model):
         p.error("--model bicubic: every card has the bicubic row already")
@@ -405,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         # anything is written: the card's block, the run logs, the figure's image.
         card = args.out / "MODEL_CARD.md"
         if card.exists():
-            _card_text(card)
+            card_text(card)
         names = [m.name for m in args.model]
         training = {}
         for pair in args.run:
@@ -431,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         for d in degrades:
             preset(d)  # an unknown preset fails before the measuring
         figure_hr = load_rgb_uint8(args.figure_image) if args.figure_image is not None else None
-        photos = [_photo(source) for source in args.jpeg_example]
+        photos = [photo_of(source) for source in args.jpeg_example]
         metrics = measure(args.model, args.data, args.degraded_data, degrades, args.seed,
                           artifacts=args.artifacts)
         for name, summary in training.items():
@@ -455,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         if card.exists():
             update_card(card, block)
             print(f"updated {card}")
-    except (ModelNotFoundError, ImageError, FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, ValueError) as e:  # built-in ones (a run's logs, a --run pair)
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -1,7 +1,8 @@
 """An evaluation report as a table (what the CLI prints) and as CSV (``evaluate --csv``).
 
-The report is the dict :func:`srgan_keras.evaluation.evaluate.evaluate_folder` (or
-``evaluate_no_reference``) returns; its JSON is the dict itself (``evaluate --json``).
+The report is the dict :func:`srgan_keras.evaluation.folders.evaluate_folder` (or
+``evaluate_no_reference``) returns; its JSON is the dict itself (``evaluate --json``). A model
+card keeps a report's means rounded to the keys it shows (:func:`rounded`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,12 @@ import io
 from pathlib import Path
 
 from srgan_keras.evaluation.metrics import ARTIFACTS, METRICS
+
+
+def rounded(mean: dict) -> dict:
+    """The card's keys of a mean: PSNR-Y / SSIM-Y, and the artifact measures when present."""
+    return {k: round(float(mean[k]), 4) for k in ("psnr_y", "ssim_y", "pattern", "lr_grid", "hf_ratio")
+            if mean.get(k) is not None}
 
 
 def _columns(report: dict) -> tuple[str, ...]:

@@ -16,11 +16,12 @@ import argparse
 import sys
 
 from srgan_keras.data.torch_pickle import load_state_dict
-from srgan_keras.errors import SrganKerasError
+from srgan_keras.errors import command
 from srgan_keras.nn.torch_weights import detect_architecture, strip_data_parallel
 from srgan_keras.startup import add_verbose_flag
 
 
+@command  # an unsafe or unreadable file, an unknown architecture, an output in the way: 2
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m srgan_keras.convert",
@@ -39,32 +40,15 @@ def main(argv=None) -> int:
     if not a.output.endswith(".keras"):
         print(f"error: -o {a.output}: the output must end in .keras", file=sys.stderr)
         return 2
-    from srgan_keras.data.files import (
-        OutputExistsError,
-        OutputIsInputError,
-        atomic_write,
-        check_output,
-        write_failure,
-    )
+    from srgan_keras.data.files import atomic_write, check_output, write_failure
 
-    try:  # before minutes of conversion, and again (no-clobber) at the rename
-        check_output(a.output, a.overwrite, inputs=[a.pth])
-    except (OutputExistsError, OutputIsInputError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    try:
-        sd = strip_data_parallel(load_state_dict(a.pth, a.key))
-        arch = detect_architecture(sd)
-        what = arch.describe(sd)
-        model = arch.convert(sd)
-    except SrganKerasError as e:  # an unsafe or unreadable file, an unknown architecture
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    try:
+    check_output(a.output, a.overwrite, inputs=[a.pth])  # before minutes of conversion
+    sd = strip_data_parallel(load_state_dict(a.pth, a.key))
+    arch = detect_architecture(sd)
+    what = arch.describe(sd)
+    model = arch.convert(sd)
+    try:  # no-clobber again at the rename: an OutputExistsError is the decorator's line
         atomic_write(a.output, model.save, overwrite=a.overwrite)
-    except OutputExistsError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
     except OSError as e:  # a full disk, a read-only folder: the temporary is already removed
         line = write_failure(a.output, e)
         if line is None:

@@ -22,7 +22,7 @@ weights and D keeps no EMA (training/trainer.py).
 Departures from the official Real-ESRGAN data pipeline (named here, kept for now): BasicSR's
 ``RealESRGANDataset`` degrades a 400 px crop and its model cuts ``gt_size`` 256 from the result,
 with flips only (``use_rot: False``); this pipeline degrades the ``hr_size`` crop itself and adds
-the 90 degree rotations the other presets use (data/pipeline.py).
+the 90 degree rotations the other presets use (data/batches.py).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from srgan_keras.errors import SrganKerasError, first_line
+from srgan_keras.errors import SrganKerasError, command, first_line
 from srgan_keras.startup import add_verbose_flag, import_tensorflow, run_cli
 
 
@@ -116,6 +116,7 @@ def snapshot(run_dir: Path, out: Path, number: int | None = None, overwrite: boo
             "gan_steps": int(gan_done.numpy())}
 
 
+@command  # not this run's checkpoint, an output in the way or that appeared meanwhile: 2
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m srgan_keras.training.snapshot",
@@ -130,24 +131,12 @@ def main(argv=None) -> int:
     if args.output.suffix != ".keras":
         print(f"error: {args.output} must end in .keras", file=sys.stderr)
         return 2
-    from srgan_keras.data.files import (
-        OutputExistsError,
-        OutputIsInputError,
-        check_output,
-        write_failure,
-    )
+    from srgan_keras.data.files import check_output, write_failure
 
-    try:  # at start, and again (no-clobber) at the rename
-        check_output(args.output, args.overwrite)
-    except (OutputExistsError, OutputIsInputError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    check_output(args.output, args.overwrite)  # at start, and again (no-clobber) at the rename
     import_tensorflow(args.verbose)
     try:
         info = snapshot(args.run, args.output, args.checkpoint, overwrite=args.overwrite)
-    except SrganKerasError as e:  # not this run's checkpoint, an output that appeared meanwhile
-        print(f"error: {e}", file=sys.stderr)
-        return 2
     except OSError as e:  # a full disk, a read-only folder: the temporary is already removed
         line = write_failure(args.output, e)
         if line is None:

@@ -24,7 +24,7 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from srgan_keras.errors import SrganKerasError, first_line
+from srgan_keras.errors import SrganKerasError, command, first_line
 from srgan_keras.startup import add_verbose_flag, verbose_requested
 from srgan_keras.training.config import PRESETS, TrainConfig, add_config_flags, config_from_args
 from srgan_keras.training.errors import TrainingError
@@ -152,12 +152,15 @@ def settings_summary(cfg: TrainConfig, preset: str) -> str:
     return f"settings: the {preset} preset's, except {', '.join(changed)}"
 
 
+@command  # an error of ours (settings, the data, the folder, a checkpoint): its line and 2
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         cfg = config_from_args(args)
         check_inputs(cfg)
-    except (ValueError, TypeError, TrainingError) as e:
+    except SrganKerasError:
+        raise  # TrainingError and the like: the decorator's line
+    except (ValueError, TypeError) as e:  # built-in ones from the settings
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
@@ -165,6 +168,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:  # before the loop's own handler is in place
         print("\ninterrupted before training started", file=sys.stderr)
         return 130
+    except SrganKerasError:
+        raise  # the decorator's one line
     except Exception as e:  # anything unexpected: one line, the traceback only with --debug
         if args.debug:
             traceback.print_exc()
@@ -174,7 +179,7 @@ def main(argv=None) -> int:
 
 
 def _train(cfg: TrainConfig, preset: str, verbose: bool = False) -> int:
-    from srgan_keras.data.files import FolderInUseError, folder_lock
+    from srgan_keras.data.files import folder_lock
     from srgan_keras.training.runtime import is_chief, setup_runtime
 
     run_dir = Path(cfg.out) if cfg.out else REPO_SAVED_MODELS / preset
@@ -182,41 +187,29 @@ def _train(cfg: TrainConfig, preset: str, verbose: bool = False) -> int:
     print(f"srgan_keras training, preset {preset!r}, run folder {run_dir}")
     print(settings_summary(cfg, preset))
     print(f"  (all of them: {run_dir / 'config.json'}, or --verbose)" if not verbose else cfg.to_json())
-    try:
-        check_run_folder(run_dir, cfg)  # reads only: a folder that is not ours stays untouched
-    except TrainingError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    check_run_folder(run_dir, cfg)  # reads only: a folder that is not ours stays untouched
     if not is_chief(strategy):  # a worker of a multi-worker run: the chief owns the folder
         run_dir.mkdir(parents=True, exist_ok=True)
         return _run(cfg, preset, run_dir, strategy, chief=False)
     run_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with folder_lock(run_dir):  # issue 27.3: one run per folder, until this one ends
-            # Again under the lock: another run may have written its config.json meanwhile.
-            for note in check_run_folder(run_dir, cfg):
-                print(note)
-            return _run(cfg, preset, run_dir, strategy, chief=True)
-    except (FolderInUseError, TrainingError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    with folder_lock(run_dir):  # issue 27.3: one run per folder (FolderInUseError), until it ends
+        # Again under the lock: another run may have written its config.json meanwhile.
+        for note in check_run_folder(run_dir, cfg):
+            print(note)
+        return _run(cfg, preset, run_dir, strategy, chief=True)
 
 
 def _run(cfg: TrainConfig, preset: str, run_dir: Path, strategy, chief: bool) -> int:
     """The run in ``run_dir``: nothing is written there until its checkpoints have restored."""
     import tensorflow as tf
 
+    from srgan_keras.data.batches import stream_failure
     from srgan_keras.data.imaging import atomic_write
-    from srgan_keras.data.pipeline import stream_failure
-    from srgan_keras.training.checkpoints import CheckpointError, CheckpointStore, clean_leftovers
+    from srgan_keras.training.checkpoints import CheckpointStore, clean_leftovers
     from srgan_keras.training.trainer import Trainer
 
-    if chief:
-        try:  # before anything is written: a folder whose checkpoints all fail stays untouched
-            CheckpointStore(tf.train.Checkpoint(), run_dir / "checkpoints").preflight()
-        except CheckpointError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
+    if chief:  # before anything is written: a folder whose checkpoints all fail (CheckpointError)
+        CheckpointStore(tf.train.Checkpoint(), run_dir / "checkpoints").preflight()  # is untouched
         for name in clean_leftovers(run_dir, run_dir / "checkpoints"):
             print(f"note: removed {name}, left by an interrupted run")
     try:
@@ -227,12 +220,10 @@ def _run(cfg: TrainConfig, preset: str, run_dir: Path, strategy, chief: bool) ->
                          lambda tmp: Path(tmp).write_text(json.dumps(
                              {"preset": preset, **json.loads(cfg.to_json())}, indent=2)))
         return trainer.run(restore=False)
-    except SrganKerasError as e:  # the data, the VGG weights, the folder, a checkpoint: one line
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except SrganKerasError:
+        raise  # the data, the VGG weights, the folder, a checkpoint: main's decorator, one line
     except Exception as e:
         failure = stream_failure(e)  # a data stream's DataError, raised inside tf.data
         if failure is None:
             raise  # main() reports it in one line
-        print(f"error: {failure}", file=sys.stderr)
-        return 2
+        raise failure from None

@@ -1,6 +1,6 @@
 """Validation during training: Y-PSNR/SSIM (border = scale) against bicubic, and a sample grid.
 
-Scores come from the evaluation protocol itself (:func:`srgan_keras.evaluation.evaluate.evaluate_image`:
+Scores come from the evaluation protocol itself (:func:`srgan_keras.evaluation.protocol.evaluate_image`:
 the whole-image bicubic LR, rounding, Y, border = scale), so training and evaluate agree.
 """
 
@@ -12,9 +12,9 @@ import keras
 import numpy as np
 
 from srgan_keras.data.degradation import bicubic_downscale, bicubic_upscale
-from srgan_keras.data.pipeline import validation_images
 from srgan_keras.data.ranges import pixels_to_unit, signed_to_uint8, to_uint8
-from srgan_keras.evaluation.evaluate import evaluate_image
+from srgan_keras.data.sources import validation_images
+from srgan_keras.evaluation.protocol import evaluate_image
 from srgan_keras.inference.runners import KerasRunner
 from srgan_keras.training.config import TrainConfig
 from srgan_keras.training.srgan import super_resolve
