@@ -24,6 +24,7 @@ CLIS = {
     "convert": "srgan_keras.export.convert",
     "interpolate": "srgan_keras.evaluation.interpolate",
     "model_card": "srgan_keras.evaluation.model_card",
+    "fetch_data": "srgan_keras.data.sets",
     "export": "srgan_keras.export.export",
     "app": "srgan_keras.inference.webapp",
 }

@@ -91,9 +91,9 @@ def os_error_named_in(e: Exception) -> OSError | None:
     device [Op:SaveV2]`` (or ``saved_model.pb.tmp...; No space left on device`` once the variables
     fit; seen here on TF 2.21 with a 300 KB and a 4950 KB tmpfs). Recognised by
     ``os.strerror(code)`` for the write errors of :data:`srgan_keras.data.files.WRITE_ERRNOS`, so
-    the caller reports it as the one line of :func:`srgan_keras.data.files.write_failure`.
+    the caller reports it as the one line of :func:`srgan_keras.data.outputs.write_failure`.
     """
-    from srgan_keras.data.files import WRITE_ERRNOS
+    from srgan_keras.data.outputs import WRITE_ERRNOS
 
     message = str(e)
     for code in WRITE_ERRNOS:
