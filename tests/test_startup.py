@@ -145,7 +145,8 @@ def test_every_cli_ends_in_run_cli():
             continue
         assert not re.search(r"sys\.exit\(|SystemExit\(", text), path
         # (upscale and the web page name the function that says whether they need TensorFlow)
-        target = re.search(r'^    run_cli\("([\w.]+)"(?:, tensorflow="(\w+)")?\)$', text, re.M)
+        # (fetch_data needs none: tensorflow=False)
+        target = re.search(r'^    run_cli\("([\w.]+)"(?:, tensorflow=(?:"(\w+)"|False))?\)$', text, re.M)
         if target:  # an entry module: main() runs the named CLI
             assert block.strip() == "main()", path
             module = importlib.import_module(target.group(1))
@@ -161,7 +162,8 @@ def test_every_cli_ends_in_run_cli():
                        "interpolate.py": "srgan_keras.evaluation.interpolate",
                        "model_card.py": "srgan_keras.evaluation.model_card",
                        "export/__main__.py": "srgan_keras.export.export",
-                       "app.py": "srgan_keras.inference.webapp"}
+                       "app.py": "srgan_keras.inference.webapp",
+                       "fetch_data.py": "srgan_keras.data.sets"}
 
 
 def _startup_alone():
