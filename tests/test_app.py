@@ -121,11 +121,13 @@ def test_an_upload_too_large_for_its_format_is_refused_before_the_model_runs(tmp
     upload.parent.mkdir()
     Image.fromarray(np.full((4, 4100, 3), 90, np.uint8)).save(upload, lossless=True)
     computed = []
-    monkeypatch.setattr(web, "upscale_image", lambda *a, **k: computed.append(1))
+    from srgan_keras.inference import upscale
+
+    monkeypatch.setattr(upscale, "upscale_image", lambda *a, **k: computed.append(1))
     with pytest.raises(web.AppError) as e:
         web.upscale_file(upload, "bicubic", None, tmp_path / "out", tile=None)
     assert str(e.value) == ("wide.webp: a 16400x16 output is larger than WEBP allows (16383 px per "
-                            "side); upload it as a PNG, or a smaller image")
+                            "side); use --format png or a smaller --outscale")  # the CLI's line
     assert computed == [] and not (tmp_path / "out").exists()
 
 
