@@ -35,7 +35,7 @@ from srgan_keras.inference.web_settings import AppError, Settings, cli_args, nam
 from srgan_keras.startup import import_tensorflow
 
 __all__ = ["AppError", "JobFolders", "Result", "Settings", "denoise_for", "denoise_supported",
-           "load_runner", "model_choices", "previews", "upscale_file", "upscale_upload"]
+           "file_previews", "load_runner", "model_choices", "previews", "upscale_file", "upscale_upload"]
 
 PREVIEW_SIDE = 2048  # our choice: the slider shows at most this many pixels on the long side
 DENOISE_DEFAULT = "auto"  # as the CLI (issue 24.1): the strength chosen per image
@@ -149,6 +149,23 @@ def previews(image: LoadedImage, out: np.ndarray):
     small = to_uint8(colour)
     before = Image.fromarray(small[..., 0] if small.shape[2] == 1 else small)
     return before.resize(size, Image.Resampling.BICUBIC), after
+
+
+def file_previews(src: str | os.PathLike, dst: str | os.PathLike):
+    """:func:`previews` of an upload and its written result, read back from their files (a
+    batch's chosen image: its arrays are not kept); :class:`AppError` if either is gone."""
+    from srgan_keras.data.imaging import to_uint8
+    from srgan_keras.inference.image_io import read_input
+
+    try:
+        image, result = read_input(Path(src)), read_input(Path(dst))
+    except (ImageError, OSError):
+        raise AppError(f"{Path(dst).name}: the result is gone (a newer job replaced it); "
+                       "upscale again") from None
+    colour = result.rgb[..., :1] if result.gray else result.rgb
+    if result.alpha is not None:
+        colour = np.concatenate([colour, result.alpha[..., None]], axis=2)
+    return previews(image, to_uint8(colour))
 
 
 def denoise_for(model: str, denoise_strength: float | str | None) -> float | str | None:

@@ -45,16 +45,25 @@ import time
 from pathlib import Path
 
 from srgan_keras.errors import command, first_line
+from srgan_keras.inference.image_io import DEFAULT_QUALITY
+from srgan_keras.inference.web_batch import WEB_MAX_FILES, upscale_batch
+from srgan_keras.inference.web_settings import FORMAT_CHOICES, AppError, settings_from_controls
 from srgan_keras.inference.web_upscale import (
     DENOISE_DEFAULT,
     SLIDER_DEFAULT,
     WEB_MAX_PIXELS,
-    AppError,
     JobFolders,
+    denoise_for,
     denoise_supported,
+    file_previews,
     model_choices,
     previews,
-    upscale_file,
+    upscale_upload,
+)
+from srgan_keras.inference.web_video import (
+    WEB_MAX_VIDEO_SECONDS,
+    upscale_video_upload,
+    video_unavailable,
 )
 
 HOST = "127.0.0.1"  # local only: the page is never served on other interfaces
@@ -78,7 +87,7 @@ def needs_tensorflow(argv: list[str]) -> bool:
 
 def build_ui(models: list[str], tile: int | str | None, jobs: JobFolders,
              max_pixels: int = WEB_MAX_PIXELS):
-    """The page as a ``gradio.Blocks`` (not launched); each upload's result goes to a folder of
+    """The page as a ``gradio.Blocks`` (not launched); each request's results go to a folder of
     ``jobs``."""
     _offline_gradio_env()
     import gradio as gr
@@ -87,23 +96,22 @@ def build_ui(models: list[str], tile: int | str | None, jobs: JobFolders,
 
     has_slider = hasattr(gr, "ImageSlider")
     bundled = set(BUNDLED) | {"bicubic"}
+    no_video = video_unavailable()
 
     def on_model(model: str):
         shown = denoise_supported(model)
         return gr.update(visible=shown), gr.update(visible=shown)
 
-    def run(path, model, auto, strength, progress=gr.Progress()):  # noqa: B008 (Gradio's API)
-        if not path:
-            raise gr.Error("Drop an image first.")
-        progress(0, desc="loading the model")
-        job = jobs.new()  # and the previous upload's folder goes
+    def settings(model, auto, strength, outscale, width, height, fmt, quality, color_fix):
+        return settings_from_controls(model, denoise_for(model, "auto" if auto else strength),
+                                      outscale, width, height, fmt, quality, color_fix, tile)
 
-        def tiles(done: int, total: int) -> None:  # pixels done (per tile; whole image: 0, all)
-            progress(done / max(total, 1), desc="upscaling")
-
+    def in_job(work):
+        """Run ``work(job)`` in a fresh job folder (the previous request's goes); a failure
+        removes the folder and becomes the page's one-line error."""
+        job = jobs.new()
         try:
-            result = upscale_file(path, model, "auto" if auto else strength, job, tile, tiles,
-                                  max_pixels)
+            out = work(job)
         except AppError as e:
             jobs.failed(job)
             raise gr.Error(str(e)) from None
@@ -111,21 +119,89 @@ def build_ui(models: list[str], tile: int | str | None, jobs: JobFolders,
             jobs.failed(job)
             raise
         jobs.finished(job)
-        before, after = previews(result.image, result.out)
+        return out
+
+    def compare(pair):
+        return (pair,) if has_slider else pair
+
+    def run(path, *controls, progress=gr.Progress()):  # noqa: B008 (Gradio's API)
+        if not path:
+            raise gr.Error("Drop an image first.")
+        progress(0, desc="loading the model")
+
+        def tiles(done: int, total: int) -> None:  # pixels done (per tile; whole image: 0, all)
+            progress(done / max(total, 1), desc="upscaling")
+
+        def work(job):
+            chosen = settings(*controls)
+            result = upscale_upload(path, chosen, job, tiles, max_pixels)
+            return result, chosen
+
+        try:
+            result, chosen = in_job(work)
+        except AppError as e:  # the settings themselves
+            raise gr.Error(str(e)) from None
+        again = chosen.command([Path(path).name])
+        return (*compare(previews(result.image, result.out)), str(result.path),
+                f"{result.summary}\n\nThe same from a terminal: `{again}`")
+
+    def run_batch(paths, *controls, progress=gr.Progress()):  # noqa: B008 (Gradio's API)
+        paths = [p if isinstance(p, str) else p.name for p in paths or []]
+        progress(0, desc="loading the model")
+
+        def tiles(done: int, total: int | None) -> None:
+            progress(done / max(total or 1, 1), desc="upscaling")
+
+        chosen = settings(*controls)
+        batch = in_job(lambda job: upscale_batch(paths, chosen, job, tiles, max_pixels))
+        if batch.zip is None:
+            raise gr.Error("; ".join(batch.lines))
+        names = [dst.name for _, dst in batch.done]
+        lines = "\n".join(f"- {line}" for line in batch.lines)
+        head = f"{len(batch.done)} upscaled, {batch.failed} failed"
+        pairs = [(str(s), str(d)) for s, d in batch.done]
+        again = chosen.command([Path(p).name for p in paths])
+        return (f"{head}\n\n{lines}\n\nThe same from a terminal: `{again}`", str(batch.zip),
+                gr.update(choices=names, value=names[0], visible=True), pairs,
+                *compare(file_previews(*batch.done[0])))
+
+    def pick(name, pairs):
+        for src, dst in pairs or []:
+            if Path(dst).name == name:
+                try:
+                    return compare(file_previews(src, dst))
+                except AppError as e:
+                    raise gr.Error(str(e)) from None
+        raise gr.Error("Upscale the images first.")
+
+    def run_video(path, *controls, progress=gr.Progress()):  # noqa: B008 (Gradio's API)
+        if not path:
+            raise gr.Error("Drop a video first.")
+        progress(0, desc="loading the model")
+
+        def frames(done: int, total: int | None) -> None:
+            progress(done / max(total or 1, 1), desc=f"frame {done}")
+
+        chosen = settings(*controls)
+        result = in_job(lambda job: upscale_video_upload(path, chosen, job, frames))
+        again = chosen.command([Path(path).name])
+        return str(result.path), f"{result.summary}\n\nThe same from a terminal: `{again}`"
+
+    def before_after(elem_id: str):
         if has_slider:
-            return (before, after), str(result.path), result.summary
-        return before, after, str(result.path), result.summary
+            return [gr.ImageSlider(label="Before (bicubic) | after", type="pil", format="png",
+                                   elem_id=elem_id)]
+        return [gr.Image(label="Before (bicubic)", type="pil", format="png"),
+                gr.Image(label="After", type="pil", format="png", elem_id=elem_id)]
 
     with gr.Blocks(title="srgan_keras: upscale an image", analytics_enabled=False,
                    delete_cache=(3600, 3600)) as demo:
-        gr.Markdown("## srgan_keras: upscale an image\nDrop an image, choose a model, press "
-                    "**Upscale**. Everything runs on this computer.")
+        gr.Markdown("## srgan_keras: upscale an image\nChoose a model and the output, drop an "
+                    "image (or several, or a short video), press **Upscale**. Everything runs on "
+                    "this computer, as `python -m srgan_keras.upscale` does with the same "
+                    "settings.")
         with gr.Row():
             with gr.Column(scale=1):
-                # type="filepath" with image_mode=None hands over the uploaded file itself (any
-                # other mode re-encodes it), so 16-bit samples, alpha and metadata arrive intact
-                image = gr.Image(label="Image", type="filepath", image_mode=None,
-                                 sources=["upload", "clipboard"], elem_id="input-image")
                 labels = [(Path(m).name if m not in bundled else m, m) for m in models]
                 model = gr.Dropdown(labels, value=models[0], label="Model", elem_id="model")
                 auto = gr.Checkbox(value=DENOISE_DEFAULT == "auto",
@@ -136,21 +212,71 @@ def build_ui(models: list[str], tile: int | str | None, jobs: JobFolders,
                                      label="Denoise strength when Auto is off (0 = the weak-denoise "
                                            "twin, 1 = the model as trained)",
                                      visible=denoise_supported(models[0]), elem_id="denoise")
-                button = gr.Button("Upscale", variant="primary", elem_id="upscale")
-            with gr.Column(scale=2):
-                if has_slider:
-                    results = [gr.ImageSlider(label="Before (bicubic) | after", type="pil",
-                                              format="png", elem_id="compare")]
-                else:
-                    results = [gr.Image(label="Before (bicubic)", type="pil", format="png"),
-                               gr.Image(label="After", type="pil", format="png",
-                                        elem_id="compare")]
-                download = gr.File(label="Download the result", elem_id="download")
-                info = gr.Markdown(elem_id="summary")
+                controls = [model, auto, strength, *output_controls(gr)]
+            with gr.Column(scale=2), gr.Tabs():
+                with gr.Tab("One image", id="one"):
+                    # type="filepath" with image_mode=None hands over the uploaded file itself
+                    # (any other mode re-encodes it): 16-bit samples, alpha, metadata intact
+                    image = gr.Image(label="Image", type="filepath", image_mode=None,
+                                     sources=["upload", "clipboard"], elem_id="input-image")
+                    button = gr.Button("Upscale", variant="primary", elem_id="upscale")
+                    results = before_after("compare")
+                    download = gr.File(label="Download the result", elem_id="download")
+                    info = gr.Markdown(elem_id="summary")
+                with gr.Tab("Several images", id="several"):
+                    files = gr.File(label="Images (several at once; at most "
+                                          f"{WEB_MAX_FILES} files)", file_count="multiple",
+                                    type="filepath", elem_id="batch-input")
+                    batch_button = gr.Button("Upscale all", variant="primary",
+                                             elem_id="upscale-batch")
+                    batch_info = gr.Markdown(elem_id="batch-summary")
+                    batch_zip = gr.File(label="Download all (zip)", elem_id="batch-zip")
+                    chosen = gr.Dropdown([], label="Compare", visible=False, elem_id="batch-pick")
+                    pairs = gr.State([])
+                    batch_results = before_after("batch-compare")
+                with gr.Tab("Video", id="video"):
+                    if no_video:
+                        gr.Markdown(no_video, elem_id="video-missing")
+                    else:
+                        video_in = gr.File(label="A short video (at most "
+                                                 f"{WEB_MAX_VIDEO_SECONDS} s, 1280x720)",
+                                           type="filepath", elem_id="video-input")
+                        video_button = gr.Button("Upscale the video", variant="primary",
+                                                 elem_id="upscale-video")
+                        video_out = gr.File(label="Download the video", elem_id="video-download")
+                        video_info = gr.Markdown(elem_id="video-summary")
         model.change(on_model, model, [auto, strength])
-        button.click(run, [image, model, auto, strength], [*results, download, info],
+        button.click(run, [image, *controls], [*results, download, info],
                      concurrency_limit=1, show_progress_on=results[-1])
+        batch_button.click(run_batch, [files, *controls],
+                           [batch_info, batch_zip, chosen, pairs, *batch_results],
+                           concurrency_limit=1, show_progress_on=batch_info)
+        chosen.input(pick, [chosen, pairs], batch_results, concurrency_limit=1)
+        if not no_video:
+            video_button.click(run_video, [video_in, *controls], [video_out, video_info],
+                               concurrency_limit=1, show_progress_on=video_info)
     return demo
+
+
+def output_controls(gr) -> list:
+    """The output settings, each the upscale command's flag of the same name (its label says
+    which): scale or box, format, quality, colour fix."""
+    with gr.Accordion("Output", open=True):
+        outscale = gr.Number(None, label="Scale (--outscale; empty: the model's own)", minimum=0,
+                             elem_id="outscale")
+        with gr.Row():
+            width = gr.Number(None, label="or fit in width (--width)", precision=0, minimum=0,
+                              elem_id="width")
+            height = gr.Number(None, label="height (--height)", precision=0, minimum=0,
+                               elem_id="height")
+        fmt = gr.Dropdown(list(FORMAT_CHOICES), value=next(iter(FORMAT_CHOICES)),
+                          label="Format (--format)", elem_id="format")
+        quality = gr.Slider(1, 100, value=DEFAULT_QUALITY, step=1,
+                            label="Quality of JPEG and WebP (--quality; WebP 100 = lossless)",
+                            elem_id="quality")
+        color_fix = gr.Checkbox(False, label="Colour fix (--color-fix): keep the input's colours",
+                                elem_id="color-fix")
+    return [outscale, width, height, fmt, quality, color_fix]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
