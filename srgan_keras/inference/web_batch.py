@@ -44,6 +44,10 @@ class Batch:
     zip: Path | None = None
 
 
+def _pixels(n: int) -> str:
+    return f"{n / 1e6:.1f} MP" if n >= 1e6 else f"{n:,} pixels"
+
+
 def check_batch(paths: list[Path], max_pixels: int = WEB_MAX_PIXELS,
                 max_files: int = WEB_MAX_FILES) -> tuple[list[tuple[Path, int]], dict[Path, str]]:
     """The batch's images with their pixel counts, and the one line of each file that is not one
@@ -63,8 +67,8 @@ def check_batch(paths: list[Path], max_pixels: int = WEB_MAX_PIXELS,
         good.append((p, header.width * header.height))
     total = sum(n for _, n in good)
     if max_pixels and total > max_pixels:
-        raise AppError(f"these {len(good)} images have {total / 1e6:.1f} MP in all, more than the "
-                       f"page takes at once ({max_pixels / 1e6:.1f} MP, --max-pixels); upload "
+        raise AppError(f"these {len(good)} images have {_pixels(total)} in all, more than the "
+                       f"page takes at once ({_pixels(max_pixels)}, --max-pixels); upload "
                        "fewer or smaller images")
     return good, bad
 

@@ -60,7 +60,8 @@ class Settings:
         if self.denoise is not None:
             out += ["--denoise-strength", str(self.denoise)]
         if self.outscale is not None:
-            out += ["--outscale", repr(float(self.outscale))]
+            x = float(self.outscale)
+            out += ["--outscale", str(int(x)) if x.is_integer() else repr(x)]
         if self.width is not None:
             out += ["--width", str(self.width)]
         if self.height is not None:
