@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -353,6 +354,24 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
                 assert im.size == (128, 96)
                 got = np.asarray(im.convert("RGB"))
             assert_metadata_kept(photo, io.BytesIO(data))  # the original upload was used
+
+            # the output controls (issue 28.5): scale 2, JPEG at quality 80, colour fix; the
+            # summary names the command for the same settings, run below for the same file
+            page.fill("#outscale input", "2")
+            page.click("#format input")
+            page.get_by_role("option", name="JPEG").click()
+            page.fill("#quality input[type=number]", "80")
+            page.press("#quality input[type=number]", "Enter")
+            page.check("#color-fix input")
+            page.click("#upscale")
+            page.locator("#download a[href$='/photo_x2.jpg']").wait_for(timeout=120_000)
+            summary = page.inner_text("#summary")
+            assert summary.startswith("32x24 -> 64x48 with tiny_x4.keras in "), summary
+            again = shlex.split(summary.split("The same from a terminal: ", 1)[1].strip())
+            assert again[:4] == ["python", "-m", "srgan_keras.upscale", "photo.png"], again
+            assert {"--outscale", "2", "--format", "jpg", "--quality", "80", "--color-fix"} <= \
+                set(again), again
+            jpeg = page.request.get(page.get_attribute("#download a", "href")).body()
             page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
             if os.environ.get("SRGAN_APP_SCREENSHOT"):
                 shutil.copy(tmp_path / "page.png", os.environ["SRGAN_APP_SCREENSHOT"])
@@ -366,6 +385,12 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
         runner = load_generator(tiny_model_path, precision="auto")
         want = upscale_image(np.asarray(Image.open(photo)), runner, tile=32)
         assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
+        # the command the page showed writes the file the page served, byte for byte
+        from srgan_keras.inference import upscale
+
+        cli_out = tmp_path / "cli"
+        assert upscale.main([str(photo), *again[4:], "-o", str(cli_out), "-q"]) == 0
+        assert (cli_out / "photo_x2.jpg").read_bytes() == jpeg
         outside = [u for u in requests if not u.startswith(f"http://127.0.0.1:{port}/")]
         assert outside == [], outside  # the page loads nothing (fonts, scripts) from elsewhere
         assert blocked.read_text() == "", blocked.read_text()  # nor does the server

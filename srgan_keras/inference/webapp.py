@@ -103,8 +103,11 @@ def build_ui(models: list[str], tile: int | str | None, jobs: JobFolders,
         return gr.update(visible=shown), gr.update(visible=shown)
 
     def settings(model, auto, strength, outscale, width, height, fmt, quality, color_fix):
-        return settings_from_controls(model, denoise_for(model, "auto" if auto else strength),
-                                      outscale, width, height, fmt, quality, color_fix, tile)
+        try:
+            return settings_from_controls(model, denoise_for(model, "auto" if auto else strength),
+                                          outscale, width, height, fmt, quality, color_fix, tile)
+        except AppError as e:  # a value no flag takes: the page's one line
+            raise gr.Error(str(e)) from None
 
     def in_job(work):
         """Run ``work(job)`` in a fresh job folder (the previous request's goes); a failure
@@ -132,15 +135,8 @@ def build_ui(models: list[str], tile: int | str | None, jobs: JobFolders,
         def tiles(done: int, total: int) -> None:  # pixels done (per tile; whole image: 0, all)
             progress(done / max(total, 1), desc="upscaling")
 
-        def work(job):
-            chosen = settings(*controls)
-            result = upscale_upload(path, chosen, job, tiles, max_pixels)
-            return result, chosen
-
-        try:
-            result, chosen = in_job(work)
-        except AppError as e:  # the settings themselves
-            raise gr.Error(str(e)) from None
+        chosen = settings(*controls)
+        result = in_job(lambda job: upscale_upload(path, chosen, job, tiles, max_pixels))
         again = chosen.command([Path(path).name])
         return (*compare(previews(result.image, result.out)), str(result.path),
                 f"{result.summary}\n\nThe same from a terminal: `{again}`")
@@ -159,20 +155,24 @@ def build_ui(models: list[str], tile: int | str | None, jobs: JobFolders,
         names = [dst.name for _, dst in batch.done]
         lines = "\n".join(f"- {line}" for line in batch.lines)
         head = f"{len(batch.done)} upscaled, {batch.failed} failed"
-        pairs = [(str(s), str(d)) for s, d in batch.done]
+        compared.clear()  # the last batch's results only: the older ones' folder is gone
+        compared.update((dst.name, (src, dst)) for src, dst in batch.done)
         again = chosen.command([Path(p).name for p in paths])
         return (f"{head}\n\n{lines}\n\nThe same from a terminal: `{again}`", str(batch.zip),
-                gr.update(choices=names, value=names[0], visible=True), pairs,
+                gr.update(choices=names, value=names[0], visible=True),
                 *compare(file_previews(*batch.done[0])))
 
-    def pick(name, pairs):
-        for src, dst in pairs or []:
-            if Path(dst).name == name:
-                try:
-                    return compare(file_previews(src, dst))
-                except AppError as e:
-                    raise gr.Error(str(e)) from None
-        raise gr.Error("Upscale the images first.")
+    # the last batch's results by name, for its Compare menu: kept here, not in a gr.State,
+    # which would open a heartbeat stream to the server for every page left open
+    compared: dict[str, tuple[Path, Path]] = {}
+
+    def pick(name):
+        if name not in compared:
+            raise gr.Error("Upscale the images again: a newer job replaced these results.")
+        try:
+            return compare(file_previews(*compared[name]))
+        except AppError as e:
+            raise gr.Error(str(e)) from None
 
     def run_video(path, *controls, progress=gr.Progress()):  # noqa: B008 (Gradio's API)
         if not path:
@@ -232,7 +232,6 @@ def build_ui(models: list[str], tile: int | str | None, jobs: JobFolders,
                     batch_info = gr.Markdown(elem_id="batch-summary")
                     batch_zip = gr.File(label="Download all (zip)", elem_id="batch-zip")
                     chosen = gr.Dropdown([], label="Compare", visible=False, elem_id="batch-pick")
-                    pairs = gr.State([])
                     batch_results = before_after("batch-compare")
                 with gr.Tab("Video", id="video"):
                     if no_video:
@@ -249,9 +248,9 @@ def build_ui(models: list[str], tile: int | str | None, jobs: JobFolders,
         button.click(run, [image, *controls], [*results, download, info],
                      concurrency_limit=1, show_progress_on=results[-1])
         batch_button.click(run_batch, [files, *controls],
-                           [batch_info, batch_zip, chosen, pairs, *batch_results],
+                           [batch_info, batch_zip, chosen, *batch_results],
                            concurrency_limit=1, show_progress_on=batch_info)
-        chosen.input(pick, [chosen, pairs], batch_results, concurrency_limit=1)
+        chosen.input(pick, chosen, batch_results, concurrency_limit=1)
         if not no_video:
             video_button.click(run_video, [video_in, *controls], [video_out, video_info],
                                concurrency_limit=1, show_progress_on=video_info)
@@ -262,12 +261,12 @@ def output_controls(gr) -> list:
     """The output settings, each the upscale command's flag of the same name (its label says
     which): scale or box, format, quality, colour fix."""
     with gr.Accordion("Output", open=True):
-        outscale = gr.Number(None, label="Scale (--outscale; empty: the model's own)", minimum=0,
+        outscale = gr.Number(None, label="Scale (--outscale; 0: the model's own)", minimum=0,
                              elem_id="outscale")
         with gr.Row():
-            width = gr.Number(None, label="or fit in width (--width)", precision=0, minimum=0,
+            width = gr.Number(None, label="or fit in width (--width; 0: any)", precision=0, minimum=0,
                               elem_id="width")
-            height = gr.Number(None, label="height (--height)", precision=0, minimum=0,
+            height = gr.Number(None, label="and height (--height; 0: any)", precision=0, minimum=0,
                                elem_id="height")
         fmt = gr.Dropdown(list(FORMAT_CHOICES), value=next(iter(FORMAT_CHOICES)),
                           label="Format (--format)", elem_id="format")
