@@ -404,3 +404,35 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
             rc = None
     assert rc == 0, server_log.read_text()[-3000:]  # SIGTERM shuts the server down cleanly
     assert list(server_tmp.glob("srgan_keras_app_*")) == []  # and its job folders are gone
+
+
+@pytest.mark.slow  # builds the page in the app's Python (a subprocess)
+def test_without_ffmpeg_the_video_tab_is_one_line_instead_of_an_upload():
+    app_python = _app_python()
+    if app_python is None:
+        _missing("Gradio is not installed (pip install 'srgan_keras[app]')")
+    code = (
+        "import sys\n"
+        "{missing}\n"
+        "from srgan_keras.inference import webapp, web_upscale as w\n"
+        "jobs = w.JobFolders()\n"
+        "config = webapp.build_ui(['bicubic'], 'auto', jobs).get_config_file()\n"
+        "jobs.close()\n"
+        "for c in config['components']:\n"
+        "    p = c.get('props', {{}})\n"
+        "    if 'video' in (p.get('elem_id') or ''):\n"
+        "        print(c['type'], p['elem_id'], p.get('value') if c['type'] == 'markdown' else '')\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    shown = {}
+    for missing in ("sys.modules['imageio_ffmpeg'] = None", "pass"):
+        proc = subprocess.run([app_python, "-c", code.format(missing=missing)], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        shown[missing] = proc.stdout.splitlines()
+    missing_line = ("markdown video-missing Videos need ffmpeg, which is not installed: "
+                    "pip install 'srgan_keras[video]'")
+    assert shown["sys.modules['imageio_ffmpeg'] = None"] == [missing_line]
+    has_video = subprocess.run([app_python, "-c", "import imageio_ffmpeg"]).returncode == 0
+    if has_video:  # the [video] extra in the app's Python: the upload, its button and results
+        assert [ln.split()[1] for ln in shown["pass"]] == [
+            "video-input", "upscale-video", "video-download", "video-summary"]

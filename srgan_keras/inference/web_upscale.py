@@ -32,7 +32,7 @@ from srgan_keras.data.outputs import OutputPlan
 from srgan_keras.data.ranges import uint16_to_uint8
 from srgan_keras.inference.upscale_plan import plan_images
 from srgan_keras.inference.web_settings import AppError, Settings, cli_args, named
-from srgan_keras.startup import import_tensorflow
+from srgan_keras.startup import filtered_stderr, import_tensorflow
 
 __all__ = ["AppError", "JobFolders", "Result", "Settings", "denoise_for", "denoise_supported",
            "file_previews", "load_runner", "model_choices", "previews", "upscale_file", "upscale_upload"]
@@ -78,10 +78,11 @@ def load_runner(model: str, denoise_strength: float | str | None = None):
     try:
         if choose_runtime(model, "auto", denoise_strength, None, "auto").runtime == "keras":
             import_tensorflow()
-        if denoise_strength is None:
-            return load_generator(model, precision="auto", runtime="auto")
-        return load_generator(model, denoise_strength=denoise_strength, precision="auto",
-                              runtime="auto")
+        with filtered_stderr(False):  # a TFLite interpreter announces its XNNPACK delegate
+            if denoise_strength is None:
+                return load_generator(model, precision="auto", runtime="auto")
+            return load_generator(model, denoise_strength=denoise_strength, precision="auto",
+                                  runtime="auto")
     except (ModelNotFoundError, ValueError, ImportError) as e:
         raise AppError(str(e)) from None
 
