@@ -10,6 +10,7 @@ missing, without them.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import shlex
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -372,6 +374,49 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
             assert {"--outscale", "2", "--format", "jpg", "--quality", "80", "--color-fix"} <= \
                 set(again), again
             jpeg = page.request.get(page.get_attribute("#download a", "href")).body()
+
+            # several images at once: a line per file (a bad one too) and a zip of the results,
+            # each the file one upload with the same settings gives
+            other = tmp_path / "other.png"
+            Image.open(photo).convert("L").save(other)
+            notes = tmp_path / "notes.png"
+            notes.write_text("not an image")
+            page.get_by_role("tab", name="Several images").click()
+            page.set_input_files("#batch-input input[type=file]", [str(photo), str(other),
+                                                                   str(notes)])
+            page.locator("#batch-input td.filename[aria-label='notes.png']").wait_for(
+                timeout=30_000)  # uploaded
+            page.click("#upscale-batch")
+            page.locator("#batch-zip a[href$='/upscaled.zip']").wait_for(timeout=120_000)
+            batch = page.inner_text("#batch-summary")
+            assert batch.startswith("2 upscaled, 1 failed"), batch
+            assert "failed: notes.png: not an image file" in batch, batch
+            zipped = page.request.get(page.get_attribute("#batch-zip a", "href")).body()
+            with zipfile.ZipFile(io.BytesIO(zipped)) as z:
+                assert z.namelist() == ["photo_x2.jpg", "other_x2.jpg"]
+                assert z.read("photo_x2.jpg") == jpeg
+            compare = page.locator("#batch-compare img")
+            compare.first.wait_for(timeout=30_000)
+            sizes = [compare.nth(i).evaluate("e => [e.naturalWidth, e.naturalHeight]")
+                     for i in range(compare.count())]
+            assert sizes == [[64, 48], [64, 48]], sizes
+
+            # a short video, if the [video] extra is here (the app's Python has it in CI)
+            if importlib.util.find_spec("imageio_ffmpeg") is not None:
+                from tests.test_video import audio_pcm, make_clip
+
+                clip = make_clip(tmp_path / "clip.mp4", seconds=0.4)
+                page.get_by_role("tab", name="Video").click()
+                page.set_input_files("#video-input input[type=file]", str(clip))
+                page.locator("#video-input td.filename[aria-label='clip.mp4']").wait_for(
+                    timeout=30_000)
+                page.click("#upscale-video")
+                page.locator("#video-download a[href$='/clip_x2.mp4']").wait_for(timeout=180_000)
+                assert "-> 64x48, 12 frames, with its audio" in page.inner_text("#video-summary")
+                upscaled = tmp_path / "clip_x2.mp4"
+                upscaled.write_bytes(page.request.get(
+                    page.get_attribute("#video-download a", "href")).body())
+                assert audio_pcm(upscaled) == audio_pcm(clip)
             page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
             if os.environ.get("SRGAN_APP_SCREENSHOT"):
                 shutil.copy(tmp_path / "page.png", os.environ["SRGAN_APP_SCREENSHOT"])
