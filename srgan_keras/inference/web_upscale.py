@@ -1,15 +1,18 @@
-"""The web page's work, without Gradio: the models it offers, one upload upscaled, the previews,
-and the job folders its results are written to.
+"""The web page's work on one image, without Gradio: the models it offers, one upload upscaled as
+the upscale command does it, the previews, and the job folders results are written to.
 
 :mod:`.webapp` puts these on a page; here they are plain functions, so they are tested without a
-browser. An upload is held to the upscale command's own checks and lines, from its header before
-anything is decoded or computed: more than ``max_pixels`` pixels (:data:`WEB_MAX_PIXELS` unless
-``--max-pixels``), a result larger than its format allows (WebP's 16383 px per side) or than the
-memory available is refused in one line naming the file. The result is named and written as the
-command writes it (:func:`srgan_keras.data.outputs.output_name`,
-:func:`srgan_keras.inference.image_io.write_output`: the input's format, ICC profile, EXIF, PNG
-text and DPI), by the output rules of every command (:class:`srgan_keras.data.outputs.OutputPlan`:
-an earlier result of ours is replaced, no other file), into a fresh job folder (:class:`JobFolders`).
+browser. An upload is the command's input with the page's settings as its flags
+(:mod:`.web_settings`): its plan (:func:`srgan_keras.inference.upscale_plan.plan_images`: the
+output's name, size and format, checked from the header before anything is decoded or computed:
+a result larger than its format allows, WebP's 16383 px per side, or than the memory available is
+refused in the command's line) and its work (:func:`srgan_keras.inference.upscale.upscale_job`:
+read, upscaled with ``--outscale`` or the box and ``--color-fix``, written in ``--format`` at
+``--quality`` with the input's ICC profile, EXIF, PNG text and DPI, by the output rules of every
+command, :class:`srgan_keras.data.outputs.OutputPlan`: an earlier result of ours is replaced, no
+other file). The page adds its own bound, ``max_pixels`` (:data:`WEB_MAX_PIXELS` unless
+``--max-pixels``), and its lines name the uploaded file, never its temporary path. Results go into
+a fresh job folder (:class:`JobFolders`).
 """
 
 from __future__ import annotations

@@ -1,33 +1,49 @@
-"""A local web page to try the generators: drop an image, choose a model, compare, download.
+"""A local web page to try the generators: images, several at once, or a short video.
 
-    python -m srgan_keras.app [--port N] [--model PATH ...] [--tile N] [--open]
+    python -m srgan_keras.app [--port N] [--model PATH ...] [--tile N] [--max-pixels N] [--open]
 
 Gradio (the ``[app]`` extra) serves one page on 127.0.0.1 only; nothing is fetched from the
 internet while it runs: analytics and Gradio's version check are off, no share tunnel (frpc) is
-started, server-side rendering (a Node process) is off, and the theme's fonts are the ones in the
-Gradio wheel. The page has
+started and no share link offered, server-side rendering (a Node process) is off, the theme's
+fonts are the ones in the Gradio wheel, and no component keeps a stream open to the server. The
+page has, on its left, the settings every tab uses:
 
-- an image drop zone (the original file is used, so 16-bit PNGs, alpha, gray and EXIF rotation
-  are handled exactly as by ``python -m srgan_keras.upscale``);
 - the model: the bundled generators (every entry of ``bundled.BUNDLED`` whose file exists,
   so models added later appear by themselves), ``bicubic`` as the baseline, the zoo's names
   (:mod:`srgan_keras.inference.zoo`: downloaded and converted the first time one runs), and any
   ``--model`` given on the command line;
 - the denoise strength, shown only for a model that has a weak-denoise twin to interpolate
-  with (issue 12.5; Real-ESRGAN's ``-dn``), detected from the loading API: *Auto* (ticked by
-  default, as the CLI's ``--denoise-strength auto``) chooses it per image from the photo's noise
-  and JPEG quality and the summary line says the value chosen; unticked, the slider sets it;
-- a before/after slider (Gradio's ``ImageSlider``; two images side by side on a Gradio without
-  it), where *before* is the input enlarged by bicubic interpolation to the output's size;
-- the result as a file to download, in the input's format, named ``<stem>_x<s>.<ext>``, with
-  the input's ICC profile, EXIF, PNG text and DPI, as the CLI writes it.
+  with (issue 12.5; Real-ESRGAN's ``-dn``): *Auto* (ticked by default, as the CLI's
+  ``--denoise-strength auto``) chooses it per image and the summary says the value chosen;
+  unticked, the slider sets it;
+- the output (issue 28.5), each control labelled with the upscale command's flag it is: the
+  scale (``--outscale``) or a box to fit in (``--width``/``--height``), the format (the input's,
+  PNG, JPEG or WebP: ``--format``), the quality of JPEG and WebP (``--quality``) and the colour
+  fix (``--color-fix``). They are the command's flags, parsed by its parser and carried out by
+  its code (:mod:`.web_settings`), so the page's file is the command's for the same settings,
+  and each summary ends with that command.
 
-The work without Gradio (the models offered, one upload upscaled and checked first, the previews,
-the job folders) is :mod:`.web_upscale`'s. An upload whose result would be larger than its format
-or the memory allows is refused in one line before the model runs. Each result is written to a
-job folder of its own, removed when the next upload starts (Gradio serves the download from its
-own cache by then) or at once if the upload failed; the page's work folder goes when it stops
-(Ctrl-C or SIGTERM), so a page left running does not pile up results.
+and three tabs:
+
+- **One image**: a drop zone (the original file is used, so 16-bit PNGs, alpha, gray and EXIF
+  rotation are handled exactly as by ``python -m srgan_keras.upscale``), a before/after slider
+  (Gradio's ``ImageSlider``; two images side by side on a Gradio without it; *before* is the
+  input enlarged by bicubic interpolation to the output's size) and the result to download,
+  named ``<stem>_x<s>.<ext>`` with the input's ICC profile, EXIF, PNG text and DPI
+  (:mod:`.web_upscale`);
+- **Several images**: a multi-file upload, a line per file (one that fails is its line, the
+  others are done), one zip of the results, and the before/after of the one chosen in a menu
+  (:mod:`.web_batch`: at most ``WEB_MAX_FILES`` files and ``--max-pixels`` pixels in all);
+- **Video**: a short video (:mod:`.web_video`: bounded in length, frames, frame size and bytes)
+  upscaled frame by frame with its audio, to download; without the ``[video]`` extra the tab is
+  one line saying how to get it.
+
+Every refusal is one line before the model runs: an upload over ``--max-pixels`` or whose result
+would be larger than its format or the memory allows, a batch or video over its bounds, settings
+the command refuses. Each request's results go to a job folder of their own, removed when the
+next request starts (Gradio serves the downloads from its own cache by then) or at once if the
+request failed; the page's work folder goes when it stops (Ctrl-C or SIGTERM), so a page left
+running does not pile up results.
 
 Images run tile by tile when large (:mod:`srgan_keras.inference.tiling`, the tile size chosen
 from the memory available) with a progress bar, one request at a time (two would share the same
