@@ -159,7 +159,8 @@ def test_the_zip_appears_whole_or_not_at_all(tmp_path, monkeypatch):
 
     real = zipfile.ZipFile.write
     monkeypatch.setattr(zipfile.ZipFile, "write", fail_second)
-    with pytest.raises(OSError):
+    with pytest.raises(AppError, match=r"^upscaled.zip: cannot write \(no space left on the "
+                                       r"device\); nothing was written, free space and upscale"):
         batch.upscale_batch(uploads, Settings("bicubic"), tmp_path / "job")
     assert sorted(p.name for p in (tmp_path / "job").iterdir()) == ["a_x4.png", "b_x4.jpg"]
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from srgan_keras.data.files import atomic_write
 from srgan_keras.data.imaging import ImageError, check_pixels
 from srgan_keras.data.metadata import probe
-from srgan_keras.data.outputs import OutputPlan
+from srgan_keras.data.outputs import OutputPlan, write_failure
 from srgan_keras.inference.web_settings import AppError, Settings, named
 from srgan_keras.inference.web_upscale import WEB_MAX_PIXELS, upscale_upload
 
@@ -75,13 +75,21 @@ def check_batch(paths: list[Path], max_pixels: int = WEB_MAX_PIXELS,
 
 def write_zip(files: list[Path], dst: Path) -> Path:
     """``files`` into the zip ``dst`` by their names, stored (PNG, JPEG and WebP are compressed
-    already), written to a temporary beside it and renamed: never half a zip."""
+    already), written to a temporary beside it and renamed: never half a zip. A write that
+    fails (a full disk) is :class:`AppError`, one line."""
     def write(tmp: str) -> None:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
             for f in files:
                 z.write(f, arcname=f.name)
 
-    atomic_write(dst, write, overwrite=False)
+    try:
+        atomic_write(dst, write, overwrite=False)
+    except OSError as e:  # a full disk: the page's one line (the temporary is gone already)
+        line = write_failure(dst.name, e, flag="")
+        if line is None:
+            raise
+        raise AppError(line.replace("choose another output or free space", "free space and "
+                                    "upscale again")) from None
     return dst
 
 

@@ -254,7 +254,9 @@ def build_ui(models: list[str], tile: int | str | None, jobs: JobFolders,
                         gr.Markdown(no_video, elem_id="video-missing")
                     else:
                         video_in = gr.File(label="A short video (at most "
-                                                 f"{WEB_MAX_VIDEO_SECONDS} s, 1280x720)",
+                                                 f"{WEB_MAX_VIDEO_SECONDS} s, 1280x720; the scale "
+                                                 "and colour fix apply, the format is the "
+                                                 "video's)",
                                            type="filepath", elem_id="video-input")
                         video_button = gr.Button("Upscale the video", variant="primary",
                                                  elem_id="upscale-video")
@@ -311,8 +313,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="LR tile side in pixels, 0 = whole image (default auto: from the image "
                          "size and the memory available)")
     ap.add_argument("--max-pixels", type=int, default=WEB_MAX_PIXELS,
-                    help="refuse uploads with more pixels, from their header (default "
-                         f"{WEB_MAX_PIXELS}, 4096x4096; 0 = Pillow's decompression-bomb limit)")
+                    help="refuse uploads with more pixels, and batches with more in all, from "
+                         f"their headers (default {WEB_MAX_PIXELS}, 4096x4096; 0 = Pillow's "
+                         "decompression-bomb limit per image, no bound in all)")
     ap.add_argument("--open", action="store_true", help="open the page in the default browser")
     args = ap.parse_args(argv)
     if args.max_pixels < 0:
