@@ -195,9 +195,10 @@ def test_a_video_over_the_bounds_is_refused_before_the_model_loads(clip, tmp_pat
                                        r"0.2 s and 300 frames; upload a shorter"):
         web_video.upscale_video_upload(clip, Settings("bicubic"), tmp_path,
                                        limits=web_video.VideoLimits(seconds=0.2))
-    with pytest.raises(AppError, match=r"^clip.mp4: 32x24 frames; the page takes at most 100 "):
+    with pytest.raises(AppError, match=r"^clip.mp4: 12 frames of 32x24 are 9,216 pixels, more "
+                                       r"than the page takes in one video \(9,000 pixels, "):
         web_video.upscale_video_upload(clip, Settings("bicubic"), tmp_path,
-                                       limits=web_video.VideoLimits(pixels=100))
+                                       limits=web_video.VideoLimits(pixels=9000))
     with pytest.raises(AppError, match=r"^clip.mp4: 0 MB, more than the page takes \(0 MB\)"):
         web_video.upscale_video_upload(clip, Settings("bicubic"), tmp_path,
                                        limits=web_video.VideoLimits(bytes=10))

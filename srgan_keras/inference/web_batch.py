@@ -44,7 +44,8 @@ class Batch:
     zip: Path | None = None
 
 
-def _pixels(n: int) -> str:
+def pixels(n: int) -> str:
+    """A pixel count for a line: ``1,120 pixels``, ``16.8 MP``."""
     return f"{n / 1e6:.1f} MP" if n >= 1e6 else f"{n:,} pixels"
 
 
@@ -67,8 +68,8 @@ def check_batch(paths: list[Path], max_pixels: int = WEB_MAX_PIXELS,
         good.append((p, header.width * header.height))
     total = sum(n for _, n in good)
     if max_pixels and total > max_pixels:
-        raise AppError(f"these {len(good)} images have {_pixels(total)} in all, more than the "
-                       f"page takes at once ({_pixels(max_pixels)}, --max-pixels); upload "
+        raise AppError(f"these {len(good)} images have {pixels(total)} in all, more than the "
+                       f"page takes at once ({pixels(max_pixels)}, --max-pixels); upload "
                        "fewer or smaller images")
     return good, bad
 

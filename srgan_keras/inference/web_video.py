@@ -3,9 +3,10 @@
 :mod:`.webapp` puts this on its *Video* tab when ffmpeg is there (the ``[video]`` extra,
 :func:`video_unavailable`; without it the tab is one line saying how to get it). A video is
 checked from its header before any frame is upscaled: at most :data:`WEB_MAX_VIDEO_SECONDS`
-seconds and :data:`WEB_MAX_VIDEO_FRAMES` frames, frames of at most :data:`WEB_MAX_VIDEO_PIXELS`
-pixels, a file of at most :data:`WEB_MAX_VIDEO_BYTES` bytes (our choices: the page serves one
-request at a time, and every frame is an image upscaled on this computer's CPU; longer or larger
+seconds and :data:`WEB_MAX_VIDEO_FRAMES` frames, at most the page's ``--max-pixels`` pixels in all
+its frames (the budget of one image upload), a file of at most :data:`WEB_MAX_VIDEO_BYTES` bytes
+(our choices: the page serves one request at a time, and every frame is an image upscaled on this
+computer's CPU: 1.1 s per 160x120 frame with ``realesr`` on a shared 2-core EPYC; longer or larger
 videos are for ``python -m srgan_keras.upscale``). Beyond any of them, one line refuses it.
 
 The work is the command's: its arguments (:func:`.web_settings.cli_args`), its plan
@@ -28,13 +29,15 @@ from srgan_keras.data.imaging import ImageError
 from srgan_keras.data.outputs import OutputPlan
 from srgan_keras.inference import ffmpeg as ff
 from srgan_keras.inference.upscale_plan import plan_videos
+from srgan_keras.inference.web_batch import pixels
 from srgan_keras.inference.web_settings import AppError, Settings, cli_args, named
+from srgan_keras.inference.web_upscale import WEB_MAX_PIXELS, load_runner
 
-# Our choices (see the module docstring): ten seconds at 30 frames per second, HD frames,
-# 100 MB; a 10 s HD clip is ~300 frames upscaled one by one, minutes of CPU even so.
+# Our choices (see the module docstring): ten seconds at 30 frames per second, 100 MB, and all
+# the frames together no more pixels than one image upload (WEB_MAX_PIXELS, 16.8 MP: 2.4 s of
+# 640x360 at 30 fps, 10 s of 320x176): about 16 minutes at the rate measured above.
 WEB_MAX_VIDEO_SECONDS = 10
 WEB_MAX_VIDEO_FRAMES = 300
-WEB_MAX_VIDEO_PIXELS = 1280 * 720
 WEB_MAX_VIDEO_BYTES = 100 * 2**20
 
 
@@ -44,7 +47,7 @@ class VideoLimits:
 
     seconds: float = WEB_MAX_VIDEO_SECONDS
     frames: int = WEB_MAX_VIDEO_FRAMES
-    pixels: int = WEB_MAX_VIDEO_PIXELS
+    pixels: int = WEB_MAX_PIXELS  # in all the frames; 0: no bound
     bytes: int = WEB_MAX_VIDEO_BYTES
 
 
@@ -80,9 +83,12 @@ def check_video(src: Path, info: ff.VideoInfo, limits: VideoLimits) -> None:
     if info.duration > limits.seconds or (info.frames_estimate or 0) > limits.frames:
         raise AppError(f"{src.name}: {info.duration:.1f} s, {info.frames_estimate} frames; the "
                        f"page takes at most {limits.seconds:g} s and {limits.frames} frames; {hint}")
-    if info.width * info.height > limits.pixels:
-        raise AppError(f"{src.name}: {info.width}x{info.height} frames; the page takes at most "
-                       f"{limits.pixels:,} pixels per frame (1280x720); {hint}")
+    frames = info.frames_estimate or 0
+    total = frames * info.width * info.height
+    if limits.pixels and total > limits.pixels:
+        raise AppError(f"{src.name}: {frames} frames of {info.width}x{info.height} are "
+                       f"{pixels(total)}, more than the page takes in one video "
+                       f"({pixels(limits.pixels)}, --max-pixels); {hint}")
 
 
 def upscale_video_upload(path: str | os.PathLike, settings: Settings, out_dir: str | os.PathLike,
@@ -94,7 +100,6 @@ def upscale_video_upload(path: str | os.PathLike, settings: Settings, out_dir: s
     the file: ffmpeg missing, not a video, over ``limits``, or the command's own refusal.
     """
     from srgan_keras.inference.upscale import failure_line, upscale_video_job
-    from srgan_keras.inference.web_upscale import load_runner
 
     src = Path(path)
     if (why := video_unavailable()) is not None:

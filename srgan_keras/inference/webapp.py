@@ -78,6 +78,7 @@ from srgan_keras.inference.web_upscale import (
 )
 from srgan_keras.inference.web_video import (
     WEB_MAX_VIDEO_SECONDS,
+    VideoLimits,
     upscale_video_upload,
     video_unavailable,
 )
@@ -199,7 +200,8 @@ def build_ui(models: list[str], tile: int | str | None, jobs: JobFolders,
             progress(done / max(total or 1, 1), desc=f"frame {done}")
 
         chosen = settings(*controls)
-        result = in_job(lambda job: upscale_video_upload(path, chosen, job, frames))
+        limits = VideoLimits(pixels=max_pixels)  # all its frames: one image's budget
+        result = in_job(lambda job: upscale_video_upload(path, chosen, job, frames, limits))
         again = chosen.command([Path(path).name])
         return str(result.path), f"{result.summary}\n\nThe same from a terminal: `{again}`"
 
@@ -254,7 +256,8 @@ def build_ui(models: list[str], tile: int | str | None, jobs: JobFolders,
                         gr.Markdown(no_video, elem_id="video-missing")
                     else:
                         video_in = gr.File(label="A short video (at most "
-                                                 f"{WEB_MAX_VIDEO_SECONDS} s, 1280x720; the scale "
+                                                 f"{WEB_MAX_VIDEO_SECONDS} s and --max-pixels in "
+                                                 "all its frames; the scale "
                                                  "and colour fix apply, the format is the "
                                                  "video's)",
                                            type="filepath", elem_id="video-input")
