@@ -266,6 +266,8 @@ def build_ui(models: list[str], tile: int | str | None, jobs: JobFolders,
                         video_out = gr.File(label="Download the video", elem_id="video-download")
                         video_info = gr.Markdown(elem_id="video-summary")
         model.change(on_model, model, [auto, strength])
+        fmt, quality = controls[6], controls[7]  # PNG is lossless: no quality to set
+        fmt.change(lambda f: gr.update(visible=FORMAT_CHOICES[f] != "png"), fmt, quality)
         button.click(run, [image, *controls], [*results, download, info],
                      concurrency_limit=1, show_progress_on=results[-1])
         batch_button.click(run_batch, [files, *controls],
