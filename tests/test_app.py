@@ -403,7 +403,7 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
 
             # a short video, if the [video] extra is here (the app's Python has it in CI)
             if importlib.util.find_spec("imageio_ffmpeg") is not None:
-                from tests.test_video import audio_pcm, make_clip
+                from test_video import audio_pcm, make_clip
 
                 clip = make_clip(tmp_path / "clip.mp4", seconds=0.4)
                 page.get_by_role("tab", name="Video").click()

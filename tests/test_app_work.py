@@ -181,7 +181,7 @@ def test_without_ffmpeg_the_page_says_so_in_one_line(monkeypatch):
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     pytest.importorskip("imageio_ffmpeg", reason="the [video] extra is not installed")
-    from tests.test_video import make_clip
+    from test_video import make_clip
 
     return make_clip(tmp_path_factory.mktemp("clips") / "clip.mp4", seconds=0.4)
 
@@ -208,8 +208,9 @@ def test_a_video_over_the_bounds_is_refused_before_the_model_loads(clip, tmp_pat
 @pytest.mark.slow  # ffmpeg subprocesses
 def test_a_short_video_round_trips_with_its_audio_as_the_command_makes_it(clip, tiny_model_path,
                                                                           tmp_path):
+    from test_video import audio_pcm, frames_of
+
     from srgan_keras.inference import video, web_video
-    from tests.test_video import audio_pcm, frames_of
 
     frames = []
     result = web_video.upscale_video_upload(clip, Settings(str(tiny_model_path), outscale=2.0,
