@@ -10,14 +10,17 @@ missing, without them.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
+import shlex
 import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -121,11 +124,13 @@ def test_an_upload_too_large_for_its_format_is_refused_before_the_model_runs(tmp
     upload.parent.mkdir()
     Image.fromarray(np.full((4, 4100, 3), 90, np.uint8)).save(upload, lossless=True)
     computed = []
-    monkeypatch.setattr(web, "upscale_image", lambda *a, **k: computed.append(1))
+    from srgan_keras.inference import upscale
+
+    monkeypatch.setattr(upscale, "upscale_image", lambda *a, **k: computed.append(1))
     with pytest.raises(web.AppError) as e:
         web.upscale_file(upload, "bicubic", None, tmp_path / "out", tile=None)
     assert str(e.value) == ("wide.webp: a 16400x16 output is larger than WEBP allows (16383 px per "
-                            "side); upload it as a PNG, or a smaller image")
+                            "side); use --format png or a smaller --outscale")  # the CLI's line
     assert computed == [] and not (tmp_path / "out").exists()
 
 
@@ -351,6 +356,67 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
                 assert im.size == (128, 96)
                 got = np.asarray(im.convert("RGB"))
             assert_metadata_kept(photo, io.BytesIO(data))  # the original upload was used
+
+            # the output controls (issue 28.5): scale 2, JPEG at quality 80, colour fix; the
+            # summary names the command for the same settings, run below for the same file
+            page.fill("#outscale input", "2")
+            page.click("#format input")
+            page.get_by_role("option", name="JPEG").click()
+            page.fill("#quality input[type=number]", "80")
+            page.press("#quality input[type=number]", "Enter")
+            page.check("#color-fix input")
+            page.click("#upscale")
+            page.locator("#download a[href$='/photo_x2.jpg']").wait_for(timeout=120_000)
+            summary = page.inner_text("#summary")
+            assert summary.startswith("32x24 -> 64x48 with tiny_x4.keras in "), summary
+            again = shlex.split(summary.split("The same from a terminal: ", 1)[1].strip())
+            assert again[:4] == ["python", "-m", "srgan_keras.upscale", "photo.png"], again
+            assert {"--outscale", "2", "--format", "jpg", "--quality", "80", "--color-fix"} <= \
+                set(again), again
+            jpeg = page.request.get(page.get_attribute("#download a", "href")).body()
+
+            # several images at once: a line per file (a bad one too) and a zip of the results,
+            # each the file one upload with the same settings gives
+            other = tmp_path / "other.png"
+            Image.open(photo).convert("L").save(other)
+            notes = tmp_path / "notes.png"
+            notes.write_text("not an image")
+            page.get_by_role("tab", name="Several images").click()
+            page.set_input_files("#batch-input input[type=file]", [str(photo), str(other),
+                                                                   str(notes)])
+            page.locator("#batch-input td.filename[aria-label='notes.png']").wait_for(
+                timeout=30_000)  # uploaded
+            page.click("#upscale-batch")
+            page.locator("#batch-zip a[href$='/upscaled.zip']").wait_for(timeout=120_000)
+            batch = page.inner_text("#batch-summary")
+            assert batch.startswith("2 upscaled, 1 failed"), batch
+            assert "failed: notes.png: not an image file" in batch, batch
+            zipped = page.request.get(page.get_attribute("#batch-zip a", "href")).body()
+            with zipfile.ZipFile(io.BytesIO(zipped)) as z:
+                assert z.namelist() == ["photo_x2.jpg", "other_x2.jpg"]
+                assert z.read("photo_x2.jpg") == jpeg
+            compare = page.locator("#batch-compare img")
+            compare.first.wait_for(timeout=30_000)
+            sizes = [compare.nth(i).evaluate("e => [e.naturalWidth, e.naturalHeight]")
+                     for i in range(compare.count())]
+            assert sizes == [[64, 48], [64, 48]], sizes
+
+            # a short video, if the [video] extra is here (the app's Python has it in CI)
+            if importlib.util.find_spec("imageio_ffmpeg") is not None:
+                from test_video import audio_pcm, make_clip
+
+                clip = make_clip(tmp_path / "clip.mp4", seconds=0.4)
+                page.get_by_role("tab", name="Video").click()
+                page.set_input_files("#video-input input[type=file]", str(clip))
+                page.locator("#video-input td.filename[aria-label='clip.mp4']").wait_for(
+                    timeout=30_000)
+                page.click("#upscale-video")
+                page.locator("#video-download a[href$='/clip_x2.mp4']").wait_for(timeout=180_000)
+                assert "-> 64x48, 12 frames, with its audio" in page.inner_text("#video-summary")
+                upscaled = tmp_path / "clip_x2.mp4"
+                upscaled.write_bytes(page.request.get(
+                    page.get_attribute("#video-download a", "href")).body())
+                assert audio_pcm(upscaled) == audio_pcm(clip)
             page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
             if os.environ.get("SRGAN_APP_SCREENSHOT"):
                 shutil.copy(tmp_path / "page.png", os.environ["SRGAN_APP_SCREENSHOT"])
@@ -364,6 +430,12 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
         runner = load_generator(tiny_model_path, precision="auto")
         want = upscale_image(np.asarray(Image.open(photo)), runner, tile=32)
         assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
+        # the command the page showed writes the file the page served, byte for byte
+        from srgan_keras.inference import upscale
+
+        cli_out = tmp_path / "cli"
+        assert upscale.main([str(photo), *again[4:], "-o", str(cli_out), "-q"]) == 0
+        assert (cli_out / "photo_x2.jpg").read_bytes() == jpeg
         outside = [u for u in requests if not u.startswith(f"http://127.0.0.1:{port}/")]
         assert outside == [], outside  # the page loads nothing (fonts, scripts) from elsewhere
         assert blocked.read_text() == "", blocked.read_text()  # nor does the server
@@ -377,3 +449,35 @@ def test_page_upscales_an_uploaded_image_offline_in_chromium(photo, tiny_model_p
             rc = None
     assert rc == 0, server_log.read_text()[-3000:]  # SIGTERM shuts the server down cleanly
     assert list(server_tmp.glob("srgan_keras_app_*")) == []  # and its job folders are gone
+
+
+@pytest.mark.slow  # builds the page in the app's Python (a subprocess)
+def test_without_ffmpeg_the_video_tab_is_one_line_instead_of_an_upload():
+    app_python = _app_python()
+    if app_python is None:
+        _missing("Gradio is not installed (pip install 'srgan_keras[app]')")
+    code = (
+        "import sys\n"
+        "{missing}\n"
+        "from srgan_keras.inference import webapp, web_upscale as w\n"
+        "jobs = w.JobFolders()\n"
+        "config = webapp.build_ui(['bicubic'], 'auto', jobs).get_config_file()\n"
+        "jobs.close()\n"
+        "for c in config['components']:\n"
+        "    p = c.get('props', {{}})\n"
+        "    if 'video' in (p.get('elem_id') or ''):\n"
+        "        print(c['type'], p['elem_id'], p.get('value') if c['type'] == 'markdown' else '')\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    shown = {}
+    for missing in ("sys.modules['imageio_ffmpeg'] = None", "pass"):
+        proc = subprocess.run([app_python, "-c", code.format(missing=missing)], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        shown[missing] = proc.stdout.splitlines()
+    missing_line = ("markdown video-missing Videos need ffmpeg, which is not installed: "
+                    "pip install 'srgan_keras[video]'")
+    assert shown["sys.modules['imageio_ffmpeg'] = None"] == [missing_line]
+    has_video = subprocess.run([app_python, "-c", "import imageio_ffmpeg"]).returncode == 0
+    if has_video:  # the [video] extra in the app's Python: the upload, its button and results
+        assert [ln.split()[1] for ln in shown["pass"]] == [
+            "video-input", "upscale-video", "video-download", "video-summary"]

@@ -129,7 +129,9 @@ def test_a_huge_upload_is_refused_from_its_header_before_decoding(tmp_path, monk
     def no_decode(path):
         raise AssertionError("the upload was decoded")
 
-    monkeypatch.setattr(web, "read_input", no_decode)
+    from srgan_keras.inference import upscale
+
+    monkeypatch.setattr(upscale, "read_input", no_decode)  # the page reads as the CLI does
     before = peak_rss_mib()
     with pytest.raises(web.AppError) as e:
         web.upscale_file(upload, "bicubic", None, tmp_path / "out", tile=None)
@@ -149,8 +151,10 @@ def test_an_upload_whose_result_cannot_fit_memory_gets_the_clis_line(tmp_path, m
     upload.parent.mkdir()
     header_png(upload, 2000, 1000)
     monkeypatch.setattr(tiling, "available_memory", lambda: 64 * 2**20)
-    monkeypatch.setattr(web, "read_input", lambda p: (_ for _ in ()).throw(
-        AssertionError("the upload was decoded")))
+    from srgan_keras.inference import upscale
+
+    monkeypatch.setattr(upscale, "read_input", lambda p: (_ for _ in ()).throw(
+        AssertionError("the upload was decoded")))  # the page reads as the CLI does
     with pytest.raises(web.AppError) as e:
         web.upscale_file(upload, "bicubic", None, tmp_path / "out", tile=None)
     assert str(e.value).startswith("wide.png: its 8000x4000 output needs "), e.value

@@ -26,6 +26,9 @@
   metadata and its format's limits.
 - Videos: :mod:`.video` upscales every frame; :mod:`.ffmpeg` drives ffmpeg through pipes (probe,
   decode, encode, mux: the source's frame rate and audio kept).
-- :mod:`.webapp`: the local web page (``python -m srgan_keras.app``, Gradio); :mod:`.web_upscale`
-  its work without Gradio (one upload checked and upscaled, the previews, the job folders).
+- :mod:`.webapp`: the local web page (``python -m srgan_keras.app``, Gradio); its work without
+  Gradio: :mod:`.web_settings` the page's controls as the upscale command's flags, parsed by its
+  parser; :mod:`.web_upscale` one upload through the command's plan and job, the previews, the
+  job folders; :mod:`.web_batch` several uploads, a line each, one zip; :mod:`.web_video` a short
+  video, bounded, through the command's video job.
 """

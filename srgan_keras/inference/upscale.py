@@ -41,11 +41,13 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
-from srgan_keras.data.imaging import ImageError
+from srgan_keras.data.imaging import ImageError, LoadedImage
 from srgan_keras.data.metadata import SOFTWARE, metadata_for
 from srgan_keras.data.outputs import (
     OutputExistsError,
@@ -93,7 +95,7 @@ def model_label(runner) -> str:
     return runner.name if precision == "float32" else f"{runner.name}, {precision}"
 
 
-def _failure(src: Path, dst: Path, e: Exception) -> str:
+def failure_line(src: Path, dst: Path, e: Exception) -> str:
     """The one line for an input that failed: an image's or video's error says it (naming the
     file), an output that a file took meanwhile is :func:`~srgan_keras.data.outputs.appeared`,
     anything else is named with its type."""
@@ -173,8 +175,7 @@ def _run(args: argparse.Namespace, runner, stats: dict) -> int:
         for f in clean_partial_outputs(folder):
             say(f"removed: {f} (a partial output left by an interrupted run)")
     _upscale_images(args, jobs, runner, stats, say, fail)
-    # videos: one strength for every frame (per-frame choices could flicker): the model as trained
-    _upscale_videos(args, videos, getattr(runner, "strong", runner), stats, say, fail)
+    _upscale_videos(args, videos, runner, stats, say, fail)
     summary = f"{stats['done']} upscaled, {counts['failed']} failed"
     if counts["skipped"]:
         summary += f", {counts['skipped']} skipped (already exist)"
@@ -206,42 +207,84 @@ def _upscale_images(args: argparse.Namespace, jobs: list[Job], runner, stats: di
         for i, job in enumerate(jobs, 1):
             bar.set_description_str(f"{i}/{len(jobs)} {job.src.name}")
             start = time.time()
-            chosen, estimate = runner, None
             try:
-                now = recheck(job)  # still the image planned, before it is decoded
-                image = read_input(job.src)
-                if image.rgb.shape[:2] != (job.probe.height, job.probe.width):  # replaced since
-                    raise InputChangedError(changed_line(job, image.rgb.shape[1], image.rgb.shape[0]))
-                if hasattr(runner, "for_image"):  # --denoise-strength auto: this photo's blend
-                    chosen, estimate = runner.for_image(image, job.src)
-                    if args.verbose:
-                        say(f"note: {job.src}: {describe_estimate(estimate)}")
-                out = upscale_image(
-                    image, chosen, tile=args.tile or None, tile_overlap=args.tile_overlap,
-                    pre_pad=args.pre_pad, size=job.size, color_fix=args.color_fix,
-                    progress=lambda done, _, o=offset: bar.update(o + done - bar.n),
-                    on_note=lambda msg, s=job.src: say(f"note: {s}: {msg}"))
-                gray = image.gray
-                del image
-                meta = metadata_for(now, job.size[1], job.size[0], gray, FORMATS[job.fmt],
-                                    f"{SOFTWARE} ({model_label(chosen)})")
-                note = write_output(job.dst, out, job.fmt, meta, args.quality,
-                                    overwrite=job.replace)
-                del out
+                done = upscale_job(args, job, runner,
+                                   progress=lambda d, _, o=offset: bar.update(o + d - bar.n),
+                                   on_note=say)
             except Exception as e:  # one line per file, then the next; Ctrl-C still stops the run
-                fail(_failure(job.src, job.dst, e))
+                fail(failure_line(job.src, job.dst, e))
                 continue
             finally:
                 offset += job.probe.width * job.probe.height
                 bar.update(offset - bar.n)
-            if note:
-                say(f"note: {job.dst}: {note}")
+            if done.note:
+                say(f"note: {job.dst}: {done.note}")
             stats["done"] += 1
-            dn = "" if estimate is None else f", {estimate.describe()}"
+            dn = "" if done.estimate is None else f", {done.estimate.describe()}"
             say(f"upscaled: {job.src} -> {job.dst} ({job.probe.width}x{job.probe.height} -> "
                 f"{job.size[1]}x{job.size[0]}{dn}, {time.time() - start:.1f} s)", out=sys.stdout)
     finally:
         bar.close()
+
+
+@dataclass
+class Upscaled:
+    """What :func:`upscale_job` did for one image: the runner that ran (the auto strength's
+    blend), its estimate, the note of what the format could not hold; with ``keep``, the decoded
+    input and the output array too (the web page's before/after)."""
+
+    chosen: object
+    estimate: object | None = None
+    note: str | None = None
+    image: LoadedImage | None = None
+    out: np.ndarray | None = None
+
+
+def upscale_job(args: argparse.Namespace, job: Job, runner, progress=None, on_note=None,
+                keep: bool = False) -> Upscaled:
+    """One planned image, as the command does it (the web page calls this too, so both give the
+    same file for the same settings): :func:`~.upscale_plan.recheck`, read, the auto denoise
+    strength for this photo, :func:`~srgan_keras.inference.tiling.upscale_image` with the
+    tiling flags, the final size and ``--color-fix``, then written in ``job.fmt`` at
+    ``--quality`` with the input's metadata. ``progress(done, total)`` (pixels) after each tile;
+    ``on_note(line)`` for what is worth a line. Raises what failed (the caller says it)."""
+    def note(msg: str) -> None:
+        if on_note is not None:
+            on_note(f"note: {job.src}: {msg}")
+
+    now = recheck(job)  # still the image planned, before it is decoded
+    image = read_input(job.src)
+    if image.rgb.shape[:2] != (job.probe.height, job.probe.width):  # replaced since
+        raise InputChangedError(changed_line(job, image.rgb.shape[1], image.rgb.shape[0]))
+    chosen, estimate = runner, None
+    if hasattr(runner, "for_image"):  # --denoise-strength auto: this photo's blend
+        chosen, estimate = runner.for_image(image, job.src)
+        if getattr(args, "verbose", False):
+            note(describe_estimate(estimate))
+    out = upscale_image(image, chosen, tile=args.tile or None, tile_overlap=args.tile_overlap,
+                        pre_pad=args.pre_pad, size=job.size, color_fix=args.color_fix,
+                        progress=progress or False, on_note=note)
+    gray = image.gray
+    if not keep:
+        del image  # before the write: its memory may be needed there
+    meta = metadata_for(now, job.size[1], job.size[0], gray, FORMATS[job.fmt],
+                        f"{SOFTWARE} ({model_label(chosen)})")
+    written = write_output(job.dst, out, job.fmt, meta, args.quality, overwrite=job.replace)
+    return Upscaled(chosen, estimate, written, image if keep else None, out if keep else None)
+
+
+def upscale_video_job(args: argparse.Namespace, job: VideoJob, runner, progress: bool = True,
+                      on_frame=None) -> video.VideoReport:
+    """One planned video, as the command does it (the web page calls this too): every frame by
+    the model as trained (one strength for every frame: per-frame auto choices could flicker),
+    with the tiling flags, ``--color-fix`` and the output size per frame; the source's audio
+    kept (:func:`srgan_keras.inference.video.upscale_video`). ``on_frame(done, total)``."""
+    runner = getattr(runner, "strong", runner)
+    tiling = {"tile": args.tile or None, "tile_overlap": args.tile_overlap, "pre_pad": args.pre_pad,
+              "color_fix": bool(args.color_fix)}
+    return video.upscale_video(job.src, job.dst, runner, tiling=tiling, size=job.size,
+                               progress=progress, software=f"{SOFTWARE} ({runner.name})",
+                               on_frame=on_frame, overwrite=job.replace, expect=job.info)
 
 
 def _upscale_videos(args: argparse.Namespace, jobs: list[VideoJob], runner, stats: dict, say,
@@ -249,17 +292,12 @@ def _upscale_videos(args: argparse.Namespace, jobs: list[VideoJob], runner, stat
     """Each planned video (:func:`srgan_keras.inference.video.upscale_video`): the tiling flags,
     ``--color-fix`` and the output size apply per frame; ``--format`` (an image format) is said
     not to apply."""
-    tiling = {"tile": args.tile or None, "tile_overlap": args.tile_overlap, "pre_pad": args.pre_pad,
-              "color_fix": bool(args.color_fix)}
     for job in jobs:
         start = time.time()
         try:
-            result = video.upscale_video(job.src, job.dst, runner, tiling=tiling, size=job.size,
-                                         progress=not args.quiet,
-                                         software=f"{SOFTWARE} ({runner.name})",
-                                         overwrite=job.replace, expect=job.info)
+            result = upscale_video_job(args, job, runner, progress=not args.quiet)
         except Exception as e:  # one line per file, then the next; Ctrl-C still stops the run
-            fail(_failure(job.src, job.dst, e))
+            fail(failure_line(job.src, job.dst, e))
             continue
         if result.summary():
             say(f"warning: {job.dst}: {result.summary()}")

@@ -1,15 +1,18 @@
-"""The web page's work, without Gradio: the models it offers, one upload upscaled, the previews,
-and the job folders its results are written to.
+"""The web page's work on one image, without Gradio: the models it offers, one upload upscaled as
+the upscale command does it, the previews, and the job folders results are written to.
 
 :mod:`.webapp` puts these on a page; here they are plain functions, so they are tested without a
-browser. An upload is held to the upscale command's own checks and lines, from its header before
-anything is decoded or computed: more than ``max_pixels`` pixels (:data:`WEB_MAX_PIXELS` unless
-``--max-pixels``), a result larger than its format allows (WebP's 16383 px per side) or than the
-memory available is refused in one line naming the file. The result is named and written as the
-command writes it (:func:`srgan_keras.data.outputs.output_name`,
-:func:`srgan_keras.inference.image_io.write_output`: the input's format, ICC profile, EXIF, PNG
-text and DPI), by the output rules of every command (:class:`srgan_keras.data.outputs.OutputPlan`:
-an earlier result of ours is replaced, no other file), into a fresh job folder (:class:`JobFolders`).
+browser. An upload is the command's input with the page's settings as its flags
+(:mod:`.web_settings`): its plan (:func:`srgan_keras.inference.upscale_plan.plan_images`: the
+output's name, size and format, checked from the header before anything is decoded or computed:
+a result larger than its format allows, WebP's 16383 px per side, or than the memory available is
+refused in the command's line) and its work (:func:`srgan_keras.inference.upscale.upscale_job`:
+read, upscaled with ``--outscale`` or the box and ``--color-fix``, written in ``--format`` at
+``--quality`` with the input's ICC profile, EXIF, PNG text and DPI, by the output rules of every
+command, :class:`srgan_keras.data.outputs.OutputPlan`: an earlier result of ours is replaced, no
+other file). The page adds its own bound, ``max_pixels`` (:data:`WEB_MAX_PIXELS` unless
+``--max-pixels``), and its lines name the uploaded file, never its temporary path. Results go into
+a fresh job folder (:class:`JobFolders`).
 """
 
 from __future__ import annotations
@@ -27,26 +30,15 @@ from pathlib import Path
 import numpy as np
 
 from srgan_keras.data.imaging import ImageError, LoadedImage, check_pixels
-from srgan_keras.data.metadata import SOFTWARE, is_ours, metadata_for, probe
-from srgan_keras.data.outputs import (
-    OutputExistsError,
-    OutputIsInputError,
-    OutputPlan,
-    output_name,
-    size_tag,
-)
+from srgan_keras.data.metadata import probe
+from srgan_keras.data.outputs import OutputPlan
 from srgan_keras.data.ranges import uint16_to_uint8
-from srgan_keras.errors import SrganKerasError
-from srgan_keras.inference.image_io import (
-    FORMATS,
-    output_format,
-    read_input,
-    sample_layout,
-    side_limit_error,
-    write_output,
-)
-from srgan_keras.inference.tiling import memory_refusal, upscale_image
-from srgan_keras.startup import import_tensorflow
+from srgan_keras.inference.upscale_plan import plan_images
+from srgan_keras.inference.web_settings import AppError, Settings, cli_args, named
+from srgan_keras.startup import filtered_stderr, import_tensorflow
+
+__all__ = ["AppError", "JobFolders", "Result", "Settings", "denoise_for", "denoise_supported",
+           "file_previews", "load_runner", "model_choices", "previews", "upscale_file", "upscale_upload"]
 
 PREVIEW_SIDE = 2048  # our choice: the slider shows at most this many pixels on the long side
 DENOISE_DEFAULT = "auto"  # as the CLI (issue 24.1): the strength chosen per image
@@ -55,11 +47,6 @@ SLIDER_DEFAULT = 0.5  # the slider's start when Auto is unticked: Real-ESRGAN's 
 # 268 MP) unless --max-pixels says otherwise: it serves one request at a time, so one huge upload
 # would hold the queue for minutes (issue 27.7: 9400x9400 took 7 GB and two minutes).
 WEB_MAX_PIXELS = 4096 * 4096
-
-
-class AppError(SrganKerasError, ValueError):
-    """A request the page cannot serve; shown to the user as one line."""
-
 
 
 def model_choices(extra: list[str] | None = None) -> list[str]:
@@ -94,10 +81,11 @@ def load_runner(model: str, denoise_strength: float | str | None = None):
     try:
         if choose_runtime(model, "auto", denoise_strength, None, "auto").runtime == "keras":
             import_tensorflow()
-        if denoise_strength is None:
-            return load_generator(model, precision="auto", runtime="auto")
-        return load_generator(model, denoise_strength=denoise_strength, precision="auto",
-                              runtime="auto")
+        with filtered_stderr(False):  # a TFLite interpreter announces its XNNPACK delegate
+            if denoise_strength is None:
+                return load_generator(model, precision="auto", runtime="auto")
+            return load_generator(model, denoise_strength=denoise_strength, precision="auto",
+                                  runtime="auto")
     except (ModelNotFoundError, ValueError, ImportError) as e:
         raise AppError(str(e)) from None
 
@@ -167,66 +155,95 @@ def previews(image: LoadedImage, out: np.ndarray):
     return before.resize(size, Image.Resampling.BICUBIC), after
 
 
+def file_previews(src: str | os.PathLike, dst: str | os.PathLike):
+    """:func:`previews` of an upload and its written result, read back from their files (a
+    batch's chosen image: its arrays are not kept); :class:`AppError` if either is gone."""
+    from srgan_keras.data.imaging import to_uint8
+    from srgan_keras.inference.image_io import read_input
+
+    try:
+        image, result = read_input(Path(src)), read_input(Path(dst))
+    except (ImageError, OSError):
+        raise AppError(f"{Path(dst).name}: the result is gone (a newer job replaced it); "
+                       "upscale again") from None
+    colour = result.rgb[..., :1] if result.gray else result.rgb
+    if result.alpha is not None:
+        colour = np.concatenate([colour, result.alpha[..., None]], axis=2)
+    return previews(image, to_uint8(colour))
+
+
+def denoise_for(model: str, denoise_strength: float | str | None) -> float | str | None:
+    """The strength the page asks for ``model``: ``"auto"``, a number rounded to 0.01 (the
+    slider's step), or None where the model has no weak-denoise twin (the control is hidden)."""
+    if denoise_strength is None or not denoise_supported(model):
+        return None
+    return "auto" if denoise_strength == "auto" else round(float(denoise_strength), 2)
+
+
 def upscale_file(path: str | os.PathLike, model: str, denoise_strength: float | str | None,
                  out_dir: str | os.PathLike, tile: int | str | None = "auto",
                  on_progress: Callable[[int, int | None], None] | None = None,
-                 max_pixels: int = WEB_MAX_PIXELS) -> Result:
+                 max_pixels: int = WEB_MAX_PIXELS, **output) -> Result:
     """Upscale one uploaded file into ``out_dir/<stem>_x<s>.<ext>`` (the input's format).
 
     ``denoise_strength`` (a number in [0, 1] or ``"auto"``) applies to models that support it
-    and is ignored for the others;
-    ``tile`` as for :func:`~srgan_keras.inference.tiling.upscale_image` (``"auto"``: from the
-    image size and the memory available); ``on_progress(done, total)`` (pixels) after every
-    tile. Raises AppError with one line for a file that is not an image or a model that cannot
-    load, and, from its header before anything is decoded or computed, for one with more than
-    ``max_pixels`` pixels (0: Pillow's limit only) or whose result would be larger than its
-    format allows or not fit the memory available: the CLI's own checks and lines.
+    and is ignored for the others; ``output``: the other :class:`~.web_settings.Settings`
+    (``outscale``, ``width``, ``height``, ``format``, ``quality``, ``color_fix``). The rest as
+    :func:`upscale_upload`.
     """
+    settings = Settings(model, denoise_for(model, denoise_strength), tile=tile, **output)
+    return upscale_upload(path, settings, out_dir, on_progress, max_pixels)
+
+
+def upscale_upload(path: str | os.PathLike, settings: Settings, out_dir: str | os.PathLike,
+                   on_progress: Callable[[int, int | None], None] | None = None,
+                   max_pixels: int = WEB_MAX_PIXELS, outputs: OutputPlan | None = None) -> Result:
+    """Upscale one uploaded file as the upscale command would with the same settings.
+
+    The command's arguments (:func:`~.web_settings.cli_args`), plan
+    (:func:`~srgan_keras.inference.upscale_plan.plan_images`: the output's name and size, a
+    result too large for its format or the memory available refused from the header) and work
+    (:func:`~srgan_keras.inference.upscale.upscale_job`: read, upscale with ``--outscale`` or the
+    box and ``--color-fix``, write in ``--format`` at ``--quality`` with the input's metadata).
+    ``on_progress(done, total)`` (pixels): once when the model is loaded, then after every tile.
+    Raises :class:`AppError` with one line naming the file (not its temporary path): not an
+    image, more than ``max_pixels`` pixels (0: Pillow's limit only), a model that cannot load,
+    a refusal of the command's. ``outputs``: the plan shared by a batch (two uploads never
+    write the same file); None: a plan for this upload alone.
+    """
+    from srgan_keras.inference.upscale import failure_line, upscale_job
+
     src = Path(path)
-    strength = None
-    if denoise_strength is not None and denoise_supported(model):
-        strength = "auto" if denoise_strength == "auto" else round(float(denoise_strength), 2)
-    runner = load_runner(model, strength)
-    fmt = output_format(src, None)
+    runner = load_runner(settings.model, settings.denoise)
+    args = cli_args(settings, [src], out_dir)
     try:
-        header = probe(src)  # the decompression-bomb check, and the metadata to carry over
+        header = probe(src)  # the decompression-bomb check
         check_pixels(src, header.width, header.height, max_pixels or None)
-        k = runner.scale
-        size = (header.height * k, header.width * k)
-        too_big = (side_limit_error(src, size, fmt, "upload it as a PNG, or a smaller image")
-                   or memory_refusal(src, header.height, header.width, *sample_layout(header), k,
-                                     size, "use a smaller image"))
-        if too_big:
-            raise ImageError(too_big)
-        # the output rules of every command: an earlier result of ours is replaced, no other file
-        dst = Path(out_dir) / output_name(src, size_tag(k), fmt)
-        claim = OutputPlan([src], overwrite=True).claim(src, dst, is_ours)
-        image = read_input(src)
-    except (ImageError, OutputExistsError, OutputIsInputError) as e:  # the upload's temporary
-        # path means nothing to the user
-        raise AppError(str(e).replace(str(src), src.name)) from None
-    h, w = image.rgb.shape[:2]
+    except ImageError as e:
+        raise AppError(named(str(e), src)) from None
+    refusals: list[str] = []
+    jobs = plan_images(args, [(src, Path())], runner.scale, outputs or OutputPlan([src], True),
+                       lambda msg, skip=False: refusals.append(msg), refusals.append)
+    if not jobs:
+        raise AppError(named(refusals[0] if refusals else f"{src}: not upscaled", src))
+    job = jobs[0]
+    h, w = header.height, header.width
     if on_progress is not None:
         on_progress(0, h * w)  # the model is loaded: the upscaling starts
     t0 = time.perf_counter()
-    estimate = None
-    if hasattr(runner, "for_image"):  # auto: this photo's blend, from its noise and JPEG tables
-        runner, estimate = runner.for_image(image, src)
-    out = upscale_image(image, runner, tile=tile, progress=on_progress or False)
+    try:
+        done = upscale_job(args, job, runner, progress=on_progress, keep=True)
+    except Exception as e:  # noqa: BLE001 -- the command's line for a failed input
+        raise AppError(named(failure_line(job.src, job.dst, e), src)) from None
     seconds = time.perf_counter() - t0
-    meta = metadata_for(header, out.shape[1], out.shape[0], image.gray, FORMATS[fmt],
-                        f"{SOFTWARE} ({runner.name})")
-    note = write_output(dst, out, fmt, meta, overwrite=claim.replace)  # ICC, EXIF, text, DPI kept
-    name = Path(model).name
-    if estimate is not None:
-        name += f", {estimate.describe()}"
-    elif isinstance(strength, float):
-        name += f", denoise {strength:.2f}"
-    summary = (f"{w}x{h} -> {out.shape[1]}x{out.shape[0]} with {name} in {seconds:.1f} s"
-               + (f" ({note})" if note else ""))
-    return Result(dst, image, out, summary)
-
-
+    name = Path(settings.model).name
+    if done.estimate is not None:
+        name += f", {done.estimate.describe()}"
+    elif isinstance(settings.denoise, float):
+        name += f", denoise {settings.denoise:.2f}"
+    summary = (f"{w}x{h} -> {job.size[1]}x{job.size[0]} with {name} in {seconds:.1f} s"
+               + (f" ({done.note})" if done.note else ""))
+    return Result(job.dst, done.image, done.out, summary)
 
 
 class JobFolders:
