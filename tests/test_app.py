@@ -172,6 +172,27 @@ def test_job_folders_do_not_pile_up_while_the_page_runs(photo, tmp_path):
     assert not jobs.root.exists() and list(tmp_path.glob("srgan_keras_app_*")) == []
 
 
+def test_a_killed_pages_work_folder_goes_when_the_next_page_starts(tmp_path):
+    """Issue 27.12 for the page: kill -9 leaves the work folder; the next page removes it, and
+    leaves a live page's folder and anything not ours alone."""
+    import subprocess
+    import sys
+
+    alive = web.JobFolders(tmp_path)  # this process: a page that is running
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that has ended
+    killed = tmp_path / f"{web.WORK_PREFIX}{dead.pid}_abc123"
+    (killed / "job").mkdir(parents=True)
+    (killed / "job" / "photo_x4.png").write_bytes(b"a result")
+    mine = tmp_path / "srgan_keras_app_notes"  # not a page's name: the user's
+    mine.mkdir()
+    nxt = web.JobFolders(tmp_path)
+    assert nxt.removed == [killed] and not killed.exists()
+    assert alive.root.is_dir() and mine.is_dir() and nxt.root.is_dir()
+    alive.close()
+    nxt.close()
+
+
 def test_model_choices_list_bundled_then_bicubic_then_zoo_then_extra(tmp_path):
     from srgan_keras.inference import bundled as shipped
     from srgan_keras.inference import zoo

@@ -68,7 +68,7 @@ def _process_start(pid: int) -> float | None:
     return None
 
 
-def _writer_alive(pid: int, mtime: float) -> bool:
+def writer_alive(pid: int, mtime: float) -> bool:
     """Could process ``pid`` still be writing a temporary last modified at ``mtime``?
 
     No if it does not exist, or if it started after that moment (the pid was reused). Our
@@ -96,7 +96,7 @@ def is_stale_temp(path: str | os.PathLike) -> bool:
         mtime = path.stat().st_mtime
     except OSError:
         return False
-    return not _writer_alive(int(m.group("pid")), mtime)
+    return not writer_alive(int(m.group("pid")), mtime)
 
 
 def clean_stale_temps(folder: str | os.PathLike) -> list[Path]:

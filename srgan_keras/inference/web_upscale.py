@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -246,6 +247,33 @@ def upscale_upload(path: str | os.PathLike, settings: Settings, out_dir: str | o
     return Result(job.dst, done.image, done.out, summary)
 
 
+WORK_PREFIX = "srgan_keras_app_"
+_WORK_NAME = re.compile(rf"^{WORK_PREFIX}(?P<pid>\d+)_\w+$")
+
+
+def remove_dead_pages(parent: Path) -> list[Path]:
+    """Remove the work folders in ``parent`` of pages whose process is gone; return them."""
+    from srgan_keras.data.temporaries import writer_alive
+
+    removed = []
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return removed
+    for path in entries:
+        m = _WORK_NAME.match(path.name)
+        if m is None or not path.is_dir() or path.is_symlink():
+            continue
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            continue
+        if not writer_alive(int(m.group("pid")), mtime):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 class JobFolders:
     """The page's job folders: one fresh folder per upload, under one work folder of the page's.
 
@@ -254,11 +282,17 @@ class JobFolders:
     returned, and the download is served from there, so the page's copy is not needed longer);
     a failed job's folder is removed at once; the work folder, with whatever is in it, when the
     page stops (:meth:`close`). The page holds at most one finished result of its own on disk,
-    however many it has served.
+    however many it has served. A page killed with no chance to clean up (``kill -9``, a power
+    cut) leaves its work folder; the work folder carries the page's pid in its name
+    (``srgan_keras_app_<pid>_<random>``), and the next page started with the same temporary folder
+    removes those whose process is gone (:func:`srgan_keras.data.temporaries.writer_alive`: the
+    rule the CLIs' temporaries follow, issue 27.12).
     """
 
     def __init__(self, parent: str | os.PathLike | None = None):
-        self.root = Path(tempfile.mkdtemp(prefix="srgan_keras_app_", dir=parent))
+        parent = Path(parent) if parent is not None else Path(tempfile.gettempdir())
+        self.removed = remove_dead_pages(parent)
+        self.root = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}_", dir=parent))
         self._finished: list[Path] = []
 
     def new(self) -> Path:

@@ -42,8 +42,8 @@ Every refusal is one line before the model runs: an upload over ``--max-pixels``
 would be larger than its format or the memory allows, a batch or video over its bounds, settings
 the command refuses. Each request's results go to a job folder of their own, removed when the
 next request starts (Gradio serves the downloads from its own cache by then) or at once if the
-request failed; the page's work folder goes when it stops (Ctrl-C or SIGTERM), so a page left
-running does not pile up results.
+request failed; the page's work folder goes when it stops (Ctrl-C or SIGTERM), or, after a
+``kill -9``, when the next page starts; so a page left running does not pile up results.
 
 Images run tile by tile when large (:mod:`srgan_keras.inference.tiling`, the tile size chosen
 from the memory available) with a progress bar, one request at a time (two would share the same
