@@ -449,7 +449,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch reference")
     p.add_argument("--only", default=",".join(SECTIONS), help=f"comma list of {', '.join(SECTIONS)}")
     args = p.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from srgan_keras.startup import import_tensorflow
+
+    import_tensorflow()  # as every CLI: no cuInit/oneDNN start-up lines (issue 28's quiet start-up)
     sections = set(args.only.split(","))
     q = args.quick
     use_torch = not args.no_torch and torch_available()
