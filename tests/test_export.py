@@ -226,14 +226,15 @@ def test_errors_are_one_line_and_leave_nothing(trained, tmp_path, capsys):
 
 def test_a_bundled_name_is_exported_and_other_kinds_say_why_not(tmp_path, capsys):
     """Issue 28.2: export --model realesr works as upscale --model realesr does (its file in
-    saved_models/); bicubic, a mistyped name and a .pth each get the sentence that helps."""
+    saved_models/); bicubic, a mistyped name and a .pth that is not weights each get the sentence
+    that helps."""
     from srgan_keras.export.export import main
     from srgan_keras.inference.bundled import SAVED_MODELS
 
     pth = tmp_path / "x.pth"
     pth.write_bytes(b"PK\x03\x04")
     for model, says in [("bicubic", "not a network"), ("realsr", "did you mean realesr?"),
-                        (str(pth), f"python -m srgan_keras.convert {pth} -o {tmp_path / 'x.keras'}")]:
+                        (str(pth), f"--model {pth}: cannot be converted")]:  # converted on the fly
         _fails(["--model", model, "--to", "saved_model", "-o", str(tmp_path / "s")], capsys, says)
     out = tmp_path / "realesr_savedmodel"
     assert main(["--model", "realesr", "--to", "saved_model", "-o", str(out)]) == 0

@@ -211,7 +211,7 @@ def test_generator_file_holds_the_ema_weights(tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     assert any(not np.allclose(a, b) for a, b in zip(saved, raw))  # not G's raw weights
     result = json.loads((out / "result.json").read_text())
-    assert result["psnr"] == pytest.approx(trainer.val.scores(trainer.twin.of(
+    assert result["psnr"] == pytest.approx(trainer.val.scores(trainer.float32.of(
         trainer.state.G, trainer.state.pre_opt))["psnr"], abs=1e-6)  # validation scored them
 
 
