@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import tempfile
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,6 +12,8 @@ from types import SimpleNamespace
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# the model cache (zoo downloads, .pth conversions) of a test run is its own, never the user's
+os.environ.setdefault("SRGAN_KERAS_HOME", tempfile.mkdtemp(prefix="srgan_keras_test_home_"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

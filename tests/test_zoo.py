@@ -224,7 +224,7 @@ def test_a_pth_path_is_converted_once_into_the_cache_with_its_twin(cache, tmp_pa
     kernel = strong.model.get_layer("body_0").get_weights()[0]
     np.testing.assert_array_equal(kernel, sd["body.0.weight"].transpose(2, 3, 1, 0))
     err = capsys.readouterr().err
-    assert err.count("converting ") == 2 and f"--model {folder / NAME}.pth (once) -> {cache}" in err
+    assert err.count("converted ") == 2 and f"--model {folder / NAME}.pth once -> {cache}" in err
     assert leftovers(folder) == [f"{NAME}.pth", f"{TWIN}.pth"]  # nothing written beside them
     (converted,) = (cache / "converted").iterdir()
     assert leftovers(converted) == [f"{NAME}.keras", f"{TWIN}.keras"]
@@ -234,7 +234,7 @@ def test_a_pth_path_is_converted_once_into_the_cache_with_its_twin(cache, tmp_pa
     for b, s, w in zip(blend.model.weights, strong.model.weights, weak.model.weights):
         np.testing.assert_allclose(np.asarray(b), 0.5 * (np.asarray(s) + np.asarray(w)),
                                    rtol=1e-6, atol=1e-7)
-    assert "converting" not in capsys.readouterr().err  # later runs load the cached .keras
+    assert "converted" not in capsys.readouterr().err  # later runs load the cached .keras
 
     pth_bytes(srvgg_state(4), folder / f"{NAME}.pth")  # the same name, other weights
     again = runners.load_generator(folder / f"{NAME}.pth")

@@ -75,7 +75,6 @@ def convert_into(pth: Path, target: Path, label: str, error: type[ModelNotFoundE
     from srgan_keras.data.torch_pickle import TorchFileError, load_state_dict
     from srgan_keras.nn.torch_weights import ConversionError, convert_state_dict
 
-    print(f"converting {label} (once) -> {target}", file=sys.stderr, flush=True)
     try:
         model = convert_state_dict(load_state_dict(pth))
     except (TorchFileError, ConversionError) as e:
@@ -88,6 +87,8 @@ def convert_into(pth: Path, target: Path, label: str, error: type[ModelNotFoundE
         if line is None:
             raise
         raise error(f"{label}: {line} (or set {HOME_ENV} to another cache folder)") from None
+    # said once it is done, so a file that cannot be converted is one line, the error's
+    print(f"converted {label} once -> {target}", file=sys.stderr, flush=True)
 
 
 def resolve_pth(pth: str | os.PathLike) -> Path:
