@@ -85,3 +85,36 @@ def test_readme_first_upscale_line_runs_as_written(tmp_path, monkeypatch, capsys
     with Image.open(tmp_path / "upscaled" / "coffee_x4.jpg") as im:
         assert im.size == (720, 480)
     assert capsys.readouterr().out.splitlines()[-1] == "1 upscaled, 0 failed -> upscaled/"
+
+
+@pytest.mark.slow
+def test_the_first_two_lines_install_and_upscale_outside_the_checkout(tmp_path):
+    """The README's set-up line and upscale line, run by a shell in a fresh folder: the package
+    installed (not the checkout) upscales its bundled sample with the bundled default model.
+
+    One departure from word for word: the venv sees this machine's site-packages and pip is told
+    ``--no-deps --no-build-isolation``, because the test machine has no internet for TensorFlow;
+    what is checked is that the installed package, not the repository, carries what the line needs.
+    """
+    import os
+    import subprocess
+    import sys
+
+    setup, up = first_block()[:2]
+    assert setup.startswith("python -m venv .venv && . .venv/bin/activate && pip install .")
+    assert up == "python -m srgan_keras.upscale --example -o upscaled/"
+    install = (f"{sys.executable} -m venv --system-site-packages --without-pip .venv && "
+               f". .venv/bin/activate && python -m pip install -q --no-deps --no-build-isolation "
+               f"{shlex.quote(str(REPO))}")
+    where = "python -c 'import srgan_keras; print(srgan_keras.__file__)'"
+    script = f"set -e; {install}; cd {shlex.quote(str(tmp_path / 'home'))}; {where}; {up}"
+    (tmp_path / "home").mkdir()
+    proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=900, env={k: v for k, v in os.environ.items()
+                                            if k not in ("PYTHONPATH", "VIRTUAL_ENV")})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    module = Path(proc.stdout.splitlines()[0])
+    assert tmp_path / ".venv" in module.parents, module  # the installed copy ran, not the checkout
+    with Image.open(tmp_path / "home" / "upscaled" / "coffee_x4.jpg") as im:
+        assert im.size == (720, 480)
+    assert proc.stdout.splitlines()[-1] == "1 upscaled, 0 failed -> upscaled/"
