@@ -18,6 +18,7 @@ under ``converted/``. Importing this module imports no TensorFlow.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
@@ -60,18 +61,46 @@ def twin_of(pth: Path) -> Path | None:
     return next((c for c in wdn_candidates(pth) if c != pth and c.is_file()), None)
 
 
+@functools.lru_cache(maxsize=32)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    return sha256_of(path)
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of ``path``, hashed once per process while its size and mtime stay the same (a
+    command resolves its ``--model`` several times; a 67 MB ``.pth`` takes a fraction of a second)."""
+    st = path.stat()
+    return _digest(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
 def cache_folder(pth: Path, twin: Path | None) -> Path:
     """``<cache>/converted/<16 hex digits>``: of the file's SHA-256, and its twin's if it has one."""
-    digest = sha256_of(pth)
+    digest = file_digest(pth)
     if twin is not None:
-        digest = hashlib.sha256(f"{digest} {sha256_of(twin)}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{digest} {file_digest(twin)}".encode()).hexdigest()
     return cache_dir() / "converted" / digest[:16]
+
+
+def cache_write(target: Path, write_fn, label: str, error: type[ModelNotFoundError]) -> None:
+    """``atomic_write`` into the model cache; a full or read-only cache folder is ``error``, one
+    line naming ``label`` (the zoo's downloads and every conversion write through here)."""
+    from srgan_keras.data.files import atomic_write, write_failure
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, write_fn)
+    except OSError as e:
+        if isinstance(e, ModelNotFoundError):  # the writer's own one line (a refused download)
+            raise
+        line = write_failure(target, e, flag="")
+        if line is None:
+            raise
+        raise error(f"{label}: {line} (or set {HOME_ENV} to another cache folder)") from None
 
 
 def convert_into(pth: Path, target: Path, label: str, error: type[ModelNotFoundError]) -> None:
     """Convert ``pth`` (safe reader, our network) and save it at ``target`` atomically; a file
     that cannot be read or converted, or a cache that cannot be written, is ``error``, one line."""
-    from srgan_keras.data.files import atomic_write, write_failure
     from srgan_keras.data.torch_pickle import TorchFileError, load_state_dict
     from srgan_keras.nn.torch_weights import ConversionError, convert_state_dict
 
@@ -79,14 +108,7 @@ def convert_into(pth: Path, target: Path, label: str, error: type[ModelNotFoundE
         model = convert_state_dict(load_state_dict(pth))
     except (TorchFileError, ConversionError) as e:
         raise error(f"{label}: cannot be converted: {first_line(e)}") from None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, model.save)
-    except OSError as e:
-        line = write_failure(target, e, flag="")
-        if line is None:
-            raise
-        raise error(f"{label}: {line} (or set {HOME_ENV} to another cache folder)") from None
+    cache_write(target, model.save, label, error)
     # said once it is done, so a file that cannot be converted is one line, the error's
     print(f"converted {label} once -> {target}", file=sys.stderr, flush=True)
 

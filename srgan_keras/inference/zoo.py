@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from srgan_keras.data.download import DownloadError, TooLargeError, download, sha256_of
-from srgan_keras.inference.converted import HOME_ENV, cache_dir, convert_into
+from srgan_keras.inference.converted import HOME_ENV, cache_dir, cache_write, convert_into
 from srgan_keras.inference.errors import ModelNotFoundError
 
 URL_ENV = "SRGAN_KERAS_ZOO_URL"
@@ -198,24 +198,8 @@ def fetch_pth(entry: ZooEntry) -> Path:
     url = url_of(entry)
     _say(f"downloading {entry.name} ({entry.size / 2**20:.1f} MiB, {entry.licence}) from {url} "
          f"to {path}")
-    _cache_write(entry, path, lambda tmp: _fetch(entry, url, tmp))
+    cache_write(path, lambda tmp: _fetch(entry, url, tmp), entry.name, ZooError)
     return path
-
-
-def _cache_write(entry: ZooEntry, path: Path, write_fn) -> None:
-    """atomic_write into the cache; a full or read-only cache folder is one ZooError line."""
-    from srgan_keras.data.files import atomic_write, write_failure
-
-    try:
-        atomic_write(path, write_fn)
-    except ZooError:
-        raise
-    except OSError as e:
-        line = write_failure(path, e, flag="")
-        if line is None:
-            raise
-        raise ZooError(f"{entry.name}: {line} (or set {HOME_ENV} to another cache folder)") \
-            from None
 
 
 def convert_entry(entry: ZooEntry) -> Path:
