@@ -179,6 +179,7 @@ def fetch(names: list[str], root: str | os.PathLike) -> tuple[int, int, list[str
     failures: list[str] = []
     for set_name in dict.fromkeys(canonical(n) for n in names):
         folder = Path(root) / set_name
+        made = not folder.exists()
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -192,6 +193,8 @@ def fetch(names: list[str], root: str | os.PathLike) -> tuple[int, int, list[str
                     present += 1
             except SrganKerasError as e:  # this file; the others go on
                 failures.append(first_line(e))
+        if made and not any(folder.iterdir()):  # nothing came: no empty folder of ours is left
+            folder.rmdir()
     return fetched, present, failures
 
 
