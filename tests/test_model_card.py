@@ -241,3 +241,37 @@ def test_artifacts_columns_go_to_metrics_and_the_card(tmp_path, tiny_model_path,
     assert model_card.main(["--model", str(tiny_model_path), "--data", str(two_folders[0]),
                             "--out", str(out)]) == 0
     assert "pattern / lr_grid" not in (out / "MODEL_CARD.md").read_text()
+
+
+def test_niqe_columns_go_to_metrics_and_the_card(tmp_path, tiny_model_path):
+    """--niqe --artifacts: a perception table (NIQE / hf_ratio per folder) with the HR images' own
+    NIQE first, the numbers evaluate --niqe --artifacts gives; without --niqe no such table."""
+    from srgan_keras.evaluation.folders import evaluate_folder
+    from srgan_keras.evaluation.niqe import niqe
+
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "SetN"
+    folder.mkdir()
+    yy, xx = np.mgrid[0:200, 0:200]
+    base = 128 + 60 * np.sin(xx / 7.0) * np.cos(yy / 11.0)  # NIQE needs two 96x96 blocks
+    img = np.clip(base[..., None] + rng.normal(0, 12, (200, 200, 3)), 0, 255).astype(np.uint8)
+    Image.fromarray(img).save(folder / "wave.png")
+    out = tmp_path / "card"
+    out.mkdir()
+    (out / "MODEL_CARD.md").write_text(f"{card_markdown.BEGIN}\n{card_markdown.END}\n")
+    assert model_card.main(["--model", str(tiny_model_path), "--data", str(folder), "--artifacts",
+                            "--niqe", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    got = metrics["models"]["tiny_x4.keras"]["results"]["SetN"]
+    report = evaluate_folder(str(tiny_model_path), folder, artifacts=True, niqe=True)
+    assert got["niqe"] == pytest.approx(report["mean"]["niqe"], abs=1e-3)
+    assert metrics["hr_artifacts"]["SetN"]["niqe"] == pytest.approx(niqe(img, border=4), abs=1e-3)
+    assert metrics["bicubic"]["SetN"]["niqe"] != got["niqe"]
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "| model | SetN: NIQE / hf_ratio |" in card
+    # the HR images' own row: their NIQE, and hf_ratio 1 (HR against itself)
+    assert f"| HR images | {metrics['hr_artifacts']['SetN']['niqe']:.2f} / 1.00 |" in card
+    assert f"| `tiny_x4.keras` | {got['niqe']:.2f} / {got['hf_ratio']:.2f} |" in card
+    assert model_card.main(["--model", str(tiny_model_path), "--data", str(folder), "--artifacts",
+                            "--out", str(out)]) == 0
+    assert "NIQE / hf_ratio" not in (out / "MODEL_CARD.md").read_text()

@@ -48,10 +48,12 @@ def test_spectral_norm_divides_by_sigma_and_keeps_the_stored_kernel():
     for _ in range(30):  # one power iteration per call, as in PyTorch
         d(x, training=True)
     np.testing.assert_array_equal(sn.layer.kernel.numpy(), stored)  # weight_orig is not touched
-    sigma = float(sn._sigma(training=False))
+    sigma = sn.sigma_estimate()
     # the power iteration's estimate of the largest singular value (30 iterations: within 5 %)
     assert sigma == pytest.approx(largest_singular_value(stored), rel=0.05)
     assert largest_singular_value(stored / sigma) == pytest.approx(1.0, rel=0.05)
+    # what the convolution applies (notebook 09 prints it): W / sigma, largest singular value 1
+    np.testing.assert_allclose(np.asarray(sn.applied_kernel()), stored / sigma, rtol=1e-5)
 
 
 def test_spectral_norm_matches_pytorch_forward_u_and_gradient():

@@ -33,7 +33,7 @@ def table(metrics: dict) -> str:
     if "degraded_protocol" in metrics:
         notes.append(f"Columns `<set> <preset>/<seed>`: {metrics['degraded_protocol']}.")
     return "\n".join([head, rule, *rows, "", *notes, *_artifact_table(metrics),
-                      *_jpeg_table(metrics.get("jpeg_examples"))])
+                      *_perception_table(metrics), *_jpeg_table(metrics.get("jpeg_examples"))])
 
 
 def _artifact_table(metrics: dict) -> list[str]:
@@ -55,6 +55,32 @@ def _artifact_table(metrics: dict) -> list[str]:
             "strongly one fixed scale x scale tile repeats over the output (the pixel-shuffle "
             "checkerboard); lr_grid = Y steps across the LR-pixel boundaries over those inside "
             "(an uncorrected nearest-neighbour base); about 1 = none, the HR images' own first."]
+
+
+def _perception_table(metrics: dict) -> list[str]:
+    """The ``--niqe`` rows: NIQE / hf_ratio per folder (hf_ratio with ``--artifacts``), the HR
+    images' own first when measured."""
+    names = [n for n in metrics["datasets"]
+             if any(m["results"].get(n, {}).get("niqe") is not None for m in metrics["models"].values())]
+    if not names:
+        return []
+    head = "| model | " + " | ".join(f"{n}: NIQE / hf_ratio" for n in names) + " |"
+
+    def cells(results: dict) -> str:
+        def cell(r: dict) -> str:
+            niqe = "-" if r.get("niqe") is None else f"{r['niqe']:.2f}"
+            return niqe + ("" if r.get("hf_ratio") is None else f" / {r['hf_ratio']:.2f}")
+        return " | ".join(cell(results.get(n, {})) for n in names)
+
+    hr = metrics.get("hr_artifacts") or {}
+    rows = [f"| HR images | {cells(hr)} |"] if any("niqe" in hr.get(n, {}) for n in names) else []
+    rows += [f"| bicubic | {cells(metrics['bicubic'])} |"]
+    rows += [f"| `{name}` | {cells(m['results'])} |" for name, m in metrics["models"].items()]
+    return ["", head, "| --- | " + " | ".join("---" for _ in names) + " |", *rows, "",
+            "Perception (`evaluate --niqe --artifacts`): NIQE (Mittal et al. 2013, no reference; lower "
+            "= closer to the statistics of natural photos; blur and grids both raise it); hf_ratio = "
+            "the mean absolute second difference of Y along rows and columns in the output over "
+            "that in HR (1 = as much fine texture as HR; below 1 = smoother; `srgan_keras.evaluation.metrics.hf_ratio`)."]
 
 
 def _jpeg_table(examples: list[dict] | None) -> list[str]:

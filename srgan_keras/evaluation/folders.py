@@ -27,6 +27,7 @@ from srgan_keras.evaluation.protocol import (
     PROTOCOL,
     artifact_metrics,
     evaluate_image,
+    niqe_or_none,
     upscale_lr,
 )
 from srgan_keras.inference.runners import BicubicRunner, as_runner
@@ -133,8 +134,9 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
     ``data_dir``: a folder (recursive), ``"builtin"`` or an iterable of ``(name, uint8 HR)``.
     ``degrade``/``seed``: Real-ESRGAN-degraded LR (see :func:`evaluate_image`); ``save_lr``: a
     folder receiving each LR as ``<name>.png``; ``niqe``: a ``niqe`` column beside the others
-    (report key ``"niqe": true``); ``artifacts``: ``pattern`` and ``lr_grid`` columns
-    (:func:`artifact_metrics`), and the HR images' own under ``"hr_artifacts_mean"``.
+    (report key ``"niqe": true``); ``artifacts``: ``pattern``, ``lr_grid`` and ``hf_ratio``
+    columns (:func:`artifact_metrics`), and the HR images' own under ``"hr_artifacts_mean"``
+    (their ``niqe`` too when both are asked).
     Returns ``{"model", "data", "scale", "border", "protocol", "degrade", "images": [row, ...],
     "mean": {psnr_y, ssim_y, psnr_rgb, ssim_rgb}, "bicubic_mean": {...} or None, "skipped"}``,
     where a row is ``{"image", "height", "width", "lr_sha256", <metrics>, "bicubic": {<metrics>}
@@ -169,7 +171,10 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
         if res.bicubic is not None:
             results_bic.append(res.bicubic)
         if artifacts:
-            hr_artifacts.append(artifact_metrics(res.hr, s, res.hr))
+            own = artifact_metrics(res.hr, s, res.hr)
+            if niqe:  # the HR images' own NIQE: where a natural photo of this set scores
+                own["niqe"] = niqe_or_none(res.hr, s)
+            hr_artifacts.append(own)
         if save_dir is not None:
             note = ("bicubic (MATLAB-equivalent)" if degrade is None else
                     f"degrade={degraded.preset(degrade)[0]} seed={seed}") + f" x{s} of {name}"
@@ -185,7 +190,8 @@ def evaluate_folder(runner, data_dir, scale: int | None = None, tile: int | None
         "protocol": PROTOCOL if degrade is None else DEGRADED_PROTOCOL,
         "degrade": None if degrade is None else degraded.describe(degrade, seed),
         "niqe": niqe, "artifacts": artifacts, "images": rows, "mean": _mean(rows, keys),
-        "hr_artifacts_mean": _mean(hr_artifacts, ARTIFACTS) if artifacts else None,
+        "hr_artifacts_mean": _mean(hr_artifacts, ARTIFACTS + (("niqe",) if niqe else ()))
+        if artifacts else None,
         "bicubic_mean": _mean(results_bic, keys) if results_bic else None, "skipped": skipped,
     }
 

@@ -70,11 +70,12 @@ def _size(path: Path) -> int:
 
 def measure(models: list[Path], folders: list[Path], degraded: list[Path] = (),
             degrade: str | list[str] = "realesrgan", seed: int = 0,
-            artifacts: bool = False) -> dict:
+            artifacts: bool = False, niqe: bool = False) -> dict:
     """Evaluate every model on every folder (and on each ``degraded`` folder with LR made by
     each preset of ``degrade`` with ``seed``); returns the ``metrics.json`` dict. ``artifacts``
-    adds ``pattern`` and ``lr_grid`` (``evaluate --artifacts``) to every result, and the HR
-    images' own per folder under ``"hr_artifacts"``."""
+    adds ``pattern``, ``lr_grid`` and ``hf_ratio`` (``evaluate --artifacts``) to every result, and
+    the HR images' own per folder under ``"hr_artifacts"``; ``niqe`` adds ``niqe`` (``evaluate
+    --niqe``), the HR images' own too when ``artifacts`` is set."""
     from srgan_keras.evaluation.degraded import describe
     from srgan_keras.evaluation.folders import evaluate_folder
     from srgan_keras.evaluation.protocol import DEGRADED_PROTOCOL, PROTOCOL
@@ -92,7 +93,7 @@ def measure(models: list[Path], folders: list[Path], degraded: list[Path] = (),
                  "scale": runner.scale, "results": {}}
         for key, folder, preset in columns:
             report = evaluate_folder(runner, folder, bicubic=key not in out["bicubic"],
-                                     degrade=preset, seed=seed, artifacts=artifacts)
+                                     degrade=preset, seed=seed, artifacts=artifacts, niqe=niqe)
             if report.get("hr_artifacts_mean"):
                 out.setdefault("hr_artifacts", {})[key] = rounded(report["hr_artifacts_mean"])
             out["datasets"][key] = {"images": len(report["images"])}
@@ -209,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--artifacts", action="store_true",
                    help="also pattern and lr_grid per folder (evaluate --artifacts), with the HR "
                         "images' own")
+    p.add_argument("--niqe", action="store_true",
+                   help="also NIQE per folder (evaluate --niqe; no reference, lower is more "
+                        "natural), with the HR images' own when --artifacts is given too")
     p.add_argument("--out", type=Path, default=Path("saved_models"),
                    help="folder of metrics.json, comparison.png and MODEL_CARD.md")
     args = p.parse_args(argv)
@@ -266,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         figure_hr = load_rgb_uint8(args.figure_image) if args.figure_image is not None else None
         photos = [photo_of(source) for source in args.jpeg_example]
         metrics = measure(args.model, args.data, args.degraded_data, degrades, args.seed,
-                          artifacts=args.artifacts)
+                          artifacts=args.artifacts, niqe=args.niqe)
         for name, summary in training.items():
             metrics["models"][name]["training"] = summary
         _keep_training_summaries(metrics, args.out / "metrics.json")

@@ -112,7 +112,7 @@ def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
     sr = upscale_lr(lr, runner, tile)
     metrics = evaluate_pair(sr, hr, border=s)
     if niqe:
-        metrics["niqe"] = _niqe_or_none(sr, s)
+        metrics["niqe"] = niqe_or_none(sr, s)
     if artifacts:
         metrics |= artifact_metrics(sr, s, hr)
     bic_sr = bic = None
@@ -120,7 +120,7 @@ def evaluate_image(runner: Runner, hr: np.ndarray, scale: int | None = None,
         bic_sr = upscale_lr(lr, BicubicRunner(s), tile)
         bic = evaluate_pair(bic_sr, hr, border=s)
         if niqe:
-            bic["niqe"] = _niqe_or_none(bic_sr, s)
+            bic["niqe"] = niqe_or_none(bic_sr, s)
         if artifacts:
             bic |= artifact_metrics(bic_sr, s, hr)
     return ImageResult(name, metrics, bic, lr, sr, bic_sr, hr)
@@ -140,7 +140,8 @@ def artifact_metrics(img: np.ndarray, scale: int, hr: np.ndarray) -> dict[str, f
             "hf_ratio": hf_ratio(img, hr)}
 
 
-def _niqe_or_none(img: np.ndarray, border: int) -> float | None:
+def niqe_or_none(img: np.ndarray, border: int) -> float | None:
+    """NIQE of ``img`` without ``border`` pixels, or None when fewer than two 96x96 blocks remain."""
     from srgan_keras.evaluation.niqe import niqe
 
     try:

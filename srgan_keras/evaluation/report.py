@@ -15,8 +15,9 @@ from srgan_keras.evaluation.metrics import ARTIFACTS, METRICS
 
 
 def rounded(mean: dict) -> dict:
-    """The card's keys of a mean: PSNR-Y / SSIM-Y, and the artifact measures when present."""
-    return {k: round(float(mean[k]), 4) for k in ("psnr_y", "ssim_y", "pattern", "lr_grid", "hf_ratio")
+    """The card's keys of a mean: PSNR-Y / SSIM-Y, and NIQE and the artifact measures when present."""
+    return {k: round(float(mean[k]), 4) for k in ("psnr_y", "ssim_y", "niqe", "pattern", "lr_grid",
+                                                  "hf_ratio")
             if mean.get(k) is not None}
 
 
@@ -58,9 +59,10 @@ def format_table(report: dict) -> str:
     lines.append(row("mean", report["model"], report["mean"]))
     if report.get("hr_artifacts_mean"):
         hr = report["hr_artifacts_mean"]
+        own_niqe = f", NIQE {hr['niqe']:.2f}" if hr.get("niqe") is not None else ""
         lines.append(f"the HR images themselves: pattern {hr['pattern']:.2f}, lr_grid "
-                     f"{hr['lr_grid']:.2f} (pattern ~1 and lr_grid ~1: nothing repeats every "
-                     f"{report['scale']} px; hf_ratio: fine texture against HR, 1 = as much)")
+                     f"{hr['lr_grid']:.2f}{own_niqe} (pattern ~1 and lr_grid ~1: nothing repeats "
+                     f"every {report['scale']} px; hf_ratio: fine texture against HR, 1 = as much)")
     if report.get("skipped"):
         n = len(report["skipped"])
         lines.append(f"{n} image{'s' if n > 1 else ''} skipped (not in the means): "

@@ -42,6 +42,15 @@ class SpectralNorm(keras.layers.SpectralNormalization):
         # sigma = u^T W v, with the gradient flowing into W
         return ops.matmul(ops.matmul(v, weights), ops.transpose(u))[0, 0]
 
+    def sigma_estimate(self) -> float:
+        """The estimate sigma = u^T W v that inference divides by (from the stored u, no iteration)."""
+        return float(self._sigma(False))
+
+    def applied_kernel(self):
+        """The kernel the convolution applies in inference, ``W / sigma_estimate()``: its largest
+        singular value is 1 once the power iteration has converged (notebook 09 prints it)."""
+        return self.kernel / self._sigma(False)
+
     def call(self, inputs, training=False):
         conv = self.layer
         kernel = ops.cast(self.kernel / self._sigma(bool(training)), conv.compute_dtype)
