@@ -127,9 +127,11 @@ print(f"studio-range Y's gain over full-range luma on the same error: 20·log10(
 #
 # **The texture measure.** The trade-off is usually plotted against a no-reference perceptual index (Ma et
 # al. and NIQE, as in the PIRM 2018 challenge) or LPIPS. LPIPS needs network weights downloaded and is not
-# used in this course; NIQE runs offline here (`srgan_keras.evaluation.niqe`, its pristine model shipped
-# with the package; `python -m srgan_keras.evaluate --niqe`, and notebook 11 prints it beside PSNR/SSIM),
-# but this curve does not carry it yet. We plot a measure of our own,
+# used in this course. NIQE runs offline here (Mittal et al. 2013, `srgan_keras.evaluation.niqe`, its
+# pristine model shipped with the package; `python -m srgan_keras.evaluate --niqe`): it fits a
+# multivariate Gaussian to the local statistics of an image and measures its distance from the same fit on
+# natural, undistorted photos, with no reference image, so blur and grids both raise it. The right panel of
+# the curve uses it. The left panel uses a measure of our own,
 # crude and explicit: the **high-frequency energy ratio**, the mean absolute second difference of Y (a
 # discrete Laplacian: edges and fine texture) in SR divided by the same in HR (`_course.hf_ratio`). 1.0
 # means as much fine detail as the original; blur pushes it below 1; invented texture or noise can push
@@ -140,6 +142,7 @@ print(f"studio-range Y's gain over full-range luma on the same error: 20·log10(
 
 # %%
 from srgan_keras.evaluation import interpolate
+from srgan_keras.evaluation.niqe import niqe
 from srgan_keras.evaluation.protocol import evaluate_image
 from srgan_keras.inference.runners import BicubicRunner, as_runner
 
@@ -157,35 +160,42 @@ results, images = {}, {}
 for name, model in [("bicubic", BicubicRunner(4))] + [
         (f"alpha={a:g}", interpolate.interpolate_models(psnr_model, gan_model, a)) for a in alphas]:
     runner = as_runner(model)
-    rows = [evaluate_image(runner, hr, bicubic=False, name=n) for n, hr in set5.items()]
+    rows = [evaluate_image(runner, hr, bicubic=False, name=n, niqe=True) for n, hr in set5.items()]
     results[name] = (np.mean([r.metrics["psnr_y"] for r in rows]), np.mean([r.metrics["ssim_y"] for r in rows]),
-                     np.mean([hf_ratio(r.sr, r.hr) for r in rows]))
+                     np.mean([hf_ratio(r.sr, r.hr) for r in rows]), np.mean([r.metrics["niqe"] for r in rows]))
     images[name] = {r.name: r for r in rows}
     print(f"{name:<10} PSNR {results[name][0]:.2f} dB  SSIM {results[name][1]:.4f}  "
-          f"HF energy ratio {results[name][2]:.3f}")
+          f"HF energy ratio {results[name][2]:.3f}  NIQE {results[name][3]:.2f}")
+hr_niqe = np.mean([niqe(hr, border=4) for hr in set5.values()])
+print(f"{'HR':<10} NIQE {hr_niqe:.2f}")
 print(f"{time.perf_counter() - t0:.0f} s")
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 4.5))
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), sharey=True)
 curve = [k for k in results if k != "bicubic"]
-ax.plot([results[k][2] for k in curve], [results[k][0] for k in curve], "o-", color="tab:blue",
-        label="interpolated SRResNet → SRGAN")
-for k in curve[::2] if len(curve) > 3 else curve:
-    ax.annotate(k.replace("alpha=", "α="), (results[k][2], results[k][0]), textcoords="offset points",
-                xytext=(6, 4), fontsize=8)
-ax.plot(results["bicubic"][2], results["bicubic"][0], "s", color="grey", label="bicubic")
-ax.axvline(1.0, color="green", lw=0.8, ls="--", label="HR's texture level")
-ax.set_xlabel("texture: HF energy ratio SR / HR   (1 = as much fine detail as HR)")
-ax.set_ylabel("distortion axis: PSNR-Y on Set5 (dB)")
-ax.set_title("Perception–distortion trade-off by network interpolation (Set5, x4)", fontsize=10)
-ax.legend(fontsize=8)
+for ax, col, hr_value, xlabel in (
+        (axes[0], 2, 1.0, "texture: HF energy ratio SR / HR   (1 = as much fine detail as HR)"),
+        (axes[1], 3, hr_niqe, "perception: NIQE (lower = more natural statistics)")):
+    ax.plot([results[k][col] for k in curve], [results[k][0] for k in curve], "o-", color="tab:blue",
+            label="interpolated SRResNet → SRGAN")
+    for k in curve[::2] if len(curve) > 3 else curve:
+        ax.annotate(k.replace("alpha=", "α="), (results[k][col], results[k][0]), textcoords="offset points",
+                    xytext=(6, 4), fontsize=8)
+    ax.plot(results["bicubic"][col], results["bicubic"][0], "s", color="grey", label="bicubic")
+    ax.axvline(hr_value, color="green", lw=0.8, ls="--", label="HR's own value")
+    ax.set_xlabel(xlabel)
+    ax.legend(fontsize=8)
+axes[1].invert_xaxis()  # better perception to the right on both panels
+axes[0].set_ylabel("distortion axis: PSNR-Y on Set5 (dB)")
+fig.suptitle("Perception–distortion trade-off by network interpolation (Set5, x4)", fontsize=10)
 fig.tight_layout()
 plt.show()
 a0, a1 = results[curve[0]], results[curve[-1]]
 say(("*Executed with `SRGAN_FAST=1`: three blends only.* " if FAST else "") +
     f"From α = 0 to α = 1 the PSNR falls from **{a0[0]:.2f} to {a1[0]:.2f} dB** (SSIM {a0[1]:.4f} → "
     f"{a1[1]:.4f}) while the HF energy ratio rises from **{a0[2]:.2f} to {a1[2]:.2f}** (bicubic: "
-    f"{results['bicubic'][2]:.2f}, HR: 1)"
+    f"{results['bicubic'][2]:.2f}, HR: 1) and NIQE goes from {a0[3]:.2f} to {a1[3]:.2f} (bicubic "
+    f"{results['bicubic'][3]:.2f}, HR {hr_niqe:.2f}; lower is more natural)"
     + (f"; from α = {min(a for a in alphas if results[f'alpha={a:g}'][2] > 1):g} on, the SR has *more* "
        f"high-frequency energy than HR: invented texture and, in the insets below, a faint grid of "
        f"artefacts, the price of a short GAN phase" if a1[2] > 1 else "")
@@ -200,8 +210,10 @@ say(("*Executed with `SRGAN_FAST=1`: three blends only.* " if FAST else "") +
 # below, a regular grid of 4x4-pixel cells covers the whole crop (notebook 00 shows the same on the zebra),
 # and it is already visible at α = 0.5. It is the bundled SRGAN-MSE's pixel-shuffle checkerboard, and the
 # HF energy ratio counts it as detail: part of the "more high-frequency energy than HR" from α = 0.9 on is
-# that grid, not texture — the measure says how much, not what. A real SRGAN (issue 23) will replace the
-# GAN end of this curve.
+# that grid, not texture — the measure says how much, not what. The right panel says the same from the
+# other side: along the whole curve NIQE stays far from HR's own value (the dashed line), so the grid did
+# not make the images more natural, only busier. A real SRGAN (issue 23) will replace the GAN end of this
+# curve.
 #
 # In Jupyter, the slider below shows the Set5 bird at the chosen α with its PSNR and HF energy ratio (the
 # blends were computed above, so it is instant). Executed headless (CI, the committed copy), the cell

@@ -118,57 +118,74 @@ for _ in range(5 if FAST else 300):
     history.append(float(d_step(*crops(8))))
 print(f"{len(history)} steps in {time.perf_counter() - t0:.0f} s; D loss {history[0]:.3f} -> "
       f"{np.mean(history[-20:]):.3f} (mean of the last 20)")
-sigmas = {name: np.linalg.svd(D16.get_layer(name).layer.kernel.numpy().reshape(-1, D16.get_layer(name).layer.filters),
-                              compute_uv=False)[0] for name in ("conv1", "conv4", "conv8")}
-print("largest singular value of the SN kernels after training:", {k: round(float(v), 3) for k, v in sigmas.items()})
 
 # %%
 hr_b = load_rgb_uint8(DATA / "Set5" / "butterfly.png")                     # (256, 256, 3)
 bic_b = np.clip(np.round(bicubic_upscale(make_lr_numpy(hr_b, 4), 4).numpy()), 0, 255).astype(np.uint8)
 logit_maps = {name: D16(img[None].astype(np.float32) / 127.5 - 1, training=False)[0, :, :, 0].numpy()
               for name, img in (("HR", hr_b), ("bicubic x4", bic_b))}
-lo, hi = np.percentile(np.concatenate([m.ravel() for m in logit_maps.values()]), [1, 99])
-fig, axes = plt.subplots(1, 4, figsize=(11, 2.9))
-axes[0].imshow(hr_b), axes[0].set_title("HR", fontsize=8)
-axes[1].imshow(bic_b), axes[1].set_title("bicubic x4", fontsize=8)
-for ax, (name, m) in zip(axes[2:], logit_maps.items()):
-    im = ax.imshow(m, cmap="viridis", vmin=lo, vmax=hi)  # one colour scale for both maps
-    ax.set_title(f"D's logits on {name} (mean {m.mean():.2f})", fontsize=8)
-fig.colorbar(im, ax=axes[2:], fraction=0.03, label="logit (higher = more real)")
-for ax in axes:
-    ax.set_xlabel("x (px)"), ax.set_ylabel("y (px)")
+prob_maps = {name: 1 / (1 + np.exp(-m)) for name, m in logit_maps.items()}  # sigmoid: D's probability
+difference = logit_maps["HR"] - logit_maps["bicubic x4"]
+y_of = lambda img: img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)  # noqa: E731
+error = np.abs(y_of(hr_b) - y_of(bic_b))                     # where bicubic fails: |HR - bicubic| on Y
+k = np.exp(-0.5 * (np.arange(-6, 7) / 2.0) ** 2)
+k /= k.sum()                                                 # a Gaussian of sigma 2 px, to compare regions
+error_smooth = np.apply_along_axis(lambda r: np.convolve(r, k, "same"), 0, error)
+error_smooth = np.apply_along_axis(lambda r: np.convolve(r, k, "same"), 1, error_smooth)
+fig, axes = plt.subplots(2, 3, figsize=(10, 6.4))
+panels = [(hr_b, "HR", None), (bic_b, "bicubic x4", None),
+          (error_smooth, "where bicubic fails: |HR − bicubic| (Y)", "magma"),
+          (prob_maps["HR"], f"D's probability on HR (mean {prob_maps['HR'].mean():.2f})", "viridis"),
+          (prob_maps["bicubic x4"], f"D's probability on bicubic (mean {prob_maps['bicubic x4'].mean():.2f})",
+           "viridis"),
+          (difference, "logit difference D(HR) − D(bicubic)", "magma")]
+for ax, (img, title, cmap) in zip(axes.ravel(), panels):
+    im = ax.imshow(img, cmap=cmap, **({"vmin": 0, "vmax": 1} if cmap == "viridis" else {}))
+    ax.set_title(title, fontsize=8), ax.set_xticks([]), ax.set_yticks([])
+    if cmap:
+        fig.colorbar(im, ax=ax, fraction=0.046)
 fig.suptitle("A per-pixel discriminator's verdict on an image it has not seen", fontsize=9)
 show_figure(fig)
-y_b = hr_b.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-edges = np.hypot(*np.gradient(y_b))  # local gradient magnitude of HR: edges and fine texture
-r = float(np.corrcoef(edges.ravel(), logit_maps["HR"].ravel())[0, 1])
+r = float(np.corrcoef(difference.ravel(), error_smooth.ravel())[0, 1])
 say(("*Executed with `SRGAN_FAST=1`: only a few steps of D.* " if FAST else "")
     + f"After {len(history)} steps D's mean logit is {logit_maps['HR'].mean():.2f} on HR and "
-    f"{logit_maps['bicubic x4'].mean():.2f} on bicubic; on HR its logits correlate with the local gradient "
-    f"magnitude at r = {r:.2f}"
-    + (": they are highest at edges and fine texture, where D has learned to recognise real detail."
-       if r > 0.3 else ": not yet tied to edges."))
+    f"{logit_maps['bicubic x4'].mean():.2f} on bicubic: as probabilities, {prob_maps['HR'].mean():.2f} and "
+    f"{prob_maps['bicubic x4'].mean():.2f}. Its logit difference follows bicubic's error map at r = {r:.2f}"
+    + (": D separates the two images where bicubic lost detail, at edges and fine texture, and hardly at "
+       "all in flat regions, where the two images are the same." if r > 0.5 else
+       ": not yet tied to where bicubic fails; train D longer (the loop above) and run this cell again."))
+
+# %%
+sigmas = {}
+for name in ("conv1", "conv4", "conv8"):
+    layer = D16.get_layer(name)
+    as_matrix = lambda w: np.asarray(w).reshape(-1, w.shape[-1])       # noqa: E731 -- (kh kw in, out)
+    sigmas[name] = (np.linalg.svd(as_matrix(layer.kernel), compute_uv=False)[0],  # the stored W
+                    layer.sigma_estimate(),                                      # u^T W v
+                    np.linalg.svd(as_matrix(layer.applied_kernel()), compute_uv=False)[0])
+print(f"{'layer':<6} {'sigma(W) stored':>16} {'sigma_hat':>10} {'sigma(W / sigma_hat) applied':>29}")
+for name, (s_w, s_hat, s_applied) in sigmas.items():
+    print(f"{name:<6} {s_w:>16.3f} {s_hat:>10.3f} {s_applied:>29.3f}")
 
 # %% [markdown]
-# The map is a verdict per pixel. The idea: bicubic reproduces flat areas well, so nothing there tells real
-# from fake and both images should score alike; edges and fine texture are where bicubic fails, so that is
-# where a well-trained D should separate them. **This D does not show that yet.** It scores HR higher than
-# bicubic overall (its mean logit, printed above, is far higher on HR; both maps are high over the wing and low over the soft
-# background), but both means are positive — on this unseen image it calls the bicubic copy real too, only
-# less confidently — and on HR its logits follow the local gradient magnitude only weakly (the correlation r printed above), as the
-# sentence above says: not yet tied to edges. Its logits are also large and unbounded. Three hundred steps
-# of a 16-feature D on two photos teach it "sharper overall scores higher", not *where*; a demonstration
-# that lands on edges needs a longer run and is left for a later version of this notebook. What the figure
-# does show is the form of the answer: a VGG-style discriminator would have given one number for the whole
-# image, and the generator would not know *where* it failed.
+# **Reading the maps.** The logits themselves are unbounded: the vanilla GAN loss has no output activation,
+# and a D that can tell the two training sets apart keeps pushing them apart, so their scale says little
+# (the means above are far from 0). The **probabilities** $\sigma(\text{logit})$ are bounded in [0, 1]
+# and are D's actual verdict per pixel; where both images get a probability near 1, the sigmoid hides the
+# difference, which is why the last panel subtracts the logits instead. Compare it with the top-right
+# panel, bicubic's own error: flat regions (the soft background, the inside of the wing's cells) are the
+# same in HR and bicubic, so nothing there tells them apart; edges and fine texture are where bicubic
+# fails, and the correlation printed under the figure says how closely D's separation follows them.
+# That is what a per-pixel D gives the generator: a gradient that is large *where* its output
+# looks fake. A VGG-style discriminator gives one number for the whole image, and the generator must
+# work out where it failed on its own.
 #
-# **The printed singular values.** The line after the training loop prints one value per SN layer, some
-# above 1: these are the largest singular values of the *stored* kernels $W$ (PyTorch's
-# `weight_orig`), which spectral normalization leaves free — it is not bound to 1. What the convolution
-# applies is $W / \hat\sigma$, with $\hat\sigma = u^\top W v$ from one power-iteration step per training call.
-# For unit $u, v$, $\hat\sigma \le \sigma(W)$, so the applied kernel's largest singular value,
-# $\sigma(W)/\hat\sigma$, is at least 1 and comes down to 1 as the iteration converges; that value is not
-# printed here.
+# **The printed singular values.** The first column is the largest singular value of the *stored* kernel
+# $W$ (PyTorch's `weight_orig`), which spectral normalization leaves free: it is not bound to 1. What the
+# convolution applies is $W / \hat\sigma$, with $\hat\sigma = u^\top W v$ from one power-iteration step
+# per training call (the second column). The last column is the largest singular value of the kernel
+# actually applied: 1 up to the power iteration's remaining error. For unit $u, v$, $\hat\sigma \le
+# \sigma(W)$, so that value is at least 1, and it comes down to 1 as the iteration converges.
 
 # %% [markdown]
 # ## 2 · Second-order degradations (Real-ESRGAN §3)
@@ -344,6 +361,49 @@ say(("*Executed with `SRGAN_FAST=1`: a 1-block, 8-feature model for 2 + 2 steps,
        f"blur, noise and JPEG blocks is not made for an input that has none, and a few hundred CPU steps "
        f"of a 2-block network are far from the paper's days on four GPUs. Section 4 tries a degraded input."
        if below else "Both beat bicubic even on clean input."))
+
+# %% [markdown]
+# **The colour cast.** Both SR columns above are pinker than HR on the coffee cup, a cast that bicubic does
+# not have. Measured on the two validation photos (the mean of SR − HR per channel, in grey levels), and
+# with the colour fix that `upscale --color-fix` applies (the SR's high frequencies over bicubic's low ones):
+
+# %%
+from srgan_keras.data.imaging import BUILTIN_VAL, builtin_images
+from srgan_keras.evaluation.metrics import evaluate_pair
+from srgan_keras.inference.colorfix import wavelet_color_fix
+from srgan_keras.nn.saving import load_keras
+
+val_photos = [crop_to_multiple(a, 4) for _, a in builtin_images(BUILTIN_VAL)]
+casts = {}
+print(f"{'':<11} {'mean SR − HR: R, G, B':>24} {'PSNR-Y':>7} {'with the colour fix':>20}")
+for name in ("bicubic", "realesrnet", "realesrgan"):
+    model = None if name == "bicubic" else load_keras(RUNS / name / "generator.keras")
+    shift, psnr, psnr_fixed = [], [], []
+    for hr in val_photos:
+        lr = make_lr_numpy(hr, 4)
+        bic = np.clip(np.round(bicubic_upscale(lr, 4).numpy()), 0, 255)
+        sr = bic if model is None else srgan_keras.upscale_image(lr, model, tile=None, pre_pad=0).astype(np.float32)
+        fixed = np.round(wavelet_color_fix(sr[None] / 255, bic[None] / 255)[0] * 255)
+        shift.append(sr.mean((0, 1)) - hr.mean((0, 1)))
+        psnr.append(evaluate_pair(sr.astype(np.uint8), hr, 4)["psnr_y"])
+        psnr_fixed.append(evaluate_pair(fixed.astype(np.uint8), hr, 4)["psnr_y"])
+    casts[name] = np.mean(shift, 0)
+    print(f"{name:<11} {'{:+6.1f} {:+6.1f} {:+6.1f}'.format(*casts[name]):>24} {np.mean(psnr):>7.2f} "
+          f"{np.mean(psnr_fixed):>20.2f}")
+worst = max(("realesrnet", "realesrgan"), key=lambda n: np.abs(casts[n]).max())
+say(f"The largest channel shift is {np.abs(casts[worst]).max():.1f} grey levels ({worst}); bicubic's is "
+    f"{np.abs(casts['bicubic']).max():.1f}.")
+
+# %% [markdown]
+# Where it comes from: the demo SRResNet of notebooks 04 and 05 adds its output to a bicubic image of the
+# input (the `demo` preset's global residual), so even an untrained network returns the input's colours.
+# **RRDBNet has no such path**, as in Real-ESRGAN: its last convolution computes every output value, the
+# flat colour of a cup as much as an edge, and a 2-block, 32-feature network after a few hundred steps has
+# not learned the exact colour map. The shift is in chroma more than in brightness (red and blue up, green
+# down, which nearly cancel in Y = 0.299 R + 0.587 G + 0.114 B), and the table shows that the GAN phase's
+# extra steps did not remove it. Real-ESRGAN's own models, trained for about a million steps, show no
+# visible cast. The colour fix takes the low frequencies (the colours of regions) from bicubic and keeps
+# the network's detail: compare the last two columns.
 
 # %% [markdown]
 # What the run shows is that every part works together through the same loop, checkpoints and files as

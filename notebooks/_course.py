@@ -88,10 +88,14 @@ def srresnet_args() -> list[str]:
             "--val-every", "2" if FAST else "100", *(["--pretrain-steps", "6"] if FAST else []), *TINY]
 
 
-def srgan_args(init_from: Path) -> list[str]:
-    """Notebook 05's short GAN phase from the demo SRResNet."""
-    return ["--preset", "demo", "--out", str(RUNS / "srgan"), "--phase", "gan",
-            "--init-from", str(init_from), "--gan-steps", "4" if FAST else "120", "--gan-lr", "1e-4",
+def srgan_args(init_from: Path, name: str = "srgan", adv_weight: float | None = None) -> list[str]:
+    """Notebook 05's short GAN phase from the demo SRResNet: the paper's Eq. 3 with VGG54 content on
+    the offline random VGG19 (seed 0; ImageNet's with ``SRGAN_VGG_WEIGHTS``). ``name`` is the run
+    folder; ``adv_weight`` replaces the paper's 1e-3 (the run where D wins)."""
+    return ["--preset", "demo", "--out", str(RUNS / name), "--phase", "gan",
+            "--init-from", str(init_from), "--gan-steps", "4" if FAST else "80", "--gan-lr", "1e-4",
+            "--content-loss", "vgg54", "--vgg-weights", VGG_WEIGHTS or "random:0",
+            *(["--adv-weight", f"{adv_weight:g}"] if adv_weight is not None else []),
             "--val-every", "2" if FAST else "40", "--ckpt-every", "100", *TINY]
 
 
@@ -222,4 +226,7 @@ CITED: dict[str, str] = {
     "12.75": "SRGAN §3.2: the VGG feature rescaling 1/12.75",
     "1500": "saved_models/MODEL_CARD.md: the bundled SRGAN's GAN phase, 1,500 steps",
     "0.999": "Real-ESRGAN: the generator's EMA decay (its training options)",
+    "0.299": "ITU-R BT.601: the red weight of luma Y",
+    "0.587": "ITU-R BT.601: the green weight of luma Y",
+    "0.114": "ITU-R BT.601: the blue weight of luma Y",
 }

@@ -42,10 +42,13 @@ def write_ipynb(py: Path) -> Path:
     if path.exists():
         old = nbformat.read(path, as_version=4)
         outputs = {c.source: c for c in old.cells if c.cell_type == "code"}
+        ids = {(c.cell_type, c.source): c.get("id") for c in old.cells}
         for cell in fresh.cells:
             if cell.cell_type == "code" and cell.source in outputs:
                 cell.outputs = outputs[cell.source].get("outputs", [])
                 cell.execution_count = outputs[cell.source].get("execution_count")
+            if ids.get((cell.cell_type, cell.source)):  # an unchanged cell keeps its id (a small diff)
+                cell["id"] = ids[(cell.cell_type, cell.source)]
     fresh.metadata.setdefault("language_info", {"name": "python"})
     nbformat.write(fresh, path)
     return path

@@ -100,7 +100,12 @@ def test_training_commands_follow_the_fast_mode():
     args = _course.srresnet_args()
     assert args[:2] == ["--preset", "demo"] and "--gan-steps" in args
     assert ("--pretrain-steps" in args) == _course.FAST
-    assert "--init-from" in _course.srgan_args(Path("G.keras"))
+    gan = _course.srgan_args(Path("G.keras"))
+    assert "--init-from" in gan and "--adv-weight" not in gan  # the paper's 1e-3 from the preset
+    assert gan[gan.index("--content-loss") + 1] == "vgg54"  # 05 runs the paper's loss, offline
+    assert gan[gan.index("--vgg-weights") + 1] == (_course.VGG_WEIGHTS or "random:0")
+    wins = _course.srgan_args(Path("G.keras"), "srgan_d_wins", adv_weight=0.1)
+    assert wins[wins.index("--adv-weight") + 1] == "0.1" and str(_course.RUNS / "srgan_d_wins") in wins
 
 
 def test_plots_after_show_panels_still_draw_inline():

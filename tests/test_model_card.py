@@ -113,6 +113,9 @@ def test_training_summary_reads_steps_hours_and_validation_from_the_logs(tmp_pat
         with writer.as_default():
             for s in steps:
                 tf.summary.scalar("pretrain/steps_per_s", 1.0, step=s)
+                if proc == 1:  # the second process ran a GAN phase
+                    tf.summary.scalar("gan/d_real", 0.5 + s / 1000, step=s)
+                    tf.summary.scalar("gan/d_fake", 0.5 - s / 1000, step=s)
             tf.summary.scalar("val/psnr", psnr, step=steps[-1])
         writer.close()
         for f in (logs / f"p{proc}").iterdir():  # one folder per process, as in a real run
@@ -121,12 +124,15 @@ def test_training_summary_reads_steps_hours_and_validation_from_the_logs(tmp_pat
     assert summary["processes"] == 2 and summary["last_logged_step"] == {"pretrain": 200}
     assert summary["val_psnr_y"] == {100: 27.5, 200: 28.25}
     assert 0 <= summary["wall_hours"] < 0.01
+    assert summary["gan_log"] == {100: {"d_real": 0.6, "d_fake": 0.4}, 150: {"d_real": 0.65, "d_fake": 0.35},
+                                  200: {"d_real": 0.7, "d_fake": 0.3}}
     # a snapshot of step 120 of a run that went on: only what was logged up to it
     summary = training_summary(tmp_path / "run", up_to_step=120)
     assert summary["last_logged_step"] == {"pretrain": 100} and summary["val_psnr_y"] == {100: 27.5}
     assert summary["processes"] == 2 and summary["up_to_step"] == 120
     summary = training_summary(tmp_path / "run", up_to_step=99)  # before the second process
     assert summary["processes"] == 1 and summary["last_logged_step"] == {"pretrain": 50}
+    assert "gan_log" not in summary  # no GAN phase logged yet
 
 
 @pytest.mark.parametrize("extra, message", [

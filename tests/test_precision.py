@@ -168,3 +168,22 @@ def test_auto_keeps_float32_for_a_model_it_cannot_copy(tmp_path, monkeypatch):
     assert runner.precision == "float32" and runner.scale == 4
     with pytest.raises(ValueError, match="bfloat16 needs a functional Keras generator"):
         load_generator(tmp_path / "no_conv_x4.keras", precision="bfloat16")
+
+
+def test_many_models_in_a_row_trace_without_a_retracing_warning(caplog):
+    """Network interpolation runs one model per blend: each runner traces once, and TensorFlow must
+    not warn that a function is retracing (it counted every runner's lambda as one function), nor
+    does passing the same model again trace again."""
+    import logging
+
+    from srgan_keras.inference.runners import as_runner
+    from srgan_keras.training.config import get_config
+    from srgan_keras.training.networks import build_generator
+
+    caplog.set_level(logging.WARNING, logger="tensorflow")
+    for _ in range(7):
+        model = build_generator(get_config("tiny"))
+        for size in (8, 12):  # two image sizes share the runner's one trace
+            as_runner(model)(np.zeros((1, size, size, 3), np.float32))
+        assert as_runner(model) is as_runner(model)
+    assert "retracing" not in caplog.text

@@ -477,3 +477,21 @@ def test_a_run_checkpointed_by_the_previous_code_resumes(tmp_path, monkeypatch, 
     np.testing.assert_array_equal(d_m, np.full_like(d_m, 2.0))
     assert trainer.run() == 0
     assert json.loads((out / "result.json").read_text())["steps"] == 3
+
+
+def test_disc_lr_sets_only_the_discriminators_learning_rate():
+    """--disc-lr: D's optimizer at its own rate on gan_lr's schedule; G's keeps gan_lr; unset, both
+    share gan_lr (the paper); not positive is refused like the other rates."""
+    import tensorflow as tf
+
+    from srgan_keras.training.state import build_state
+
+    def rates(**kw):
+        state = build_state(get_config("tiny", phase="gan", gan_steps=4, **kw), tf.distribute.get_strategy())
+        return (float(keras.ops.convert_to_numpy(state.g_opt.learning_rate)),
+                float(keras.ops.convert_to_numpy(state.d_opt.learning_rate)))
+
+    assert rates() == pytest.approx((1e-4, 1e-4))
+    assert rates(disc_lr=1e-3) == pytest.approx((1e-4, 1e-3))
+    with pytest.raises(ValueError, match="--disc-lr must be a positive number"):
+        get_config("tiny", disc_lr=0.0)

@@ -80,7 +80,8 @@ def _perception_table(metrics: dict) -> list[str]:
             "Perception (`evaluate --niqe --artifacts`): NIQE (Mittal et al. 2013, no reference; lower "
             "= closer to the statistics of natural photos; blur and grids both raise it); hf_ratio = "
             "the mean absolute second difference of Y along rows and columns in the output over "
-            "that in HR (1 = as much fine texture as HR; below 1 = smoother; `srgan_keras.evaluation.metrics.hf_ratio`)."]
+            "that in HR (1 = as much fine texture as HR; below 1 = smoother; "
+            "`srgan_keras.evaluation.metrics.hf_ratio`)."]
 
 
 def _jpeg_table(examples: list[dict] | None) -> list[str]:

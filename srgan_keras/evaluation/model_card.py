@@ -106,8 +106,12 @@ def measure(models: list[Path], folders: list[Path], degraded: list[Path] = (),
     return out
 
 
+GAN_DIAGNOSTICS = ("d_real", "d_fake", "d_loss", "adv_loss", "content_loss")
+
+
 def training_summary(run_dir: Path, up_to_step: int | None = None) -> dict:
-    """Steps, wall hours and the validation curve of a training run, from its TensorBoard logs.
+    """Steps, wall hours and the validation curve of a training run, from its TensorBoard logs,
+    and, for a GAN phase, ``gan_log``: :data:`GAN_DIAGNOSTICS` at each logged step.
 
     ``up_to_step``: only what was logged up to that step (a snapshot of a run still training);
     each process's wall time then ends at its last event of a step <= ``up_to_step``.
@@ -131,6 +135,13 @@ def training_summary(run_dir: Path, up_to_step: int | None = None) -> dict:
     seconds = sum(last - first for first, last in logs.spans)
     out = {"run": run_dir.name, "processes": len(logs.spans), "wall_hours": round(seconds / 3600, 2),
            "last_logged_step": steps, "val_psnr_y": dict(sorted(curve.items()))}
+    # the GAN phase's diagnostics at every logged step (notebook 05 plots a bundled model's)
+    gan = {}
+    for key in GAN_DIAGNOSTICS:
+        for step, v in logs.scalars.get(f"gan/{key}", []):
+            gan.setdefault(step, {})[key] = round(v, 4)  # a step logged twice (resumed): the last
+    if gan:
+        out["gan_log"] = dict(sorted(gan.items()))
     if up_to_step is not None:
         out["up_to_step"] = up_to_step
     return out

@@ -21,6 +21,7 @@ it answer ``--help`` without it.
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -43,6 +44,19 @@ class Runner(Protocol):
     def __call__(self, lr: np.ndarray) -> np.ndarray: ...
 
 
+class _Inference:
+    """``model(x, training=False)`` as a callable object. TensorFlow counts retracing by the traced
+    function's code, so with a lambda every runner's first trace counted against one warning ("5
+    out of the last 13 calls ... triggered tf.function retracing") when several models ran in a
+    row (network interpolation's blends); an object is counted on its own."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, x):
+        return self.model(x, training=False)
+
+
 class KerasRunner:
     """A Keras generator (output in [-1, 1]; [0, 1] for RRDBNet) wrapped as a runner.
 
@@ -60,7 +74,7 @@ class KerasRunner:
         self.name = name or model.name
         self.precision = precision  # what the trunk computes in (informational)
         spec = tf.TensorSpec([None, None, None, 3], tf.float32)
-        self._fn = tf.function(lambda x: self.model(x, training=False), input_signature=[spec])
+        self._fn = tf.function(_Inference(model), input_signature=[spec])
         self.scale = _measure_scale(self._fn, source or self.name)  # source: the file, in errors
         self.unit_output = output_range(model) == "unit"  # RRDBNet (ESRGAN): [0, 1] already
 
@@ -353,6 +367,11 @@ def _load_denoise_blend(path_or_name, strength: float | None, wdn) -> Runner:
     return KerasRunner(blended, name=f"{runner.name}_dn{strength:g}")
 
 
+# The runners of in-memory Keras models passed to as_runner, reused while the model lives: a new
+# KerasRunner per call traced its function again each time (TensorFlow warned after five).
+_KERAS_RUNNERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def as_runner(model) -> Runner:
     """Accept a runner, an in-memory Keras generator, or anything :func:`load_generator` takes
     (loaded with ``runtime="auto"``: a bundled model on LiteRT, without TensorFlow)."""
@@ -364,5 +383,8 @@ def as_runner(model) -> Runner:
     import keras
 
     if isinstance(model, keras.Model):
-        return KerasRunner(model)
+        runner = _KERAS_RUNNERS.get(model)
+        if runner is None:  # one runner (one traced function) per model, however often it is passed
+            runner = _KERAS_RUNNERS[model] = KerasRunner(model)
+        return runner
     raise TypeError(f"expected a runner, a keras.Model or a model path, got {type(model).__name__}")

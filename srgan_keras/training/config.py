@@ -87,6 +87,10 @@ class TrainConfig:
     gan_steps: int = 200_000  # paper: 10^5 at 1e-4, then 10^5 at 1e-5
     pretrain_lr: float = 1e-4  # paper
     gan_lr: float = 1e-4  # paper
+    # The discriminator's learning rate in the GAN phase, on gan_lr's schedule; None = gan_lr, the
+    # paper's one rate for both. Our option: a faster D is the two time-scale update rule (Heusel et
+    # al. 2017), and notebook 05 uses it to show a discriminator that wins.
+    disc_lr: float | None = None
     lr_schedule: str = "multistep"  # constant | multistep | cosine
     pretrain_milestones: tuple[int, ...] = ()  # steps (within the phase) where lr *= lr_gamma
     gan_milestones: tuple[int, ...] = (100_000,)  # paper: 1e-4 -> 1e-5 after 10^5 GAN steps
@@ -165,7 +169,7 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1 (steps between two); got "
                                  f"{getattr(self, name)}: for once at the end, pass the step count")
-        for name in ("pretrain_lr", "gan_lr"):
+        for name in ("pretrain_lr", "gan_lr") + (("disc_lr",) if self.disc_lr is not None else ()):
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
                 raise ValueError(f"--{name.replace('_', '-')} must be a positive number (the paper: "
                                  f"1e-4); got {getattr(self, name)}")

@@ -94,7 +94,8 @@ def build_state(cfg: TrainConfig, strategy: tf.distribute.Strategy,
                   "it is kept so the checkpoint restores, and is not used")
         pre_opt = make_optimizer(cfg, cfg.pretrain_lr, pre_steps, cfg.pretrain_milestones, ema)
         g_opt = make_optimizer(cfg, cfg.gan_lr, gan_steps, cfg.gan_milestones, ema)
-        d_opt = make_optimizer(cfg, cfg.gan_lr, gan_steps, cfg.gan_milestones, d_ema)
+        d_opt = make_optimizer(cfg, cfg.gan_lr if cfg.disc_lr is None else cfg.disc_lr, gan_steps,
+                               cfg.gan_milestones, d_ema)
         # Build the optimizers' slots now so that a checkpoint restores into them (NOTES-TF).
         pre_opt.build(G.trainable_variables)
         G.compile(optimizer=pre_opt, loss=PixelLoss(cfg.pretrain_loss))

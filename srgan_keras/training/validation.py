@@ -15,7 +15,7 @@ from srgan_keras.data.degradation import bicubic_downscale, bicubic_upscale
 from srgan_keras.data.ranges import pixels_to_unit, signed_to_uint8, to_uint8
 from srgan_keras.data.sources import validation_images
 from srgan_keras.evaluation.protocol import evaluate_image
-from srgan_keras.inference.runners import KerasRunner
+from srgan_keras.inference.runners import as_runner
 from srgan_keras.training.config import TrainConfig
 from srgan_keras.training.srgan import super_resolve
 
@@ -77,7 +77,7 @@ class Validation:
     def scores(self, generator: keras.Model) -> dict[str, float]:
         """Mean Y-PSNR/SSIM of ``generator`` and of bicubic over the validation images."""
         model_rows, bic_rows = [], []
-        runner = KerasRunner(generator)
+        runner = as_runner(generator)  # one traced function per generator for the whole run
         for name, hr, _, _ in self.images:
             result = evaluate_image(runner, hr, self.scale, name=name)
             model_rows.append(result.metrics)
