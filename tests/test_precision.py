@@ -187,3 +187,10 @@ def test_many_models_in_a_row_trace_without_a_retracing_warning(caplog):
             as_runner(model)(np.zeros((1, size, size, 3), np.float32))
         assert as_runner(model) is as_runner(model)
     assert "retracing" not in caplog.text
+    import gc
+    import weakref
+
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None  # the reused runner does not keep its model alive

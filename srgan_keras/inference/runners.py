@@ -21,7 +21,6 @@ it answer ``--help`` without it.
 from __future__ import annotations
 
 import os
-import weakref
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -367,9 +366,9 @@ def _load_denoise_blend(path_or_name, strength: float | None, wdn) -> Runner:
     return KerasRunner(blended, name=f"{runner.name}_dn{strength:g}")
 
 
-# The runners of in-memory Keras models passed to as_runner, reused while the model lives: a new
+# Where as_runner keeps an in-memory Keras model's runner, reused while the model lives: a new
 # KerasRunner per call traced its function again each time (TensorFlow warned after five).
-_KERAS_RUNNERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_RUNNER_ATTRIBUTE = "_srgan_keras_runner"
 
 
 def as_runner(model) -> Runner:
@@ -383,8 +382,11 @@ def as_runner(model) -> Runner:
     import keras
 
     if isinstance(model, keras.Model):
-        runner = _KERAS_RUNNERS.get(model)
+        runner = getattr(model, _RUNNER_ATTRIBUTE, None)
         if runner is None:  # one runner (one traced function) per model, however often it is passed
-            runner = _KERAS_RUNNERS[model] = KerasRunner(model)
+            runner = KerasRunner(model)
+            # kept on the model itself, past Keras' attribute tracking: the model and its runner go
+            # together (a weak-keyed table would keep every model alive, its runner holding it)
+            object.__setattr__(model, _RUNNER_ATTRIBUTE, runner)
         return runner
     raise TypeError(f"expected a runner, a keras.Model or a model path, got {type(model).__name__}")
