@@ -4,8 +4,10 @@ SRGAN multiplied ImageNet VGG19's features by 1/12.75 "to obtain VGG losses of a
 comparable to the MSE loss" (§3.2). For the seeded random VGG19 we do the same by measurement: on
 HR crops of a training folder and their x4 bicubic round trips (the blur an MSE-trained network
 converges towards), the feature scale that makes the random VGG54 loss equal the pixel MSE (in
-[-1, 1]): sqrt(MSE / unscaled loss), the loss being a mean of squares. Its median over seeds,
-rounded, is the constant.
+[-1, 1]): sqrt(MSE / unscaled loss) for a mean of squares (VGG22/VGG54), MSE / unscaled loss for
+the L1 criteria of ESRGAN and Real-ESRGAN. The median over seeds of VGG54's, rounded, is the
+constant; every random-VGG kind trains with it, and the last line per kind says how far from the
+MSE's size that puts the L1 kinds (``multi_preact``: 26x, issue 23's bundled SRGAN).
 
 It also prints the paper's argument on the same crops: a candidate with HR's texture but
 misaligned by one pixel against the blurred round trip. Pixel MSE prefers the blur; a useful
@@ -41,7 +43,7 @@ def main(argv=None) -> None:
 
     from srgan_keras.data.degradation import bicubic_downscale, bicubic_upscale
     from srgan_keras.data.ranges import pixels_to_signed
-    from srgan_keras.training.losses import VGG_LOSSES, ContentLoss, pixel_loss
+    from srgan_keras.training.losses import RANDOM_VGG_RESCALE, VGG_LOSSES, ContentLoss, pixel_loss
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default="../shared/data/train")
@@ -67,12 +69,20 @@ def main(argv=None) -> None:
             loss = ContentLoss(kind, f"random:{seed}")
             loss.feature_scale = 1.0  # unscaled, to measure the ratio
             vb, vs = float(loss(hr, blur)), float(loss(hr, shifted))
-            ratios.append(np.sqrt(mse_blur / vb))
+            # a mean of squares scales with the square of the feature scale, an L1 linearly
+            scale = np.sqrt(mse_blur / vb) if VGG_LOSSES[kind][1] == "mse" else mse_blur / vb
+            ratios.append(scale)
             print(f"{kind} random:{seed}: bicubic {vb:.5f}, shifted {vs:.5f} -> prefers "
                   f"{'the blur' if vb < vs else 'the texture'} (blur/shift {vb / vs:.2f}); "
-                  f"feature scale for the MSE's size {np.sqrt(mse_blur / vb):.5f} "
-                  f"(1/{np.sqrt(vb / mse_blur):.0f})")
+                  f"feature scale for the MSE's size {scale:.5f} (1/{1 / scale:.0f})")
         print(f"{kind}: median feature scale over seeds 1/{1 / np.median(ratios):.0f}")
+        # What the library trains with: every random-VGG kind at the one constant. The multi-layer
+        # L1 kinds are not on the MSE's scale then (their loss grows linearly, not quadratically,
+        # with the features); this line says how far, so the balance with 1e-3 x adversarial is
+        # known for each kind.
+        at_constant = [float(ContentLoss(kind, f"random:{s}")(hr, blur)) for s in a.seeds]
+        print(f"{kind}: at RANDOM_VGG_RESCALE (1/{1 / RANDOM_VGG_RESCALE:.0f}) the bicubic pairs' loss"
+              f" is {np.median(at_constant):.4f} = {np.median(at_constant) / mse_blur:.1f}x the pixel MSE")
 
 
 if __name__ == "__main__":

@@ -157,10 +157,13 @@ def test_every_vgg_loss_builds_on_random_weights(kind):
 
 
 @pytest.mark.slow
-def test_random_vgg54_prefers_misaligned_texture_to_blur_where_mse_prefers_the_blur():
+@pytest.mark.parametrize("kind, margin", [("vgg54", 0.5), ("multi_preact", 0.8)])
+def test_random_vgg_prefers_misaligned_texture_to_blur_where_mse_prefers_the_blur(kind, margin):
     """The paper's argument (SRGAN §2.2, Fig. 3), on a cat's fur: a candidate with HR's texture one
-    pixel off against the x4 bicubic round trip. Pixel MSE picks the blur; the random VGG54 the
-    texture, for each seed."""
+    pixel off against the x4 bicubic round trip. Pixel MSE picks the blur; the random VGG54 and the
+    weighted multi-layer loss the bundled SRGAN was trained with (issue 23) the texture, for each
+    seed. The multi-layer loss by less (0.65 and 0.47 of the blur's for seeds 0 and 1, measured):
+    its L1 on shallow layers also charges the one-pixel shift."""
     from skimage import data as skdata
 
     from srgan_keras.data.degradation import bicubic_downscale, bicubic_upscale
@@ -173,8 +176,8 @@ def test_random_vgg54_prefers_misaligned_texture_to_blur_where_mse_prefers_the_b
     mse = ContentLoss("mse")
     assert float(mse(hr, blur)) < float(mse(hr, shifted))
     for seed in (0, 1):
-        vgg = ContentLoss("vgg54", f"random:{seed}")
-        assert float(vgg(hr, shifted)) < 0.5 * float(vgg(hr, blur))
+        vgg = ContentLoss(kind, f"random:{seed}")
+        assert float(vgg(hr, shifted)) < margin * float(vgg(hr, blur))
 
 
 # -- our GAN-phase regularisers: low frequencies kept, the pixel-shuffle tile penalised ------------

@@ -281,3 +281,25 @@ def test_niqe_columns_go_to_metrics_and_the_card(tmp_path, tiny_model_path):
     assert model_card.main(["--model", str(tiny_model_path), "--data", str(folder), "--artifacts",
                             "--out", str(out)]) == 0
     assert "NIQE / hf_ratio" not in (out / "MODEL_CARD.md").read_text()
+
+
+def test_texture_crops_figure_and_a_square_outside_the_image(tmp_path, tiny_model_path, two_folders,
+                                                             capsys):
+    """Issue 23.5: --texture-crop IMAGE@Y,X,SIZE draws texture_crops.png (a row per square, HR |
+    bicubic | each model); a square outside its image is refused before anything is written."""
+    out = tmp_path / "card"
+    image = two_folders[1] / "img0.png"  # 48x48
+    rc = model_card.main(["--model", str(tiny_model_path), "--data", str(two_folders[1]),
+                          "--texture-crop", f"{image}@0,0,24", "--texture-crop", f"{image}@16,8,32",
+                          "--out", str(out)])
+    assert rc == 0
+    w, h = Image.open(out / "texture_crops.png").size
+    assert min(w, h) > 150  # two rows of three crops, titled
+    capsys.readouterr()
+    bad = tmp_path / "bad"
+    for spec in (f"{image}@40,0,24", f"{image}@0,0", f"{image}"):
+        rc = model_card.main(["--model", str(tiny_model_path), "--data", str(two_folders[1]),
+                              "--texture-crop", spec, "--out", str(bad)])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert rc == 2 and len(err) == 1 and "--texture-crop" in err[0]
+    assert not bad.exists() or not any(bad.iterdir())

@@ -80,4 +80,32 @@ def save_panels(path: str | Path, title: str, hr: np.ndarray,
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
 
 
-__all__ = ["detail_box", "save_figure", "save_panels"]
+def save_crop_grid(path: str | Path, title: str,
+                   rows: list[tuple[str, list[tuple[str, np.ndarray]]]], zoom: int = 2) -> None:
+    """Rows of same-sized crops side by side (each row: its label, then (column title, crop)),
+    every crop drawn with nearest pixels at ``zoom`` x, so a repeating tile or a painted stroke is
+    seen as it is: the texture figure of the model card (issue 23.5)."""
+    from matplotlib.figure import Figure
+
+    ncols = max(len(cells) for _, cells in rows)
+    side = max(max(c.shape[0], c.shape[1]) for _, cells in rows for _, c in cells)
+    inches = side * zoom / 100
+    fig = Figure(figsize=(inches * ncols + 0.4, (inches + 0.35) * len(rows) + 0.5))
+    axes = fig.subplots(len(rows), ncols, squeeze=False)
+    for r, (row_label, cells) in enumerate(rows):
+        for c in range(ncols):
+            ax = axes[r][c]
+            ax.set_axis_off()
+            if c >= len(cells):
+                continue
+            col_label, crop = cells[c]
+            ax.imshow(crop, interpolation="nearest")
+            ax.set_title(col_label if r == 0 else "", fontsize=9)
+        axes[r][0].text(-0.04, 0.5, row_label, transform=axes[r][0].transAxes, rotation=90,
+                        ha="right", va="center", fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+
+
+__all__ = ["detail_box", "save_crop_grid", "save_figure", "save_panels"]

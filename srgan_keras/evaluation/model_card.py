@@ -30,6 +30,11 @@ first photo is drawn to ``jpeg_example.jpg`` (input | bicubic | each ``--figure-
 JPEG quality 95 with full chroma, far below the quality-40 blocks it shows, so the README's figure
 stays under 300 KB: as PNG it is 600 KB).
 
+``--texture-crop IMAGE@Y,X,SIZE`` (repeat) draws ``texture_crops.png``: each square of an HR
+image as HR | bicubic | each ``--figure-model``, from bicubic x4 LR, at 2x with nearest pixels.
+What a GAN's texture is made of (fur or a repeating 4x4 tile, hair or painted strokes) is seen
+there, not in a table (issue 23.5).
+
 ``--run FILE=RUN_DIR@STEP`` reads a run's logs up to ``STEP`` only: the steps, hours and
 validation of a snapshot taken from a run that is still training. A model given without ``--run``
 keeps the training summary the previous ``metrics.json`` in ``--out`` holds for the same file
@@ -45,6 +50,8 @@ import hashlib
 import json
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from srgan_keras.errors import command
 from srgan_keras.evaluation.card_markdown import card_text, table, update_card
@@ -184,6 +191,45 @@ def comparison_figure(path: Path, name: str, hr, models: list[Path], degrade: st
     save_panels(path, f"{name}  x{s}  (PSNR/SSIM on Y)", res.hr, panels)
 
 
+def texture_crop_of(spec: str) -> tuple[str, np.ndarray, tuple[int, int, int]]:
+    """``IMAGE@Y,X,SIZE`` -> (the image's name, its HR pixels cropped to a multiple of 4, the
+    square), read and checked before any measuring: a square outside the image is refused."""
+    from srgan_keras.data.degradation import crop_to_multiple
+    from srgan_keras.data.imaging import load_rgb_uint8
+
+    image, at, box = spec.rpartition("@")
+    parts = box.split(",")
+    if not at or len(parts) != 3 or not all(v.isdigit() for v in parts):
+        raise ValueError(f"--texture-crop {spec}: expected IMAGE@Y,X,SIZE (whole numbers)")
+    y, x, size = (int(v) for v in parts)
+    hr = crop_to_multiple(load_rgb_uint8(Path(image)), 4)
+    if size < 8 or y + size > hr.shape[0] or x + size > hr.shape[1]:
+        raise ValueError(f"--texture-crop {spec}: the square is not inside the "
+                         f"{hr.shape[1]}x{hr.shape[0]} image (SIZE at least 8)")
+    return Path(image).name, hr, (y, x, size)
+
+
+def texture_figure(path: Path, crops: list[tuple[str, np.ndarray, tuple[int, int, int]]],
+                   models: list[Path]) -> None:
+    """Issue 23.5's figure: each square as HR | bicubic | each model, from bicubic x4 LR (the
+    evaluation's own degradation), every model run on the whole LR image, then cropped."""
+    from srgan_keras.data.degradation import bicubic_upscale, make_lr_numpy
+    from srgan_keras.evaluation.figures import save_crop_grid
+    from srgan_keras.inference.runners import load_generator
+    from srgan_keras.inference.tiling import upscale_image
+
+    generators = [(m.name, load_generator(m)) for m in models]
+    rows = []
+    for name, hr, (y, x, size) in crops:
+        lr = make_lr_numpy(hr, 4)  # the card's models are x4
+        bic = np.asarray(bicubic_upscale(lr, 4)).astype(np.uint8)
+        cut = (slice(y, y + size), slice(x, x + size))
+        cells = [("HR", hr[cut]), ("bicubic", bic[cut])]
+        cells += [(label, upscale_image(lr, g, tile=0)[cut]) for label, g in generators]
+        rows.append((f"{name} ({y},{x})", cells))
+    save_crop_grid(path, "x4 from bicubic LR: crops at 2x, nearest pixels", rows)
+
+
 @command  # a model not found, an unreadable image (errors of ours): their line and 2
 def main(argv: list[str] | None = None) -> int:
     from srgan_keras.inference.zoo import add_list_models_flag
@@ -211,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--figure-model", action="append", default=None, metavar="FILE",
                    help="a --model's file name (or bundled name) to draw in the figures, in the "
                         "order given (repeat; default: every --model)")
+    p.add_argument("--texture-crop", action="append", default=[], metavar="IMAGE@Y,X,SIZE",
+                   help="an HR image and a square of it (repeat): texture_crops.png shows each "
+                        "square as HR | bicubic | each --figure-model, from bicubic x4 LR, at 2x "
+                        "with nearest pixels (a repeating tile or a painted stroke is seen)")
     p.add_argument("--jpeg-example", action="append", default=[], metavar="PHOTO",
                    help="builtin:NAME or an image file (repeat): measured as a 120x80 JPEG of "
                         "quality 40; the first is drawn to jpeg_example.jpg")
@@ -279,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         for d in degrades:
             preset(d)  # an unknown preset fails before the measuring
         figure_hr = load_rgb_uint8(args.figure_image) if args.figure_image is not None else None
+        crops = [texture_crop_of(spec) for spec in args.texture_crop]
         photos = [photo_of(source) for source in args.jpeg_example]
         metrics = measure(args.model, args.data, args.degraded_data, degrades, args.seed,
                           artifacts=args.artifacts, niqe=args.niqe)
@@ -298,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
                               figure_models or args.model,
                               degrades[0] if args.figure_degraded else None, args.seed)
             print(f"wrote {args.out / 'comparison.png'}")
+        if crops:
+            texture_figure(args.out / "texture_crops.png", crops, figure_models or args.model)
+            print(f"wrote {args.out / 'texture_crops.png'}")
         atomic_write(args.out / "metrics.json",
                      lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
         if card.exists():
