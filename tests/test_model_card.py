@@ -57,6 +57,13 @@ def test_model_card_writes_metrics_table_and_figure(tmp_path, tiny_model_path, t
     assert model_card.main(["--model", str(model), "--data", str(two_folders[0]), "--out", str(out)]) == 0
     assert json.loads((out / "metrics.json").read_text())["models"]["tiny_x4.keras"]["training"] == {
         "run": "r", "wall_hours": 1.0}
+    # a renamed file (same SHA-256, another name) keeps its run too
+    renamed = out / "tiny_old_x4.keras"
+    shutil.copy(model, renamed)
+    assert model_card.main(["--model", str(renamed), "--data", str(two_folders[0]), "--out", str(out)]) == 0
+    assert json.loads((out / "metrics.json").read_text())["models"]["tiny_old_x4.keras"]["training"] == {
+        "run": "r", "wall_hours": 1.0}
+    renamed.unlink()
     metrics["models"]["tiny_x4.keras"]["sha256"] = "0" * 64
     (out / "metrics.json").write_text(json.dumps(metrics))
     assert model_card.main(["--model", str(model), "--data", str(two_folders[0]), "--out", str(out)]) == 0

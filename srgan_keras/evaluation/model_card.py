@@ -31,9 +31,9 @@ JPEG quality 95 with full chroma, far below the quality-40 blocks it shows, so t
 stays under 300 KB: as PNG it is 600 KB).
 
 ``--texture-crop IMAGE@Y,X,SIZE`` (repeat) draws ``texture_crops.png``: each square of an HR
-image as HR | bicubic | each ``--figure-model``, from bicubic x4 LR, at 2x with nearest pixels.
-What a GAN's texture is made of (fur or a repeating 4x4 tile, hair or painted strokes) is seen
-there, not in a table (issue 23.5).
+image as HR | bicubic | each ``--texture-model`` (default: each ``--figure-model``), from bicubic
+x4 LR, at 2x with nearest pixels. What a GAN's texture is made of (fur or a repeating 4x4 tile,
+hair or painted strokes) is seen there, not in a table (issue 23.5).
 
 ``--run FILE=RUN_DIR@STEP`` reads a run's logs up to ``STEP`` only: the steps, hours and
 validation of a snapshot taken from a run that is still training. A model given without ``--run``
@@ -156,16 +156,19 @@ def training_summary(run_dir: Path, up_to_step: int | None = None) -> dict:
 
 
 def _keep_training_summaries(metrics: dict, old_path: Path) -> None:
-    """Copy ``training`` from the old ``metrics.json`` into models without one, where the old
-    entry measured the same file (same SHA-256); an unreadable old file is ignored."""
+    """Copy ``training`` from the old ``metrics.json`` into models without one, where an old
+    entry measured the same file (same SHA-256), under its name or another (a renamed file keeps
+    its run); an unreadable old file is ignored."""
     try:
         old = json.loads(old_path.read_text())["models"]
-    except (OSError, ValueError, KeyError, TypeError):
+        by_sha = {e["sha256"]: e for e in old.values() if isinstance(e, dict) and "training" in e}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return
     for name, entry in metrics["models"].items():
-        before = old.get(name) if isinstance(old, dict) else None
-        if "training" not in entry and isinstance(before, dict) and "training" in before \
-                and before.get("sha256") == entry["sha256"]:
+        before = old.get(name)
+        if not (isinstance(before, dict) and before.get("sha256") == entry["sha256"]):
+            before = by_sha.get(entry["sha256"])
+        if "training" not in entry and isinstance(before, dict) and "training" in before:
             entry["training"] = before["training"]
 
 
@@ -261,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="an HR image and a square of it (repeat): texture_crops.png shows each "
                         "square as HR | bicubic | each --figure-model, from bicubic x4 LR, at 2x "
                         "with nearest pixels (a repeating tile or a painted stroke is seen)")
+    p.add_argument("--texture-model", action="append", default=None, metavar="FILE",
+                   help="a --model's file name (or bundled name) to draw in texture_crops.png, in "
+                        "the order given (repeat; default: the --figure-model ones)")
     p.add_argument("--jpeg-example", action="append", default=[], metavar="PHOTO",
                    help="builtin:NAME or an image file (repeat): measured as a 120x80 JPEG of "
                         "quality 40; the first is drawn to jpeg_example.jpg")
@@ -295,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
                 for name, sep, run in (pair.partition("=") for pair in args.run)]
     if args.figure_model:
         args.figure_model = [file_name(f) for f in args.figure_model]
+    if args.texture_model:
+        args.texture_model = [file_name(f) for f in args.texture_model]
     try:
         # a bundled name (--model realesr) is its file in saved_models/; a mistyped one is
         # refused here, with the names and the closest one
@@ -315,14 +323,17 @@ def main(argv: list[str] | None = None) -> int:
             if at and not step.isdigit():
                 raise ValueError(f"--run {pair}: STEP after @ must be a whole number")
             training[name] = training_summary(Path(run_dir), int(step) if at else None)
-        figure_models = None
-        if args.figure_model:
-            unknown = [f for f in args.figure_model if f not in names]
+        by_name = {m.name: m for m in args.model}
+
+        def chosen(flag: str, files: list[str] | None) -> list[Path] | None:
+            unknown = [f for f in files or [] if f not in names]
             if unknown:
-                raise ValueError(f"--figure-model {unknown[0]}: not one of the --model files "
+                raise ValueError(f"{flag} {unknown[0]}: not one of the --model files "
                                  f"({', '.join(names)})")
-            by_name = {m.name: m for m in args.model}
-            figure_models = [by_name[f] for f in args.figure_model]  # drawn in this order
+            return [by_name[f] for f in files] if files else None  # drawn in this order
+
+        figure_models = chosen("--figure-model", args.figure_model)
+        texture_models = chosen("--texture-model", args.texture_model) or figure_models
         from srgan_keras.evaluation.degraded import preset
 
         degrades = args.degrade or ["realesrgan"]
@@ -350,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
                               degrades[0] if args.figure_degraded else None, args.seed)
             print(f"wrote {args.out / 'comparison.png'}")
         if crops:
-            texture_figure(args.out / "texture_crops.png", crops, figure_models or args.model)
+            texture_figure(args.out / "texture_crops.png", crops, texture_models or args.model)
             print(f"wrote {args.out / 'texture_crops.png'}")
         atomic_write(args.out / "metrics.json",
                      lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
