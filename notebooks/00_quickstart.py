@@ -20,15 +20,15 @@
 # trade-off: a network trained to minimise the pixel error (**SRResNet**, MSE loss) scores the highest
 # PSNR and looks blurred; the same network fine-tuned as a GAN (**SRGAN**) scores *lower* PSNR and looks
 # sharper, and human raters preferred it (the paper's mean-opinion-score study, Table 1 and Fig. 5). This
-# notebook shows the PSNR half of that result with the two trained generators bundled in `saved_models/`,
-# then lets you be the rater; the texture half waits for a real SRGAN (see below: the bundled one adds a
-# grid, not texture). Every later notebook opens one part of this pipeline.
+# notebook shows both halves of that result with the two trained generators bundled in `saved_models/`,
+# then lets you be the rater. Every later notebook opens one part of this pipeline.
 #
 # **The models.** `srresnet_x4.keras` is the paper's SRResNet (Fig. 4) and `srgan_x4.keras` the same
-# network after a GAN phase, both trained by this library on the 100 photos of Urban100 on a 2-core CPU
-# (`saved_models/MODEL_CARD.md` gives the recipe and where it departs from the paper). The GAN phase used
-# the MSE content loss, not VGG54: it is the paper's **SRGAN-MSE** variant, because VGG19's ImageNet weights
-# could not be downloaded where it was trained. The cell below prints what the card measured.
+# network after the paper's GAN phase (a perceptual content loss plus 1e-3 x adversarial), both trained by
+# this library on a 2-core CPU (`saved_models/MODEL_CARD.md` gives the recipe and where it departs from the
+# paper). The main departure: VGG19's ImageNet weights could not be downloaded where the SRGAN was trained,
+# so its perceptual loss compares the features of a VGG19 with **seeded random weights** (why that works,
+# and where it does not, is notebook 03). The cell below prints what the card measured.
 
 # %%
 import json
@@ -64,7 +64,8 @@ if BUNDLED["srresnet"].exists():
             res = entry["results"]
             print(f"{name:<9} {path}: Set5 {res['Set5']['psnr_y']:.2f} dB / {res['Set5']['ssim_y']:.4f}, "
                   f"Set14 {res['Set14']['psnr_y']:.2f} dB / {res['Set14']['ssim_y']:.4f} "
-                  f"(card; {entry['training']['wall_hours']} CPU wall hours of training)")
+                  f"(card; {entry['training']['wall_hours']} wall hours of training"
+                  + (" after the SRResNet's)" if name == "srgan" else ")"))
 else:
     print("no bundled models here: training the demo SRResNet (the README's demo preset, pre-training)")
     rc = train.main(srresnet_args())  # = python -m srgan_keras.train --preset demo --gan-steps 0 ...
@@ -101,14 +102,12 @@ print(f"{'bicubic':<9} PSNR-Y {m_bic['psnr_y']:.2f} dB  SSIM-Y {m_bic['ssim_y']:
 # ### The paper's result: texture against blur
 #
 # Crops of Set14 and Set5 (the 192x192 square with the most gradient energy in each photo, found by the
-# library's `detail_box`), each model beside HR. Look at the insets: SRResNet's fur, stripes and
-# fabric are smooth, and SRGAN's PSNR and SSIM are *lower* — but what the bundled SRGAN adds is not HR's
-# texture. It is a regular grid of 4x4-pixel cells laid over everything (plainest on the zebra's grass and
-# the baboon's fur): the pixel shuffle's checkerboard, which its GAN phase brought back because it had no
-# perceptual loss (it is SRGAN-**MSE**, above). So these figures show the paper's *price* (lower PSNR) but
-# not its *gain*: the sentence the cell prints under them, that the GAN's textures are closer to HR, is
-# not what they show for this model. A real SRGAN, with a perceptual content loss and sub-pixel
-# convolutions initialised without the checkerboard, is being trained (issue 23) and will replace it here.
+# library's `detail_box`), each model beside HR. Look at the insets: SRResNet's fur, stripes and grass are
+# smooth; SRGAN puts fine texture back where HR has it, and its PSNR is *lower* (SSIM moves either way). Look closely,
+# too: the texture is invented, not recovered. The baboon's fur comes out as short painted strokes rather
+# than hairs, and they do not follow HR's hairs one for one; a perceptual loss asks for an image *like* HR, not *equal*
+# to it. (The card's `srgan_mse_x4.keras`, the same GAN phase with an MSE content loss, adds a regular 4x4
+# grid instead: `saved_models/texture_crops.png` shows the three side by side.)
 # Why the MSE optimum is a blur is derived in notebook 03; notebook 06 draws the whole curve between the
 # two models.
 
@@ -186,8 +185,9 @@ say(f"The 1-pixel shift scores **{s_shift:.2f} dB**, {'below' if s_shift < s_bic
 # Set14 and BSD100 from 1 (bad) to 5 (excellent), shown in random order and without names. On BSD100
 # SRGAN's mean opinion score was 3.56 (HR: 4.46), well above SRResNet's (Table 2), although its PSNR is
 # lower: PSNR ranked the methods differently from the raters. (The sentence printed above cites the MOS
-# study as §3.4; it is §3.3.) The bundled SRGAN-MSE, with its grid, is not the model those raters saw, so
-# do not expect it to win your vote. Here is a small blind A/B version: for each crop, pick the image that
+# study as §3.4; it is §3.3.) The bundled SRGAN is not the model those raters saw: 500 GAN steps on a
+# random VGG19's features against the paper's 2 x 10^5 on ImageNet's, so its texture is coarser; whether it
+# wins your vote is the experiment. Here is a small blind A/B version: for each crop, pick the image that
 # looks more like a real photo. The cell tallies your votes against what PSNR would have picked.
 # Run it in Jupyter to vote (buttons, `ipywidgets`; the answer key appears once every pair has a vote);
 # executed headless (CI, the committed copy) it shows the answer key at once.
@@ -286,7 +286,7 @@ say(" ".join(f"{n} averages **{reports[n]['mean']['psnr_y']:.2f} dB** / {reports
 #
 # ```bash
 # python -m srgan_keras.upscale photo.jpg --model srresnet -o upscaled/  # the paper's SRResNet
-# python -m srgan_keras.upscale photo.jpg --model srgan -o upscaled/     # the bundled SRGAN-MSE
+# python -m srgan_keras.upscale photo.jpg --model srgan -o upscaled/     # the bundled SRGAN
 # python -m srgan_keras.evaluate --model bicubic --data ../shared/data/Set5
 # python -m srgan_keras.train            # the demo run (pre-training, then a short GAN phase)
 # ```
@@ -314,13 +314,12 @@ say(" ".join(f"{n} averages **{reports[n]['mean']['psnr_y']:.2f} dB** / {reports
 #    smooth (notebook 03); raters judge whether an image could be real, and a blurred one cannot.
 # 2. Every pixel changes by 255, so MSE = 255² and PSNR = 10·log10(255²/255²) = 0 dB: the worst
 #    possible score for an image the eye cannot tell from the original at a distance.
-# 3. With the bundled SRGAN-MSE: a regular grid of 4x4-pixel cells over smooth areas and textures alike
-#    (the pixel shuffle's checkerboard), plainest on grass, sky and skin. A real SRGAN (the paper's, or
-#    issue 23's) adds instead grain, slightly wrong high-frequency patterns (invented texture in the same
-#    direction as the real one) and occasional ringing near strong edges. SRResNet smooths.
-# 4. With the bundled SRGAN-MSE you may well pick SRResNet, if the grid looks less like a photo to you
-#    than the blur does, and then you agree with PSNR; the paper's raters, shown its real SRGAN,
-#    preferred the GAN.
+# 3. Grain and invented high-frequency patterns in the direction of the real ones (fur as short strokes,
+#    grass as blades that are not HR's), and occasional ringing near strong edges; SRResNet smooths. The
+#    SRGAN-MSE file of the card (`saved_models/srgan_mse_x4.keras`, load it by path) adds instead a regular
+#    grid of 4x4-pixel cells over smooth areas and textures alike: the pixel shuffle's checkerboard.
+# 4. There is no right answer: the paper's raters, shown its SRGAN, preferred the GAN; the bundled one's
+#    painted strokes may look less like a photo to you than SRResNet's blur, and then you agree with PSNR.
 #    Magnifying makes the GAN's added pattern easier to see, so some preferences flip — the MOS protocol
 #    fixes the viewing conditions for this reason.
 #

@@ -273,6 +273,13 @@ say(f"Pixel MSE prefers the blur on {sum(x < 1 for x in m)} of {len(m)} crops (r
 # is another (equally good) loss, which is why a run records it. In this library `--vgg-weights random` is
 # **our departure** from the paper, named in the model card of every model trained with it; with a network,
 # `--vgg-weights imagenet` (the default) is the paper's loss.
+#
+# The coarseness showed in this library's own GAN runs. With φ5,4 alone on random weights (the paper's VGG54),
+# a few hundred GAN steps painted fur as coarse strokes with dark outlines, and the no-reference NIQE of the
+# results was no better than SRResNet's. The bundled SRGAN therefore uses Real-ESRGAN's weighted multi-layer
+# loss (`--content-loss multi_preact`: φ1,2, φ2,2, φ3,4, φ4,4 and φ5,4 before activation, weights 0.1, 0.1,
+# 1, 1, 1), on the same random VGG19: the shallow layers see the fine scale that φ5,4 has pooled away
+# (`saved_models/MODEL_CARD.md` has the runs' numbers and the crops).
 
 # %% [markdown]
 # ### The adversarial term and its 1e-3 weight

@@ -28,11 +28,11 @@
 # cell below prints this notebook's step count and the demo preset's own); the demo generator (8 blocks,
 # global bicubic residual); 64 px crops, batch 8.
 #
-# **A demo run shows the mechanics.** A hundred-odd CPU steps of GAN training cannot show the paper's
-# texture, and neither can the bundled SRGAN of notebooks 00 and 06: it is SRGAN-MSE, trained without a
-# perceptual loss, and it added a regular 4x4 grid rather than texture (an SRGAN trained with this
-# notebook's loss is in progress). What these runs show is how G and D interact, and what the diagnostics
-# look like: first a balanced run with the paper's weights, then one where D wins.
+# **A demo run shows the mechanics.** A hundred-odd CPU steps of GAN training on the demo generator cannot
+# show the paper's texture; the bundled SRGAN of notebooks 00 and 06 does (hundreds of steps of the 16-block
+# SRResNet, with the weighted multi-layer form of this loss; `saved_models/MODEL_CARD.md`). What these runs
+# show is how G and D interact, and what the diagnostics look like: first a balanced run with the paper's
+# weights, then one with a hundred times the adversarial weight.
 
 # %%
 import time
@@ -171,8 +171,8 @@ say(("*Executed with `SRGAN_FAST=1`: a tiny model for a few steps.* " if FAST el
 # **What makes D win** is a D that learns faster than G can follow, or a G held back: at the paper's scale
 # (the 16-block SRResNet, 96 px crops, batch 16) the discriminator of Fig. 4 learns far more per step than in
 # this demo, and a strong content loss (here a low-frequency anchor as well) keeps G from chasing it. The
-# SRGAN bundled with the library was trained that way; when its model card carries the log of its GAN
-# phase (`saved_models/metrics.json`), the cell below plots it.
+# SRGAN bundled with the library was trained that way, and its model card keeps the log of its GAN phase
+# (`saved_models/metrics.json`): the cell below plots it.
 
 # %%
 from pathlib import Path

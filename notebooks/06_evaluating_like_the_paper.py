@@ -197,8 +197,8 @@ say(("*Executed with `SRGAN_FAST=1`: three blends only.* " if FAST else "") +
     f"{results['bicubic'][2]:.2f}, HR: 1) and NIQE goes from {a0[3]:.2f} to {a1[3]:.2f} (bicubic "
     f"{results['bicubic'][3]:.2f}, HR {hr_niqe:.2f}; lower is more natural)"
     + (f"; from α = {min(a for a in alphas if results[f'alpha={a:g}'][2] > 1):g} on, the SR has *more* "
-       f"high-frequency energy than HR: invented texture and, in the insets below, a faint grid of "
-       f"artefacts, the price of a short GAN phase" if a1[2] > 1 else "")
+       f"high-frequency energy than HR: invented texture, or artefacts (the insets below tell which)"
+       if a1[2] > 1 else "")
     + ". That is the trade-off Blau & Michaeli (2018) proved cannot be "
     "escaped: no estimator is best on both axes. The paper's Table 2 shows it on Set5 too: SRResNet "
     "32.05 dB / 0.9019, SRGAN 29.40 dB / 0.8472.")
@@ -206,14 +206,15 @@ say(("*Executed with `SRGAN_FAST=1`: three blends only.* " if FAST else "") +
 # %% [markdown]
 # ### Slide α yourself
 #
-# The sentence printed above calls the grid in the insets "faint". It is not: in the bird's inset at α = 1
-# below, a regular grid of 4x4-pixel cells covers the whole crop (notebook 00 shows the same on the zebra),
-# and it is already visible at α = 0.5. It is the bundled SRGAN-MSE's pixel-shuffle checkerboard, and the
-# HF energy ratio counts it as detail: part of the "more high-frequency energy than HR" from α = 0.9 on is
-# that grid, not texture — the measure says how much, not what. The right panel says the same from the
-# other side: along the whole curve NIQE stays far from HR's own value (the dashed line), so the grid did
-# not make the images more natural, only busier. A real SRGAN (issue 23) will replace the GAN end of this
-# curve.
+# Read the two panels together. Past the first few blends, where both barely move, PSNR falls as α grows
+# and NIQE falls with it, towards HR's own value (the dashed line): the GAN end is further from HR pixel by
+# pixel and closer to it in the statistics of natural photos. That is the paper's claim, in two numbers. It
+# does not get all the way: the HF energy ratio stays below HR's 1 (the SRGAN adds less fine detail than HR
+# has) and NIQE stays above HR's. And the ratio says how much detail, not which. The bird below is mostly
+# smooth, so look at its edges there (sharper at α = 1, with no 4x4 grid); the texture is better seen on fur
+# and grass (notebook 00, `saved_models/texture_crops.png`). (An earlier bundled GAN, trained with the MSE content loss and kept as
+# `saved_models/srgan_mse_x4.keras`, ended this curve with *more* high-frequency energy than HR, most of it
+# a regular 4x4 grid: a curve can rise for the wrong reason, which is why the figure shows the images.)
 #
 # In Jupyter, the slider below shows the Set5 bird at the chosen α with its PSNR and HF energy ratio (the
 # blends were computed above, so it is instant). Executed headless (CI, the committed copy), the cell

@@ -72,6 +72,33 @@ def test_every_model_file_in_saved_models_is_one_the_card_measured():
     assert all(f"`{name}`" in card for name in files)
 
 
+def test_the_bundled_srgan_meets_issue_23s_targets_in_its_card():
+    """Issue 23.4, read from the card's own numbers (Y, border 4): no checkerboard (pattern at most
+    1.5x the HR images' own, clean and --degrade light), more natural than SRResNet and bicubic
+    (NIQE below both), distortion in the paper's range (PSNR-Y at least bicubic - 0.5 dB) and more
+    texture than SRResNet (hf_ratio closer to HR's 1), on Set5 and Set14."""
+    models, metrics = _bundled(), json.loads(METRICS.read_text())
+    gan, psnr = models["srgan_x4.keras"]["results"], models["srresnet_x4.keras"]["results"]
+    for key in ("Set5", "Set14"):
+        bic = metrics["bicubic"][key]
+        assert gan[key]["psnr_y"] >= bic["psnr_y"] - 0.5, key
+        assert gan[key]["niqe"] < min(psnr[key]["niqe"], bic["niqe"]), key
+        assert abs(gan[key]["hf_ratio"] - 1) < abs(psnr[key]["hf_ratio"] - 1), key
+    for key in ("Set5", "Set14", "Set14 light/0"):
+        assert gan[key]["pattern"] <= 1.5 * metrics["hr_artifacts"][key]["pattern"], key
+
+
+def test_the_bundled_srgans_texture_numbers_are_the_files(shared_data):
+    """The card's NIQE, pattern and hf_ratio of the bundled SRGAN re-measured on Set5 (seconds)."""
+    from srgan_keras.evaluation.folders import evaluate_folder
+
+    card = _bundled()["srgan_x4.keras"]["results"]["Set5"]
+    report = evaluate_folder(inference.load_generator("srgan"), shared_data / "Set5", bicubic=False,
+                             artifacts=True, niqe=True)["mean"]
+    for key, tol in (("niqe", 0.02), ("pattern", 0.02), ("hf_ratio", 0.01)):
+        assert abs(report[key] - card[key]) <= tol, (key, report[key], card[key])
+
+
 def test_the_default_models_real_world_numbers_are_the_cards(shared_data):
     """The card's headline (issue 12.8): Set14 degraded by --degrade realesrgan --seed 0,
     re-measured for the default model and bicubic."""
