@@ -188,12 +188,14 @@ say(f"The 1-pixel shift scores **{s_shift:.2f} dB**, {'below' if s_shift < s_bic
 # study as §3.4; it is §3.3.) The bundled SRGAN is not the model those raters saw: 500 GAN steps on a
 # random VGG19's features against the paper's 2 x 10^5 on ImageNet's, so its texture is coarser; whether it
 # wins your vote is the experiment. Here is a small blind A/B version: for each crop, pick the image that
-# looks more like a real photo. The cell tallies your votes against what PSNR would have picked.
+# looks more like a real photo. The photos are ones this notebook has not shown you with labels, and which
+# side is SRGAN is drawn at random per pair. The cell tallies your votes against what PSNR would have picked.
 # Run it in Jupyter to vote (buttons, `ipywidgets`; the answer key appears once every pair has a vote);
 # executed headless (CI, the committed copy) it shows the answer key at once.
 
 # %%
-names = ["Set14/baboon", "Set14/zebra", "Set14/barbara"] + ([] if FAST else ["Set5/butterfly", "Set14/coastguard"])
+# photos not shown above with their labels (butterfly, baboon, zebra, comic, bird), so nothing primes the vote
+names = ["Set14/barbara", "Set14/coastguard", "Set14/flowers"] + ([] if FAST else ["Set5/woman", "Set14/pepper"])
 gan_is_a = np.random.default_rng(7).permutation(np.arange(len(names)) % 2 == 0)  # SRGAN left about half the time
 pairs = []  # (crop name, A image, B image, which of A/B is SRGAN, PSNR of A, PSNR of B)
 if "srgan" in runners:
