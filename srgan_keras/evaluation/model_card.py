@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                         "order given (repeat; default: every --model)")
     p.add_argument("--texture-crop", action="append", default=[], metavar="IMAGE@Y,X,SIZE",
                    help="an HR image and a square of it (repeat): texture_crops.png shows each "
-                        "square as HR | bicubic | each --figure-model, from bicubic x4 LR, at 2x "
+                        "square as HR | bicubic | each --texture-model, from bicubic x4 LR, at 2x "
                         "with nearest pixels (a repeating tile or a painted stroke is seen)")
     p.add_argument("--texture-model", action="append", default=None, metavar="FILE",
                    help="a --model's file name (or bundled name) to draw in texture_crops.png, in "
